@@ -1,0 +1,1 @@
+export type SeedScale = 'full' | 'small';
