@@ -1,0 +1,262 @@
+// The shared layers under the per-request DataLoaders: L1 (in-process LRU) then L2 (Redis), with
+// invalidation that reaches every instance. The DataLoader batch function (loader-factory.ts) calls
+// getMany once per batch, and setMany once for what it had to read from PostgreSQL.
+//
+// Decisions:
+// - One MGET per batch for the L1 misses, one pipelined SET PX for the fills: a batch costs at most
+//   two Redis round trips, whatever its size.
+// - Redis failures never fail a read: the layer reports a miss and the loader goes to PostgreSQL.
+//   The circuit breaker makes that instant while Redis is down (no waiting on a dead socket).
+// - TTLs get up to 10% taken off at random, so keys written together do not expire together.
+// - Invalidation deletes from L1 and Redis, then tells the other instances to drop their L1 copies.
+//   Deletes that cannot reach Redis are queued and replayed when the circuit closes; if more pile up
+//   than the queue holds, every key under the prefix is flushed instead (correct, just colder).
+// - A second delete follows each invalidation after a short delay: it removes a stale value that a
+//   reader which fetched from PostgreSQL just before the write committed may have put back.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../server/logger.ts';
+import type { Metrics } from '../server/metrics.ts';
+import type { EventBus } from '../realtime/event-bus.ts';
+import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { decode, encode } from './codec.ts';
+import type { L1Cache } from './l1-cache.ts';
+
+export const INVALIDATION_TOPIC = 'cache-invalidate';
+const MAX_PENDING_INVALIDATIONS = 50_000;
+const SECOND_DELETE_DELAY_MS = 750;
+const TTL_JITTER = 0.1;
+
+export interface CacheEntry {
+  /** null: the entity is known not to exist (negative entry). */
+  value: unknown;
+}
+
+export interface CacheWrite {
+  key: string;
+  value: unknown;
+  ttlSeconds: number;
+}
+
+interface InvalidationMessage {
+  origin: string;
+  keys: string[];
+  prefixes?: string[];
+}
+
+export interface EntityCacheDeps {
+  l1: L1Cache;
+  /** Absent in single-instance mode (no REDIS_URL). */
+  redis: RedisCircuit | undefined;
+  bus: EventBus;
+  prefix: string;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export class EntityCache {
+  readonly instanceId = randomUUID();
+  private readonly pendingDeletes = new Set<string>();
+  private flushPrefixOnRecovery = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** When each key was last invalidated: a fill that read PostgreSQL before then must not write back. */
+  private readonly invalidatedAt = new Map<string, number>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: EntityCacheDeps) {
+    this.log = deps.logger.child({ component: 'entity-cache' });
+    deps.redis?.on('state', (state) => {
+      deps.metrics.redisCircuitOpen.set(state === 'open' ? 1 : 0);
+      if (state === 'closed') void this.replayPendingDeletes();
+    });
+    deps.metrics.redisCircuitOpen.set(deps.redis?.state === 'open' ? 1 : 0);
+  }
+
+  /** Listen for other instances' invalidations; called once at start-up. */
+  async start(): Promise<void> {
+    this.unsubscribe = await this.deps.bus.subscribe(INVALIDATION_TOPIC, (payload) => {
+      const message = payload as InvalidationMessage;
+      if (message.origin === this.instanceId) return;
+      for (const key of message.keys) this.deps.l1.delete(key);
+      if (message.prefixes?.length) this.deps.l1.deleteByPrefix(message.prefixes);
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /** Call before reading PostgreSQL for a fill; pass the result to setMany. */
+  fillStarted(): number {
+    return performance.now();
+  }
+
+  /** One lookup per key, in order: undefined for a miss in both layers. */
+  async getMany(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
+    const { l1, metrics } = this.deps;
+    const results: (CacheEntry | undefined)[] = keys.map((key) => l1.get(key));
+    const missIndexes: number[] = [];
+    results.forEach((entry, index) => entry === undefined && missIndexes.push(index));
+    metrics.cacheLookups.inc({ layer: 'l1', type, result: 'hit' }, keys.length - missIndexes.length);
+    if (missIndexes.length === 0) return results;
+    metrics.cacheLookups.inc({ layer: 'l1', type, result: 'miss' }, missIndexes.length);
+
+    const redis = this.deps.redis;
+    if (!redis) return results;
+    let raw: (string | null)[];
+    try {
+      raw = await redis.run((r) => r.mget(missIndexes.map((i) => keys[i]!)));
+    } catch {
+      metrics.redisErrors.inc({ operation: 'mget' });
+      return results;
+    }
+    let hits = 0;
+    raw.forEach((text, position) => {
+      if (text === null) return;
+      const index = missIndexes[position]!;
+      const value = decode<unknown>(text);
+      results[index] = { value };
+      l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
+      hits += 1;
+    });
+    metrics.cacheLookups.inc({ layer: 'redis', type, result: 'hit' }, hits);
+    metrics.cacheLookups.inc({ layer: 'redis', type, result: 'miss' }, missIndexes.length - hits);
+    return results;
+  }
+
+  /** Writes fills to both layers, except those invalidated since `fillStartedAt` (from fillStarted). */
+  async setMany(writes: readonly CacheWrite[], fillStartedAt: number): Promise<void> {
+    const fresh = writes.filter((w) => (this.invalidatedAt.get(w.key) ?? -1) < fillStartedAt);
+    if (fresh.length === 0) return;
+    const encoded = fresh.map((w) => ({ key: w.key, text: encode(w.value), ttlMs: jitter(w.ttlSeconds * 1000) }));
+    encoded.forEach((e, i) => this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length));
+    const redis = this.deps.redis;
+    if (!redis) return;
+    try {
+      await redis.run((r) => {
+        const pipeline = r.pipeline();
+        for (const e of encoded) pipeline.set(e.key, e.text, 'PX', e.ttlMs);
+        return pipeline.exec();
+      });
+    } catch {
+      // A fill that cannot reach Redis only costs a future miss.
+      this.deps.metrics.redisErrors.inc({ operation: 'set' });
+    }
+  }
+
+  /** Drops keys everywhere: this L1, Redis, and (through the bus) every other instance's L1. */
+  async invalidate(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const now = performance.now();
+    for (const key of keys) {
+      this.deps.l1.delete(key);
+      this.invalidatedAt.set(key, now);
+    }
+    this.pruneInvalidatedAt(now);
+    await this.deleteFromRedis(keys);
+    await this.broadcast({ origin: this.instanceId, keys: [...keys] });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      for (const key of keys) this.deps.l1.delete(key);
+      void this.deleteFromRedis(keys);
+    }, SECOND_DELETE_DELAY_MS);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Drops every key of whole types (e.g. all list pages), with SCAN + UNLINK in Redis. */
+  async invalidateTypes(patterns: readonly string[]): Promise<void> {
+    const prefixes = patterns.map((p) => p.replace(/\*$/, ''));
+    this.deps.l1.deleteByPrefix(prefixes);
+    const redis = this.deps.redis;
+    if (redis) {
+      try {
+        for (const pattern of patterns) await redis.run((r) => unlinkMatching(r, pattern));
+      } catch {
+        this.deps.metrics.redisErrors.inc({ operation: 'unlink' });
+        this.flushPrefixOnRecovery = true;
+      }
+    }
+    await this.broadcast({ origin: this.instanceId, keys: [], prefixes });
+  }
+
+  /** Fills take milliseconds; a minute-old invalidation can no longer race one. */
+  private pruneInvalidatedAt(now: number): void {
+    if (this.invalidatedAt.size < 10_000) return;
+    for (const [key, at] of this.invalidatedAt) if (now - at > 60_000) this.invalidatedAt.delete(key);
+  }
+
+  private async deleteFromRedis(keys: readonly string[]): Promise<void> {
+    const redis = this.deps.redis;
+    if (!redis) return;
+    try {
+      await redis.run((r) => r.unlink(...keys));
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'unlink' });
+      this.queueDeletes(keys);
+    }
+  }
+
+  private queueDeletes(keys: readonly string[]): void {
+    if (this.flushPrefixOnRecovery) return;
+    for (const key of keys) this.pendingDeletes.add(key);
+    if (this.pendingDeletes.size > MAX_PENDING_INVALIDATIONS) {
+      this.pendingDeletes.clear();
+      this.flushPrefixOnRecovery = true;
+    }
+  }
+
+  private async broadcast(message: InvalidationMessage): Promise<void> {
+    try {
+      await this.deps.bus.publish(INVALIDATION_TOPIC, message);
+    } catch {
+      // The other instances cannot hear us now; their L1 TTL cap bounds how long they may serve the old value,
+      // and the replay on recovery tells them again.
+      this.deps.metrics.redisErrors.inc({ operation: 'publish' });
+      this.queueDeletes(message.keys);
+      if (message.prefixes?.length) this.flushPrefixOnRecovery = true;
+    }
+  }
+
+  /** Runs when the Redis circuit closes: deletes what could not be deleted while Redis was away. */
+  private async replayPendingDeletes(): Promise<void> {
+    const redis = this.deps.redis;
+    if (!redis) return;
+    try {
+      if (this.flushPrefixOnRecovery) {
+        this.flushPrefixOnRecovery = false;
+        this.pendingDeletes.clear();
+        await redis.run((r) => unlinkMatching(r, `${this.deps.prefix}:*`));
+        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], prefixes: [`${this.deps.prefix}:`] });
+        this.log.warn('flushed every cache key under the prefix after an outage with too many writes to replay');
+        return;
+      }
+      const keys = [...this.pendingDeletes];
+      this.pendingDeletes.clear();
+      for (let i = 0; i < keys.length; i += 500) {
+        const chunk = keys.slice(i, i + 500);
+        await redis.run((r) => r.unlink(...chunk));
+        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: chunk });
+      }
+      if (keys.length) this.log.info({ keys: keys.length }, 'replayed invalidations queued during the redis outage');
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'replay' });
+      this.flushPrefixOnRecovery = true; // the next recovery flushes everything rather than guess
+    }
+  }
+}
+
+function jitter(ttlMs: number): number {
+  return Math.max(1, Math.round(ttlMs * (1 - Math.random() * TTL_JITTER)));
+}
+
+async function unlinkMatching(redis: import('ioredis').Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}

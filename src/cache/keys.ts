@@ -1,0 +1,57 @@
+// Entity keys: <prefix>:<Type>@<version>:<id>, or <prefix>:<Type>@<version>:t=<tenant>:<id> for
+// tenant-scoped types. The version is a hash of the model's definition in prisma/schema.prisma, so a
+// model change never reads an entry written in the old shape; ids are sanitised so no client input
+// can forge a key or inject Redis syntax.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+const SAFE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** Ids we build from database values are already safe; anything else is hashed into a safe form. */
+export function sanitiseIdPart(id: string): string {
+  return SAFE_ID.test(id) ? id : `h_${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}
+
+export interface KeyBuilder {
+  prefix: string;
+  entityKey(type: string, id: string, tenant?: string): string;
+  /** Everything under one type, for a purge: <prefix>:<Type>@* */
+  typePattern(type: string): string;
+}
+
+/**
+ * versions maps a cache type to the model(s) whose shape it stores; a type missing from the map is
+ * versioned by its own name (e.g. 'Product' -> model Product).
+ */
+export function createKeyBuilder(prefix: string, schemaText: string, modelsOf: Record<string, string[]> = {}): KeyBuilder {
+  const versions = new Map<string, string>();
+  const versionOf = (type: string): string => {
+    let version = versions.get(type);
+    if (!version) {
+      const models = modelsOf[type] ?? [type];
+      const hash = createHash('sha256');
+      for (const model of models) hash.update(modelBlock(schemaText, model));
+      version = hash.digest('hex').slice(0, 8);
+      versions.set(type, version);
+    }
+    return version;
+  };
+  return {
+    prefix,
+    entityKey(type, id, tenant) {
+      const tenantPart = tenant === undefined ? '' : `t=${sanitiseIdPart(tenant)}:`;
+      return `${prefix}:${type}@${versionOf(type)}:${tenantPart}${sanitiseIdPart(id)}`;
+    },
+    typePattern: (type) => `${prefix}:${type}@*`,
+  };
+}
+
+/** The text of `model Name { ... }` (or `enum Name { ... }`); empty when absent. */
+function modelBlock(schemaText: string, name: string): string {
+  const match = new RegExp(`^(model|enum) ${name} \\{[\\s\\S]*?^\\}`, 'm').exec(schemaText);
+  return match?.[0] ?? name;
+}
+
+export function readPrismaSchemaText(): string {
+  return readFileSync(new URL('../../prisma/schema.prisma', import.meta.url), 'utf8');
+}

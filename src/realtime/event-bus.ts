@@ -1,0 +1,77 @@
+// The pub/sub bus: GraphQL subscriptions and cache invalidations between gateway instances.
+// With REDIS_URL: Redis pub/sub (graphql-redis-subscriptions), so a change on any instance reaches the
+// subscribers and the L1 caches of every instance. Without: an in-process bus (single instance).
+import { PubSub } from 'graphql-subscriptions';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { decode, encode } from '../cache/codec.ts';
+import type { Redis } from '../redis/connection.ts';
+
+export interface EventBus {
+  readonly kind: 'redis' | 'in-process';
+  publish(topic: string, payload: unknown): Promise<void>;
+  /** Calls `onMessage` for every payload on the topic until the returned function is called. */
+  subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => void>;
+  /** For subscription resolvers: an async iterator over one or more topics. */
+  iterate<T>(topics: string | string[]): AsyncIterableIterator<T>;
+  close(): Promise<void>;
+}
+
+class InProcessBus implements EventBus {
+  readonly kind = 'in-process' as const;
+  private readonly pubsub = new PubSub<Record<string, unknown>>();
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    await this.pubsub.publish(topic, payload);
+  }
+
+  async subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => void> {
+    const id = await this.pubsub.subscribe(topic, onMessage);
+    return () => this.pubsub.unsubscribe(id);
+  }
+
+  iterate<T>(topics: string | string[]): AsyncIterableIterator<T> {
+    return this.pubsub.asyncIterableIterator<T>(topics) as AsyncIterableIterator<T>;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class RedisBus implements EventBus {
+  readonly kind = 'redis' as const;
+  private readonly pubsub: RedisPubSub;
+
+  constructor(publisher: Redis, subscriber: Redis, private readonly channelPrefix: string) {
+    // Payloads use the cache codec so Decimals and Dates survive the trip between instances.
+    this.pubsub = new RedisPubSub({ publisher, subscriber, serializer: encode, deserializer: (text) => decode(String(text)) });
+  }
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    await this.pubsub.publish(this.channel(topic), payload);
+  }
+
+  async subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => void> {
+    const id = await this.pubsub.subscribe(this.channel(topic), onMessage);
+    return () => this.pubsub.unsubscribe(id);
+  }
+
+  iterate<T>(topics: string | string[]): AsyncIterableIterator<T> {
+    const channels = (Array.isArray(topics) ? topics : [topics]).map((t) => this.channel(t));
+    return this.pubsub.asyncIterableIterator(channels) as AsyncIterableIterator<T>;
+  }
+
+  /** RedisPubSub.close() would quit both connections; they belong to the composition root, which closes them. */
+  async close(): Promise<void> {}
+
+  /** Channels share the cache prefix so two deployments on one Redis never hear each other. */
+  private channel(topic: string): string {
+    return `${this.channelPrefix}:${topic}`;
+  }
+}
+
+export function createInProcessBus(): EventBus {
+  return new InProcessBus();
+}
+
+export function createRedisBus(publisher: Redis, subscriber: Redis, channelPrefix: string): EventBus {
+  return new RedisBus(publisher, subscriber, channelPrefix);
+}

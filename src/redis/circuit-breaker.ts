@@ -1,0 +1,94 @@
+// A circuit breaker in front of Redis (ARCHITECTURE rule 4: Redis is optional at run time).
+//
+// Why our own rather than a generic breaker library: generic breakers (cockatiel, opossum) let a live
+// request through as the half-open probe. Here no user request is ever the probe: while the circuit is
+// open every call fails at once and a background timer PINGs Redis; the first PING that answers closes
+// the circuit. Listeners learn of each transition (metrics; replaying invalidations on recovery).
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../server/logger.ts';
+import type { Redis } from './connection.ts';
+
+export type CircuitState = 'closed' | 'open';
+
+export class RedisUnavailableError extends Error {
+  constructor(cause?: unknown) {
+    super('redis unavailable', { cause });
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+export interface RedisCircuitOptions {
+  /** Consecutive failures that open the circuit. */
+  failureThreshold?: number;
+  /** How often the background probe PINGs while open. */
+  probeIntervalMs?: number;
+  logger: Logger;
+}
+
+export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
+  private stateValue: CircuitState = 'closed';
+  private consecutiveFailures = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly failureThreshold: number;
+  private readonly probeIntervalMs: number;
+  private readonly log: Logger;
+
+  constructor(readonly redis: Redis, options: RedisCircuitOptions) {
+    super();
+    this.failureThreshold = options.failureThreshold ?? 3;
+    this.probeIntervalMs = options.probeIntervalMs ?? 500;
+    this.log = options.logger.child({ component: 'redis-circuit' });
+    // A dropped connection is certain failure: open now rather than after `failureThreshold` requests fail.
+    redis.on('close', () => this.open('connection closed'));
+    if (redis.status !== 'ready') this.open('not connected yet');
+  }
+
+  get state(): CircuitState {
+    return this.stateValue;
+  }
+
+  /** Runs a Redis operation, or throws RedisUnavailableError at once while the circuit is open. */
+  async run<T>(operation: (redis: Redis) => Promise<T>): Promise<T> {
+    if (this.stateValue === 'open') throw new RedisUnavailableError();
+    try {
+      const result = await operation(this.redis);
+      this.consecutiveFailures = 0;
+      return result;
+    } catch (error) {
+      this.consecutiveFailures += 1;
+      if (this.consecutiveFailures >= this.failureThreshold) this.open(error instanceof Error ? error.message : 'failures');
+      throw new RedisUnavailableError(error);
+    }
+  }
+
+  /** Stops the background probe (shutdown). */
+  dispose(): void {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  private open(reason: string): void {
+    if (this.stateValue === 'open') return;
+    this.stateValue = 'open';
+    this.log.warn({ reason }, 'redis circuit open: serving from L1 and PostgreSQL');
+    this.emit('state', 'open');
+    this.probeTimer = setInterval(() => void this.probe(), this.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    if (this.redis.status !== 'ready') return; // ioredis is still reconnecting by itself
+    try {
+      await this.redis.ping();
+    } catch {
+      return;
+    }
+    if (this.stateValue === 'closed') return;
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+    this.consecutiveFailures = 0;
+    this.stateValue = 'closed';
+    this.log.info('redis circuit closed: redis answers again');
+    this.emit('state', 'closed');
+  }
+}

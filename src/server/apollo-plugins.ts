@@ -1,0 +1,75 @@
+// Apollo Server plugins, envelop-style: each concern is one plugin and the server is their sum.
+import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import type { GatewayContext } from '../graphql/context.ts';
+import type { Metrics } from './metrics.ts';
+
+/** Operation name label: bounded cardinality (anonymous operations and odd names share a label). */
+function operationLabel(context: GraphQLRequestContext<GatewayContext>): string {
+  const name = context.operationName ?? context.operation?.name?.value;
+  return name && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'anonymous';
+}
+
+/** Request count and latency by operation, errors by code, SQL statements per request. */
+export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async didEncounterErrors(context) {
+          for (const error of context.errors) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+        },
+        async willSendResponse(context) {
+          const labels = { operation: operationLabel(context), type: context.operation?.operation ?? 'unknown' };
+          metrics.graphqlRequests.inc(labels);
+          metrics.graphqlDuration.observe(labels, (performance.now() - started) / 1000);
+          metrics.dbQueriesPerRequest.observe(context.contextValue.stats.dbQueries);
+        },
+      };
+    },
+  };
+}
+
+/** One structured line per operation: name, type, duration, error codes. Never variables (PII). */
+export function requestLogPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse(context) {
+          const { logger, stats } = context.contextValue;
+          const errors = context.errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+          logger.debug(
+            { operation: operationLabel(context), type: context.operation?.operation, ms: Math.round(performance.now() - started), sql: stats.dbQueries, ...(errors?.length && { errors }) },
+            'graphql operation',
+          );
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Error masking (src/server/errors.ts) with the request id: each error a client sees gets
+ * extensions.requestId, and the original of every masked error is logged under the same id.
+ */
+export function errorPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors(context) {
+          const { logger } = context.contextValue;
+          for (const error of context.errors) {
+            const code = error.extensions?.code;
+            if (code === undefined || code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.originalError ?? error, path: error.path }, 'masked error');
+          }
+        },
+        async willSendResponse(context) {
+          const { body } = context.response;
+          if (body.kind !== 'single' || !body.singleResult.errors) return;
+          const requestId = context.contextValue.requestId;
+          body.singleResult.errors = body.singleResult.errors.map((e) => ({ ...e, extensions: { ...e.extensions, requestId } }));
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// The composition root: the one place where configuration becomes clients, caches, the schema and the
+// servers. Everything is created once here and passed down; nothing below reaches for a global.
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Config } from '../config.ts';
+import { readCachePolicy } from '../cache/cache-policy.ts';
+import { EntityCache } from '../cache/entity-cache.ts';
+import { createKeyBuilder, readPrismaSchemaText } from '../cache/keys.ts';
+import { L1Cache } from '../cache/l1-cache.ts';
+import type { LoaderRuntime, RequestStats } from '../cache/loader-factory.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
+import { applyMigrations } from '../db/migrator.ts';
+import { createDatabase, type Database } from '../db/prisma.ts';
+import { createLoaderFactory, type GatewayContext } from '../graphql/context.ts';
+import { buildSchema } from '../graphql/schema.ts';
+import type { Services } from '../graphql/services.ts';
+import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
+import { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
+import { errorPlugin, metricsPlugin, requestLogPlugin } from './apollo-plugins.ts';
+import { maskError } from './errors.ts';
+import { checkReadiness } from './health.ts';
+import { createHttpServer } from './http-server.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { attachWebSocket } from './websocket.ts';
+
+/** Cache types whose entries hold another model's shape: their key version follows that model. */
+const CACHE_TYPE_MODELS: Record<string, string[]> = {
+  CategoryTree: ['Category'],
+  MemberPrice: ['MemberPrice'],
+  ProductList: ['Product'],
+  ProductCount: ['Product'],
+  'Event.seats': ['Seat'],
+  'Venue.events': ['Event'],
+  EventList: ['Event'],
+  EventCount: ['Event'],
+  StateList: ['State'],
+  Postcode: ['Postcode'],
+  'State.cities': ['Postcode'],
+};
+
+/** L1 never keeps an entry longer than this, whatever its schema TTL (see l1-cache.ts). */
+const L1_MAX_TTL_SECONDS = 60;
+
+export interface Gateway {
+  url: string;
+  port: number;
+  logger: Logger;
+  metrics: Metrics;
+  db: Database;
+  cache: EntityCache;
+  stop(): Promise<void>;
+}
+
+interface RedisClients {
+  main: Redis;
+  subscriber: Redis;
+  circuit: RedisCircuit;
+}
+
+async function prepareDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+  let embedded: EmbeddedDatabase | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ ...config.embeddedPostgres, logger });
+    url = embedded.url;
+  }
+  const { applied } = await applyMigrations(url);
+  if (applied.length) logger.info({ applied }, 'database migrations applied');
+  if (config.seedOnEmpty) {
+    // Imported lazily: the seed program and its data are not needed on a normal start.
+    const { seedDatabase } = await import('../../prisma/seed.ts');
+    const summary = await seedDatabase({ databaseUrl: url, scale: config.seedScale, log: (msg, data) => logger.debug(data ?? {}, msg) });
+    if (!summary.skipped) logger.info({ products: summary.products, events: summary.events, ms: summary.ms }, 'empty database seeded');
+  }
+  return { url, ...(embedded && { embedded }) };
+}
+
+async function connectRedis(url: string, logger: Logger): Promise<RedisClients> {
+  const main = createRedisConnection({ url, name: 'main', logger });
+  const subscriber = createRedisConnection({ url, name: 'subscriber', logger, commandTimeoutMs: 5_000 });
+  if (!(await waitUntilReady(main, 3_000))) logger.warn('redis not reachable at start: serving from L1 and PostgreSQL until it is');
+  return { main, subscriber, circuit: new RedisCircuit(main, { logger }) };
+}
+
+export async function startGateway(config: Config, options: { logger?: Logger } = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const database = await prepareDatabase(config, logger);
+  const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery: () => metrics.dbQueries.inc() });
+
+  let redis: RedisClients | undefined;
+  let bus: EventBus;
+  if (config.redisUrl) {
+    redis = await connectRedis(config.redisUrl, logger);
+    bus = createRedisBus(redis.main, redis.subscriber, config.cachePrefix);
+  } else {
+    logger.info('no REDIS_URL: running as a single instance with the in-process cache and in-process pub/sub');
+    bus = createInProcessBus();
+  }
+
+  const l1 = new L1Cache({ maxBytes: config.l1MaxBytes, maxTtlSeconds: L1_MAX_TTL_SECONDS });
+  const keys = createKeyBuilder(config.cachePrefix, readPrismaSchemaText(), CACHE_TYPE_MODELS);
+  const cache = new EntityCache({ l1, redis: redis?.circuit, bus, prefix: config.cachePrefix, metrics, logger });
+  await cache.start();
+
+  const schema = buildSchema();
+  const runtime: LoaderRuntime = { cache, keys, metrics, inflight: new Map() };
+  const createLoaders = createLoaderFactory(db, runtime, readCachePolicy(schema));
+  const services: Services = { db, bus, cache, keys };
+  const createContext = async (requestId: string): Promise<GatewayContext> => {
+    const stats: RequestStats = { dbQueries: 0 };
+    return { requestId, logger: logger.child({ requestId }), stats, loaders: createLoaders(stats), services, viewer: null };
+  };
+
+  let draining = false;
+  const readiness = () => checkReadiness({ db, redis: redis?.circuit, draining });
+  // The HTTP server exists before Apollo so the drain plugin can own its graceful close.
+  let handleApollo: ApolloServer<GatewayContext> | undefined;
+  const httpServer = createHttpServer({
+    get apollo() {
+      return handleApollo!;
+    },
+    createContext,
+    readiness,
+    registry: metrics.registry,
+    logger,
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    schema,
+    introspection: config.env !== 'production',
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => maskError(formatted, unwrapResolverError(error), undefined).error,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+      metricsPlugin(metrics),
+      requestLogPlugin(),
+      errorPlugin(),
+    ],
+  });
+  await apollo.start();
+  handleApollo = apollo;
+  const webSocket = attachWebSocket({ server: httpServer, schema, createContext, metrics, logger });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const url = `http://${host}:${port}/graphql`;
+  logger.info({ url, cache: redis ? 'redis' : 'in-process', database: database.embedded ? 'embedded' : 'external' }, 'cachegate ready');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      draining = true;
+      logger.info('shutting down: closing websockets, finishing in-flight requests');
+      await webSocket.close();
+      await apollo.stop(); // the drain plugin stops accepting and waits for in-flight requests
+      cache.stop();
+      redis?.circuit.dispose();
+      await bus.close();
+      await Promise.allSettled([redis?.main.quit(), redis?.subscriber.quit()]);
+      await db.$disconnect();
+      await database.embedded?.stop();
+      logger.info('shutdown complete');
+    })();
+    return stopping;
+  };
+
+  return { url, port, logger, metrics, db, cache, stop };
+}

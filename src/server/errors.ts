@@ -1,0 +1,92 @@
+// Typed errors. Every error a client sees carries extensions.code; anything that is not one of ours
+// (or a GraphQL parse/validation error) is masked as INTERNAL_SERVER_ERROR, and the original is logged
+// with the request id that the client also receives.
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  ACCOUNT_LOCKED: 'ACCOUNT_LOCKED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error we throw on purpose: its message is safe to show. */
+export class GatewayError extends GraphQLError {
+  constructor(message: string, readonly code: ErrorCode, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+    this.name = 'GatewayError';
+  }
+}
+
+export class BadUserInputError extends GatewayError {
+  constructor(message: string, argumentName?: string) {
+    super(message, ErrorCode.BAD_USER_INPUT, argumentName ? { argumentName } : {});
+  }
+}
+
+export class UnauthenticatedError extends GatewayError {
+  constructor(message = 'sign in first') {
+    super(message, ErrorCode.UNAUTHENTICATED);
+  }
+}
+
+export class ForbiddenError extends GatewayError {
+  constructor(message = 'not allowed') {
+    super(message, ErrorCode.FORBIDDEN);
+  }
+}
+
+export class NotFoundError extends GatewayError {
+  constructor(what: string) {
+    super(`${what} not found`, ErrorCode.NOT_FOUND);
+  }
+}
+
+export class ServiceUnavailableError extends GatewayError {
+  constructor(message = 'a backing service is unavailable; try again shortly') {
+    super(message, ErrorCode.SERVICE_UNAVAILABLE);
+  }
+}
+
+/** Codes produced by graphql-js / Apollo before execution: their messages describe the query, not us. */
+const PASS_THROUGH_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/**
+ * Decides what a client may see of an error. `original` is the thrown value, unwrapped from the
+ * resolver error that graphql-js wraps it in (Apollo's unwrapResolverError).
+ * Returns the formatted error and whether it was masked (so the caller logs the original at error level).
+ */
+export function maskError(formatted: GraphQLFormattedError, original: unknown, requestId: string | undefined): { error: GraphQLFormattedError; masked: boolean } {
+  const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
+  const ours = original instanceof GatewayError;
+  const passThrough = ours || (original instanceof GraphQLError && code !== undefined && PASS_THROUGH_CODES.has(code));
+  const extensions: Record<string, unknown> = { code: passThrough ? code : ErrorCode.INTERNAL_SERVER_ERROR };
+  if (ours) Object.assign(extensions, stripInternal(formatted.extensions));
+  if (requestId) extensions.requestId = requestId;
+  const error: GraphQLFormattedError = {
+    message: passThrough ? formatted.message : 'Internal server error',
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions,
+  };
+  return { error, masked: !passThrough };
+}
+
+function stripInternal(extensions: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { stacktrace: _stacktrace, exception: _exception, ...rest } = extensions ?? {};
+  return rest;
+}

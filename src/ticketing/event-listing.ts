@@ -1,0 +1,133 @@
+// Event listings: soonest first, keyset-paginated on (startsAt, id), pages and counts cached in their
+// own namespaces (EventList, EventCount) that every event write purges.
+import type DataLoader from 'dataloader';
+import { createCachedLoader, primeCached, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
+import type { Database } from '../db/prisma.ts';
+import type { Event, EventStatus, Prisma } from '../generated/prisma/client.ts';
+import { decodeCursor, encodeCursor, parsePageSize, parseUuid } from '../graphql/arguments.ts';
+import { BadUserInputError } from '../server/errors.ts';
+import type { TicketingLoaders, TicketingSpecs } from './loaders.ts';
+
+export interface EventFilterInput {
+  organizationId?: string | null;
+  venueId?: string | null;
+  status?: EventStatus | null;
+  startsAfter?: Date | null;
+  startsBefore?: Date | null;
+}
+
+interface NormalisedEventFilter {
+  organizationId?: string;
+  venueId?: string;
+  status?: EventStatus;
+  startsAfter?: string;
+  startsBefore?: string;
+}
+
+interface EventPageKey {
+  filter: NormalisedEventFilter;
+  first: number;
+  after?: [string, string];
+}
+
+interface EventPageValue {
+  ids: string[];
+  hasNextPage: boolean;
+}
+
+export interface EventPage extends EventPageValue {
+  filter: NormalisedEventFilter;
+}
+
+export function eventCursor(event: Event): string {
+  return encodeCursor([event.startsAt.toISOString(), event.id]);
+}
+
+function whereOf(filter: NormalisedEventFilter): Prisma.EventWhereInput {
+  return {
+    ...(filter.organizationId && { organizationId: filter.organizationId }),
+    ...(filter.venueId && { venueId: filter.venueId }),
+    ...(filter.status && { status: filter.status }),
+    ...((filter.startsAfter || filter.startsBefore) && {
+      startsAt: { ...(filter.startsAfter && { gte: new Date(filter.startsAfter) }), ...(filter.startsBefore && { lt: new Date(filter.startsBefore) }) },
+    }),
+  };
+}
+
+export interface EventListingLoaders {
+  eventPage: DataLoader<EventPageKey, EventPageValue | null, string>;
+  eventCount: DataLoader<NormalisedEventFilter, number | null, string>;
+}
+
+export function createEventListingLoaders(db: Database, specs: TicketingSpecs, loaders: TicketingLoaders, deps: LoaderDeps): EventListingLoaders {
+  const { runtime } = deps;
+  const pageSpec: LoaderSpec<EventPageKey, EventPageValue> = {
+    type: 'EventList',
+    ttlSeconds: deps.ttlOf('Query', 'events'),
+    idOf: (key) => JSON.stringify(key),
+    missing: null,
+    fetch: async (keys) => {
+      const pages = new Map<string, EventPageValue>();
+      for (const key of keys) {
+        const started = runtime.cache.fillStarted();
+        const where = whereOf(key.filter);
+        const after: Prisma.EventWhereInput | undefined = key.after && {
+          OR: [{ startsAt: { gt: new Date(key.after[0]) } }, { startsAt: new Date(key.after[0]), id: { gt: key.after[1] } }],
+        };
+        const rows = await db.event.findMany({
+          where: after ? { AND: [where, after] } : where,
+          orderBy: [{ startsAt: 'asc' }, { id: 'asc' }],
+          take: key.first + 1,
+        });
+        const page = rows.slice(0, key.first);
+        primeCached(loaders.event, specs.event, runtime, page.map((e) => [e.id, e] as [string, Event]), started);
+        pages.set(JSON.stringify(key), { ids: page.map((e) => e.id), hasNextPage: rows.length > key.first });
+      }
+      return pages;
+    },
+  };
+  const countSpec: LoaderSpec<NormalisedEventFilter, number> = {
+    type: 'EventCount',
+    ttlSeconds: deps.ttlOf('Query', 'events'),
+    idOf: (filter) => JSON.stringify(filter),
+    missing: null,
+    fetch: async (filters) => {
+      const counts = new Map<string, number>();
+      for (const filter of filters) counts.set(JSON.stringify(filter), await db.event.count({ where: whereOf(filter) }));
+      return counts;
+    },
+  };
+  return {
+    eventPage: createCachedLoader(pageSpec, runtime, deps.stats),
+    eventCount: createCachedLoader(countSpec, runtime, deps.stats),
+  };
+}
+
+export async function listEvents(
+  loaders: EventListingLoaders,
+  args: { filter?: EventFilterInput | null; first?: number | null; after?: string | null },
+): Promise<EventPage> {
+  const first = parsePageSize(args.first);
+  const cursor = decodeCursor(args.after, ['string', 'string']);
+  if (cursor && (Number.isNaN(new Date(String(cursor[0])).getTime()) || !/^[0-9a-f-]{36}$/.test(String(cursor[1])))) {
+    throw new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');
+  }
+  const filter = normaliseFilter(args.filter ?? {});
+  const key: EventPageKey = { filter, first, ...(cursor && { after: [String(cursor[0]), String(cursor[1])] as [string, string] }) };
+  const page = (await loaders.eventPage.load(key)) ?? { ids: [], hasNextPage: false };
+  return { ...page, filter };
+}
+
+export async function countEvents(loaders: EventListingLoaders, page: EventPage): Promise<number> {
+  return (await loaders.eventCount.load(page.filter)) ?? 0;
+}
+
+function normaliseFilter(input: EventFilterInput): NormalisedEventFilter {
+  const filter: NormalisedEventFilter = {};
+  if (input.organizationId != null) filter.organizationId = parseUuid(input.organizationId, 'filter.organizationId');
+  if (input.venueId != null) filter.venueId = parseUuid(input.venueId, 'filter.venueId');
+  if (input.status != null) filter.status = input.status;
+  if (input.startsAfter != null) filter.startsAfter = input.startsAfter.toISOString();
+  if (input.startsBefore != null) filter.startsBefore = input.startsBefore.toISOString();
+  return filter;
+}
