@@ -21,6 +21,7 @@ const envSchema = z.object({
   CACHE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 characters of a-z, 0-9, _ or -').default('cg'),
   L1_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  SESSION_TTL_SECONDS: positiveInt.max(30 * 86_400).default(7_200),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: port.default(54329),
   SEED_ON_EMPTY: bool.optional(),
@@ -40,6 +41,8 @@ export interface Config {
   cachePrefix: string;
   l1MaxBytes: number;
   shutdownTimeoutMs: number;
+  /** Sliding session lifetime (reference 000: sessions 2 h). */
+  sessionTtlSeconds: number;
   embeddedPostgres: { dir: string; port: number };
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
@@ -75,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cachePrefix: e.CACHE_PREFIX,
     l1MaxBytes: e.L1_MAX_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,

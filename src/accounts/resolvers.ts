@@ -1,11 +1,29 @@
 // Resolvers of accounts. `me` reads the user through the request-scoped loader: never a shared cache.
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
+import { parseUuid } from '../graphql/arguments.ts';
+import { requireViewer } from './authorization.ts';
 
 export const accountResolvers: Resolvers = {
   Query: {
     me: (_root, _args, { viewer, loaders }) => (viewer ? loaders.user.load(viewer.userId) : null),
   },
+  Mutation: {
+    signUp: (_root, args, { services, userAgent }) => services.accounts.signUp(args, userAgent),
+    signIn: (_root, { email, password }, { services, userAgent }) => services.accounts.signIn(email, password, userAgent),
+    signOut: async (_root, _args, context) => {
+      const viewer = requireViewer(context);
+      return context.services.sessions.revoke(viewer.sessionId, viewer.userId);
+    },
+    revokeSession: (_root, { id }, context) => context.services.sessions.revoke(parseUuid(id, 'id'), requireViewer(context).userId),
+  },
   User: {
     organization: (user, _args, { loaders }) => (user.organizationId ? loaders.organization.load(user.organizationId) : null),
+    // Only the signed-in user's own sessions, whoever the parent is.
+    sessions: async (user, _args, context) => {
+      const viewer = requireViewer(context);
+      if (viewer.userId !== user.id) return [];
+      const sessions = await context.services.sessions.listOf(viewer.userId);
+      return sessions.map((s) => ({ ...s, current: s.id === viewer.sessionId }));
+    },
   },
 };

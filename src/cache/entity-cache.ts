@@ -11,6 +11,8 @@
 // - Invalidation deletes from L1 and Redis, then tells the other instances to drop their L1 copies.
 //   Deletes that cannot reach Redis are queued and replayed when the circuit closes; if more pile up
 //   than the queue holds, every key under the prefix is flushed instead (correct, just colder).
+// - Lists and counts are filed under tags (a Redis set per tag, listing its keys): a write purges a tag
+//   in one round trip instead of scanning the keyspace.
 // - A second delete follows each invalidation after a short delay: it removes a stale value that a
 //   reader which fetched from PostgreSQL just before the write committed may have put back.
 import { randomUUID } from 'node:crypto';
@@ -25,6 +27,8 @@ export const INVALIDATION_TOPIC = 'cache-invalidate';
 const MAX_PENDING_INVALIDATIONS = 50_000;
 const SECOND_DELETE_DELAY_MS = 750;
 const TTL_JITTER = 0.1;
+/** In the pending-deletes queue, marks a tag to purge rather than a key to delete. */
+const TAG_MARK = '#tag:';
 
 export interface CacheEntry {
   /** null: the entity is known not to exist (negative entry). */
@@ -35,13 +39,30 @@ export interface CacheWrite {
   key: string;
   value: unknown;
   ttlSeconds: number;
+  /** Tags the entry is filed under (e.g. 'Product' for a product list): invalidateTags drops it. */
+  tags?: readonly string[];
 }
 
 interface InvalidationMessage {
   origin: string;
   keys: string[];
+  tags?: string[];
   prefixes?: string[];
 }
+
+// Drops every member of each tag set, then the set itself: one round trip however many entries a tag has.
+// (It touches keys not passed in KEYS, which Redis Cluster forbids; this gateway targets one primary.)
+const INVALIDATE_TAGS_LUA = `
+local dropped = 0
+for _, tagKey in ipairs(KEYS) do
+  local members = redis.call('SMEMBERS', tagKey)
+  for first = 1, #members, 500 do
+    redis.call('UNLINK', unpack(members, first, math.min(first + 499, #members)))
+  end
+  dropped = dropped + #members
+  redis.call('UNLINK', tagKey)
+end
+return dropped`;
 
 export interface EntityCacheDeps {
   l1: L1Cache;
@@ -61,6 +82,8 @@ export class EntityCache {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** When each key was last invalidated: a fill that read PostgreSQL before then must not write back. */
   private readonly invalidatedAt = new Map<string, number>();
+  /** This instance's L1 keys by tag, so a tag purge touches only its own entries. */
+  private readonly l1Tags = new Map<string, Set<string>>();
   private readonly log: Logger;
 
   constructor(private readonly deps: EntityCacheDeps) {
@@ -78,6 +101,7 @@ export class EntityCache {
       const message = payload as InvalidationMessage;
       if (message.origin === this.instanceId) return;
       for (const key of message.keys) this.deps.l1.delete(key);
+      if (message.tags?.length) this.dropL1Tags(message.tags);
       if (message.prefixes?.length) this.deps.l1.deleteByPrefix(message.prefixes);
     });
   }
@@ -94,7 +118,7 @@ export class EntityCache {
   }
 
   /** One lookup per key, in order: undefined for a miss in both layers. */
-  async getMany(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
+  async getMany(type: string, keys: readonly string[], ttlSeconds: number, tags?: readonly string[]): Promise<(CacheEntry | undefined)[]> {
     const { l1, metrics } = this.deps;
     const results: (CacheEntry | undefined)[] = keys.map((key) => l1.get(key));
     const missIndexes: number[] = [];
@@ -118,7 +142,7 @@ export class EntityCache {
       const index = missIndexes[position]!;
       const value = decode<unknown>(text);
       results[index] = { value };
-      l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
+      this.setL1(keys[index]!, value, ttlSeconds * 1000, text.length, tags);
       hits += 1;
     });
     metrics.cacheLookups.inc({ layer: 'redis', type, result: 'hit' }, hits);
@@ -128,16 +152,24 @@ export class EntityCache {
 
   /** Writes fills to both layers, except those invalidated since `fillStartedAt` (from fillStarted). */
   async setMany(writes: readonly CacheWrite[], fillStartedAt: number): Promise<void> {
-    const fresh = writes.filter((w) => (this.invalidatedAt.get(w.key) ?? -1) < fillStartedAt);
+    const staleSince = (w: CacheWrite): number =>
+      Math.max(this.invalidatedAt.get(w.key) ?? -1, ...(w.tags ?? []).map((t) => this.invalidatedAt.get(this.tagKey(t)) ?? -1));
+    const fresh = writes.filter((w) => staleSince(w) < fillStartedAt);
     if (fresh.length === 0) return;
     const encoded = fresh.map((w) => ({ key: w.key, text: encode(w.value), ttlMs: jitter(w.ttlSeconds * 1000) }));
-    encoded.forEach((e, i) => this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length));
+    encoded.forEach((e, i) => this.setL1(e.key, fresh[i]!.value, e.ttlMs, e.text.length, fresh[i]!.tags));
     const redis = this.deps.redis;
     if (!redis) return;
     try {
       await redis.run((r) => {
         const pipeline = r.pipeline();
-        for (const e of encoded) pipeline.set(e.key, e.text, 'PX', e.ttlMs);
+        encoded.forEach((e, i) => {
+          pipeline.set(e.key, e.text, 'PX', e.ttlMs);
+          for (const tag of fresh[i]!.tags ?? []) {
+            // The tag set outlives its members a little, never for ever.
+            pipeline.sadd(this.tagKey(tag), e.key).pexpire(this.tagKey(tag), e.ttlMs + 60_000);
+          }
+        });
         return pipeline.exec();
       });
     } catch {
@@ -166,20 +198,42 @@ export class EntityCache {
     this.timers.add(timer);
   }
 
-  /** Drops every key of whole types (e.g. all list pages), with SCAN + UNLINK in Redis. */
-  async invalidateTypes(patterns: readonly string[]): Promise<void> {
-    const prefixes = patterns.map((p) => p.replace(/\*$/, ''));
-    this.deps.l1.deleteByPrefix(prefixes);
+  /** Drops every entry filed under the tags (e.g. every product list and count), on every instance. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    const now = performance.now();
+    for (const tag of tags) this.invalidatedAt.set(this.tagKey(tag), now);
+    this.dropL1Tags(tags);
     const redis = this.deps.redis;
     if (redis) {
       try {
-        for (const pattern of patterns) await redis.run((r) => unlinkMatching(r, pattern));
+        await redis.run((r) => r.eval(INVALIDATE_TAGS_LUA, tags.length, ...tags.map((t) => this.tagKey(t))));
       } catch {
-        this.deps.metrics.redisErrors.inc({ operation: 'unlink' });
-        this.flushPrefixOnRecovery = true;
+        this.deps.metrics.redisErrors.inc({ operation: 'invalidate-tags' });
+        this.queueDeletes(tags.map((t) => `${TAG_MARK}${t}`));
       }
     }
-    await this.broadcast({ origin: this.instanceId, keys: [], prefixes });
+    await this.broadcast({ origin: this.instanceId, keys: [], tags: [...tags] });
+  }
+
+  private tagKey(tag: string): string {
+    return `${this.deps.prefix}:tag:${tag}`;
+  }
+
+  private setL1(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags: readonly string[] | undefined): void {
+    this.deps.l1.set(key, value, ttlMs, sizeBytes);
+    for (const tag of tags ?? []) {
+      let members = this.l1Tags.get(tag);
+      if (!members) this.l1Tags.set(tag, (members = new Set()));
+      members.add(key);
+    }
+  }
+
+  private dropL1Tags(tags: readonly string[]): void {
+    for (const tag of tags) {
+      for (const key of this.l1Tags.get(tag) ?? []) this.deps.l1.delete(key);
+      this.l1Tags.delete(tag);
+    }
   }
 
   /** Fills take milliseconds; a minute-old invalidation can no longer race one. */
@@ -215,7 +269,7 @@ export class EntityCache {
       // The other instances cannot hear us now; their L1 TTL cap bounds how long they may serve the old value,
       // and the replay on recovery tells them again.
       this.deps.metrics.redisErrors.inc({ operation: 'publish' });
-      this.queueDeletes(message.keys);
+      this.queueDeletes([...message.keys, ...(message.tags ?? []).map((t) => `${TAG_MARK}${t}`)]);
       if (message.prefixes?.length) this.flushPrefixOnRecovery = true;
     }
   }
@@ -233,17 +287,24 @@ export class EntityCache {
         this.log.warn('flushed every cache key under the prefix after an outage with too many writes to replay');
         return;
       }
-      const keys = [...this.pendingDeletes];
+      const pending = [...this.pendingDeletes];
       this.pendingDeletes.clear();
+      const tags = pending.filter((k) => k.startsWith(TAG_MARK)).map((k) => k.slice(TAG_MARK.length));
+      const keys = pending.filter((k) => !k.startsWith(TAG_MARK));
+      if (tags.length) {
+        await redis.run((r) => r.eval(INVALIDATE_TAGS_LUA, tags.length, ...tags.map((t) => this.tagKey(t))));
+        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], tags });
+      }
       for (let i = 0; i < keys.length; i += 500) {
         const chunk = keys.slice(i, i + 500);
         await redis.run((r) => r.unlink(...chunk));
         await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: chunk });
       }
-      if (keys.length) this.log.info({ keys: keys.length }, 'replayed invalidations queued during the redis outage');
+      if (pending.length) this.log.info({ keys: keys.length, tags: tags.length }, 'replayed invalidations queued during the redis outage');
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'replay' });
       this.flushPrefixOnRecovery = true; // the next recovery flushes everything rather than guess
+      this.log.warn('replaying queued invalidations failed: the next recovery flushes the whole prefix');
     }
   }
 }

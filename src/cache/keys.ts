@@ -15,8 +15,6 @@ export function sanitiseIdPart(id: string): string {
 export interface KeyBuilder {
   prefix: string;
   entityKey(type: string, id: string, tenant?: string): string;
-  /** Everything under one type, for a purge: <prefix>:<Type>@* */
-  typePattern(type: string): string;
 }
 
 /**
@@ -42,7 +40,6 @@ export function createKeyBuilder(prefix: string, schemaText: string, modelsOf: R
       const tenantPart = tenant === undefined ? '' : `t=${sanitiseIdPart(tenant)}:`;
       return `${prefix}:${type}@${versionOf(type)}:${tenantPart}${sanitiseIdPart(id)}`;
     },
-    typePattern: (type) => `${prefix}:${type}@*`,
   };
 }
 

@@ -30,6 +30,8 @@ export interface LoaderSpec<K, V> {
   fetch(keys: readonly K[]): Promise<Map<string, V>>;
   /** What a missing key resolves to: null for entities, [] for relation lists. */
   missing: V | null;
+  /** Tags to file entries under (lists and counts): a write purges them with EntityCache.invalidateTags. */
+  tags?: readonly string[];
 }
 
 /** Shared by every request of the process; created once in the composition root. */
@@ -54,7 +56,7 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
   async function batch(keys: readonly K[]): Promise<(V | null)[]> {
     runtime.metrics.loaderBatchSize.observe({ type: spec.type }, keys.length);
     const cacheKeys = keys.map((key) => runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key)));
-    const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);
+    const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds, spec.tags);
     const results: (V | null)[] = new Array(keys.length);
     const waits: Promise<void>[] = [];
     const toFetch: number[] = [];
@@ -93,6 +95,7 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
       key: cacheKeys[i]!,
       value: value ?? null,
       ttlSeconds: value === undefined && spec.missing === null ? negativeTtl : spec.ttlSeconds,
+      ...(spec.tags && { tags: spec.tags }),
     }));
     void runtime.cache.setMany(writes, started);
     return values;

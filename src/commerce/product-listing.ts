@@ -9,6 +9,9 @@ import { BadUserInputError } from '../server/errors.ts';
 import { decodeCursor, encodeCursor, parseIntId, parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import type { CommerceLoaders, CommerceSpecs } from './loaders.ts';
 
+/** The tag every product list and count is filed under: any product write purges them all. */
+export const PRODUCT_LISTS_TAG = 'Product';
+
 export type ProductSort = 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
 
 export interface ProductFilterInput {
@@ -123,6 +126,7 @@ export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders
     ttlSeconds: deps.ttlOf('Query', 'products'),
     idOf: (key) => JSON.stringify(key),
     missing: null,
+    tags: [PRODUCT_LISTS_TAG],
     // Distinct pages cannot share one SQL statement; a request rarely asks for more than one.
     fetch: async (keys) => {
       const pages = new Map<string, PageValue>();
@@ -148,6 +152,7 @@ export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders
     ttlSeconds: deps.ttlOf('Query', 'products'),
     idOf: (filter) => JSON.stringify(filter),
     missing: null,
+    tags: [PRODUCT_LISTS_TAG],
     fetch: async (filters) => {
       const counts = new Map<string, number>();
       for (const filter of filters) counts.set(JSON.stringify(filter), await db.product.count({ where: whereOf(filter) }));

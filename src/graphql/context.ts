@@ -15,8 +15,9 @@ import type { Services } from './services.ts';
 
 export type Loaders = CommerceLoaders & ListingLoaders & TicketingLoaders & EventListingLoaders & ReferenceLoaders & AccountLoaders;
 
-/** The signed-in user, when there is one. */
+/** The signed-in user, when there is one (src/accounts/sessions.ts). */
 export interface Viewer {
+  sessionId: string;
   userId: string;
   role: 'CUSTOMER' | 'ORG_ADMIN' | 'PLATFORM_ADMIN';
   organizationId: string | null;
@@ -29,6 +30,8 @@ export interface GatewayContext {
   loaders: Loaders;
   services: Services;
   viewer: Viewer | null;
+  /** For the session list; never logged. */
+  userAgent: string | undefined;
 }
 
 /** Loader specs are built once; loaders (and their per-request memo) once per request. */

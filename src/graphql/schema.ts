@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { accountResolvers } from '../accounts/resolvers.ts';
+import { commerceMutations } from '../commerce/mutations.ts';
 import { commerceResolvers } from '../commerce/resolvers.ts';
 import { referenceResolvers } from '../reference/resolvers.ts';
 import { ticketingResolvers } from '../ticketing/resolvers.ts';
@@ -22,7 +23,7 @@ export function readTypeDefs(dir = SCHEMA_DIR): string[] {
 export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs,
-    resolvers: [scalarResolvers, referenceResolvers, commerceResolvers, ticketingResolvers, accountResolvers],
+    resolvers: [scalarResolvers, referenceResolvers, commerceResolvers, commerceMutations, ticketingResolvers, accountResolvers],
     // A resolver for a field the SDL lacks is a mistake to catch at start-up, not at query time.
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });

@@ -1,12 +1,14 @@
-// Write-side services handed to resolvers through the context. Created once at start-up.
+// Services handed to resolvers through the context. Created once at start-up in the composition root.
+import type { AccountService } from '../accounts/account-service.ts';
+import type { SessionService } from '../accounts/sessions.ts';
+import type { ProductService } from '../commerce/product-service.ts';
+import type { WishlistService } from '../commerce/wishlist-service.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
-import type { Database } from '../db/prisma.ts';
-import type { EntityCache } from '../cache/entity-cache.ts';
-import type { KeyBuilder } from '../cache/keys.ts';
 
 export interface Services {
-  db: Database;
   bus: EventBus;
-  cache: EntityCache;
-  keys: KeyBuilder;
+  accounts: AccountService;
+  sessions: SessionService;
+  products: ProductService;
+  wishlist: WishlistService;
 }

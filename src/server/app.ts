@@ -17,6 +17,11 @@ import { createDatabase, type Database } from '../db/prisma.ts';
 import { createLoaderFactory, type GatewayContext } from '../graphql/context.ts';
 import { buildSchema } from '../graphql/schema.ts';
 import type { Services } from '../graphql/services.ts';
+import { AccountService } from '../accounts/account-service.ts';
+import { SessionService } from '../accounts/sessions.ts';
+import { viewerFrom } from '../accounts/viewer.ts';
+import { ProductService } from '../commerce/product-service.ts';
+import { WishlistService } from '../commerce/wishlist-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
@@ -111,10 +116,26 @@ export async function startGateway(config: Config, options: { logger?: Logger } 
   const schema = buildSchema();
   const runtime: LoaderRuntime = { cache, keys, metrics, inflight: new Map() };
   const createLoaders = createLoaderFactory(db, runtime, readCachePolicy(schema));
-  const services: Services = { db, bus, cache, keys };
-  const createContext = async (requestId: string): Promise<GatewayContext> => {
+  const sessions = new SessionService({ db, redis: redis?.circuit, cache, prefix: config.cachePrefix, ttlSeconds: config.sessionTtlSeconds, metrics });
+  const services: Services = {
+    bus,
+    sessions,
+    accounts: new AccountService(db, sessions),
+    products: new ProductService({ db, cache, keys, bus }),
+    wishlist: new WishlistService(db),
+  };
+  const createContext = async (requestId: string, headers: Record<string, string | string[] | undefined>): Promise<GatewayContext> => {
     const stats: RequestStats = { dbQueries: 0 };
-    return { requestId, logger: logger.child({ requestId }), stats, loaders: createLoaders(stats), services, viewer: null };
+    const userAgent = typeof headers['user-agent'] === 'string' ? headers['user-agent'] : undefined;
+    return {
+      requestId,
+      logger: logger.child({ requestId }),
+      stats,
+      loaders: createLoaders(stats),
+      services,
+      viewer: await viewerFrom(sessions, headers.authorization),
+      userAgent,
+    };
   };
 
   let draining = false;

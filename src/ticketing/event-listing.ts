@@ -8,6 +8,9 @@ import { decodeCursor, encodeCursor, parsePageSize, parseUuid } from '../graphql
 import { BadUserInputError } from '../server/errors.ts';
 import type { TicketingLoaders, TicketingSpecs } from './loaders.ts';
 
+/** The tag every event list and count is filed under: any event write purges them all. */
+export const EVENT_LISTS_TAG = 'Event';
+
 export interface EventFilterInput {
   organizationId?: string | null;
   venueId?: string | null;
@@ -66,6 +69,7 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
     ttlSeconds: deps.ttlOf('Query', 'events'),
     idOf: (key) => JSON.stringify(key),
     missing: null,
+    tags: [EVENT_LISTS_TAG],
     fetch: async (keys) => {
       const pages = new Map<string, EventPageValue>();
       for (const key of keys) {
@@ -91,6 +95,7 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
     ttlSeconds: deps.ttlOf('Query', 'events'),
     idOf: (filter) => JSON.stringify(filter),
     missing: null,
+    tags: [EVENT_LISTS_TAG],
     fetch: async (filters) => {
       const counts = new Map<string, number>();
       for (const filter of filters) counts.set(JSON.stringify(filter), await db.event.count({ where: whereOf(filter) }));

@@ -24,6 +24,14 @@ export type Scalars = {
   Decimal: { input: import('@prisma/client/runtime/client').Decimal; output: import('@prisma/client/runtime/client').Decimal | string; }
 };
 
+export type AuthPayload = {
+  __typename?: 'AuthPayload';
+  expiresAt: Scalars['DateTime']['output'];
+  /** Opaque bearer token: send it as `Authorization: Bearer <token>` (HTTP) or in connection_init's payload (WebSocket). */
+  token: Scalars['String']['output'];
+  user: User;
+};
+
 export type CacheControlScope =
   | 'PRIVATE'
   | 'PUBLIC';
@@ -52,6 +60,19 @@ export type City = {
   name: Scalars['String']['output'];
   postcodes: Array<Scalars['String']['output']>;
   state: State;
+};
+
+export type CreateProductInput = {
+  categoryId: Scalars['ID']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+  initialStock?: InputMaybe<Scalars['Int']['input']>;
+  name: Scalars['String']['input'];
+  /** Base price in MYR, >= 0. */
+  price: Scalars['Decimal']['input'];
+  /** The selling organization; an organization admin may only give their own (the default). */
+  sellerId?: InputMaybe<Scalars['ID']['input']>;
+  /** Unique stock-keeping unit: 3-32 of A-Z, 0-9 and -. */
+  sku: Scalars['String']['input'];
 };
 
 export type Event = {
@@ -122,6 +143,71 @@ export type MemberTier =
   | 'PLATINUM'
   | 'REGULAR'
   | 'SILVER';
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Creates a product (organization or platform admins). */
+  createProduct: Product;
+  deleteProduct: Scalars['Boolean']['output'];
+  /** Revokes one of the signed-in user's sessions. */
+  revokeSession: Scalars['Boolean']['output'];
+  /** Sets the units on hand (admins); subscribers to inventoryChanged hear it. */
+  setStock: Inventory;
+  signIn: AuthPayload;
+  /** Revokes the current session, on every instance at once. */
+  signOut: Scalars['Boolean']['output'];
+  /** Creates a customer account and signs it in. */
+  signUp: AuthPayload;
+  /** Adds the product to the signed-in user's wishlist, or removes it if it is there. */
+  toggleWishlist: WishlistToggle;
+  /** Changes a product (admins of the seller, or platform admins); readers see it at once on every instance. */
+  updateProduct: Product;
+};
+
+
+export type MutationCreateProductArgs = {
+  input: CreateProductInput;
+};
+
+
+export type MutationDeleteProductArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetStockArgs = {
+  onHand: Scalars['Int']['input'];
+  productId: Scalars['ID']['input'];
+};
+
+
+export type MutationSignInArgs = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+
+export type MutationSignUpArgs = {
+  displayName: Scalars['String']['input'];
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+
+export type MutationToggleWishlistArgs = {
+  productId: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateProductArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateProductInput;
+};
 
 export type Organization = {
   __typename?: 'Organization';
@@ -316,6 +402,17 @@ export type SeatStatus =
   | 'BOOKED'
   | 'HELD';
 
+export type Session = {
+  __typename?: 'Session';
+  createdAt: Scalars['DateTime']['output'];
+  /** True for the session that made this request. */
+  current: Scalars['Boolean']['output'];
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  lastSeenAt: Scalars['DateTime']['output'];
+  userAgent?: Maybe<Scalars['String']['output']>;
+};
+
 export type State = {
   __typename?: 'State';
   cities: Array<City>;
@@ -343,6 +440,13 @@ export type SubscriptionSeatsChangedArgs = {
   eventId: Scalars['ID']['input'];
 };
 
+export type UpdateProductInput = {
+  categoryId?: InputMaybe<Scalars['ID']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  price?: InputMaybe<Scalars['Decimal']['input']>;
+};
+
 export type User = {
   __typename?: 'User';
   displayName: Scalars['String']['output'];
@@ -350,7 +454,16 @@ export type User = {
   id: Scalars['ID']['output'];
   organization?: Maybe<Organization>;
   role: Role;
+  /** The user's open sessions (only on `me`). */
+  sessions: Array<Session>;
   tier: MemberTier;
+  /** Products on the user's wishlist, newest first (only on `me`). */
+  wishlist: Array<Product>;
+};
+
+
+export type UserWishlistArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type Venue = {
@@ -367,6 +480,15 @@ export type Venue = {
 
 export type VenueEventsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type WishlistToggle = {
+  __typename?: 'WishlistToggle';
+  /** How many products the wishlist holds now. */
+  count: Scalars['Int']['output'];
+  /** Whether the product is in the wishlist after the toggle. */
+  inWishlist: Scalars['Boolean']['output'];
+  productId: Scalars['ID']['output'];
 };
 
 
@@ -442,10 +564,12 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CacheControlScope: CacheControlScope;
   Category: ResolverTypeWrapper<CategoryModel>;
   City: ResolverTypeWrapper<CityEntry>;
+  CreateProductInput: CreateProductInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   Event: ResolverTypeWrapper<EventModel>;
@@ -457,6 +581,7 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Inventory: ResolverTypeWrapper<InventoryModel>;
   MemberTier: MemberTier;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Organization: ResolverTypeWrapper<OrganizationModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Postcode: ResolverTypeWrapper<PostcodeEntry>;
@@ -472,18 +597,23 @@ export type ResolversTypes = {
   SeatChange: ResolverTypeWrapper<SeatChangeMessage>;
   SeatSection: ResolverTypeWrapper<SeatSectionSummary>;
   SeatStatus: SeatStatus;
+  Session: ResolverTypeWrapper<Session>;
   State: ResolverTypeWrapper<StateModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateProductInput: UpdateProductInput;
   User: ResolverTypeWrapper<UserModel>;
   Venue: ResolverTypeWrapper<VenueModel>;
+  WishlistToggle: ResolverTypeWrapper<WishlistToggle>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   Boolean: Scalars['Boolean']['output'];
   Category: CategoryModel;
   City: CityEntry;
+  CreateProductInput: CreateProductInput;
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
   Event: EventModel;
@@ -493,6 +623,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Inventory: InventoryModel;
+  Mutation: Record<PropertyKey, never>;
   Organization: OrganizationModel;
   PageInfo: PageInfo;
   Postcode: PostcodeEntry;
@@ -505,11 +636,14 @@ export type ResolversParentTypes = {
   Seat: SeatModel;
   SeatChange: SeatChangeMessage;
   SeatSection: SeatSectionSummary;
+  Session: Session;
   State: StateModel;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  UpdateProductInput: UpdateProductInput;
   User: UserModel;
   Venue: VenueModel;
+  WishlistToggle: WishlistToggle;
 };
 
 export type CacheControlDirectiveArgs = {
@@ -519,6 +653,12 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AuthPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+};
 
 export type CategoryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category']> = {
   children?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
@@ -577,6 +717,18 @@ export type InventoryResolvers<ContextType = GatewayContext, ParentType extends 
   productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   reserved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
+  deleteProduct?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
+  revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  setStock?: Resolver<ResolversTypes['Inventory'], ParentType, ContextType, RequireFields<MutationSetStockArgs, 'onHand' | 'productId'>>;
+  signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'email' | 'password'>>;
+  signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'displayName' | 'email' | 'password'>>;
+  toggleWishlist?: Resolver<ResolversTypes['WishlistToggle'], ParentType, ContextType, RequireFields<MutationToggleWishlistArgs, 'productId'>>;
+  updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
 };
 
 export type OrganizationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization']> = {
@@ -669,6 +821,15 @@ export type SeatSectionResolvers<ContextType = GatewayContext, ParentType extend
   total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type SessionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type StateResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['State'] = ResolversParentTypes['State']> = {
   cities?: Resolver<Array<ResolversTypes['City']>, ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -687,7 +848,9 @@ export type UserResolvers<ContextType = GatewayContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+  sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['MemberTier'], ParentType, ContextType>;
+  wishlist?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<UserWishlistArgs, 'first'>>;
 };
 
 export type VenueResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Venue'] = ResolversParentTypes['Venue']> = {
@@ -699,7 +862,14 @@ export type VenueResolvers<ContextType = GatewayContext, ParentType extends Reso
   organization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType>;
 };
 
+export type WishlistToggleResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['WishlistToggle'] = ResolversParentTypes['WishlistToggle']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inWishlist?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
+  AuthPayload?: AuthPayloadResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
   City?: CityResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -708,6 +878,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
   Inventory?: InventoryResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Postcode?: PostcodeResolvers<ContextType>;
@@ -719,10 +890,12 @@ export type Resolvers<ContextType = GatewayContext> = {
   Seat?: SeatResolvers<ContextType>;
   SeatChange?: SeatChangeResolvers<ContextType>;
   SeatSection?: SeatSectionResolvers<ContextType>;
+  Session?: SessionResolvers<ContextType>;
   State?: StateResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   Venue?: VenueResolvers<ContextType>;
+  WishlistToggle?: WishlistToggleResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {

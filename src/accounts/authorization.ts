@@ -1,0 +1,20 @@
+// Authorization checks resolvers call before they touch data. Roles: CUSTOMER; ORG_ADMIN, scoped to one
+// organization; PLATFORM_ADMIN, everything.
+import type { GatewayContext, Viewer } from '../graphql/context.ts';
+import { ForbiddenError, UnauthenticatedError } from '../server/errors.ts';
+
+export function requireViewer(context: Pick<GatewayContext, 'viewer'>): Viewer {
+  if (!context.viewer) throw new UnauthenticatedError();
+  return context.viewer;
+}
+
+/**
+ * The organization an admin may act for. A platform admin may act for any (the one named, when
+ * given); an organization admin only for their own; anyone else for none.
+ */
+export function requireOrganizationAdmin(context: Pick<GatewayContext, 'viewer'>, organizationId: string | null | undefined): Viewer {
+  const viewer = requireViewer(context);
+  if (viewer.role === 'PLATFORM_ADMIN') return viewer;
+  if (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId) return viewer;
+  throw new ForbiddenError('only an admin of the owning organization may do this');
+}

@@ -1,0 +1,145 @@
+// Sessions: opaque random bearer tokens. Redis holds the live entry (sliding TTL) so every instance sees
+// a sign-out at once; PostgreSQL holds a write-through copy so stopping Redis logs nobody out
+// (ARCHITECTURE rule 1). Only a SHA-256 of the token is stored anywhere: a leaked database or Redis
+// dump holds no usable token.
+//
+// Decisions:
+// - Validation reads Redis first (one GET + PEXPIRE), then PostgreSQL on a miss or while Redis is down,
+//   and puts what PostgreSQL says back into Redis.
+// - The PostgreSQL expiry slides too, but is written at most once a minute per session, not per request.
+// - Revocation writes PostgreSQL first, then deletes the Redis entry through the entity cache's
+//   invalidation path, which queues and replays deletes that cannot reach Redis.
+// - Nothing here is kept in L1: a revoked session must stop working on every instance immediately.
+import { createHash, randomBytes } from 'node:crypto';
+import type { EntityCache } from '../cache/entity-cache.ts';
+import { decode, encode } from '../cache/codec.ts';
+import type { Database } from '../db/prisma.ts';
+import type { Role } from '../generated/prisma/client.ts';
+import type { Viewer } from '../graphql/context.ts';
+import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import type { Metrics } from '../server/metrics.ts';
+
+const TOKEN_BYTES = 32;
+const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+const PG_TOUCH_INTERVAL_MS = 60_000;
+
+interface SessionEntry {
+  sessionId: string;
+  userId: string;
+  role: Role;
+  organizationId: string | null;
+  /** Last time the PostgreSQL copy's expiry was pushed forward. */
+  touchedAt: number;
+}
+
+export interface SessionServiceDeps {
+  db: Database;
+  redis: RedisCircuit | undefined;
+  cache: EntityCache;
+  prefix: string;
+  ttlSeconds: number;
+  metrics: Metrics;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class SessionService {
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  private key(tokenHash: string): string {
+    return `${this.deps.prefix}:session:${tokenHash}`;
+  }
+
+  /** Creates a session for a user who just proved who they are; returns the token (shown once). */
+  async create(user: { id: string; role: Role; organizationId: string | null }, userAgent?: string): Promise<{ token: string; expiresAt: Date }> {
+    const token = randomBytes(TOKEN_BYTES).toString('base64url');
+    const tokenHash = hashToken(token);
+    const expiresAt = new Date(Date.now() + this.deps.ttlSeconds * 1000);
+    const session = await this.deps.db.session.create({
+      data: { tokenHash, userId: user.id, expiresAt, ...(userAgent && { userAgent: userAgent.slice(0, 255) }) },
+    });
+    await this.writeRedis(tokenHash, { sessionId: session.id, userId: user.id, role: user.role, organizationId: user.organizationId, touchedAt: Date.now() });
+    return { token, expiresAt };
+  }
+
+  /** The viewer a bearer token stands for, or null for an unknown, expired or revoked token. */
+  async authenticate(token: string): Promise<Viewer | null> {
+    if (!TOKEN_FORMAT.test(token)) return null;
+    const tokenHash = hashToken(token);
+    const entry = (await this.readRedis(tokenHash)) ?? (await this.readDatabase(tokenHash));
+    if (!entry) return null;
+    if (Date.now() - entry.touchedAt > PG_TOUCH_INTERVAL_MS) {
+      entry.touchedAt = Date.now();
+      const expiresAt = new Date(Date.now() + this.deps.ttlSeconds * 1000);
+      await this.deps.db.session.updateMany({ where: { id: entry.sessionId, revokedAt: null }, data: { lastSeenAt: new Date(), expiresAt } });
+      await this.writeRedis(tokenHash, entry);
+    }
+    return { sessionId: entry.sessionId, userId: entry.userId, role: entry.role, organizationId: entry.organizationId };
+  }
+
+  async revoke(sessionId: string, userId: string): Promise<boolean> {
+    const session = await this.deps.db.session.findFirst({ where: { id: sessionId, userId, revokedAt: null } });
+    if (!session) return false;
+    await this.deps.db.session.update({ where: { id: session.id }, data: { revokedAt: new Date() } });
+    await this.deps.cache.invalidate([this.key(session.tokenHash)]);
+    return true;
+  }
+
+  async revokeAllOf(userId: string): Promise<number> {
+    const sessions = await this.deps.db.session.findMany({ where: { userId, revokedAt: null }, select: { id: true, tokenHash: true } });
+    if (sessions.length === 0) return 0;
+    await this.deps.db.session.updateMany({ where: { id: { in: sessions.map((s) => s.id) } }, data: { revokedAt: new Date() } });
+    await this.deps.cache.invalidate(sessions.map((s) => this.key(s.tokenHash)));
+    return sessions.length;
+  }
+
+  async listOf(userId: string) {
+    return this.deps.db.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: { createdAt: 'desc' },
+      select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true },
+    });
+  }
+
+  private async readRedis(tokenHash: string): Promise<SessionEntry | undefined> {
+    const redis = this.deps.redis;
+    if (!redis) return undefined;
+    try {
+      const key = this.key(tokenHash);
+      const [[, text]] = (await redis.run((r) => r.multi().get(key).pexpire(key, this.deps.ttlSeconds * 1000).exec())) as [[unknown, string | null]];
+      return text ? decode<SessionEntry>(text) : undefined;
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'session-get' });
+      return undefined;
+    }
+  }
+
+  private async readDatabase(tokenHash: string): Promise<SessionEntry | undefined> {
+    const session = await this.deps.db.session.findFirst({
+      where: { tokenHash, revokedAt: null, expiresAt: { gt: new Date() } },
+      include: { user: { select: { role: true, organizationId: true } } },
+    });
+    if (!session) return undefined;
+    const entry: SessionEntry = {
+      sessionId: session.id,
+      userId: session.userId,
+      role: session.user.role,
+      organizationId: session.user.organizationId,
+      touchedAt: session.lastSeenAt.getTime(),
+    };
+    await this.writeRedis(tokenHash, entry);
+    return entry;
+  }
+
+  private async writeRedis(tokenHash: string, entry: SessionEntry): Promise<void> {
+    const redis = this.deps.redis;
+    if (!redis) return;
+    try {
+      await redis.run((r) => r.set(this.key(tokenHash), encode(entry), 'PX', this.deps.ttlSeconds * 1000));
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'session-set' });
+    }
+  }
+}

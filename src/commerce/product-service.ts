@@ -1,0 +1,139 @@
+// Product writes. Every write commits in PostgreSQL first, then invalidates what it touched: the entity
+// keys, and every cached list and count (ARCHITECTURE rule 1; reference 003). Stock changes are also
+// published to inventoryChanged subscribers on every instance.
+import { Decimal } from '@prisma/client/runtime/client';
+import type { EntityCache } from '../cache/entity-cache.ts';
+import type { KeyBuilder } from '../cache/keys.ts';
+import type { Database } from '../db/prisma.ts';
+import type { Inventory, Prisma, Product } from '../generated/prisma/client.ts';
+import { parseIntId, parseUuid } from '../graphql/arguments.ts';
+import type { EventBus } from '../realtime/event-bus.ts';
+import { BadUserInputError, ErrorCode, GatewayError, NotFoundError } from '../server/errors.ts';
+import { inventoryTopic } from './inventory.ts';
+import { PRODUCT_LISTS_TAG } from './product-listing.ts';
+
+const SKU = /^[A-Z0-9-]{3,32}$/;
+const MEMBER_TIERS = ['SILVER', 'GOLD', 'PLATINUM'] as const;
+
+
+export interface ProductInput {
+  sku?: string;
+  name?: string | null;
+  description?: string | null;
+  price?: Decimal | null;
+  categoryId?: string | null;
+}
+
+export interface ProductServiceDeps {
+  db: Database;
+  cache: EntityCache;
+  keys: KeyBuilder;
+  bus: EventBus;
+}
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > 200) throw new BadUserInputError('name must be 1 to 200 characters', 'name');
+  return trimmed;
+}
+
+function checkPrice(price: Decimal): Decimal {
+  if (price.isNegative()) throw new BadUserInputError('price must not be negative', 'price');
+  if (price.decimalPlaces() > 2) throw new BadUserInputError('price has at most 2 decimal places', 'price');
+  return price;
+}
+
+function checkDescription(description: string): string {
+  if (description.length > 5000) throw new BadUserInputError('description must be at most 5000 characters', 'description');
+  return description;
+}
+
+/** Maps constraint violations to coded errors; anything else stays an internal error. */
+function rethrowWriteError(error: unknown): never {
+  const code = (error as { code?: string }).code;
+  if (code === 'P2002') throw new GatewayError('a product with this sku already exists', ErrorCode.CONFLICT);
+  if (code === 'P2003') throw new BadUserInputError('categoryId does not name an existing category', 'categoryId');
+  throw error;
+}
+
+export class ProductService {
+  constructor(private readonly deps: ProductServiceDeps) {}
+
+  async get(id: string): Promise<Product> {
+    const product = await this.deps.db.product.findUnique({ where: { id: parseIntId(id, 'id') } });
+    if (!product) throw new NotFoundError('product');
+    return product;
+  }
+
+  async create(input: ProductInput & { sku: string; name: string; price: Decimal; categoryId: string; initialStock?: number | null }, sellerId: string | null): Promise<Product> {
+    if (!SKU.test(input.sku)) throw new BadUserInputError('sku must be 3 to 32 characters of A-Z, 0-9 and -', 'sku');
+    const stock = input.initialStock ?? 0;
+    if (!Number.isInteger(stock) || stock < 0 || stock > 1_000_000) throw new BadUserInputError('initialStock must be 0 to 1000000', 'initialStock');
+    const data: Prisma.ProductUncheckedCreateInput = {
+      sku: input.sku,
+      name: checkName(input.name),
+      description: checkDescription(input.description ?? ''),
+      price: checkPrice(input.price),
+      categoryId: parseIntId(input.categoryId, 'categoryId'),
+      organizationId: sellerId === null ? null : parseUuid(sellerId, 'sellerId'),
+      inventory: { create: { onHand: stock } },
+    };
+    const product = await this.deps.db.product.create({ data }).catch(rethrowWriteError);
+    await this.invalidate(product.id);
+    return product;
+  }
+
+  async update(existing: Product, input: ProductInput): Promise<Product> {
+    const data: Prisma.ProductUncheckedUpdateInput = {};
+    if (input.name != null) data.name = checkName(input.name);
+    if (input.description != null) data.description = checkDescription(input.description);
+    if (input.price != null) data.price = checkPrice(input.price);
+    if (input.categoryId != null) data.categoryId = parseIntId(input.categoryId, 'categoryId');
+    if (Object.keys(data).length === 0) throw new BadUserInputError('input changes nothing: give at least one field', 'input');
+    const product = await this.deps.db.product.update({ where: { id: existing.id }, data }).catch(rethrowWriteError);
+    await this.invalidate(product.id);
+    return product;
+  }
+
+  async delete(existing: Product): Promise<boolean> {
+    // Open carts lose the line; the product's inventory, member prices and wishlist entries cascade.
+    await this.deps.db.$transaction([
+      this.deps.db.cartItem.deleteMany({ where: { productId: existing.id } }),
+      this.deps.db.product.delete({ where: { id: existing.id } }),
+    ]);
+    await this.invalidate(existing.id);
+    return true;
+  }
+
+  async setStock(existing: Product, onHand: number): Promise<Inventory> {
+    if (!Number.isInteger(onHand) || onHand < 0 || onHand > 1_000_000) throw new BadUserInputError('onHand must be 0 to 1000000', 'onHand');
+    // The CHECK constraint (reserved <= onHand) refuses a count below what is already reserved.
+    const inventory = await this.deps.db.inventory
+      .upsert({
+        where: { productId: existing.id },
+        create: { productId: existing.id, onHand },
+        update: { onHand, version: { increment: 1 } },
+      })
+      .catch((error: unknown) => {
+        if (String((error as Error).message).includes('Inventory_reserved_within_onHand')) {
+          throw new BadUserInputError('onHand cannot be below the units already reserved', 'onHand');
+        }
+        throw error;
+      });
+    await this.deps.cache.invalidate([this.deps.keys.entityKey('Inventory', String(existing.id))]);
+    await this.deps.bus.publish(inventoryTopic(existing.id), inventory);
+    return inventory;
+  }
+
+  /** Every key that can hold this product, then every list and count. */
+  private async invalidate(productId: number): Promise<void> {
+    const { keys, cache } = this.deps;
+    const id = String(productId);
+    await cache.invalidate([
+      keys.entityKey('Product', id),
+      keys.entityKey('Inventory', id),
+      ...MEMBER_TIERS.map((tier) => keys.entityKey('MemberPrice', `${id}.${tier}`)),
+    ]);
+    await cache.invalidateTags([PRODUCT_LISTS_TAG]);
+  }
+}

@@ -1,0 +1,49 @@
+// Shared by the query tests: one real gateway per test file over the run's seeded, read-only database
+// (no Redis: L1 + PostgreSQL), and direct SQL against the same database to compute the expected answers.
+import pg from 'pg';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+
+export type { GraphQLResponse, TestGateway };
+
+/** Starts a gateway before the file's tests and stops it after them; call at the top level of a file. */
+export function useSharedGateway(): () => TestGateway {
+  let gateway: TestGateway | undefined;
+  beforeAll(async () => {
+    gateway = await startTestGateway({ databaseUrl: inject('databaseUrl') });
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+  return () => {
+    if (!gateway) throw new Error('the gateway is not started (useSharedGateway must be called at the top level)');
+    return gateway;
+  };
+}
+
+/** A pg client to the seeded database for expected values, opened before and closed after the file's tests. */
+export function useSql(): <T extends pg.QueryResultRow>(text: string, params?: unknown[]) => Promise<T[]> {
+  let client: pg.Client | undefined;
+  beforeAll(async () => {
+    client = new pg.Client({ connectionString: inject('databaseUrl') });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+  });
+  return async (text, params) => {
+    if (!client) throw new Error('the SQL client is not connected');
+    return (await client.query(text, params)).rows;
+  };
+}
+
+/** Asserts an HTTP 200 response with data and no errors, and returns the data. */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
+  expect(response.status).toBe(200);
+  expect(response.body.data).toBeTruthy();
+  return response.body.data as T;
+}
+
+/** Decimal(12,2) as PostgreSQL prints it and as the gateway serialises it: "1299.90". */
+export const DECIMAL_STRING = /^\d+\.\d{2}$/;

@@ -1,0 +1,56 @@
+// Starts a real gateway in the test process (real PostgreSQL, optionally real Redis) on a free port, and
+// a small GraphQL-over-HTTP client for it.
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../../src/config.ts';
+import { startGateway, type Gateway } from '../../src/server/app.ts';
+
+export interface TestGatewayOptions {
+  databaseUrl: string;
+  redisUrl?: string;
+  /** Cache prefix; defaults to a random one so files sharing the run's Redis never see each other's keys. */
+  cachePrefix?: string;
+  env?: Record<string, string>;
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: { data?: T | null; errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[] };
+}
+
+export interface TestGateway extends Gateway {
+  cachePrefix: string;
+  query<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+}
+
+export function randomPrefix(): string {
+  return `t${randomBytes(4).toString('hex')}`;
+}
+
+export async function startTestGateway(options: TestGatewayOptions): Promise<TestGateway> {
+  const cachePrefix = options.cachePrefix ?? randomPrefix();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_URL: options.databaseUrl,
+    CACHE_PREFIX: cachePrefix,
+    SEED_ON_EMPTY: 'false',
+    ...(options.redisUrl && { REDIS_URL: options.redisUrl }),
+    ...options.env,
+  });
+  const gateway = await startGateway(config);
+  return {
+    ...gateway,
+    cachePrefix,
+    async query(query, variables, headers) {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse['body'] };
+    },
+  } as TestGateway;
+}
