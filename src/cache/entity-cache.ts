@@ -27,6 +27,11 @@ export const INVALIDATION_TOPIC = 'cache-invalidate';
 const MAX_PENDING_INVALIDATIONS = 50_000;
 const SECOND_DELETE_DELAY_MS = 750;
 const TTL_JITTER = 0.1;
+/** How long one instance may hold the right to fill a key from PostgreSQL. */
+const FILL_LOCK_MS = 2_000;
+/** How long another instance waits for that fill before reading PostgreSQL itself. */
+const FILL_WAIT_MS = 250;
+const FILL_POLL_MS = 15;
 /** In the pending-deletes queue, marks a tag to purge rather than a key to delete. */
 const TAG_MARK = '#tag:';
 
@@ -110,6 +115,63 @@ export class EntityCache {
     this.unsubscribe?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  /**
+   * Cross-instance stampede protection: claims the right to fill each key from PostgreSQL with a short
+   * Redis lock (SET NX PX). true: this instance fills it (also whenever Redis is absent or down).
+   * false: another instance is filling it right now; wait for it with awaitFills.
+   */
+  async claimFills(keys: readonly string[]): Promise<boolean[]> {
+    const redis = this.deps.redis;
+    if (!redis || redis.state === 'open') return keys.map(() => true);
+    try {
+      const results = await redis.run((r) => {
+        const pipeline = r.pipeline();
+        for (const key of keys) pipeline.set(`${key}:fill`, this.instanceId, 'PX', FILL_LOCK_MS, 'NX');
+        return pipeline.exec();
+      });
+      return (results ?? []).map(([error, reply]) => error !== null || reply === 'OK');
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'claim-fill' });
+      return keys.map(() => true);
+    }
+  }
+
+  /** Releases fill claims once the values are in Redis (or the read failed). */
+  async releaseFills(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.deps.redis?.run((r) => r.unlink(...keys.map((k) => `${k}:fill`))).catch(() => undefined);
+  }
+
+  /**
+   * Waits a moment for another instance's fill to land in Redis. Returns what arrived; the caller reads
+   * PostgreSQL for the rest, so a crashed or slow filler costs one extra read, never a failure.
+   */
+  async awaitFills(type: string, keys: readonly string[], ttlSeconds: number, tags?: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+    const results: (CacheEntry | undefined)[] = keys.map(() => undefined);
+    const deadline = performance.now() + FILL_WAIT_MS;
+    while (performance.now() < deadline && this.deps.redis?.state === 'closed') {
+      await new Promise((resolve) => setTimeout(resolve, FILL_POLL_MS));
+      const waiting = results.flatMap((entry, index) => (entry === undefined ? [index] : []));
+      let raw: (string | null)[];
+      try {
+        raw = await this.deps.redis.run((r) => r.mget(waiting.map((i) => keys[i]!)));
+      } catch {
+        break;
+      }
+      raw.forEach((text, position) => {
+        if (text === null) return;
+        const index = waiting[position]!;
+        const value = decode<unknown>(text);
+        results[index] = { value };
+        this.setL1(keys[index]!, value, ttlSeconds * 1000, text.length, tags);
+      });
+      if (results.every((entry) => entry !== undefined)) break;
+    }
+    const arrived = results.filter((entry) => entry !== undefined).length;
+    this.deps.metrics.cacheLookups.inc({ layer: 'redis', type, result: 'hit' }, arrived);
+    return results;
   }
 
   /** Call before reading PostgreSQL for a fill; pass the result to setMany. */

@@ -9,7 +9,10 @@
 //   PostgreSQL, any other request missing the same key waits for that read instead of issuing its own.
 // - Ids that do not exist are cached as negative entries for a short time, so asking for random ids
 //   cannot hammer PostgreSQL.
-// - The fill is not awaited: L1 is written synchronously before the response goes on, Redis a moment later.
+// - Across instances, a short Redis lock per key lets one instance fill it while the others wait a
+//   moment for the value to appear in Redis (entity-cache.ts claimFills / awaitFills): a hot key
+//   expiring under load costs a bounded number of database reads, not one per instance per request.
+// - The fill is awaited before the fill lock is released, so waiting instances find the value.
 import DataLoader from 'dataloader';
 import type { Metrics } from '../server/metrics.ts';
 import type { EntityCache, CacheWrite } from './entity-cache.ts';
@@ -85,7 +88,40 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
     return results;
   }
 
+  /**
+   * Reads the keys no layer had. Across instances only one fills a key at a time: keys another instance
+   * is already filling are waited for, and read here only if that fill does not arrive in time.
+   */
   async function readFromDatabase(keys: K[], cacheKeys: string[]): Promise<(V | undefined)[]> {
+    const claims = await runtime.cache.claimFills(cacheKeys);
+    const ours = claims.flatMap((claimed, i) => (claimed ? [i] : []));
+    const theirs = claims.flatMap((claimed, i) => (claimed ? [] : [i]));
+    const values: (V | undefined)[] = new Array(keys.length);
+    const fillOurs = async (indexes: number[]): Promise<void> => {
+      if (indexes.length === 0) return;
+      const read = await fetchAndFill(indexes.map((i) => keys[i]!), indexes.map((i) => cacheKeys[i]!));
+      indexes.forEach((index, position) => (values[index] = read[position]));
+    };
+    const waitForTheirs = async (): Promise<void> => {
+      if (theirs.length === 0) return;
+      const arrived = await runtime.cache.awaitFills(spec.type, theirs.map((i) => cacheKeys[i]!), spec.ttlSeconds, spec.tags);
+      const late: number[] = [];
+      theirs.forEach((index, position) => {
+        const entry = arrived[position];
+        if (entry === undefined) late.push(index);
+        else values[index] = (entry.value ?? undefined) as V | undefined;
+      });
+      await fillOurs(late);
+    };
+    try {
+      await Promise.all([fillOurs(ours), waitForTheirs()]);
+    } finally {
+      void runtime.cache.releaseFills(ours.map((i) => cacheKeys[i]!));
+    }
+    return values;
+  }
+
+  async function fetchAndFill(keys: K[], cacheKeys: string[]): Promise<(V | undefined)[]> {
     runtime.metrics.cacheLookups.inc({ layer: 'db', type: spec.type, result: 'miss' }, keys.length);
     const started = runtime.cache.fillStarted();
     stats.dbQueries += 1;
@@ -97,7 +133,7 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
       ttlSeconds: value === undefined && spec.missing === null ? negativeTtl : spec.ttlSeconds,
       ...(spec.tags && { tags: spec.tags }),
     }));
-    void runtime.cache.setMany(writes, started);
+    await runtime.cache.setMany(writes, started);
     return values;
   }
 

@@ -92,11 +92,21 @@ async function connectRedis(url: string, logger: Logger): Promise<RedisClients> 
   return { main, subscriber, circuit: new RedisCircuit(main, { logger }) };
 }
 
-export async function startGateway(config: Config, options: { logger?: Logger } = {}): Promise<Gateway> {
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Sees every SQL statement Prisma sends (tests count them; production needs none). */
+  onQuery?: (sql: string) => void;
+}
+
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const database = await prepareDatabase(config, logger);
-  const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery: () => metrics.dbQueries.inc() });
+  const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery: (sql) => {
+      metrics.dbQueries.inc();
+      options.onQuery?.(sql);
+    },
+  });
 
   let redis: RedisClients | undefined;
   let bus: EventBus;

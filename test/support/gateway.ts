@@ -20,6 +20,8 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 
 export interface TestGateway extends Gateway {
   cachePrefix: string;
+  /** Every SQL statement this gateway sent, in order (from Prisma's query events); clear it with `sql.length = 0`. */
+  sql: string[];
   query<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
 }
 
@@ -40,10 +42,12 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...(options.redisUrl && { REDIS_URL: options.redisUrl }),
     ...options.env,
   });
-  const gateway = await startGateway(config);
+  const sql: string[] = [];
+  const gateway = await startGateway(config, { onQuery: (statement) => sql.push(statement) });
   return {
     ...gateway,
     cachePrefix,
+    sql,
     async query(query, variables, headers) {
       const response = await fetch(gateway.url, {
         method: 'POST',
