@@ -22,6 +22,21 @@ const envSchema = z.object({
   L1_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SESSION_TTL_SECONDS: positiveInt.max(30 * 86_400).default(7_200),
+  TRUST_PROXY: bool.default(false),
+  LOCKOUT_MAX_FAILURES: positiveInt.default(5),
+  LOCKOUT_WINDOW_SECONDS: positiveInt.default(900),
+  LOCKOUT_SECONDS: positiveInt.default(1_800),
+  LOCKOUT_MAX_FAILURES_PER_IP: positiveInt.default(20),
+  RATE_LIMIT_READS_PER_MINUTE: positiveInt.default(600),
+  RATE_LIMIT_WRITES_PER_MINUTE: positiveInt.default(60),
+  RATE_LIMIT_HOLDS_PER_MINUTE: positiveInt.default(30),
+  RATE_LIMIT_SIGNINS_PER_MINUTE: positiveInt.default(10),
+  RATE_LIMIT_IP_MULTIPLIER: positiveInt.default(4),
+  QUERY_MAX_DEPTH: positiveInt.default(10),
+  QUERY_MAX_COST: positiveInt.default(5_000),
+  QUERY_MAX_ALIASES: positiveInt.default(30),
+  QUERY_MAX_DIRECTIVES: positiveInt.default(20),
+  QUERY_MAX_TOKENS: positiveInt.default(2_000),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: port.default(54329),
   SEED_ON_EMPTY: bool.optional(),
@@ -43,6 +58,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Sliding session lifetime (reference 000: sessions 2 h). */
   sessionTtlSeconds: number;
+  /** Believe X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
+  lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number; maxFailuresPerIp: number };
+  rateLimits: { perMinute: { read: number; write: number; hold: number; signIn: number }; ipMultiplier: number };
+  queryLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxDirectives: number; maxTokens: number };
   embeddedPostgres: { dir: string; port: number };
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
@@ -79,6 +99,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     l1MaxBytes: e.L1_MAX_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    trustProxy: e.TRUST_PROXY,
+    lockout: {
+      maxFailures: e.LOCKOUT_MAX_FAILURES,
+      windowSeconds: e.LOCKOUT_WINDOW_SECONDS,
+      lockSeconds: e.LOCKOUT_SECONDS,
+      maxFailuresPerIp: e.LOCKOUT_MAX_FAILURES_PER_IP,
+    },
+    rateLimits: {
+      perMinute: {
+        read: e.RATE_LIMIT_READS_PER_MINUTE,
+        write: e.RATE_LIMIT_WRITES_PER_MINUTE,
+        hold: e.RATE_LIMIT_HOLDS_PER_MINUTE,
+        signIn: e.RATE_LIMIT_SIGNINS_PER_MINUTE,
+      },
+      ipMultiplier: e.RATE_LIMIT_IP_MULTIPLIER,
+    },
+    queryLimits: {
+      maxDepth: e.QUERY_MAX_DEPTH,
+      maxCost: e.QUERY_MAX_COST,
+      maxAliases: e.QUERY_MAX_ALIASES,
+      maxDirectives: e.QUERY_MAX_DIRECTIVES,
+      maxTokens: e.QUERY_MAX_TOKENS,
+    },
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,

@@ -3,6 +3,8 @@
 import { BadUserInputError, GatewayError, ErrorCode } from '../server/errors.ts';
 import type { Database } from '../db/prisma.ts';
 import type { User } from '../generated/prisma/client.ts';
+import type { AuditLog } from './audit.ts';
+import type { SignInLockout } from './lockout.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 import type { SessionService } from './sessions.ts';
 
@@ -37,10 +39,28 @@ export interface SignedIn {
   user: User;
 }
 
-export class AccountService {
-  constructor(private readonly db: Database, private readonly sessions: SessionService) {}
+export interface ClientInfo {
+  ip: string;
+  userAgent: string | undefined;
+}
 
-  async signUp(input: { email: string; password: string; displayName: string }, userAgent?: string): Promise<SignedIn> {
+export interface AccountServiceDeps {
+  db: Database;
+  sessions: SessionService;
+  lockout: SignInLockout;
+  audit: AuditLog;
+}
+
+export class AccountService {
+  private readonly db: Database;
+  private readonly sessions: SessionService;
+
+  constructor(private readonly deps: AccountServiceDeps) {
+    this.db = deps.db;
+    this.sessions = deps.sessions;
+  }
+
+  async signUp(input: { email: string; password: string; displayName: string }, client: ClientInfo): Promise<SignedIn> {
     const email = normaliseEmail(input.email);
     checkPassword(input.password);
     const displayName = input.displayName.trim();
@@ -53,7 +73,8 @@ export class AccountService {
       if ((error as { code?: string }).code === 'P2002') throw new GatewayError('an account with this email already exists', ErrorCode.CONFLICT);
       throw error;
     }
-    return { user, ...(await this.sessions.create(user, userAgent)) };
+    await this.deps.audit.record({ action: 'SIGN_UP', actorId: user.id, targetType: 'User', targetId: user.id });
+    return { user, ...(await this.sessions.create(user, client.userAgent)) };
   }
 
   /** Verifies the password; returns the user, or null when the email or the password is wrong. */
@@ -69,9 +90,23 @@ export class AccountService {
     return (await verifyPassword(password, user.passwordHash)) ? user : null;
   }
 
-  async signIn(emailInput: string, password: string, userAgent?: string): Promise<SignedIn> {
-    const user = await this.verify(emailInput, password);
-    if (!user) throw new InvalidCredentialsError();
-    return { user, ...(await this.sessions.create(user, userAgent)) };
+  /**
+   * Lockout is checked before the password, so a locked account refuses even the right password; a
+   * failure is counted per account and per IP; success clears the account's count.
+   */
+  async signIn(emailInput: string, password: string, client: ClientInfo): Promise<SignedIn> {
+    const email = normaliseEmail(emailInput);
+    await this.deps.lockout.assertMayTry(email, client.ip);
+    const user = await this.verify(email, password);
+    if (!user) {
+      const { lockedNow } = await this.deps.lockout.recordFailure(email, client.ip);
+      const known = await this.db.user.findUnique({ where: { email }, select: { id: true, organizationId: true } });
+      await this.deps.audit.record({ action: 'SIGN_IN_FAILED', actorId: known?.id ?? null, organizationId: known?.organizationId ?? null });
+      if (lockedNow) await this.deps.audit.record({ action: 'LOCKOUT', actorId: known?.id ?? null, organizationId: known?.organizationId ?? null, targetType: 'User', ...(known && { targetId: known.id }) });
+      throw new InvalidCredentialsError();
+    }
+    await this.deps.lockout.recordSuccess(email);
+    await this.deps.audit.record({ action: 'SIGN_IN', actorId: user.id, organizationId: user.organizationId });
+    return { user, ...(await this.sessions.create(user, client.userAgent)) };
   }
 }

@@ -8,11 +8,13 @@ export const accountResolvers: Resolvers = {
     me: (_root, _args, { viewer, loaders }) => (viewer ? loaders.user.load(viewer.userId) : null),
   },
   Mutation: {
-    signUp: (_root, args, { services, userAgent }) => services.accounts.signUp(args, userAgent),
-    signIn: (_root, { email, password }, { services, userAgent }) => services.accounts.signIn(email, password, userAgent),
+    signUp: (_root, args, { services, userAgent, clientIp }) => services.accounts.signUp(args, { ip: clientIp, userAgent }),
+    signIn: (_root, { email, password }, { services, userAgent, clientIp }) => services.accounts.signIn(email, password, { ip: clientIp, userAgent }),
     signOut: async (_root, _args, context) => {
       const viewer = requireViewer(context);
-      return context.services.sessions.revoke(viewer.sessionId, viewer.userId);
+      const revoked = await context.services.sessions.revoke(viewer.sessionId, viewer.userId);
+      await context.services.audit.record({ action: 'SIGN_OUT', actorId: viewer.userId, organizationId: viewer.organizationId });
+      return revoked;
     },
     revokeSession: (_root, { id }, context) => context.services.sessions.revoke(parseUuid(id, 'id'), requireViewer(context).userId),
   },

@@ -32,6 +32,8 @@ export interface GatewayContext {
   viewer: Viewer | null;
   /** For the session list; never logged. */
   userAgent: string | undefined;
+  /** For per-IP limits (src/server/client-ip.ts); never logged. */
+  clientIp: string;
 }
 
 /** Loader specs are built once; loaders (and their per-request memo) once per request. */

@@ -1,5 +1,6 @@
 // Services handed to resolvers through the context. Created once at start-up in the composition root.
 import type { AccountService } from '../accounts/account-service.ts';
+import type { AuditLog } from '../accounts/audit.ts';
 import type { SessionService } from '../accounts/sessions.ts';
 import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
@@ -8,6 +9,7 @@ import type { EventBus } from '../realtime/event-bus.ts';
 export interface Services {
   bus: EventBus;
   accounts: AccountService;
+  audit: AuditLog;
   sessions: SessionService;
   products: ProductService;
   wishlist: WishlistService;

@@ -1,7 +1,7 @@
 // The composition root: the one place where configuration becomes clients, caches, the schema and the
 // servers. Everything is created once here and passed down; nothing below reaches for a global.
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -20,6 +20,12 @@ import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
 import { SessionService } from '../accounts/sessions.ts';
 import { viewerFrom } from '../accounts/viewer.ts';
+import { AuditLog } from '../accounts/audit.ts';
+import { SignInLockout } from '../accounts/lockout.ts';
+import { createLimiterFactory } from '../limits/limiter-factory.ts';
+import { queryLimits } from '../limits/query-limits.ts';
+import { rateLimitPlugin, RateLimits } from '../limits/rate-limits.ts';
+import { clientIpOf } from './client-ip.ts';
 import { ProductService } from '../commerce/product-service.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
@@ -127,14 +133,21 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const runtime: LoaderRuntime = { cache, keys, metrics, inflight: new Map() };
   const createLoaders = createLoaderFactory(db, runtime, readCachePolicy(schema));
   const sessions = new SessionService({ db, redis: redis?.circuit, cache, prefix: config.cachePrefix, ttlSeconds: config.sessionTtlSeconds, metrics });
+  const limiters = createLimiterFactory(redis?.main, config.cachePrefix);
+  const audit = new AuditLog(db, logger);
   const services: Services = {
     bus,
     sessions,
-    accounts: new AccountService(db, sessions),
+    audit,
+    accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
     products: new ProductService({ db, cache, keys, bus }),
     wishlist: new WishlistService(db),
   };
-  const createContext = async (requestId: string, headers: Record<string, string | string[] | undefined>): Promise<GatewayContext> => {
+  const createContext = async (
+    requestId: string,
+    headers: Record<string, string | string[] | undefined>,
+    remoteAddress: string | undefined,
+  ): Promise<GatewayContext> => {
     const stats: RequestStats = { dbQueries: 0 };
     const userAgent = typeof headers['user-agent'] === 'string' ? headers['user-agent'] : undefined;
     return {
@@ -145,6 +158,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       services,
       viewer: await viewerFrom(sessions, headers.authorization),
       userAgent,
+      clientIp: clientIpOf(headers, remoteAddress, config.trustProxy),
     };
   };
 
@@ -161,14 +175,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     registry: metrics.registry,
     logger,
   });
+  const armor = queryLimits(config.queryLimits);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
     introspection: config.env !== 'production',
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, unwrapResolverError(error), undefined).error,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+      ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      rateLimitPlugin(new RateLimits(limiters, config.rateLimits)),
       metricsPlugin(metrics),
       requestLogPlugin(),
       errorPlugin(),

@@ -1,6 +1,7 @@
 // Typed errors. Every error a client sees carries extensions.code; anything that is not one of ours
 // (or a GraphQL parse/validation error) is masked as INTERNAL_SERVER_ERROR, and the original is logged
 // with the request id that the client also receives.
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
@@ -51,6 +52,17 @@ export class NotFoundError extends GatewayError {
 export class ServiceUnavailableError extends GatewayError {
   constructor(message = 'a backing service is unavailable; try again shortly') {
     super(message, ErrorCode.SERVICE_UNAVAILABLE);
+  }
+}
+
+/**
+ * Refused for now: extensions.retryAfter (seconds) for clients, and HTTP 429 with Retry-After (Apollo
+ * turns extensions.http into the response status and headers, and strips it from the body).
+ */
+export class RetryLaterError extends GatewayError {
+  constructor(message: string, retryAfterSeconds: number, code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.ACCOUNT_LOCKED = ErrorCode.RATE_LIMITED) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super(message, code, { retryAfter: seconds, http: { status: 429, headers: new HeaderMap([['retry-after', String(seconds)]]) } });
   }
 }
 

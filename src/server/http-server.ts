@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpServerDeps {
   apollo: ApolloServer<GatewayContext>;
-  createContext(requestId: string, headers: IncomingMessage['headers']): Promise<GatewayContext>;
+  createContext(requestId: string, headers: IncomingMessage['headers'], remoteAddress: string | undefined): Promise<GatewayContext>;
   readiness(): Promise<Readiness>;
   registry: Registry;
   logger: Logger;
@@ -75,7 +75,7 @@ async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL
   const body = req.method === 'POST' ? parseBody(await readBody(req), req.headers['content-type']) : undefined;
   const response = await deps.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-    context: () => deps.createContext(requestId, req.headers),
+    context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
   });
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.setHeader('x-request-id', requestId);

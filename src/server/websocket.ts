@@ -13,7 +13,7 @@ import { requestIdFrom } from './request-id.ts';
 export interface WebSocketDeps {
   server: Server;
   schema: GraphQLSchema;
-  createContext(requestId: string, headers: Record<string, string | string[] | undefined>): Promise<GatewayContext>;
+  createContext(requestId: string, headers: Record<string, string | string[] | undefined>, remoteAddress: string | undefined): Promise<GatewayContext>;
   metrics: Metrics;
   logger: Logger;
 }
@@ -33,7 +33,8 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
       context: (ctx, id) => {
         // Only an Authorization value from connection_init crosses over, as if it were a header.
         const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
-        return deps.createContext(requestIdFrom(undefined), { authorization, 'x-operation-id': id });
+        const request = ctx.extra.request;
+        return deps.createContext(requestIdFrom(undefined), { authorization, 'x-forwarded-for': request.headers['x-forwarded-for'], 'x-operation-id': id }, request.socket.remoteAddress);
       },
       onSubscribe: () => {
         deps.metrics.subscriptionsActive.inc();

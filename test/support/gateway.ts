@@ -39,6 +39,14 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     DATABASE_URL: options.databaseUrl,
     CACHE_PREFIX: cachePrefix,
     SEED_ON_EMPTY: 'false',
+    // Tests send bursts from one address; tests of the limits themselves set their own numbers.
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
+    RATE_LIMIT_WRITES_PER_MINUTE: '1000000',
+    RATE_LIMIT_HOLDS_PER_MINUTE: '1000000',
+    RATE_LIMIT_SIGNINS_PER_MINUTE: '1000000',
+    QUERY_MAX_ALIASES: '200',
+    QUERY_MAX_TOKENS: '20000',
+    QUERY_MAX_COST: '100000',
     ...(options.redisUrl && { REDIS_URL: options.redisUrl }),
     ...options.env,
   });

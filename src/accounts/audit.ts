@@ -1,0 +1,55 @@
+// The audit trail (reference 002): sign-ins, failures, lockouts, admin changes and cache purges, in
+// PostgreSQL. Entries name users by id, never by email, and carry no secrets.
+import type { Database } from '../db/prisma.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { Logger } from '../server/logger.ts';
+
+export type AuditAction =
+  | 'SIGN_UP'
+  | 'SIGN_IN'
+  | 'SIGN_IN_FAILED'
+  | 'LOCKOUT'
+  | 'SIGN_OUT'
+  | 'PRODUCT_CREATED'
+  | 'PRODUCT_UPDATED'
+  | 'PRODUCT_DELETED'
+  | 'STOCK_SET'
+  | 'VENUE_CREATED'
+  | 'VENUE_UPDATED'
+  | 'EVENT_CREATED'
+  | 'EVENT_UPDATED'
+  | 'CACHE_PURGE';
+
+export interface AuditEntry {
+  action: AuditAction;
+  actorId?: string | null;
+  organizationId?: string | null;
+  targetType?: string;
+  targetId?: string;
+  detail?: Prisma.InputJsonValue;
+}
+
+export class AuditLog {
+  constructor(private readonly db: Database, private readonly logger: Logger) {}
+
+  /**
+   * Records an entry. Awaited by callers: an admin change is not reported done before its audit row is
+   * written. A failure to write is logged and does not undo the change (it is already committed).
+   */
+  async record(entry: AuditEntry): Promise<void> {
+    try {
+      await this.db.auditLog.create({
+        data: {
+          action: entry.action,
+          actorId: entry.actorId ?? null,
+          organizationId: entry.organizationId ?? null,
+          targetType: entry.targetType ?? null,
+          targetId: entry.targetId ?? null,
+          ...(entry.detail !== undefined && { detail: entry.detail }),
+        },
+      });
+    } catch (error) {
+      this.logger.error({ err: error, action: entry.action }, 'audit entry could not be written');
+    }
+  }
+}

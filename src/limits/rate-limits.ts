@@ -1,0 +1,67 @@
+// Rate limits by operation class (reads, writes, holds, sign-in), per user and per IP (reference 004),
+// checked once the operation is known and before anything executes. Over the limit: RATE_LIMITED with
+// extensions.retryAfter, HTTP 429 and Retry-After.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, type OperationDefinitionNode } from 'graphql';
+import type { RateLimiterRes } from 'rate-limiter-flexible';
+import type { GatewayContext } from '../graphql/context.ts';
+import { RetryLaterError } from '../server/errors.ts';
+import { limiterKey, type Limiter, type LimiterFactory } from './limiter-factory.ts';
+
+export type OperationClass = 'read' | 'write' | 'hold' | 'signIn';
+
+/** Requests per minute; the per-IP allowance is `ipMultiplier` times the per-user one (NAT, offices). */
+export interface RateLimitPolicy {
+  perMinute: Record<OperationClass, number>;
+  ipMultiplier: number;
+}
+
+const SIGN_IN_FIELDS = new Set(['signIn', 'signUp']);
+const HOLD_FIELDS = new Set(['holdSeats', 'releaseHold', 'confirmHold', 'reserveStock']);
+
+export function classify(operation: OperationDefinitionNode): OperationClass {
+  if (operation.operation !== 'mutation') return 'read';
+  const fields = operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+  if (fields.some((f) => SIGN_IN_FIELDS.has(f))) return 'signIn';
+  if (fields.some((f) => HOLD_FIELDS.has(f))) return 'hold';
+  return 'write';
+}
+
+export class RateLimits {
+  private readonly perUser = new Map<OperationClass, Limiter>();
+  private readonly perIp = new Map<OperationClass, Limiter>();
+
+  constructor(limiters: LimiterFactory, policy: RateLimitPolicy) {
+    for (const [name, points] of Object.entries(policy.perMinute) as [OperationClass, number][]) {
+      this.perUser.set(name, limiters({ name: `${name}-user`, points, durationSeconds: 60 }));
+      this.perIp.set(name, limiters({ name: `${name}-ip`, points: points * policy.ipMultiplier, durationSeconds: 60 }));
+    }
+  }
+
+  /** Consumes one request of the class for the IP and, when signed in, the user; throws when over. */
+  async consume(operationClass: OperationClass, ip: string, userId: string | undefined): Promise<void> {
+    try {
+      await Promise.all([
+        this.perIp.get(operationClass)!.consume(limiterKey(ip)),
+        ...(userId ? [this.perUser.get(operationClass)!.consume(limiterKey(userId))] : []),
+      ]);
+    } catch (rejection) {
+      // rate-limiter-flexible rejects with a RateLimiterRes when over the limit; with an Error only when
+      // both Redis and the insurance limiter failed, and then we let the request through.
+      if (rejection instanceof Error) return;
+      throw new RetryLaterError(`rate limit for ${operationClass} operations exceeded`, (rejection as RateLimiterRes).msBeforeNext / 1000);
+    }
+  }
+}
+
+export function rateLimitPlugin(limits: RateLimits): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation) await limits.consume(classify(operation), contextValue.clientIp, contextValue.viewer?.userId);
+        },
+      };
+    },
+  };
+}
