@@ -18,3 +18,15 @@ export function requireOrganizationAdmin(context: Pick<GatewayContext, 'viewer'>
   if (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId) return viewer;
   throw new ForbiddenError('only an admin of the owning organization may do this');
 }
+
+/** Whether the viewer administers the organization (platform admins administer all). Never throws. */
+export function administers(viewer: Viewer | null, organizationId: string | null | undefined): boolean {
+  if (!viewer) return false;
+  return viewer.role === 'PLATFORM_ADMIN' || (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId);
+}
+
+export function requirePlatformAdmin(context: Pick<GatewayContext, 'viewer'>): Viewer {
+  const viewer = requireViewer(context);
+  if (viewer.role !== 'PLATFORM_ADMIN') throw new ForbiddenError('only platform admins may do this');
+  return viewer;
+}

@@ -174,6 +174,11 @@ export class EntityCache {
     return results;
   }
 
+  /** This instance's cache state, for the admin view. */
+  stats(): { l1Entries: number; l1Bytes: number; redisCircuit: 'closed' | 'open' | null } {
+    return { l1Entries: this.deps.l1.size, l1Bytes: this.deps.l1.bytes, redisCircuit: this.deps.redis?.state ?? null };
+  }
+
   /** Call before reading PostgreSQL for a fill; pass the result to setMany. */
   fillStarted(): number {
     return performance.now();

@@ -4,29 +4,44 @@ import { requireOrganizationAdmin, requireViewer } from '../accounts/authorizati
 import { parseIntId, parsePageSize } from '../graphql/arguments.ts';
 import { loadExisting } from '../graphql/load.ts';
 import { NotFoundError } from '../server/errors.ts';
+import type { AuditAction } from '../accounts/audit.ts';
+import type { GatewayContext } from '../graphql/context.ts';
+import type { Product } from '../generated/prisma/client.ts';
+
+function audit(context: GatewayContext, actorId: string, action: AuditAction, product: Product): Promise<void> {
+  return context.services.audit.record({ action, actorId, organizationId: product.organizationId, targetType: 'Product', targetId: String(product.id) });
+}
 
 export const commerceMutations: Resolvers = {
   Mutation: {
-    createProduct: (_root, { input }, context) => {
+    createProduct: async (_root, { input }, context) => {
       // An organization admin sells as their organization; a platform admin chooses (or none: the platform's own catalog).
       const sellerId = input.sellerId ?? (context.viewer?.role === 'ORG_ADMIN' ? context.viewer.organizationId : null);
-      requireOrganizationAdmin(context, sellerId);
-      return context.services.products.create(input, sellerId);
+      const viewer = requireOrganizationAdmin(context, sellerId);
+      const product = await context.services.products.create(input, sellerId);
+      await audit(context, viewer.userId, 'PRODUCT_CREATED', product);
+      return product;
     },
     updateProduct: async (_root, { id, input }, context) => {
       const product = await context.services.products.get(id);
-      requireOrganizationAdmin(context, product.organizationId);
-      return context.services.products.update(product, input);
+      const viewer = requireOrganizationAdmin(context, product.organizationId);
+      const updated = await context.services.products.update(product, input);
+      await audit(context, viewer.userId, 'PRODUCT_UPDATED', product);
+      return updated;
     },
     deleteProduct: async (_root, { id }, context) => {
       const product = await context.services.products.get(id);
-      requireOrganizationAdmin(context, product.organizationId);
-      return context.services.products.delete(product);
+      const viewer = requireOrganizationAdmin(context, product.organizationId);
+      const deleted = await context.services.products.delete(product);
+      await audit(context, viewer.userId, 'PRODUCT_DELETED', product);
+      return deleted;
     },
     setStock: async (_root, { productId, onHand }, context) => {
       const product = await context.services.products.get(productId);
-      requireOrganizationAdmin(context, product.organizationId);
-      return context.services.products.setStock(product, onHand);
+      const viewer = requireOrganizationAdmin(context, product.organizationId);
+      const inventory = await context.services.products.setStock(product, onHand);
+      await audit(context, viewer.userId, 'STOCK_SET', product);
+      return inventory;
     },
     toggleWishlist: async (_root, { productId }, context) => {
       const viewer = requireViewer(context);

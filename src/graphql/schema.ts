@@ -7,7 +7,9 @@ import { accountResolvers } from '../accounts/resolvers.ts';
 import { commerceMutations } from '../commerce/mutations.ts';
 import { commerceResolvers } from '../commerce/resolvers.ts';
 import { referenceResolvers } from '../reference/resolvers.ts';
+import { ticketingMutations } from '../ticketing/mutations.ts';
 import { ticketingResolvers } from '../ticketing/resolvers.ts';
+import { adminResolvers } from '../accounts/admin-resolvers.ts';
 import { scalarResolvers } from './scalars.ts';
 
 export const SCHEMA_DIR = new URL('../../schema/', import.meta.url).pathname;
@@ -23,7 +25,7 @@ export function readTypeDefs(dir = SCHEMA_DIR): string[] {
 export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs,
-    resolvers: [scalarResolvers, referenceResolvers, commerceResolvers, commerceMutations, ticketingResolvers, accountResolvers],
+    resolvers: [scalarResolvers, referenceResolvers, commerceResolvers, commerceMutations, ticketingResolvers, ticketingMutations, accountResolvers, adminResolvers],
     // A resolver for a field the SDL lacks is a mistake to catch at start-up, not at query time.
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });

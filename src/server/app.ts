@@ -28,6 +28,7 @@ import { rateLimitPlugin, RateLimits } from '../limits/rate-limits.ts';
 import { clientIpOf } from './client-ip.ts';
 import { ProductService } from '../commerce/product-service.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
+import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
@@ -47,6 +48,7 @@ const CACHE_TYPE_MODELS: Record<string, string[]> = {
   ProductCount: ['Product'],
   'Event.seats': ['Seat'],
   'Venue.events': ['Event'],
+  'Organization.venues': ['Venue'],
   EventList: ['Event'],
   EventCount: ['Event'],
   StateList: ['State'],
@@ -142,6 +144,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
     products: new ProductService({ db, cache, keys, bus }),
     wishlist: new WishlistService(db),
+    venues: new VenueEventService({ db, cache, keys }),
+    cache,
+    db,
+    cacheMode: redis ? 'redis' : 'in-process',
   };
   const createContext = async (
     requestId: string,

@@ -5,7 +5,9 @@ import { createCachedLoader, primeCached, type LoaderDeps, type LoaderSpec } fro
 import type { Database } from '../db/prisma.ts';
 import type { Event, EventStatus, Prisma } from '../generated/prisma/client.ts';
 import { decodeCursor, encodeCursor, parsePageSize, parseUuid } from '../graphql/arguments.ts';
-import { BadUserInputError } from '../server/errors.ts';
+import { administers } from '../accounts/authorization.ts';
+import type { Viewer } from '../graphql/context.ts';
+import { BadUserInputError, ForbiddenError } from '../server/errors.ts';
 import type { TicketingLoaders, TicketingSpecs } from './loaders.ts';
 
 /** The tag every event list and count is filed under: any event write purges them all. */
@@ -17,9 +19,12 @@ export interface EventFilterInput {
   status?: EventStatus | null;
   startsAfter?: Date | null;
   startsBefore?: Date | null;
+  includeDrafts?: boolean | null;
 }
 
 interface NormalisedEventFilter {
+  /** Set only for an admin of organizationId: the list is then tenant-scoped and so is its cache key. */
+  includeDrafts?: true;
   organizationId?: string;
   venueId?: string;
   status?: EventStatus;
@@ -50,7 +55,8 @@ function whereOf(filter: NormalisedEventFilter): Prisma.EventWhereInput {
   return {
     ...(filter.organizationId && { organizationId: filter.organizationId }),
     ...(filter.venueId && { venueId: filter.venueId }),
-    ...(filter.status && { status: filter.status }),
+    // Drafts are the organization's own business: public lists never show them.
+    ...(filter.status ? { status: filter.status } : !filter.includeDrafts && { status: { not: 'DRAFT' as const } }),
     ...((filter.startsAfter || filter.startsBefore) && {
       startsAt: { ...(filter.startsAfter && { gte: new Date(filter.startsAfter) }), ...(filter.startsBefore && { lt: new Date(filter.startsBefore) }) },
     }),
@@ -68,6 +74,7 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
     type: 'EventList',
     ttlSeconds: deps.ttlOf('Query', 'events'),
     idOf: (key) => JSON.stringify(key),
+    tenantOf: (key) => (key.filter.includeDrafts ? key.filter.organizationId : undefined),
     missing: null,
     tags: [EVENT_LISTS_TAG],
     fetch: async (keys) => {
@@ -94,6 +101,7 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
     type: 'EventCount',
     ttlSeconds: deps.ttlOf('Query', 'events'),
     idOf: (filter) => JSON.stringify(filter),
+    tenantOf: (filter) => (filter.includeDrafts ? filter.organizationId : undefined),
     missing: null,
     tags: [EVENT_LISTS_TAG],
     fetch: async (filters) => {
@@ -111,6 +119,7 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
 export async function listEvents(
   loaders: EventListingLoaders,
   args: { filter?: EventFilterInput | null; first?: number | null; after?: string | null },
+  viewer: Viewer | null,
 ): Promise<EventPage> {
   const first = parsePageSize(args.first);
   const cursor = decodeCursor(args.after, ['string', 'string']);
@@ -118,6 +127,12 @@ export async function listEvents(
     throw new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');
   }
   const filter = normaliseFilter(args.filter ?? {});
+  if (args.filter?.includeDrafts) {
+    if (!filter.organizationId) throw new BadUserInputError('includeDrafts needs filter.organizationId', 'filter.includeDrafts');
+    if (!administers(viewer, filter.organizationId)) throw new ForbiddenError('only admins of the organization may see its drafts');
+    filter.includeDrafts = true;
+  }
+  if (filter.status === 'DRAFT' && !filter.includeDrafts) throw new ForbiddenError('DRAFT events are listed only with includeDrafts, for admins of the organization');
   const key: EventPageKey = { filter, first, ...(cursor && { after: [String(cursor[0]), String(cursor[1])] as [string, string] }) };
   const page = (await loaders.eventPage.load(key)) ?? { ids: [], hasNextPage: false };
   return { ...page, filter };

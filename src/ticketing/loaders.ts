@@ -44,6 +44,14 @@ export function ticketingSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
       fetch: async (venueIds) =>
         groupBy(await db.event.findMany({ where: { venueId: { in: [...venueIds] } }, orderBy: [{ startsAt: 'asc' }, { id: 'asc' }] }), (e) => e.venueId),
     } satisfies LoaderSpec<string, Event[]>,
+    venuesOfOrganization: {
+      type: 'Organization.venues',
+      ttlSeconds: ttlOf('Organization', 'venues'),
+      idOf: String,
+      missing: [],
+      fetch: async (organizationIds) =>
+        groupBy(await db.venue.findMany({ where: { organizationId: { in: [...organizationIds] } }, orderBy: [{ name: 'asc' }, { id: 'asc' }] }), (v) => v.organizationId),
+    } satisfies LoaderSpec<string, Venue[]>,
   };
 }
 
@@ -54,6 +62,7 @@ export interface TicketingLoaders {
   venue: DataLoader<string, Venue | null, string>;
   seatsOfEvent: DataLoader<string, Seat[] | null, string>;
   eventsOfVenue: DataLoader<string, Event[] | null, string>;
+  venuesOfOrganization: DataLoader<string, Venue[] | null, string>;
 }
 
 export function createTicketingLoaders(specs: TicketingSpecs, deps: LoaderDeps): TicketingLoaders {
@@ -62,5 +71,6 @@ export function createTicketingLoaders(specs: TicketingSpecs, deps: LoaderDeps):
     venue: createCachedLoader(specs.venue, deps.runtime, deps.stats),
     seatsOfEvent: createCachedLoader(specs.seatsOfEvent, deps.runtime, deps.stats),
     eventsOfVenue: createCachedLoader(specs.eventsOfVenue, deps.runtime, deps.stats),
+    venuesOfOrganization: createCachedLoader(specs.venuesOfOrganization, deps.runtime, deps.stats),
   };
 }

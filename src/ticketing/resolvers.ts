@@ -1,15 +1,27 @@
 // Resolvers of live ticketing: events, venues and seat maps, every read through the request's loaders.
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
-import { parseUuid } from '../graphql/arguments.ts';
+import { administers, requireViewer } from '../accounts/authorization.ts';
+import { parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import { loadExisting, loadRequired } from '../graphql/load.ts';
 import { countEvents, eventCursor, listEvents } from './event-listing.ts';
 import { filterSeats, seatTopic, summariseSections, type SeatChangeMessage } from './seat-map.ts';
 
 export const ticketingResolvers: Resolvers = {
   Query: {
-    event: (_root, { id }, { loaders }) => loaders.event.load(parseUuid(id, 'id')),
-    events: (_root, args, { loaders }) => listEvents(loaders, args),
+    // A DRAFT event exists only for its organization's admins: to anyone else it is not there.
+    event: async (_root, { id }, { loaders, viewer }) => {
+      const event = await loaders.event.load(parseUuid(id, 'id'));
+      return event && (event.status !== 'DRAFT' || administers(viewer, event.organizationId)) ? event : null;
+    },
+    events: (_root, args, { loaders, viewer }) => listEvents(loaders, args, viewer),
     venue: (_root, { id }, { loaders }) => loaders.venue.load(parseUuid(id, 'id')),
+    myOrganization: (_root, _args, context) => {
+      const viewer = requireViewer(context);
+      return viewer.organizationId ? context.loaders.organization.load(viewer.organizationId) : null;
+    },
+  },
+  Organization: {
+    venues: async (organization, _args, { loaders }) => (await loaders.venuesOfOrganization.load(organization.id)) ?? [],
   },
   Event: {
     venue: (event, _args, { loaders }) => loadRequired(loaders.venue, event.venueId, 'venue'),
@@ -23,7 +35,11 @@ export const ticketingResolvers: Resolvers = {
   },
   Venue: {
     organization: (venue, _args, { loaders }) => loadRequired(loaders.organization, venue.organizationId, 'organization'),
-    events: async (venue, { first }, { loaders }) => ((await loaders.eventsOfVenue.load(venue.id)) ?? []).slice(0, Math.max(0, Math.min(first ?? 20, 100))),
+    events: async (venue, { first }, { loaders, viewer }) => {
+      const events = (await loaders.eventsOfVenue.load(venue.id)) ?? [];
+      const visible = administers(viewer, venue.organizationId) ? events : events.filter((e) => e.status !== 'DRAFT');
+      return visible.slice(0, parsePageSize(first));
+    },
   },
   EventConnection: {
     nodes: (page, _args, { loaders }) => loadExisting(loaders.event, page.ids),

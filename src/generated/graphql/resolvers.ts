@@ -24,6 +24,17 @@ export type Scalars = {
   Decimal: { input: import('@prisma/client/runtime/client').Decimal; output: import('@prisma/client/runtime/client').Decimal | string; }
 };
 
+export type AuditEntry = {
+  __typename?: 'AuditEntry';
+  action: Scalars['String']['output'];
+  actorId?: Maybe<Scalars['ID']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  organizationId?: Maybe<Scalars['ID']['output']>;
+  targetId?: Maybe<Scalars['String']['output']>;
+  targetType?: Maybe<Scalars['String']['output']>;
+};
+
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   expiresAt: Scalars['DateTime']['output'];
@@ -35,6 +46,15 @@ export type AuthPayload = {
 export type CacheControlScope =
   | 'PRIVATE'
   | 'PUBLIC';
+
+export type CacheStats = {
+  __typename?: 'CacheStats';
+  l1Bytes: Scalars['Int']['output'];
+  l1Entries: Scalars['Int']['output'];
+  /** redis, or in-process when the gateway runs without REDIS_URL. */
+  mode: Scalars['String']['output'];
+  redisCircuit?: Maybe<Scalars['String']['output']>;
+};
 
 export type Category = {
   __typename?: 'Category';
@@ -62,6 +82,16 @@ export type City = {
   state: State;
 };
 
+export type CreateEventInput = {
+  capacity: Scalars['Int']['input'];
+  name: Scalars['String']['input'];
+  salesCloseAt: Scalars['DateTime']['input'];
+  salesOpenAt: Scalars['DateTime']['input'];
+  startsAt: Scalars['DateTime']['input'];
+  status?: InputMaybe<EventStatus>;
+  venueId: Scalars['ID']['input'];
+};
+
 export type CreateProductInput = {
   categoryId: Scalars['ID']['input'];
   description?: InputMaybe<Scalars['String']['input']>;
@@ -73,6 +103,14 @@ export type CreateProductInput = {
   sellerId?: InputMaybe<Scalars['ID']['input']>;
   /** Unique stock-keeping unit: 3-32 of A-Z, 0-9 and -. */
   sku: Scalars['String']['input'];
+};
+
+export type CreateVenueInput = {
+  capacity: Scalars['Int']['input'];
+  city: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  /** Required for platform admins; an organization admin's own organization otherwise. */
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type Event = {
@@ -114,6 +152,8 @@ export type EventEdge = {
 };
 
 export type EventFilter = {
+  /** With organizationId, for that organization's admins: include DRAFT events (tenant-scoped). */
+  includeDrafts?: InputMaybe<Scalars['Boolean']['input']>;
   organizationId?: InputMaybe<Scalars['ID']['input']>;
   startsAfter?: InputMaybe<Scalars['DateTime']['input']>;
   startsBefore?: InputMaybe<Scalars['DateTime']['input']>;
@@ -146,9 +186,15 @@ export type MemberTier =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** The venue decides the organization: an admin can only create events at their own venues. */
+  createEvent: Event;
   /** Creates a product (organization or platform admins). */
   createProduct: Product;
+  /** Organization admins for their own organization; platform admins for any. */
+  createVenue: Venue;
   deleteProduct: Scalars['Boolean']['output'];
+  /** Drops every cached list and count filed under the tags (Product, Event), on every instance (platform admins). */
+  purgeCache: Scalars['Boolean']['output'];
   /** Revokes one of the signed-in user's sessions. */
   revokeSession: Scalars['Boolean']['output'];
   /** Sets the units on hand (admins); subscribers to inventoryChanged hear it. */
@@ -160,8 +206,15 @@ export type Mutation = {
   signUp: AuthPayload;
   /** Adds the product to the signed-in user's wishlist, or removes it if it is there. */
   toggleWishlist: WishlistToggle;
+  updateEvent: Event;
   /** Changes a product (admins of the seller, or platform admins); readers see it at once on every instance. */
   updateProduct: Product;
+  updateVenue: Venue;
+};
+
+
+export type MutationCreateEventArgs = {
+  input: CreateEventInput;
 };
 
 
@@ -170,8 +223,18 @@ export type MutationCreateProductArgs = {
 };
 
 
+export type MutationCreateVenueArgs = {
+  input: CreateVenueInput;
+};
+
+
 export type MutationDeleteProductArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationPurgeCacheArgs = {
+  tags: Array<Scalars['String']['input']>;
 };
 
 
@@ -204,9 +267,21 @@ export type MutationToggleWishlistArgs = {
 };
 
 
+export type MutationUpdateEventArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateEventInput;
+};
+
+
 export type MutationUpdateProductArgs = {
   id: Scalars['ID']['input'];
   input: UpdateProductInput;
+};
+
+
+export type MutationUpdateVenueArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateVenueInput;
 };
 
 export type Organization = {
@@ -214,6 +289,8 @@ export type Organization = {
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
   slug: Scalars['String']['output'];
+  /** The organization's venues. */
+  venues: Array<Venue>;
 };
 
 /** Relay-style page information for cursor connections. */
@@ -299,6 +376,10 @@ export type ProductSort =
 
 export type Query = {
   __typename?: 'Query';
+  /** The audit trail, newest first (platform admins). */
+  auditLog: Array<AuditEntry>;
+  /** Cache state of this instance (platform admins). */
+  cacheStats: CacheStats;
   /** The category tree's roots; walk it with children. */
   categories: Array<Category>;
   category?: Maybe<Category>;
@@ -310,6 +391,8 @@ export type Query = {
   events: EventConnection;
   /** The signed-in user, or null without a valid session. */
   me?: Maybe<User>;
+  /** The signed-in organization admin's organization. */
+  myOrganization?: Maybe<Organization>;
   /** A 5-digit Malaysian postcode; null when no such postcode exists. */
   postcode?: Maybe<Postcode>;
   /** A product by id; null when it does not exist. */
@@ -319,6 +402,13 @@ export type Query = {
   /** All 16 states and federal territories. */
   states: Array<State>;
   venue?: Maybe<Venue>;
+};
+
+
+export type QueryAuditLogArgs = {
+  action?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -440,11 +530,26 @@ export type SubscriptionSeatsChangedArgs = {
   eventId: Scalars['ID']['input'];
 };
 
+export type UpdateEventInput = {
+  capacity?: InputMaybe<Scalars['Int']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  salesCloseAt?: InputMaybe<Scalars['DateTime']['input']>;
+  salesOpenAt?: InputMaybe<Scalars['DateTime']['input']>;
+  startsAt?: InputMaybe<Scalars['DateTime']['input']>;
+  status?: InputMaybe<EventStatus>;
+};
+
 export type UpdateProductInput = {
   categoryId?: InputMaybe<Scalars['ID']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
   price?: InputMaybe<Scalars['Decimal']['input']>;
+};
+
+export type UpdateVenueInput = {
+  capacity?: InputMaybe<Scalars['Int']['input']>;
+  city?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type User = {
@@ -564,12 +669,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AuditEntry: ResolverTypeWrapper<AuditEntry>;
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CacheControlScope: CacheControlScope;
+  CacheStats: ResolverTypeWrapper<CacheStats>;
   Category: ResolverTypeWrapper<CategoryModel>;
   City: ResolverTypeWrapper<CityEntry>;
+  CreateEventInput: CreateEventInput;
   CreateProductInput: CreateProductInput;
+  CreateVenueInput: CreateVenueInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   Event: ResolverTypeWrapper<EventModel>;
@@ -601,7 +710,9 @@ export type ResolversTypes = {
   State: ResolverTypeWrapper<StateModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateEventInput: UpdateEventInput;
   UpdateProductInput: UpdateProductInput;
+  UpdateVenueInput: UpdateVenueInput;
   User: ResolverTypeWrapper<UserModel>;
   Venue: ResolverTypeWrapper<VenueModel>;
   WishlistToggle: ResolverTypeWrapper<WishlistToggle>;
@@ -609,11 +720,15 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AuditEntry: AuditEntry;
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   Boolean: Scalars['Boolean']['output'];
+  CacheStats: CacheStats;
   Category: CategoryModel;
   City: CityEntry;
+  CreateEventInput: CreateEventInput;
   CreateProductInput: CreateProductInput;
+  CreateVenueInput: CreateVenueInput;
   DateTime: Scalars['DateTime']['output'];
   Decimal: Scalars['Decimal']['output'];
   Event: EventModel;
@@ -640,7 +755,9 @@ export type ResolversParentTypes = {
   State: StateModel;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  UpdateEventInput: UpdateEventInput;
   UpdateProductInput: UpdateProductInput;
+  UpdateVenueInput: UpdateVenueInput;
   User: UserModel;
   Venue: VenueModel;
   WishlistToggle: WishlistToggle;
@@ -654,10 +771,27 @@ export type CacheControlDirectiveArgs = {
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type AuditEntryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organizationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  targetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  targetType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type AuthPayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+};
+
+export type CacheStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CacheStats'] = ResolversParentTypes['CacheStats']> = {
+  l1Bytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  l1Entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  redisCircuit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type CategoryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category']> = {
@@ -720,21 +854,27 @@ export type InventoryResolvers<ContextType = GatewayContext, ParentType extends 
 };
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  createEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationCreateEventArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
+  createVenue?: Resolver<ResolversTypes['Venue'], ParentType, ContextType, RequireFields<MutationCreateVenueArgs, 'input'>>;
   deleteProduct?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
+  purgeCache?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationPurgeCacheArgs, 'tags'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   setStock?: Resolver<ResolversTypes['Inventory'], ParentType, ContextType, RequireFields<MutationSetStockArgs, 'onHand' | 'productId'>>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'email' | 'password'>>;
   signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'displayName' | 'email' | 'password'>>;
   toggleWishlist?: Resolver<ResolversTypes['WishlistToggle'], ParentType, ContextType, RequireFields<MutationToggleWishlistArgs, 'productId'>>;
+  updateEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationUpdateEventArgs, 'id' | 'input'>>;
   updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
+  updateVenue?: Resolver<ResolversTypes['Venue'], ParentType, ContextType, RequireFields<MutationUpdateVenueArgs, 'id' | 'input'>>;
 };
 
 export type OrganizationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  venues?: Resolver<Array<ResolversTypes['Venue']>, ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -785,12 +925,15 @@ export type ProductPriceResolvers<ContextType = GatewayContext, ParentType exten
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditLog?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
+  cacheStats?: Resolver<ResolversTypes['CacheStats'], ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType, RequireFields<QueryCategoryArgs, 'id'>>;
   cities?: Resolver<Array<ResolversTypes['City']>, ParentType, ContextType, RequireFields<QueryCitiesArgs, 'state'>>;
   event?: Resolver<Maybe<ResolversTypes['Event']>, ParentType, ContextType, RequireFields<QueryEventArgs, 'id'>>;
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  myOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   postcode?: Resolver<Maybe<ResolversTypes['Postcode']>, ParentType, ContextType, RequireFields<QueryPostcodeArgs, 'code'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first' | 'sort'>>;
@@ -869,7 +1012,9 @@ export type WishlistToggleResolvers<ContextType = GatewayContext, ParentType ext
 };
 
 export type Resolvers<ContextType = GatewayContext> = {
+  AuditEntry?: AuditEntryResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
+  CacheStats?: CacheStatsResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
   City?: CityResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
