@@ -1,4 +1,5 @@
-// Entry point: `npm start`. Loads the configuration (one clear line and exit 1 when it is bad), starts
+// Entry point: `npm start` (node --import tsx src/main.ts: one process, so SIGTERM reaches us directly,
+// not through a wrapper that may kill us if we take time to answer). Loads the configuration (one clear line and exit 1 when it is bad), starts
 // the gateway, and shuts it down gracefully on SIGTERM / SIGINT.
 import { ConfigError, loadConfig } from './config.ts';
 import { startGateway } from './server/app.ts';
@@ -14,12 +15,19 @@ try {
   throw error;
 }
 
-const gateway = await startGateway(config);
+const gateway = await startGateway(config).catch((error: unknown) => {
+  // One clear line, not a stack dump; the details are in the structured log above it, if any.
+  process.stderr.write(`cachegate: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 
+let shuttingDown = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    // A second signal while draining means "now": exit at once.
+    if (shuttingDown) process.exit(1);
+    shuttingDown = true;
     gateway.logger.info({ signal }, 'signal received');
-    // A second signal, or a shutdown stuck past its deadline, exits at once.
     const deadline = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5_000);
     deadline.unref();
     gateway.stop().then(

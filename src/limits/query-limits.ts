@@ -1,5 +1,7 @@
-// Query limits with graphql-armor: depth, cost, aliases, directives and tokens are refused during
-// validation, before anything executes, with a clear message. Field suggestions ("did you mean ...")
+// Query limits with graphql-armor: depth, cost, aliases and directives are refused during validation,
+// before anything executes, with a clear message. The token limit is graphql-js's own parser option
+// (ApolloServer parseOptions.maxTokens): armor's token plugin re-parses in a hook, where a syntax
+// error becomes an HTTP 500. Field suggestions ("did you mean ...")
 // are blocked so the schema cannot be mapped by guessing. Every list argument is capped separately
 // (src/graphql/arguments.ts parsePageSize: 1..100).
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -11,7 +13,7 @@ export function queryLimits(limits: Config['queryLimits']) {
     costLimit: { maxCost: limits.maxCost },
     maxAliases: { n: limits.maxAliases },
     maxDirectives: { n: limits.maxDirectives },
-    maxTokens: { n: limits.maxTokens },
+    maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: true },
   }).protect();
 }

@@ -1,6 +1,8 @@
 // Apollo Server plugins, envelop-style: each concern is one plugin and the server is their sum.
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/context.ts';
+import { isDatabaseUnavailable } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Operation name label: bounded cardinality (anonymous operations and odd names share a label). */
@@ -59,8 +61,9 @@ export function errorPlugin(): ApolloServerPlugin<GatewayContext> {
         async didEncounterErrors(context) {
           const { logger } = context.contextValue;
           for (const error of context.errors) {
-            const code = error.extensions?.code;
-            if (code === undefined || code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.originalError ?? error, path: error.path }, 'masked error');
+            const original = error.originalError ?? error;
+            if (isDatabaseUnavailable(original)) logger.warn({ err: original, path: error.path }, 'database unavailable');
+            else if (!(original instanceof GraphQLError) || original.extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: original, path: error.path }, 'masked error');
           }
         },
         async willSendResponse(context) {

@@ -185,7 +185,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     validationRules: armor.validationRules,
+    parseOptions: { maxTokens: config.queryLimits.maxTokens },
     allowBatchedHttpRequests: false,
+    // Shutdown is ours (src/main.ts); Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     introspection: config.env !== 'production',
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, unwrapResolverError(error), undefined).error,

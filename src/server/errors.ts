@@ -77,6 +77,22 @@ const PASS_THROUGH_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'P1001', 'P1002', 'P1017', '57P01', '57P02', '57P03']);
+const UNAVAILABLE_TEXT = /ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i;
+
+/** Whether an error (or any error in its cause chain) says PostgreSQL could not be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; depth += 1) {
+    const { code, message, cause, originalCode } = current as { code?: unknown; message?: unknown; cause?: unknown; originalCode?: unknown };
+    for (const value of [code, originalCode]) {
+      if (typeof value === 'string' && (UNAVAILABLE_CODES.has(value) || value.startsWith('08'))) return true;
+    }
+    if (typeof message === 'string' && UNAVAILABLE_TEXT.test(message)) return true;
+    current = cause;
+  }
+  return false;
+}
+
 /**
  * Decides what a client may see of an error. `original` is the thrown value, unwrapped from the
  * resolver error that graphql-js wraps it in (Apollo's unwrapResolverError).
@@ -86,6 +102,10 @@ export function maskError(formatted: GraphQLFormattedError, original: unknown, r
   const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
   const ours = original instanceof GatewayError;
   const passThrough = ours || (original instanceof GraphQLError && code !== undefined && PASS_THROUGH_CODES.has(code));
+  if (!passThrough && isDatabaseUnavailable(original)) {
+    // Not a bug: a dependency is down. Say so with a code a client can retry on.
+    return { error: { message: new ServiceUnavailableError().message, ...(formatted.path && { path: formatted.path }), extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, ...(requestId && { requestId }) } }, masked: false };
+  }
   const extensions: Record<string, unknown> = { code: passThrough ? code : ErrorCode.INTERNAL_SERVER_ERROR };
   if (ours) Object.assign(extensions, stripInternal(formatted.extensions));
   if (requestId) extensions.requestId = requestId;
