@@ -1,8 +1,8 @@
 // Product listings: keyset-paginated pages cached by filter + sort + page, and counts cached by filter.
 // Both live in their own cache namespaces (ProductList, ProductCount) that every product write purges
 // (reference 003: list and count caches invalidated on every write).
-import type DataLoader from 'dataloader';
-import { createCachedLoader, primeCached, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
+import { createListLoaders, type ListLoaders, type PageValue } from '../cache/list-loaders.ts';
+import type { LoaderDeps } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Category, Prisma, Product } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../server/errors.ts';
@@ -32,20 +32,8 @@ interface NormalisedFilter {
   sellerId?: string;
 }
 
-interface PageKey {
-  filter: NormalisedFilter;
-  sort: ProductSort;
-  first: number;
-  after?: (string | number)[];
-}
-
-interface PageValue {
-  ids: number[];
-  hasNextPage: boolean;
-}
-
 /** What Query.products and Category.products resolve to; ProductConnection's fields read it. */
-export interface ProductPage extends PageValue {
+export interface ProductPage extends PageValue<number> {
   sort: ProductSort;
   filter: NormalisedFilter;
 }
@@ -115,54 +103,32 @@ function descendantsOf(rootId: number, tree: readonly Category[]): number[] {
 }
 
 export interface ListingLoaders {
-  productPage: DataLoader<PageKey, PageValue | null, string>;
-  productCount: DataLoader<NormalisedFilter, number | null, string>;
+  productPage: ListLoaders<NormalisedFilter, number>['page'];
+  productCount: ListLoaders<NormalisedFilter, number>['count'];
 }
 
 export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders: CommerceLoaders, deps: LoaderDeps): ListingLoaders {
-  const { runtime } = deps;
-  const pageSpec: LoaderSpec<PageKey, PageValue> = {
-    type: 'ProductList',
-    ttlSeconds: deps.ttlOf('Query', 'products'),
-    idOf: (key) => JSON.stringify(key),
-    missing: null,
-    tags: [PRODUCT_LISTS_TAG],
-    // Distinct pages cannot share one SQL statement; a request rarely asks for more than one.
-    fetch: async (keys) => {
-      const pages = new Map<string, PageValue>();
-      for (const key of keys) {
-        const sort = SORTS[key.sort];
+  const { page, count } = createListLoaders<NormalisedFilter, Product, number>(
+    {
+      pageType: 'ProductList',
+      countType: 'ProductCount',
+      ttlSeconds: deps.ttlOf('Query', 'products'),
+      tag: PRODUCT_LISTS_TAG,
+      readPage: (key) => {
+        const sort = SORTS[key.sort as ProductSort];
         const where = whereOf(key.filter);
-        const started = runtime.cache.fillStarted();
-        const rows = await db.product.findMany({
+        return db.product.findMany({
           where: key.after ? { AND: [where, keysetWhere(sort, key.after)] } : where,
           orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }],
           take: key.first + 1,
         });
-        const page = rows.slice(0, key.first);
-        // The page read whole products: hand them to the product loader and cache instead of reading again.
-        primeCached(loaders.product, specs.product, runtime, page.map((p) => [p.id, p] as [number, Product]), started);
-        pages.set(JSON.stringify(key), { ids: page.map((p) => p.id), hasNextPage: rows.length > key.first });
-      }
-      return pages;
+      },
+      count: (filter) => db.product.count({ where: whereOf(filter) }),
+      entity: { loader: loaders.product, spec: specs.product, idOf: (p) => p.id },
     },
-  };
-  const countSpec: LoaderSpec<NormalisedFilter, number> = {
-    type: 'ProductCount',
-    ttlSeconds: deps.ttlOf('Query', 'products'),
-    idOf: (filter) => JSON.stringify(filter),
-    missing: null,
-    tags: [PRODUCT_LISTS_TAG],
-    fetch: async (filters) => {
-      const counts = new Map<string, number>();
-      for (const filter of filters) counts.set(JSON.stringify(filter), await db.product.count({ where: whereOf(filter) }));
-      return counts;
-    },
-  };
-  return {
-    productPage: createCachedLoader(pageSpec, runtime, deps.stats),
-    productCount: createCachedLoader(countSpec, runtime, deps.stats),
-  };
+    deps,
+  );
+  return { productPage: page, productCount: count };
 }
 
 export async function listProducts(

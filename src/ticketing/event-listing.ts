@@ -1,7 +1,7 @@
 // Event listings: soonest first, keyset-paginated on (startsAt, id), pages and counts cached in their
 // own namespaces (EventList, EventCount) that every event write purges.
-import type DataLoader from 'dataloader';
-import { createCachedLoader, primeCached, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
+import { createListLoaders, type ListLoaders, type PageKey, type PageValue } from '../cache/list-loaders.ts';
+import type { LoaderDeps } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Event, EventStatus, Prisma } from '../generated/prisma/client.ts';
 import { decodeCursor, encodeCursor, parsePageSize, parseUuid } from '../graphql/arguments.ts';
@@ -32,18 +32,7 @@ interface NormalisedEventFilter {
   startsBefore?: string;
 }
 
-interface EventPageKey {
-  filter: NormalisedEventFilter;
-  first: number;
-  after?: [string, string];
-}
-
-interface EventPageValue {
-  ids: string[];
-  hasNextPage: boolean;
-}
-
-export interface EventPage extends EventPageValue {
+export interface EventPage extends PageValue<string> {
   filter: NormalisedEventFilter;
 }
 
@@ -64,56 +53,32 @@ function whereOf(filter: NormalisedEventFilter): Prisma.EventWhereInput {
 }
 
 export interface EventListingLoaders {
-  eventPage: DataLoader<EventPageKey, EventPageValue | null, string>;
-  eventCount: DataLoader<NormalisedEventFilter, number | null, string>;
+  eventPage: ListLoaders<NormalisedEventFilter, string>['page'];
+  eventCount: ListLoaders<NormalisedEventFilter, string>['count'];
 }
 
 export function createEventListingLoaders(db: Database, specs: TicketingSpecs, loaders: TicketingLoaders, deps: LoaderDeps): EventListingLoaders {
-  const { runtime } = deps;
-  const pageSpec: LoaderSpec<EventPageKey, EventPageValue> = {
-    type: 'EventList',
-    ttlSeconds: deps.ttlOf('Query', 'events'),
-    idOf: (key) => JSON.stringify(key),
-    tenantOf: (key) => (key.filter.includeDrafts ? key.filter.organizationId : undefined),
-    missing: null,
-    tags: [EVENT_LISTS_TAG],
-    fetch: async (keys) => {
-      const pages = new Map<string, EventPageValue>();
-      for (const key of keys) {
-        const started = runtime.cache.fillStarted();
+  const { page, count } = createListLoaders<NormalisedEventFilter, Event, string>(
+    {
+      pageType: 'EventList',
+      countType: 'EventCount',
+      ttlSeconds: deps.ttlOf('Query', 'events'),
+      tag: EVENT_LISTS_TAG,
+      tenantOf: (filter) => (filter.includeDrafts ? filter.organizationId : undefined),
+      readPage: (key) => {
         const where = whereOf(key.filter);
+        const [startsAt, id] = key.after ?? [];
         const after: Prisma.EventWhereInput | undefined = key.after && {
-          OR: [{ startsAt: { gt: new Date(key.after[0]) } }, { startsAt: new Date(key.after[0]), id: { gt: key.after[1] } }],
+          OR: [{ startsAt: { gt: new Date(String(startsAt)) } }, { startsAt: new Date(String(startsAt)), id: { gt: String(id) } }],
         };
-        const rows = await db.event.findMany({
-          where: after ? { AND: [where, after] } : where,
-          orderBy: [{ startsAt: 'asc' }, { id: 'asc' }],
-          take: key.first + 1,
-        });
-        const page = rows.slice(0, key.first);
-        primeCached(loaders.event, specs.event, runtime, page.map((e) => [e.id, e] as [string, Event]), started);
-        pages.set(JSON.stringify(key), { ids: page.map((e) => e.id), hasNextPage: rows.length > key.first });
-      }
-      return pages;
+        return db.event.findMany({ where: after ? { AND: [where, after] } : where, orderBy: [{ startsAt: 'asc' }, { id: 'asc' }], take: key.first + 1 });
+      },
+      count: (filter) => db.event.count({ where: whereOf(filter) }),
+      entity: { loader: loaders.event, spec: specs.event, idOf: (e) => e.id },
     },
-  };
-  const countSpec: LoaderSpec<NormalisedEventFilter, number> = {
-    type: 'EventCount',
-    ttlSeconds: deps.ttlOf('Query', 'events'),
-    idOf: (filter) => JSON.stringify(filter),
-    tenantOf: (filter) => (filter.includeDrafts ? filter.organizationId : undefined),
-    missing: null,
-    tags: [EVENT_LISTS_TAG],
-    fetch: async (filters) => {
-      const counts = new Map<string, number>();
-      for (const filter of filters) counts.set(JSON.stringify(filter), await db.event.count({ where: whereOf(filter) }));
-      return counts;
-    },
-  };
-  return {
-    eventPage: createCachedLoader(pageSpec, runtime, deps.stats),
-    eventCount: createCachedLoader(countSpec, runtime, deps.stats),
-  };
+    deps,
+  );
+  return { eventPage: page, eventCount: count };
 }
 
 export async function listEvents(
@@ -133,7 +98,7 @@ export async function listEvents(
     filter.includeDrafts = true;
   }
   if (filter.status === 'DRAFT' && !filter.includeDrafts) throw new ForbiddenError('DRAFT events are listed only with includeDrafts, for admins of the organization');
-  const key: EventPageKey = { filter, first, ...(cursor && { after: [String(cursor[0]), String(cursor[1])] as [string, string] }) };
+  const key: PageKey<NormalisedEventFilter> = { filter, first, ...(cursor && { after: [String(cursor[0]), String(cursor[1])] }) };
   const page = (await loaders.eventPage.load(key)) ?? { ids: [], hasNextPage: false };
   return { ...page, filter };
 }
