@@ -108,8 +108,8 @@ export class SessionService {
     if (!redis) return undefined;
     try {
       const key = this.key(tokenHash);
-      const [[, text]] = (await redis.run((r) => r.multi().get(key).pexpire(key, this.deps.ttlSeconds * 1000).exec())) as [[unknown, string | null]];
-      return text ? decode<SessionEntry>(text) : undefined;
+      const [text] = await redis.pipeline((multi) => multi.get(key).pexpire(key, this.deps.ttlSeconds * 1000), true);
+      return typeof text === 'string' ? decode<SessionEntry>(text) : undefined;
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'session-get' });
       return undefined;

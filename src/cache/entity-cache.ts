@@ -27,6 +27,8 @@ export const INVALIDATION_TOPIC = 'cache-invalidate';
 const MAX_PENDING_INVALIDATIONS = 50_000;
 const SECOND_DELETE_DELAY_MS = 750;
 const TTL_JITTER = 0.1;
+/** How much longer than its longest-lived entry a tag set lives. */
+const TAG_TTL_MARGIN_MS = 60_000;
 /** How long one instance may hold the right to fill a key from PostgreSQL. */
 const FILL_LOCK_MS = 2_000;
 /** How long another instance waits for that fill before reading PostgreSQL itself. */
@@ -105,7 +107,14 @@ export class EntityCache {
     this.unsubscribe = await this.deps.bus.subscribe(INVALIDATION_TOPIC, (payload) => {
       const message = payload as InvalidationMessage;
       if (message.origin === this.instanceId) return;
-      for (const key of message.keys) this.deps.l1.delete(key);
+      // Also stamp them, so a fill here that read PostgreSQL before the other instance's write cannot
+      // put the old value back into our L1 once this message has passed.
+      const now = performance.now();
+      for (const key of message.keys) {
+        this.deps.l1.delete(key);
+        this.invalidatedAt.set(key, now);
+      }
+      for (const tag of message.tags ?? []) this.invalidatedAt.set(this.tagKey(tag), now);
       if (message.tags?.length) this.dropL1Tags(message.tags);
       if (message.prefixes?.length) this.deps.l1.deleteByPrefix(message.prefixes);
     });
@@ -126,12 +135,10 @@ export class EntityCache {
     const redis = this.deps.redis;
     if (!redis || redis.state === 'open') return keys.map(() => true);
     try {
-      const results = await redis.run((r) => {
-        const pipeline = r.pipeline();
+      const replies = await redis.pipeline((pipeline) => {
         for (const key of keys) pipeline.set(`${key}:fill`, this.instanceId, 'PX', FILL_LOCK_MS, 'NX');
-        return pipeline.exec();
       });
-      return (results ?? []).map(([error, reply]) => error !== null || reply === 'OK');
+      return replies.map((reply) => reply === 'OK');
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'claim-fill' });
       return keys.map(() => true);
@@ -228,16 +235,17 @@ export class EntityCache {
     const redis = this.deps.redis;
     if (!redis) return;
     try {
-      await redis.run((r) => {
-        const pipeline = r.pipeline();
+      await redis.pipeline((pipeline) => {
         encoded.forEach((e, i) => {
           pipeline.set(e.key, e.text, 'PX', e.ttlMs);
           for (const tag of fresh[i]!.tags ?? []) {
-            // The tag set outlives its members a little, never for ever.
-            pipeline.sadd(this.tagKey(tag), e.key).pexpire(this.tagKey(tag), e.ttlMs + 60_000);
+            // The tag set must outlive every entry it lists (jitter makes their TTLs differ), and never
+            // live for ever: give it an expiry if it has none, and otherwise only ever lengthen it.
+            const tagKey = this.tagKey(tag);
+            const tagTtlMs = fresh[i]!.ttlSeconds * 1000 + TAG_TTL_MARGIN_MS;
+            pipeline.sadd(tagKey, e.key).pexpire(tagKey, tagTtlMs, 'NX').pexpire(tagKey, tagTtlMs, 'GT');
           }
         });
-        return pipeline.exec();
       });
     } catch {
       // A fill that cannot reach Redis only costs a future miss.
@@ -260,6 +268,7 @@ export class EntityCache {
       this.timers.delete(timer);
       for (const key of keys) this.deps.l1.delete(key);
       void this.deleteFromRedis(keys);
+      void this.broadcast({ origin: this.instanceId, keys: [...keys] });
     }, SECOND_DELETE_DELAY_MS);
     timer.unref();
     this.timers.add(timer);

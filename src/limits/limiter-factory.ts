@@ -1,34 +1,69 @@
 // Counters for rate limits and lockouts, from rate-limiter-flexible: in Redis (shared by every instance)
-// with an in-memory insurance limiter that takes over while Redis is down, or in memory only without
-// REDIS_URL. Keys never hold personal data: emails and IPs are hashed first (ARCHITECTURE rule 7).
+// when it is up, in this instance's memory while the Redis circuit is open or without REDIS_URL. Keys
+// never hold personal data: emails and IPs are hashed first (ARCHITECTURE rule 7).
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Redis } from '../redis/connection.ts';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
+import { RedisUnavailableError, type RedisCircuit } from '../redis/circuit-breaker.ts';
 
-export type Limiter = RateLimiterAbstract;
+/** The part of rate-limiter-flexible's API the gateway uses. */
+export interface Limiter {
+  consume(key: string, points?: number): Promise<RateLimiterRes>;
+  penalty(key: string, points?: number): Promise<RateLimiterRes>;
+  get(key: string): Promise<RateLimiterRes | null>;
+  block(key: string, seconds: number): Promise<RateLimiterRes>;
+  delete(key: string): Promise<boolean>;
+}
 
 export interface LimiterSpec {
   /** Names the counter in Redis: <prefix>:rl:<name>:<hashed key>. */
   name: string;
   points: number;
   durationSeconds: number;
-  /** Once consumed beyond `points`, refuse for this long (rate-limiter-flexible's blockDuration). */
-  blockSeconds?: number;
 }
 
 export type LimiterFactory = (spec: LimiterSpec) => Limiter;
 
-export function createLimiterFactory(redis: Redis | undefined, prefix: string): LimiterFactory {
+/**
+ * Goes through the Redis circuit, so a dead or hung Redis costs nothing: while the circuit is open the
+ * memory limiter answers at once, and Redis failures count towards opening it. (rate-limiter-flexible's
+ * own insuranceLimiter would wait for each command to time out on a hung Redis first.)
+ */
+class CircuitAwareLimiter implements Limiter {
+  constructor(private readonly redis: RateLimiterAbstract, private readonly memory: RateLimiterAbstract, private readonly circuit: RedisCircuit) {}
+
+  private async call<T>(use: (limiter: RateLimiterAbstract) => Promise<T>): Promise<T> {
+    if (this.circuit.state === 'open') return use(this.memory);
+    try {
+      return await this.circuit.run(() => use(this.redis));
+    } catch (error) {
+      if (error instanceof RedisUnavailableError) return use(this.memory);
+      throw error; // "over the limit" (a RateLimiterRes): an answer, not a failure
+    }
+  }
+
+  consume(key: string, points = 1) {
+    return this.call((l) => l.consume(key, points));
+  }
+  penalty(key: string, points = 1) {
+    return this.call((l) => l.penalty(key, points));
+  }
+  get(key: string) {
+    return this.call((l) => l.get(key));
+  }
+  block(key: string, seconds: number) {
+    return this.call((l) => l.block(key, seconds));
+  }
+  delete(key: string) {
+    return this.call((l) => l.delete(key));
+  }
+}
+
+export function createLimiterFactory(circuit: RedisCircuit | undefined, prefix: string): LimiterFactory {
   return (spec) => {
-    const options = { points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0, keyPrefix: `${prefix}:rl:${spec.name}` };
-    if (!redis) return new RateLimiterMemory(options);
-    return new RateLimiterRedis({
-      ...options,
-      storeClient: redis,
-      // Never wait on a dead Redis: fall straight through to the per-instance insurance counters.
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory(options),
-    });
+    const options = { points: spec.points, duration: spec.durationSeconds, keyPrefix: `${prefix}:rl:${spec.name}` };
+    const memory = new RateLimiterMemory(options);
+    if (!circuit) return memory;
+    return new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit);
   };
 }
 

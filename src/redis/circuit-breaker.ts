@@ -6,6 +6,7 @@
 // the circuit. Listeners learn of each transition (metrics; replaying invalidations on recovery).
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../server/logger.ts';
+import type { ChainableCommander } from 'ioredis';
 import type { Redis } from './connection.ts';
 
 export type CircuitState = 'closed' | 'open';
@@ -47,18 +48,47 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
     return this.stateValue;
   }
 
-  /** Runs a Redis operation, or throws RedisUnavailableError at once while the circuit is open. */
+  /**
+   * Runs a Redis operation, or throws RedisUnavailableError at once while the circuit is open. An Error
+   * thrown by the operation counts as a failure; any other rejection (rate-limiter-flexible's "over the
+   * limit" answer, say) is an answer from a healthy Redis and passes through untouched.
+   */
   async run<T>(operation: (redis: Redis) => Promise<T>): Promise<T> {
     if (this.stateValue === 'open') throw new RedisUnavailableError();
+    let result: T;
     try {
-      const result = await operation(this.redis);
-      this.consecutiveFailures = 0;
-      return result;
+      result = await operation(this.redis);
     } catch (error) {
-      this.consecutiveFailures += 1;
-      if (this.consecutiveFailures >= this.failureThreshold) this.open(error instanceof Error ? error.message : 'failures');
+      if (!(error instanceof Error)) {
+        this.consecutiveFailures = 0;
+        throw error;
+      }
+      this.recordFailure(error.message);
       throw new RedisUnavailableError(error);
     }
+    this.consecutiveFailures = 0;
+    return result;
+  }
+
+  /**
+   * Runs a pipeline (or MULTI) built by `build`. ioredis resolves exec() even when commands inside
+   * failed (a timeout, say) and puts the errors in the result; here any such error is a failure, so a
+   * hung Redis opens the circuit instead of passing for healthy.
+   */
+  async pipeline(build: (pipeline: ChainableCommander) => void, transaction = false): Promise<unknown[]> {
+    return this.run(async (redis) => {
+      const pipeline = transaction ? redis.multi() : redis.pipeline();
+      build(pipeline);
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error !== null);
+      if (failed) throw failed[0];
+      return results.map(([, value]) => value);
+    });
+  }
+
+  private recordFailure(reason: string): void {
+    this.consecutiveFailures += 1;
+    if (this.consecutiveFailures >= this.failureThreshold) this.open(reason);
   }
 
   /** Stops the background probe (shutdown). */

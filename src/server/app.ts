@@ -135,7 +135,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const runtime: LoaderRuntime = { cache, keys, metrics, inflight: new Map() };
   const createLoaders = createLoaderFactory(db, runtime, readCachePolicy(schema));
   const sessions = new SessionService({ db, redis: redis?.circuit, cache, prefix: config.cachePrefix, ttlSeconds: config.sessionTtlSeconds, metrics });
-  const limiters = createLimiterFactory(redis?.main, config.cachePrefix);
+  const limiters = createLimiterFactory(redis?.circuit, config.cachePrefix);
   const audit = new AuditLog(db, logger);
   const services: Services = {
     bus,

@@ -1,0 +1,153 @@
+// Shared by the entity-cache integration tests (test/cache/*.test.ts): SQL grouping by table, GraphQL
+// helpers, a raw Redis client, metric readers and a Prometheus text parser. No mocks: every test runs
+// real gateways over real PostgreSQL and real redis-server.
+
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { expect } from 'vitest';
+import { SEED_PASSWORD } from '../../prisma/seed.ts';
+import type { GraphQLResponse, TestGateway } from '../support/gateway.ts';
+
+export type { GraphQLResponse, TestGateway };
+
+// ---------------------------------------------------------------------------------------------- SQL
+
+const TX_CONTROL = /^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SAVEPOINT|RELEASE|SET TRANSACTION|DEALLOCATE)\b/i;
+const DML_TABLE = /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:"[^"]+"\.)?"([^"]+)"/i;
+const FROM_TABLE = /\bFROM\s+(?:"[^"]+"\.)?"([^"]+)"/i;
+
+export const isTransactionControl = (statement: string): boolean => TX_CONTROL.test(statement);
+
+/** The table a statement reads or writes: the one in its first FROM (or INSERT/UPDATE/DELETE target). */
+export function tableOf(statement: string): string {
+  if (isTransactionControl(statement)) return '(transaction control)';
+  return DML_TABLE.exec(statement)?.[1] ?? FROM_TABLE.exec(statement)?.[1] ?? '(unknown)';
+}
+
+/** Statements other than BEGIN/COMMIT & co. */
+export const dataStatements = (sql: readonly string[]): string[] => sql.filter((s) => !isTransactionControl(s));
+
+/** How many statements hit each table; transaction control is counted apart, under its own label. */
+export function sqlByTable(sql: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const statement of sql) {
+    const table = tableOf(statement);
+    counts[table] = (counts[table] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** For assertion messages: every statement, numbered, with its table (long IN lists shortened). */
+export function showSql(sql: readonly string[]): string {
+  if (sql.length === 0) return '(no SQL)';
+  return sql
+    .map((s, i) => `#${i + 1} [${tableOf(s)}] ${s.replace(/\(\$\d+(?:,\$\d+){8,}\)/g, (m) => `(${m.split(',').length} params)`).slice(0, 400)}`)
+    .join('\n');
+}
+
+/** Runs `work` and returns the SQL it caused on `gateway` (the gateway's log is cleared first). */
+export async function sqlDuring<T>(gateway: TestGateway, work: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+  gateway.sql.length = 0;
+  const result = await work();
+  return { result, sql: [...gateway.sql] };
+}
+
+// ------------------------------------------------------------------------------------------ GraphQL
+
+/** Asserts HTTP 200 with data and no errors; returns the data. */
+export function dataOf<T>(response: GraphQLResponse<T>): T {
+  expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
+  expect(response.status).toBe(200);
+  expect(response.body.data).toBeTruthy();
+  return response.body.data as T;
+}
+
+export const PLATFORM_ADMIN_EMAIL = 'admin@cachegate.test';
+
+/** Signs in a seeded user; returns the headers to send as that user. */
+export async function signIn(gateway: TestGateway, email = PLATFORM_ADMIN_EMAIL): Promise<Record<string, string>> {
+  const data = dataOf(
+    await gateway.query<{ signIn: { token: string } }>(
+      'mutation SignIn($email: String!, $password: String!) { signIn(email: $email, password: $password) { token } }',
+      { email, password: SEED_PASSWORD },
+    ),
+  );
+  return { authorization: `Bearer ${data.signIn.token}` };
+}
+
+export function endpoint(gateway: TestGateway, path: '/metrics' | '/readyz' | '/healthz'): string {
+  return gateway.url.replace(/\/graphql$/, path);
+}
+
+// -------------------------------------------------------------------------------------------- Redis
+
+/** A plain client for looking at what the gateway wrote (PTTL, GET, EXISTS) and planting values. */
+export function rawRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null, lazyConnect: true });
+}
+
+// ------------------------------------------------------------------------------------------- SQL (pg)
+
+export async function withPg<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ Metrics
+
+interface MetricLike {
+  get(): Promise<{ values: { value: number; labels: Record<string, string | number | undefined> }[] }>;
+}
+
+/** Sum of a prom-client metric's samples whose labels include `labels`. */
+export async function metricSum(metric: MetricLike, labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Parses Prometheus text exposition (enough of it for our own /metrics). */
+export function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# TYPE ')) {
+      const [, , name, type] = line.split(' ');
+      if (name && type) types.set(name, type);
+      continue;
+    }
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return { samples, types };
+}
+
+// --------------------------------------------------------------------------------------------- Misc
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` is true; returns the ms it took, or throws after `timeoutMs`. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<number> {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+  return performance.now() - started;
+}
