@@ -10,12 +10,11 @@ export const adminResolvers: Resolvers = {
   Query: {
     auditLog: async (_root, { action, organizationId, first }, context) => {
       requirePlatformAdmin(context);
-      const rows = await context.services.db.auditLog.findMany({
-        where: { ...(action && { action }), ...(organizationId && { organizationId: parseUuid(organizationId, 'organizationId') }) },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: parsePageSize(first),
+      return context.services.audit.list({
+        action: action ?? null,
+        organizationId: organizationId ? parseUuid(organizationId, 'organizationId') : null,
+        first: parsePageSize(first),
       });
-      return rows.map((row) => ({ ...row, id: String(row.id) }));
     },
     cacheStats: (_root, _args, context) => {
       requirePlatformAdmin(context);

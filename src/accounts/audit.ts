@@ -29,6 +29,12 @@ export interface AuditEntry {
   detail?: Prisma.InputJsonValue;
 }
 
+export interface AuditQuery {
+  action?: string | null;
+  organizationId?: string | null;
+  first: number;
+}
+
 export class AuditLog {
   constructor(private readonly db: Database, private readonly logger: Logger) {}
 
@@ -36,6 +42,16 @@ export class AuditLog {
    * Records an entry. Awaited by callers: an admin change is not reported done before its audit row is
    * written. A failure to write is logged and does not undo the change (it is already committed).
    */
+  /** Newest first. The trail is never cached: it is read rarely and must be exact. */
+  async list(query: AuditQuery) {
+    const rows = await this.db.auditLog.findMany({
+      where: { ...(query.action && { action: query.action }), ...(query.organizationId && { organizationId: query.organizationId }) },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: query.first,
+    });
+    return rows.map((row) => ({ ...row, id: String(row.id) }));
+  }
+
   async record(entry: AuditEntry): Promise<void> {
     try {
       await this.db.auditLog.create({

@@ -6,7 +6,6 @@ import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
 import type { VenueEventService } from '../ticketing/venue-event-service.ts';
 import type { EntityCache } from '../cache/entity-cache.ts';
-import type { Database } from '../db/prisma.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 
 export interface Services {
@@ -19,7 +18,5 @@ export interface Services {
   venues: VenueEventService;
   /** For admin views: cache statistics and purges. */
   cache: EntityCache;
-  /** For admin views that read PostgreSQL directly (the audit log is never cached). */
-  db: Database;
   cacheMode: 'redis' | 'in-process';
 }

@@ -19,6 +19,8 @@ export interface LimiterSpec {
   name: string;
   points: number;
   durationSeconds: number;
+  /** 'instance': counted in this instance's memory only, with no Redis round trip (for hot paths). */
+  scope?: 'global' | 'instance';
 }
 
 export type LimiterFactory = (spec: LimiterSpec) => Limiter;
@@ -62,7 +64,7 @@ export function createLimiterFactory(circuit: RedisCircuit | undefined, prefix: 
   return (spec) => {
     const options = { points: spec.points, duration: spec.durationSeconds, keyPrefix: `${prefix}:rl:${spec.name}` };
     const memory = new RateLimiterMemory(options);
-    if (!circuit) return memory;
+    if (!circuit || spec.scope === 'instance') return memory;
     return new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit);
   };
 }

@@ -146,7 +146,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     wishlist: new WishlistService(db),
     venues: new VenueEventService({ db, cache, keys }),
     cache,
-    db,
     cacheMode: redis ? 'redis' : 'in-process',
   };
   const createContext = async (
@@ -182,6 +181,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     logger,
   });
   const armor = queryLimits(config.queryLimits);
+  const rateLimits = new RateLimits(limiters, config.rateLimits);
   const apollo = new ApolloServer<GatewayContext>({
     schema,
     validationRules: armor.validationRules,
@@ -196,7 +196,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
-      rateLimitPlugin(new RateLimits(limiters, config.rateLimits)),
+      rateLimitPlugin(rateLimits),
       metricsPlugin(metrics),
       requestLogPlugin(),
       errorPlugin(),
@@ -204,7 +204,16 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   });
   await apollo.start();
   handleApollo = apollo;
-  const webSocket = attachWebSocket({ server: httpServer, schema, createContext, metrics, logger });
+  const webSocket = attachWebSocket({
+    server: httpServer,
+    schema,
+    createContext,
+    validationRules: armor.validationRules,
+    maxTokens: config.queryLimits.maxTokens,
+    rateLimits,
+    metrics,
+    logger,
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

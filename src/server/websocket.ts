@@ -1,10 +1,12 @@
-// graphql-ws on the HTTP server's port and path. Subscriptions get a context like HTTP requests
-// (connection_init's payload stands in for the headers: it carries the session token later).
+// graphql-ws on the HTTP server's port and path. Operations over WebSocket get what HTTP ones get: the
+// same parse limits and validation rules (graphql-armor), the same rate limits, a context with the
+// viewer (connection_init's `authorization` stands in for the header) and the same error masking.
 import type { Server } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../graphql/context.ts';
+import { classify, type RateLimits } from '../limits/rate-limits.ts';
 import { maskError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -14,6 +16,9 @@ export interface WebSocketDeps {
   server: Server;
   schema: GraphQLSchema;
   createContext(requestId: string, headers: Record<string, string | string[] | undefined>, remoteAddress: string | undefined): Promise<GatewayContext>;
+  validationRules: readonly ValidationRule[];
+  maxTokens: number;
+  rateLimits: RateLimits;
   metrics: Metrics;
   logger: Logger;
 }
@@ -25,19 +30,42 @@ export interface WebSocketEndpoint {
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
+function coded(message: string, code: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
+}
+
 export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
   const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
+  const rules = [...specifiedRules, ...deps.validationRules];
   const cleanup = useServer<Record<string, unknown>>(
     {
       schema: deps.schema,
-      context: (ctx, id) => {
-        // Only an Authorization value from connection_init crosses over, as if it were a header.
-        const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
+      onSubscribe: async (ctx, id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: deps.maxTokens });
+        } catch (error) {
+          return [coded((error as Error).message, 'GRAPHQL_PARSE_FAILED')];
+        }
+        const invalid = validate(deps.schema, document, rules);
+        if (invalid.length) return invalid.map((e) => coded(e.message, 'GRAPHQL_VALIDATION_FAILED'));
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [coded('no operation with that name in the document', 'GRAPHQL_VALIDATION_FAILED')];
         const request = ctx.extra.request;
-        return deps.createContext(requestIdFrom(undefined), { authorization, 'x-forwarded-for': request.headers['x-forwarded-for'], 'x-operation-id': id }, request.socket.remoteAddress);
-      },
-      onSubscribe: () => {
+        const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
+        const context = await deps.createContext(
+          requestIdFrom(undefined),
+          { authorization, 'x-forwarded-for': request.headers['x-forwarded-for'], 'x-operation-id': id },
+          request.socket.remoteAddress,
+        );
+        try {
+          await deps.rateLimits.consume(classify(operation), context.clientIp, context.viewer?.userId);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         deps.metrics.subscriptionsActive.inc();
+        return { schema: deps.schema, document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue: context };
       },
       onComplete: () => {
         deps.metrics.subscriptionsActive.dec();
@@ -45,7 +73,7 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
       onError: (_ctx, id, _payload, errors) =>
         errors.map((error) => {
           const { error: formatted, masked } = maskError(error.toJSON(), error.originalError ?? error, undefined);
-          if (masked) deps.logger.error({ err: error.originalError ?? error, operationId: id }, 'subscription error');
+          if (masked) deps.logger.error({ err: error.originalError ?? error, operationId: id }, 'websocket operation error');
           return formatted;
         }),
     },

@@ -1,0 +1,481 @@
+// `npm run bench`: cachegate against three baselines, all started in this run over one private
+// PostgreSQL (seeded once) and one private redis-server, so the numbers compare like with like.
+// Writes bench/results/latest.json and latest.md and prints the Markdown. See bench/README.md.
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
+import { startGateway, type Gateway } from '../src/server/app.ts';
+import { SEED_PASSWORD } from '../prisma/seed.ts';
+import { ChildServer, type ServerSpec } from './lib/children.ts';
+import { pick, startInfra, type Infra, type Picks } from './lib/infra.ts';
+import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
+import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, mapLimit, post } from './lib/queries.ts';
+import { commandCounts, diffCounts, monitorDuring, totalOf, type CommandCounts } from './lib/redis-stats.ts';
+import { renderMarkdown, type Results } from './lib/report.ts';
+
+// ---- knobs -------------------------------------------------------------------------------------
+function intEnv(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+const knobs = {
+  seconds: intEnv('BENCH_SECONDS', 10, 1),
+  connections: intEnv('BENCH_CONNECTIONS', 32, 1),
+  warmupSeconds: intEnv('BENCH_WARMUP_SECONDS', 2, 0),
+  rounds: intEnv('BENCH_ROUNDS', 1, 1),
+  roundTripRequests: intEnv('BENCH_RT_REQUESTS', 2000, 100),
+  writes: intEnv('BENCH_WRITES', 20, 1),
+  hotIds: intEnv('BENCH_HOT_IDS', 200, 10),
+  coldIds: 100,
+  withNoL1: process.env.BENCH_NO_L1 !== '0',
+  seedScale: (process.env.BENCH_SEED_SCALE === 'small' ? 'small' : 'full') as 'small' | 'full',
+  poolSize: intEnv('BENCH_DB_POOL', 10, 1),
+  /** cachegate's per-minute request limits: the bench sends everything from one IP, so they are raised far
+   *  out of reach. The limiter still runs (one Redis EVALSHA per request), only never refuses. */
+  rateLimit: String(intEnv('BENCH_RATE_LIMIT', 1_000_000_000, 1)),
+  /** 1: V8 CPU profile of the cachegate child into bench/results/cpu-profile.tmp/ (open it in Chrome DevTools). */
+  cpuProfile: process.env.BENCH_CPU_PROFILE === '1',
+};
+
+/** Environment for every cachegate instance of the bench (child processes and in-process ones). */
+const gatewayEnv = (): Record<string, string> => ({
+  RATE_LIMIT_READS_PER_MINUTE: knobs.rateLimit,
+  RATE_LIMIT_WRITES_PER_MINUTE: knobs.rateLimit,
+  RATE_LIMIT_SIGNINS_PER_MINUTE: knobs.rateLimit,
+});
+
+const OURS = 'cachegate';
+const NO_L1 = 'cachegate-no-l1';
+const ARC = 'apollo-response-cache';
+const HAND = 'hand-rolled-redis';
+const NONE = 'no-cache';
+
+const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- cleanup, also on failure and on Ctrl-C --------------------------------------------------
+const cleanups: { name: string; run: () => Promise<void> }[] = [];
+const killers: (() => void)[] = [];
+process.once('exit', () => {
+  for (const kill of killers.reverse()) {
+    try {
+      kill();
+    } catch {
+      // best effort: the process is exiting
+    }
+  }
+});
+let cleaningUp: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaningUp ??= (async () => {
+    for (const { name, run } of cleanups.reverse()) {
+      await run().catch((error: unknown) => log(`cleanup of ${name} failed: ${String(error)}`));
+    }
+    killers.length = 0; // everything stopped cleanly: nothing left for the exit handler
+  })();
+  return cleaningUp;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping servers, PostgreSQL and Redis`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+// ---- scenario helpers --------------------------------------------------------------------------
+interface Target {
+  name: string;
+  url: string;
+  server: ChildServer;
+}
+
+const productBodies = (ids: readonly number[]): string[] => ids.map((id) => body(PRODUCT_PAGE, { id: String(id) }));
+const listingBodies = (categoryIds: readonly number[], first = 20): string[] =>
+  categoryIds.map((categoryId) => body(LISTING, { first, filter: { categoryId: String(categoryId) } }));
+
+/** Every body once (8 in flight), so each server's caches hold the working set before it is measured. */
+async function warmPass(url: string, bodies: readonly string[]): Promise<void> {
+  await mapLimit(bodies, 8, async (text) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(15_000) });
+    await response.arrayBuffer();
+  });
+}
+
+interface ThroughputRow extends LoadResult {
+  sqlPerRequest: number;
+  redisPerRequest: number;
+}
+
+async function throughput(targets: Target[], bodies: string[], redis: Redis, label: string): Promise<Record<string, ThroughputRow>> {
+  const rounds: Record<string, ThroughputRow[]> = {};
+  for (let round = 1; round <= knobs.rounds; round += 1) {
+    for (const target of targets) {
+      await warmPass(target.url, bodies);
+      if (knobs.warmupSeconds > 0) await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.warmupSeconds });
+      const sqlBefore = (await target.server.stats()).sql;
+      const redisBefore = await commandCounts(redis);
+      const result = await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.seconds });
+      const sql = (await target.server.stats()).sql - sqlBefore;
+      const redisCommands = totalOf(diffCounts(redisBefore, await commandCounts(redis)));
+      const row = { ...result, sqlPerRequest: sql / Math.max(1, result.requests), redisPerRequest: redisCommands / Math.max(1, result.requests) };
+      (rounds[target.name] ??= []).push(row);
+      log(`${label} round ${round} ${target.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, GraphQL errors ${row.graphqlErrors}`);
+    }
+  }
+  // Several rounds: the round with the median req/s stands for the server.
+  return Object.fromEntries(
+    Object.entries(rounds).map(([name, rows]) => {
+      const sorted = [...rows].sort((a, b) => a.rps - b.rps);
+      return [name, sorted[Math.floor(sorted.length / 2)]!];
+    }),
+  );
+}
+
+/** Same operations, same variables, same answers: baselines must return exactly what cachegate does. */
+async function sanityCheck(targets: Target[], picks: Picks): Promise<{ compared: number; mismatches: string[] }> {
+  const probes = [
+    ...picks.hotIds.slice(0, 5).map((id) => ({ query: PRODUCT_PAGE, variables: { id: String(id) } })),
+    ...picks.categoryIds.map((categoryId) => ({ query: LISTING, variables: { first: 20, filter: { categoryId: String(categoryId) } } })),
+  ];
+  const mismatches: string[] = [];
+  for (const probe of probes) {
+    const answers = await Promise.all(targets.map(async (t) => ({ name: t.name, result: await post(t.url, probe.query, probe.variables) })));
+    const reference = JSON.stringify(answers[0]!.result.data);
+    if (answers[0]!.result.errors || !answers[0]!.result.data) mismatches.push(`${answers[0]!.name} answered ${JSON.stringify(answers[0]!.result).slice(0, 300)}`);
+    for (const answer of answers.slice(1)) {
+      if (JSON.stringify(answer.result.data) !== reference) {
+        mismatches.push(`${answer.name} differs from ${answers[0]!.name} on ${JSON.stringify(probe.variables)}: ${JSON.stringify(answer.result).slice(0, 300)}`);
+      }
+    }
+  }
+  return { compared: probes.length * targets.length, mismatches };
+}
+
+// ---- c. cold vs warm SQL (ours, in-process, onQuery) ------------------------------------------
+interface InProcessGateway {
+  gateway: Gateway;
+  sql: string[];
+}
+
+async function startInProcess(infra: Infra, prefix: string): Promise<InProcessGateway> {
+  const sql: string[] = [];
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: infra.databaseUrl,
+    DATABASE_POOL_SIZE: String(knobs.poolSize),
+    REDIS_URL: infra.redis.url,
+    CACHE_PREFIX: prefix,
+    SEED_ON_EMPTY: 'false',
+    ...gatewayEnv(),
+  });
+  const gateway = await startGateway(config, { onQuery: (statement) => sql.push(statement) });
+  return { gateway, sql };
+}
+
+interface PhaseCount {
+  requests: number;
+  sql: number;
+  sqlPerRequest: number;
+  redisCommands: number;
+  redisPerRequest: number;
+  redisByCommand: CommandCounts;
+  errors: number;
+}
+
+async function countPhase(url: string, bodies: string[], concurrency: number, sqlCount: () => number, redis: Redis): Promise<PhaseCount> {
+  const sqlBefore = sqlCount();
+  const redisBefore = await commandCounts(redis);
+  let errors = 0;
+  await mapLimit(bodies, concurrency, async (text) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(15_000) });
+    const json = (await response.json()) as { errors?: unknown[] };
+    if (response.status !== 200 || json.errors) errors += 1;
+  });
+  await sleep(50); // fills are written after the response may have gone out: count them in this phase
+  const sql = sqlCount() - sqlBefore;
+  const redisByCommand = diffCounts(redisBefore, await commandCounts(redis));
+  const redisCommands = totalOf(redisByCommand);
+  return { requests: bodies.length, sql, sqlPerRequest: sql / bodies.length, redisCommands, redisPerRequest: redisCommands / bodies.length, redisByCommand, errors };
+}
+
+async function coldVsWarm(infra: Infra, picks: Picks, redis: Redis, noCache: Target): Promise<Results['coldVsWarmSql']> {
+  const started: InProcessGateway[] = [];
+  const start = async (prefix: string): Promise<InProcessGateway> => {
+    const g = await startInProcess(infra, prefix);
+    started.push(g);
+    return g;
+  };
+  try {
+    const page = productBodies(picks.coldIds);
+    const prefix = `cold${randomBytes(3).toString('hex')}`;
+    const a = await start(prefix);
+    const count = (g: InProcessGateway) => () => g.sql.length;
+    const productPage = {
+      cold: await countPhase(a.gateway.url, page, 1, count(a), redis),
+      warm: await countPhase(a.gateway.url, page, 1, count(a), redis),
+      // A second instance on the same prefix: its L1 is empty, Redis is warm (a scaled-out or restarted pod).
+      secondInstance: await (async () => {
+        const b = await start(prefix);
+        return countPhase(b.gateway.url, page, 1, count(b), redis);
+      })(),
+      // 100 distinct ids at once on a fresh prefix: no per-request batching across requests, but misses
+      // on shared keys (categories) coalesce.
+      coldConcurrent: await (async () => {
+        const c = await start(`cold${randomBytes(3).toString('hex')}`);
+        return countPhase(c.gateway.url, page, page.length, count(c), redis);
+      })(),
+    };
+    // The floor for reference: no-cache's statements for the same 100 requests (counted in its process).
+    const noCacheBefore = (await noCache.server.stats()).sql;
+    await mapLimit(page, 1, (text) => fetch(noCache.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).then((r) => r.arrayBuffer()));
+    const noCacheProductPageSql = ((await noCache.server.stats()).sql - noCacheBefore) / page.length;
+
+    const listing = [body(LISTING, { first: 100 })];
+    const l = await start(`cold${randomBytes(3).toString('hex')}`);
+    const listing100 = {
+      cold: await countPhase(l.gateway.url, listing, 1, count(l), redis),
+      warm: await countPhase(l.gateway.url, listing, 1, count(l), redis),
+    };
+    const noCacheListingBefore = (await noCache.server.stats()).sql;
+    await post(noCache.url, LISTING, { first: 100 });
+    const noCacheListingSql = (await noCache.server.stats()).sql - noCacheListingBefore;
+    return { productPage, listing100, noCacheReference: { productPageSqlPerRequest: noCacheProductPageSql, listing100Sql: noCacheListingSql } };
+  } finally {
+    for (const g of started.reverse()) await g.gateway.stop().catch((error: unknown) => log(`in-process gateway stop failed: ${String(error)}`));
+  }
+}
+
+// ---- d. Redis commands per request -------------------------------------------------------------
+async function roundTrips(targets: Target[], bodies: string[], redisUrl: string, redis: Redis): Promise<Results['redisRoundTrips']> {
+  const out: Results['redisRoundTrips'] = {};
+  for (const target of targets) {
+    await warmPass(target.url, bodies);
+    const before = await commandCounts(redis);
+    const { result, counts } = await monitorDuring(redisUrl, () => runLoad(target.url, bodies, { connections: knobs.connections, amount: knobs.roundTripRequests }));
+    const executed = diffCounts(before, await commandCounts(redis));
+    const requests = Math.max(1, result.requests);
+    out[target.name] = {
+      requests: result.requests,
+      sentPerRequest: totalOf(counts.sent) / requests,
+      sent: counts.sent,
+      insideLua: counts.insideLua,
+      executedPerRequest: totalOf(executed) / requests,
+      executed,
+    };
+    log(`redis-round-trips ${target.name}: ${out[target.name]!.sentPerRequest.toFixed(3)} commands sent/request ${JSON.stringify(counts.sent)}, inside Lua ${JSON.stringify(counts.insideLua)}`);
+  }
+  return out;
+}
+
+// ---- e. write then read, under load -------------------------------------------------------------
+const cents = (decimal: string): number => Math.round(Number(decimal) * 100);
+const decimalOf = (c: number): string => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
+
+interface WriteCheck {
+  writes: number;
+  staleImmediately: number;
+  staleAfter1s: number;
+  readErrors: number;
+  writeMs: { p50: number; max: number };
+  loadDuringTest: LoadResult;
+  note: string;
+}
+
+async function writeThenRead(target: Target, picks: Picks, write: (id: number, price: string) => Promise<void>, note: string): Promise<WriteCheck> {
+  const bodies = productBodies(picks.hotIds);
+  await warmPass(target.url, bodies);
+  const load = startLoad(target.url, bodies, { connections: Math.max(1, Math.floor(knobs.connections / 2)), seconds: 120 });
+  const written: { id: number; price: string }[] = [];
+  const writeMs: number[] = [];
+  let staleImmediately = 0;
+  let readErrors = 0;
+  try {
+    await sleep(500); // the load is running before the first write
+    for (let k = 0; k < knobs.writes; k += 1) {
+      const id = picks.hotIds[(k * 7) % picks.hotIds.length]!;
+      const before = await post(target.url, PRODUCT_PAGE, { id: String(id) });
+      const old = before.data?.product?.basePrice as string | undefined;
+      if (!old) throw new Error(`${target.name}: product ${id} unreadable before the write: ${JSON.stringify(before).slice(0, 300)}`);
+      const price = decimalOf(cents(old) + 100 + k);
+      const t0 = performance.now();
+      await write(id, price);
+      writeMs.push(performance.now() - t0);
+      const after = await post(target.url, PRODUCT_PAGE, { id: String(id) });
+      if (after.errors || !after.data?.product) readErrors += 1;
+      else if (after.data.product.basePrice !== price) staleImmediately += 1;
+      written.push({ id, price });
+    }
+  } finally {
+    load.stop();
+  }
+  const loadDuringTest = await load.done;
+  await sleep(1000);
+  let staleAfter1s = 0;
+  for (const { id, price } of written) {
+    const again = await post(target.url, PRODUCT_PAGE, { id: String(id) });
+    if (again.data?.product?.basePrice !== price) staleAfter1s += 1;
+  }
+  writeMs.sort((a, b) => a - b);
+  return {
+    writes: written.length,
+    staleImmediately,
+    staleAfter1s,
+    readErrors,
+    writeMs: { p50: round(writeMs[Math.floor(writeMs.length / 2)] ?? 0), max: round(writeMs.at(-1) ?? 0) },
+    loadDuringTest,
+    note,
+  };
+}
+
+const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+// ---- main ----------------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const loadBefore = os.loadavg();
+  log(`knobs ${JSON.stringify(knobs)}`);
+
+  log('starting PostgreSQL and redis-server, migrating and seeding');
+  const infra = await startInfra(knobs.seedScale, (destroy, killNow) => {
+    cleanups.push({ name: 'infra', run: destroy });
+    killers.push(killNow);
+  });
+  log(`seeded ${infra.seed.products} products in ${infra.seed.ms} ms (PostgreSQL :${infra.pg.port}, Redis :${infra.redis.port})`);
+
+  const sql = new pg.Client({ connectionString: infra.databaseUrl });
+  await sql.connect();
+  cleanups.push({ name: 'pg client', run: () => sql.end() });
+  const redis = new Redis(infra.redis.url, { maxRetriesPerRequest: 1 });
+  cleanups.push({ name: 'redis client', run: async () => void (await redis.quit()) });
+  const picks = await pick(sql, knobs.hotIds, knobs.coldIds);
+  log(`hot ids ${picks.hotIds.length}, cold ids ${picks.coldIds.length}, categories ${picks.categoryIds.join(',')}`);
+
+  const common = { DATABASE_URL: infra.databaseUrl, REDIS_URL: infra.redis.url, DATABASE_POOL_SIZE: String(knobs.poolSize) };
+  const specs: ServerSpec[] = [
+    {
+      name: OURS,
+      entry: 'cachegate.ts',
+      env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'bench' },
+      ...(knobs.cpuProfile && { cpuProfileDir: new URL('./results/cpu-profile.tmp/', import.meta.url).pathname }),
+    },
+    ...(knobs.withNoL1 ? [{ name: NO_L1, entry: 'cachegate.ts' as const, env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchnol1', L1_MAX_BYTES: '1' } }] : []),
+    { name: ARC, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: ARC } },
+    { name: HAND, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: HAND } },
+    { name: NONE, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: NONE } },
+  ];
+  log(`starting ${specs.map((s) => s.name).join(', ')}`);
+  const settled = await Promise.allSettled(specs.map((spec) => ChildServer.start(spec)));
+  const targets: Target[] = [];
+  for (const result of settled) {
+    if (result.status === 'fulfilled') {
+      const server = result.value;
+      targets.push({ name: server.name, url: server.url, server });
+      cleanups.push({ name: server.name, run: () => server.stop() });
+      killers.push(() => server.kill());
+    }
+  }
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const target = (name: string): Target => targets.find((t) => t.name === name)!;
+  for (const t of targets) log(`${t.name} at ${t.url} (pid ${t.server.pid})`);
+
+  const sanity = await sanityCheck(targets, picks);
+  log(`sanity: ${sanity.compared} answers compared, ${sanity.mismatches.length} mismatches`);
+  for (const m of sanity.mismatches) log(`  MISMATCH ${m}`);
+  if (sanity.mismatches.length) throw new Error('servers disagree on the same queries: the comparison would be meaningless');
+
+  log('c. cold-vs-warm-sql');
+  const coldVsWarmSql = await coldVsWarm(infra, picks, redis, target(NONE));
+
+  log('a. product-page-warm');
+  const productPageWarm = await throughput(targets, productBodies(picks.hotIds), redis, 'product-page-warm');
+
+  log('b. listing-warm');
+  const listingWarm = await throughput(targets, listingBodies(picks.categoryIds), redis, 'listing-warm');
+
+  log('d. redis-round-trips');
+  const redisRoundTrips = await roundTrips(targets.filter((t) => t.name !== NONE), productBodies(picks.hotIds), infra.redis.url, redis);
+
+  log('e. write-then-read');
+  const signIn = await post(target(OURS).url, SIGN_IN, { email: 'admin@cachegate.test', password: SEED_PASSWORD });
+  const token = signIn.data?.signIn?.token as string | undefined;
+  if (!token) throw new Error(`sign-in as admin@cachegate.test failed: ${JSON.stringify(signIn).slice(0, 300)}`);
+  const ours = await writeThenRead(
+    target(OURS),
+    picks,
+    async (id, price) => {
+      const result = await post(target(OURS).url, UPDATE_PRICE, { id: String(id), price }, { authorization: `Bearer ${token}` });
+      if (result.errors || result.data?.updateProduct?.basePrice !== price) throw new Error(`updateProduct failed: ${JSON.stringify(result).slice(0, 300)}`);
+    },
+    'updateProduct mutation (commit, then entity + list invalidation in L1, Redis and on the bus)',
+  );
+  log(`write-then-read ${OURS}: ${ours.staleImmediately}/${ours.writes} stale immediately, ${ours.staleAfter1s} after 1 s`);
+  const directWrite = async (id: number, price: string): Promise<void> => {
+    await sql.query('UPDATE "Product" SET price = $1, "updatedAt" = now() WHERE id = $2', [price, id]);
+  };
+  const arc = await writeThenRead(target(ARC), picks, directWrite, 'same UPDATE in PostgreSQL; the plugin has no per-entity invalidation, so none');
+  log(`write-then-read ${ARC}: ${arc.staleImmediately}/${arc.writes} stale immediately, ${arc.staleAfter1s} after 1 s`);
+  const arcFlush = await writeThenRead(
+    target(ARC),
+    picks,
+    async (id, price) => {
+      await directWrite(id, price);
+      if ((await target(ARC).server.flush()) !== 'flushed') throw new Error('flush failed');
+    },
+    'same UPDATE, then keyv.clear(): the only purge available, it drops every cached response',
+  );
+  log(`write-then-read ${ARC} + flush-all: ${arcFlush.staleImmediately}/${arcFlush.writes} stale immediately`);
+
+  const results: Results = {
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      loadAverageBefore: loadBefore.map((n) => round(n)),
+      loadAverageAfter: os.loadavg().map((n) => round(n)),
+    },
+    date: startedAt.toISOString(),
+    durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    knobs,
+    cachegateEnv: gatewayEnv(),
+    seed: infra.seed,
+    servers: targets.map((t) => t.name),
+    picks: { hotIds: picks.hotIds.length, coldIds: picks.coldIds.length, categoryIds: picks.categoryIds },
+    sanity,
+    productPageWarm,
+    listingWarm,
+    coldVsWarmSql,
+    redisRoundTrips,
+    writeThenRead: { [OURS]: ours, [ARC]: arc, [`${ARC} + flush-all`]: arcFlush },
+  };
+  const markdown = renderMarkdown(results);
+  const dir = new URL('./results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await writeFile(new URL('latest.json', dir), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(new URL('latest.md', dir), markdown);
+  process.stdout.write(markdown);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (error) {
+  exitCode = 1;
+  log(`FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  log('stopping servers, PostgreSQL and Redis');
+  await cleanUp();
+}
+process.exit(exitCode);

@@ -1,0 +1,24 @@
+// Child process: our gateway, exactly as production composes it (startGateway), over the bench's
+// PostgreSQL and Redis. L1_MAX_BYTES=1 in the environment gives the "no L1" variant (every entry is
+// larger than the LRU, so nothing is kept in-process and every lookup goes to Redis).
+import { loadConfig } from '../../src/config.ts';
+import { startGateway } from '../../src/server/app.ts';
+import { serveCommands } from './ipc.ts';
+
+let sql = 0;
+const config = loadConfig({
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  DATABASE_URL: process.env.DATABASE_URL,
+  DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE,
+  REDIS_URL: process.env.REDIS_URL,
+  CACHE_PREFIX: process.env.CACHE_PREFIX ?? 'bench',
+  L1_MAX_BYTES: process.env.L1_MAX_BYTES,
+  SEED_ON_EMPTY: 'false',
+  // Limits the bench raises (bench/run.ts gatewayEnv), and any other limit knob given to `npm run bench`.
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(RATE_LIMIT|QUERY_MAX)_/.test(name))),
+});
+const gateway = await startGateway(config, { onQuery: () => void (sql += 1) });
+serveCommands(gateway.url, { stats: () => ({ sql }), stop: () => gateway.stop() });
