@@ -6,7 +6,8 @@
 // - DataLoader gives per-request batching and per-request memoisation; the EntityCache under it is
 //   shared by all requests of the process (L1) and all instances (Redis).
 // - Misses are coalesced across requests of this process: while one batch is reading a key from
-//   PostgreSQL, any other request missing the same key waits for that read instead of issuing its own.
+//   PostgreSQL, any other request missing the same key waits for that read instead of issuing its own;
+//   and keys that different requests miss in the same tick are read with one query (databaseBatcher).
 // - Ids that do not exist are cached as negative entries for a short time, so asking for random ids
 //   cannot hammer PostgreSQL.
 // - Across instances, a short Redis lock per key lets one instance fill it while the others wait a
@@ -44,6 +45,18 @@ export interface LoaderRuntime {
   metrics: Metrics;
   /** Reads of PostgreSQL under way, by cache key: the cross-request coalescing table. */
   inflight: Map<string, Promise<unknown>>;
+  /** One batcher per spec, shared by every request of the process (see databaseBatcher). */
+  databaseBatchers: WeakMap<object, DataLoader<DatabaseRead<unknown>, unknown, DatabaseRead<unknown>>>;
+}
+
+export function createLoaderRuntime(parts: Pick<LoaderRuntime, 'cache' | 'keys' | 'metrics'>): LoaderRuntime {
+  return { ...parts, inflight: new Map(), databaseBatchers: new WeakMap() };
+}
+
+/** One key to read from PostgreSQL, with the cache key its value is filled under. */
+interface DatabaseRead<K> {
+  key: K;
+  cacheKey: string;
 }
 
 /** Per-request counters, kept in the GraphQL context. */
@@ -121,23 +134,50 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
     return values;
   }
 
+  /**
+   * Reads from PostgreSQL through the process-wide batcher of this spec: keys missed by different
+   * requests in the same tick share one SQL query, as keys of one request already do.
+   */
   async function fetchAndFill(keys: K[], cacheKeys: string[]): Promise<(V | undefined)[]> {
-    runtime.metrics.cacheLookups.inc({ layer: 'db', type: spec.type, result: 'miss' }, keys.length);
-    const started = runtime.cache.fillStarted();
     stats.dbQueries += 1;
-    const found = await spec.fetch(keys);
-    const values = keys.map((key) => found.get(spec.idOf(key)));
-    const writes: CacheWrite[] = values.map((value, i) => ({
-      key: cacheKeys[i]!,
-      value: value ?? null,
-      ttlSeconds: value === undefined && spec.missing === null ? negativeTtl : spec.ttlSeconds,
-      ...(spec.tags && { tags: spec.tags }),
-    }));
-    await runtime.cache.setMany(writes, started);
-    return values;
+    const values = await databaseBatcher(spec, runtime, negativeTtl).loadMany(keys.map((key, i) => ({ key, cacheKey: cacheKeys[i]! })));
+    return values.map((value) => {
+      if (value instanceof Error) throw value;
+      return value as V | undefined;
+    });
   }
 
   return new DataLoader<K, V | null, string>(batch, { cacheKeyFn: spec.idOf, maxBatchSize: 1000 });
+}
+
+/**
+ * The batcher that reads a spec's keys from PostgreSQL for every request of the process. It only
+ * batches (cache: false): caching is the layers' job, and a value read for one request must not be
+ * handed to a later one from here.
+ */
+function databaseBatcher<K, V>(spec: LoaderSpec<K, V>, runtime: LoaderRuntime, negativeTtl: number): DataLoader<DatabaseRead<K>, V | undefined> {
+  let batcher = runtime.databaseBatchers.get(spec) as DataLoader<DatabaseRead<K>, V | undefined> | undefined;
+  if (!batcher) {
+    batcher = new DataLoader<DatabaseRead<K>, V | undefined>(
+      async (reads) => {
+        runtime.metrics.cacheLookups.inc({ layer: 'db', type: spec.type, result: 'miss' }, reads.length);
+        const started = runtime.cache.fillStarted();
+        const found = await spec.fetch(reads.map((r) => r.key));
+        const values = reads.map((r) => found.get(spec.idOf(r.key)));
+        const writes: CacheWrite[] = values.map((value, i) => ({
+          key: reads[i]!.cacheKey,
+          value: value ?? null,
+          ttlSeconds: value === undefined && spec.missing === null ? negativeTtl : spec.ttlSeconds,
+          ...(spec.tags && { tags: spec.tags }),
+        }));
+        await runtime.cache.setMany(writes, started);
+        return values;
+      },
+      { cache: false, maxBatchSize: 1000 },
+    );
+    runtime.databaseBatchers.set(spec, batcher as DataLoader<DatabaseRead<unknown>, unknown, DatabaseRead<unknown>>);
+  }
+  return batcher;
 }
 
 /** What a domain needs to build its loaders for one request. */

@@ -10,7 +10,7 @@ import { readCachePolicy } from '../cache/cache-policy.ts';
 import { EntityCache } from '../cache/entity-cache.ts';
 import { createKeyBuilder, readPrismaSchemaText } from '../cache/keys.ts';
 import { L1Cache } from '../cache/l1-cache.ts';
-import type { LoaderRuntime, RequestStats } from '../cache/loader-factory.ts';
+import { createLoaderRuntime, type RequestStats } from '../cache/loader-factory.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
 import { applyMigrations } from '../db/migrator.ts';
 import { createDatabase, type Database } from '../db/prisma.ts';
@@ -132,7 +132,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   await cache.start();
 
   const schema = buildSchema();
-  const runtime: LoaderRuntime = { cache, keys, metrics, inflight: new Map() };
+  const runtime = createLoaderRuntime({ cache, keys, metrics });
   const createLoaders = createLoaderFactory(db, runtime, readCachePolicy(schema));
   const sessions = new SessionService({ db, redis: redis?.circuit, cache, prefix: config.cachePrefix, ttlSeconds: config.sessionTtlSeconds, metrics });
   const limiters = createLimiterFactory(redis?.circuit, config.cachePrefix);

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, showSql, tableOf, type GraphQLResponse, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice } }
@@ -71,5 +70,18 @@ describe('concurrent requests for one cold product', () => {
     expect(sqlB.length, `B:\n${showSql(pairB.sql)}`).toBeLessThanOrEqual(1);
     expect(sqlA.length + sqlB.length).toBeGreaterThanOrEqual(1);
     expect(sqlA.length + sqlB.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('concurrent requests for different cold products', () => {
+  it('requests missing different keys in the same moment share SQL queries instead of one each', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => String(200 + i));
+    single.sql.length = 0;
+    const responses = await Promise.all(ids.map((id) => single.query<ProductData>(PRODUCT, { id })));
+    const sql = [...single.sql];
+    responses.forEach((response, i) => expect(dataOf(response).product?.id).toBe(ids[i]));
+    console.log(`[coalescing] ${ids.length} concurrent requests for distinct cold products: ${productQueries(sql).length} Product queries`);
+    // Requests arrive over a few ticks, so a few batches; without cross-request batching it would be 20.
+    expect(productQueries(sql).length, showSql(sql)).toBeLessThan(ids.length / 2);
   });
 });

@@ -6,7 +6,6 @@ import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { dataOf, endpoint, parsePrometheus, waitUntil, metricSum, type Sample, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name category { name } } }';
 

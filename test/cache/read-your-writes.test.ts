@@ -6,7 +6,6 @@ import { createDatabaseFromTemplate, type TestDatabase } from '../support/databa
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, signIn, withPg, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice price { amount } } }

@@ -9,7 +9,6 @@ import { startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { dataOf, metricSum, waitUntil, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name } }';
 /** Requests allowed to pay command timeouts before the circuit opens. */

@@ -11,7 +11,6 @@ import { startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { dataOf, endpoint, metricSum, rawRedis, signIn, sleep, waitUntil, withPg, type GraphQLResponse, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice inventory { available } category { name } } }

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, dataStatements, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const SEAT_MAP = /* GraphQL */ `
   query SeatMap($id: ID!) {

@@ -6,7 +6,6 @@ import { createDatabaseFromTemplate, type TestDatabase } from '../support/databa
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, dataStatements, metricSum, showSql, sqlByTable, sqlDuring, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const PAGE_QUERY = /* GraphQL */ `
   query Page {

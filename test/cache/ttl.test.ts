@@ -9,6 +9,7 @@ import { EntityCache } from '../../src/cache/entity-cache.ts';
 import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../../src/cache/keys.ts';
 import { L1Cache } from '../../src/cache/l1-cache.ts';
 import { createDatabase } from '../../src/db/prisma.ts';
+import { createLoaderRuntime } from '../../src/cache/loader-factory.ts';
 import { createLoaderFactory } from '../../src/graphql/context.ts';
 import { buildSchema, readTypeDefs } from '../../src/graphql/schema.ts';
 import { createRedisBus } from '../../src/realtime/event-bus.ts';
@@ -19,7 +20,6 @@ import { createMetrics } from '../../src/server/metrics.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { dataOf, dataStatements, rawRedis, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
 
-// One graphql realm for src/ and Apollo under vitest (see kit.ts).
 
 const JITTER = 0.1;
 /** PTTL is read a few ms after the SET: allow for that at the low end. */
@@ -88,7 +88,7 @@ describe('TTLs from @cacheControl', () => {
     const cache = new EntityCache({ l1: new L1Cache({ maxBytes: 1 << 20, maxTtlSeconds: 60 }), redis: circuit, bus: createRedisBus(main, subscriber, prefix), prefix, metrics, logger });
     try {
       const builder = createKeyBuilder(prefix, readPrismaSchemaText());
-      const loaders = createLoaderFactory(db, { cache, keys: builder, metrics, inflight: new Map() }, policy)({ dbQueries: 0 });
+      const loaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys: builder, metrics }), policy)({ dbQueries: 0 });
       expect((await loaders.product.load(8))?.id).toBe(8);
       const pttl = await redis.pttl(builder.entityKey('Product', '8'));
       console.log(`[ttl] Product with maxAge 60 in the SDL: PTTL ${pttl} ms`);
