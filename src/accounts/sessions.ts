@@ -87,14 +87,6 @@ export class SessionService {
     return true;
   }
 
-  async revokeAllOf(userId: string): Promise<number> {
-    const sessions = await this.deps.db.session.findMany({ where: { userId, revokedAt: null }, select: { id: true, tokenHash: true } });
-    if (sessions.length === 0) return 0;
-    await this.deps.db.session.updateMany({ where: { id: { in: sessions.map((s) => s.id) } }, data: { revokedAt: new Date() } });
-    await this.deps.cache.invalidate(sessions.map((s) => this.key(s.tokenHash)));
-    return sessions.length;
-  }
-
   async listOf(userId: string) {
     return this.deps.db.session.findMany({
       where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },

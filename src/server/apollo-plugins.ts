@@ -39,6 +39,7 @@ export function requestLogPlugin(): ApolloServerPlugin<GatewayContext> {
       return {
         async willSendResponse(context) {
           const { logger, stats } = context.contextValue;
+          if (!logger.isLevelEnabled('debug')) return; // the hot path builds nothing it will not log
           const errors = context.errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
           logger.debug(
             { operation: operationLabel(context), type: context.operation?.operation, ms: Math.round(performance.now() - started), sql: stats.dbQueries, ...(errors?.length && { errors }) },
