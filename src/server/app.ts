@@ -1,6 +1,8 @@
 // The composition root: the one place where configuration becomes clients, caches, the schema and the
 // servers. Everything is created once here and passed down; nothing below reaches for a global.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -8,7 +10,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { Config } from '../config.ts';
 import { readCachePolicy } from '../cache/cache-policy.ts';
 import { EntityCache } from '../cache/entity-cache.ts';
-import { createKeyBuilder, readPrismaSchemaText } from '../cache/keys.ts';
+import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../cache/keys.ts';
 import { L1Cache } from '../cache/l1-cache.ts';
 import { createLoaderRuntime, type RequestStats } from '../cache/loader-factory.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
@@ -22,7 +24,7 @@ import { SessionService } from '../accounts/sessions.ts';
 import { viewerFrom } from '../accounts/viewer.ts';
 import { AuditLog } from '../accounts/audit.ts';
 import { SignInLockout } from '../accounts/lockout.ts';
-import { createLimiterFactory } from '../limits/limiter-factory.ts';
+import { createLimiterFactory, type LimiterFactory } from '../limits/limiter-factory.ts';
 import { queryLimits } from '../limits/query-limits.ts';
 import { rateLimitPlugin, RateLimits } from '../limits/rate-limits.ts';
 import { clientIpOf } from './client-ip.ts';
@@ -106,38 +108,12 @@ export interface GatewayOptions {
   onQuery?: (sql: string) => void;
 }
 
-export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics();
-  const database = await prepareDatabase(config, logger);
-  const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery: (sql) => {
-      metrics.dbQueries.inc();
-      options.onQuery?.(sql);
-    },
-  });
-
-  let redis: RedisClients | undefined;
-  let bus: EventBus;
-  if (config.redisUrl) {
-    redis = await connectRedis(config.redisUrl, logger);
-    bus = createRedisBus(redis.main, redis.subscriber, config.cachePrefix);
-  } else {
-    logger.info('no REDIS_URL: running as a single instance with the in-process cache and in-process pub/sub');
-    bus = createInProcessBus();
-  }
-
-  const l1 = new L1Cache({ maxBytes: config.l1MaxBytes, maxTtlSeconds: L1_MAX_TTL_SECONDS });
-  const keys = createKeyBuilder(config.cachePrefix, readPrismaSchemaText(), CACHE_TYPE_MODELS);
-  const cache = new EntityCache({ l1, redis: redis?.circuit, bus, prefix: config.cachePrefix, metrics, logger });
-  await cache.start();
-
-  const schema = buildSchema();
-  const runtime = createLoaderRuntime({ cache, keys, metrics });
-  const createLoaders = createLoaderFactory(db, runtime, readCachePolicy(schema));
+/** The services resolvers reach through the context: created once, shared by every request. */
+function createServices(config: Config, deps: { db: Database; cache: EntityCache; keys: KeyBuilder; bus: EventBus; redis: RedisClients | undefined; metrics: Metrics; logger: Logger; limiters: LimiterFactory }): Services {
+  const { db, cache, keys, bus, redis, metrics, logger, limiters } = deps;
   const sessions = new SessionService({ db, redis: redis?.circuit, cache, prefix: config.cachePrefix, ttlSeconds: config.sessionTtlSeconds, metrics });
-  const limiters = createLimiterFactory(redis?.circuit, config.cachePrefix);
   const audit = new AuditLog(db, logger);
-  const services: Services = {
+  return {
     bus,
     sessions,
     audit,
@@ -148,43 +124,13 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     cache,
     cacheMode: redis ? 'redis' : 'in-process',
   };
-  const createContext = async (
-    requestId: string,
-    headers: Record<string, string | string[] | undefined>,
-    remoteAddress: string | undefined,
-  ): Promise<GatewayContext> => {
-    const stats: RequestStats = { dbQueries: 0 };
-    const userAgent = typeof headers['user-agent'] === 'string' ? headers['user-agent'] : undefined;
-    return {
-      requestId,
-      logger: logger.child({ requestId }),
-      stats,
-      loaders: createLoaders(stats),
-      services,
-      viewer: await viewerFrom(sessions, headers.authorization),
-      userAgent,
-      clientIp: clientIpOf(headers, remoteAddress, config.trustProxy),
-    };
-  };
+}
 
-  let draining = false;
-  const readiness = () => checkReadiness({ db, redis: redis?.circuit, draining });
-  // The HTTP server exists before Apollo so the drain plugin can own its graceful close.
-  let handleApollo: ApolloServer<GatewayContext> | undefined;
-  const httpServer = createHttpServer({
-    get apollo() {
-      return handleApollo!;
-    },
-    createContext,
-    readiness,
-    registry: metrics.registry,
-    logger,
-  });
-  const armor = queryLimits(config.queryLimits);
-  const rateLimits = new RateLimits(limiters, config.rateLimits);
-  const apollo = new ApolloServer<GatewayContext>({
-    schema,
-    validationRules: armor.validationRules,
+/** Apollo Server with its plugins: each concern (limits, metrics, logs, errors) is one plugin. */
+function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer: Server; armor: ReturnType<typeof queryLimits>; rateLimits: RateLimits; metrics: Metrics }) {
+  return new ApolloServer<GatewayContext>({
+    schema: deps.schema,
+    validationRules: deps.armor.validationRules,
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
     allowBatchedHttpRequests: false,
     // Shutdown is ours (src/main.ts); Apollo's own handler would re-raise the signal mid-drain.
@@ -193,17 +139,88 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, unwrapResolverError(error), undefined).error,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
-      ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
-      rateLimitPlugin(rateLimits),
-      metricsPlugin(metrics),
+      ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      rateLimitPlugin(deps.rateLimits),
+      metricsPlugin(deps.metrics),
       requestLogPlugin(),
       errorPlugin(),
     ],
   });
+}
+
+function listen(server: Server, config: Config): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+
+  // Data stores: PostgreSQL (migrated, maybe seeded), then Redis or its in-process stand-ins.
+  const database = await prepareDatabase(config, logger);
+  const onQuery = (sql: string): void => {
+    metrics.dbQueries.inc();
+    options.onQuery?.(sql);
+  };
+  const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery });
+  let redis: RedisClients | undefined;
+  let bus: EventBus;
+  if (config.redisUrl) {
+    redis = await connectRedis(config.redisUrl, logger);
+    bus = createRedisBus(redis.main, redis.subscriber, config.cachePrefix);
+  } else {
+    logger.info('no REDIS_URL: running as a single instance with the in-process cache and in-process pub/sub');
+    bus = createInProcessBus();
+  }
+
+  // The cache layers and the per-request loaders over them.
+  const l1 = new L1Cache({ maxBytes: config.l1MaxBytes, maxTtlSeconds: L1_MAX_TTL_SECONDS });
+  const keys = createKeyBuilder(config.cachePrefix, readPrismaSchemaText(), CACHE_TYPE_MODELS);
+  const cache = new EntityCache({ l1, redis: redis?.circuit, bus, prefix: config.cachePrefix, metrics, logger });
+  await cache.start();
+  const schema = buildSchema();
+  const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, metrics }), readCachePolicy(schema));
+
+  // Services and the per-request context.
+  const limiters = createLimiterFactory(redis?.circuit, config.cachePrefix);
+  const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
+  const createContext = async (
+    requestId: string,
+    headers: Record<string, string | string[] | undefined>,
+    remoteAddress: string | undefined,
+  ): Promise<GatewayContext> => {
+    const stats: RequestStats = { dbQueries: 0 };
+    return {
+      requestId,
+      logger: logger.child({ requestId }),
+      stats,
+      loaders: createLoaders(stats),
+      services,
+      viewer: await viewerFrom(services.sessions, headers.authorization),
+      userAgent: typeof headers['user-agent'] === 'string' ? headers['user-agent'] : undefined,
+      clientIp: clientIpOf(headers, remoteAddress, config.trustProxy),
+    };
+  };
+
+  // Servers: HTTP (Apollo, health, metrics) and graphql-ws on the same port.
+  let draining = false;
+  let apollo: ApolloServer<GatewayContext> | undefined;
+  const httpServer = createHttpServer({
+    apollo: () => apollo!, // set below: Apollo's drain plugin needs the HTTP server first
+    createContext,
+    readiness: () => checkReadiness({ db, redis: redis?.circuit, draining }),
+    registry: metrics.registry,
+    logger,
+  });
+  const armor = queryLimits(config.queryLimits);
+  const rateLimits = new RateLimits(limiters, config.rateLimits);
+  apollo = createApollo(config, { schema, httpServer, armor, rateLimits, metrics });
   await apollo.start();
-  handleApollo = apollo;
   const webSocket = attachWebSocket({
     server: httpServer,
     schema,
@@ -214,14 +231,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics,
     logger,
   });
-
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
-  const port = (httpServer.address() as AddressInfo).port;
-  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${port}/graphql`;
+  const port = await listen(httpServer, config);
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/graphql`;
   logger.info({ url, cache: redis ? 'redis' : 'in-process', database: database.embedded ? 'embedded' : 'external' }, 'cachegate ready');
 
   let stopping: Promise<void> | undefined;

@@ -15,7 +15,8 @@ import type { Registry } from 'prom-client';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpServerDeps {
-  apollo: ApolloServer<GatewayContext>;
+  /** A getter: the server is created before Apollo, whose drain plugin needs it. */
+  apollo(): ApolloServer<GatewayContext>;
   createContext(requestId: string, headers: IncomingMessage['headers'], remoteAddress: string | undefined): Promise<GatewayContext>;
   readiness(): Promise<Readiness>;
   registry: Registry;
@@ -73,7 +74,7 @@ async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   const body = req.method === 'POST' ? parseBody(await readBody(req), req.headers['content-type']) : undefined;
-  const response = await deps.apollo.executeHTTPGraphQLRequest({
+  const response = await deps.apollo().executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
     context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
   });
