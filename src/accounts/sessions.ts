@@ -83,7 +83,7 @@ export class SessionService {
     const session = await this.deps.db.session.findFirst({ where: { id: sessionId, userId, revokedAt: null } });
     if (!session) return false;
     await this.deps.db.session.update({ where: { id: session.id }, data: { revokedAt: new Date() } });
-    await this.deps.cache.invalidate([this.key(session.tokenHash)]);
+    await this.deps.cache.invalidate([this.key(session.tokenHash)], { broadcast: false });
     return true;
   }
 

@@ -253,8 +253,12 @@ export class EntityCache {
     }
   }
 
-  /** Drops keys everywhere: this L1, Redis, and (through the bus) every other instance's L1. */
-  async invalidate(keys: readonly string[]): Promise<void> {
+  /**
+   * Drops keys everywhere: this L1, Redis, and (through the bus) every other instance's L1. Keys that
+   * are never in any L1 (sessions) pass `broadcast: false`: there is nothing to tell the others.
+   */
+  async invalidate(keys: readonly string[], options: { broadcast?: boolean } = {}): Promise<void> {
+    const broadcast = options.broadcast ?? true;
     if (keys.length === 0) return;
     const now = performance.now();
     for (const key of keys) {
@@ -263,12 +267,12 @@ export class EntityCache {
     }
     this.pruneInvalidatedAt(now);
     await this.deleteFromRedis(keys);
-    await this.broadcast({ origin: this.instanceId, keys: [...keys] });
+    if (broadcast) await this.broadcast({ origin: this.instanceId, keys: [...keys] });
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       for (const key of keys) this.deps.l1.delete(key);
       void this.deleteFromRedis(keys);
-      void this.broadcast({ origin: this.instanceId, keys: [...keys] });
+      if (broadcast) void this.broadcast({ origin: this.instanceId, keys: [...keys] });
     }, SECOND_DELETE_DELAY_MS);
     timer.unref();
     this.timers.add(timer);

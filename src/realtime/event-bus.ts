@@ -42,7 +42,7 @@ class RedisBus implements EventBus {
 
   constructor(publisher: Redis, subscriber: Redis, private readonly channelPrefix: string) {
     // Payloads use the cache codec so Decimals and Dates survive the trip between instances.
-    this.pubsub = new RedisPubSub({ publisher, subscriber, serializer: encode, deserializer: (text) => decode(String(text)) });
+    this.pubsub = new RedisPubSub({ publisher, subscriber: quietUnsubscribes(subscriber), serializer: encode, deserializer: (text) => decode(String(text)) });
   }
 
   async publish(topic: string, payload: unknown): Promise<void> {
@@ -66,6 +66,22 @@ class RedisBus implements EventBus {
   private channel(topic: string): string {
     return `${this.channelPrefix}:${topic}`;
   }
+}
+
+/**
+ * RedisPubSub fires UNSUBSCRIBE without waiting for or handling the reply. While Redis is down that
+ * reply is a rejection nobody catches, which would take the process down (in a graceful shutdown, say).
+ * Nothing is lost by ignoring it: if ioredis re-subscribes the channel on reconnect, RedisPubSub drops
+ * its messages, since nobody listens to that channel any more.
+ */
+function quietUnsubscribes(subscriber: Redis): Redis {
+  return new Proxy(subscriber, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name !== 'unsubscribe' && name !== 'punsubscribe') return typeof value === 'function' ? value.bind(target) : value;
+      return (...channels: string[]) => (value as (...c: string[]) => Promise<unknown>).apply(target, channels).catch(() => undefined);
+    },
+  });
 }
 
 export function createInProcessBus(): EventBus {

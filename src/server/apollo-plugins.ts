@@ -2,7 +2,7 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/context.ts';
-import { isDatabaseUnavailable } from './errors.ts';
+import { ErrorCode, GatewayError, isDatabaseUnavailable } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Operation name label: bounded cardinality (anonymous operations and odd names share a label). */
@@ -72,6 +72,21 @@ export function errorPlugin(): ApolloServerPlugin<GatewayContext> {
           if (body.kind !== 'single' || !body.singleResult.errors) return;
           const requestId = context.contextValue.requestId;
           body.singleResult.errors = body.singleResult.errors.map((e) => ({ ...e, extensions: { ...e.extensions, requestId } }));
+        },
+      };
+    },
+  };
+}
+
+/** Subscriptions are served over WebSocket (graphql-ws); over HTTP they would run as a query with nothing to resolve. */
+export function subscriptionsOverWebSocketOnly(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation }) {
+          if (operation?.operation === 'subscription') {
+            throw new GatewayError('subscriptions are served over WebSocket (graphql-ws) at this same path', ErrorCode.BAD_REQUEST, { http: { status: 400 } });
+          }
         },
       };
     },

@@ -34,7 +34,7 @@ import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
-import { errorPlugin, metricsPlugin, requestLogPlugin } from './apollo-plugins.ts';
+import { errorPlugin, metricsPlugin, requestLogPlugin, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
 import { maskError } from './errors.ts';
 import { checkReadiness } from './health.ts';
 import { createHttpServer } from './http-server.ts';
@@ -133,6 +133,9 @@ function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer:
     validationRules: deps.armor.validationRules,
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries would live in each instance's memory (not shared), and their errors
+    // carry no code; the response cache issue is the place to add a shared query store.
+    persistedQueries: false,
     // Shutdown is ours (src/main.ts); Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     introspection: config.env !== 'production',
@@ -142,6 +145,7 @@ function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer:
       ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
       ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      subscriptionsOverWebSocketOnly(),
       rateLimitPlugin(deps.rateLimits),
       metricsPlugin(deps.metrics),
       requestLogPlugin(),

@@ -6,6 +6,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  BAD_REQUEST: 'BAD_REQUEST',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
@@ -77,6 +78,8 @@ const PASS_THROUGH_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
+const SUGGESTION = /\s*Did you mean[^?]*\?/g;
+
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'P1001', 'P1002', 'P1017', '57P01', '57P02', '57P03']);
 const UNAVAILABLE_TEXT = /ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i;
 
@@ -107,10 +110,13 @@ export function maskError(formatted: GraphQLFormattedError, original: unknown, r
     return { error: { message: new ServiceUnavailableError().message, ...(formatted.path && { path: formatted.path }), extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, ...(requestId && { requestId }) } }, masked: false };
   }
   const extensions: Record<string, unknown> = { code: passThrough ? code : ErrorCode.INTERNAL_SERVER_ERROR };
+  // graphql-js suggests names ("Did you mean the enum value …?"); graphql-armor removes only some forms.
+  // Suggestions let a client map a schema with introspection off, so none leave the gateway.
+  const message = passThrough ? formatted.message.replace(SUGGESTION, '') : 'Internal server error';
   if (ours) Object.assign(extensions, stripInternal(formatted.extensions));
   if (requestId) extensions.requestId = requestId;
   const error: GraphQLFormattedError = {
-    message: passThrough ? formatted.message : 'Internal server error',
+    message,
     ...(formatted.locations ? { locations: formatted.locations } : {}),
     ...(formatted.path ? { path: formatted.path } : {}),
     extensions,

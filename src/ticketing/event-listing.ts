@@ -7,7 +7,7 @@ import type { Event, EventStatus, Prisma } from '../generated/prisma/client.ts';
 import { decodeCursor, encodeCursor, parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import { administers } from '../accounts/authorization.ts';
 import type { Viewer } from '../graphql/context.ts';
-import { BadUserInputError, ForbiddenError } from '../server/errors.ts';
+import { BadUserInputError, ForbiddenError, UnauthenticatedError } from '../server/errors.ts';
 import type { TicketingLoaders, TicketingSpecs } from './loaders.ts';
 
 /** The tag every event list and count is filed under: any event write purges them all. */
@@ -92,6 +92,9 @@ export async function listEvents(
     throw new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');
   }
   const filter = normaliseFilter(args.filter ?? {});
+  if (args.filter?.includeDrafts || filter.status === 'DRAFT') {
+    if (!viewer) throw new UnauthenticatedError('sign in as an admin of the organization to see its drafts');
+  }
   if (args.filter?.includeDrafts) {
     if (!filter.organizationId) throw new BadUserInputError('includeDrafts needs filter.organizationId', 'filter.includeDrafts');
     if (!administers(viewer, filter.organizationId)) throw new ForbiddenError('only admins of the organization may see its drafts');
