@@ -92,15 +92,9 @@ export const signInReply = (url: string, email: string, password: string, header
 
 export const sha256Hex = (value: string): string => createHash('sha256').update(value).digest('hex');
 
-export async function withPg<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
+import { withPg } from '../support/database.ts';
+
+export { withPg };
 
 export async function sqlRows<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   return withPg(url, async (client) => (await client.query<T>(text, params)).rows);

@@ -3,7 +3,6 @@
 // real gateways over real PostgreSQL and real redis-server.
 
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { expect } from 'vitest';
 import { SEED_PASSWORD } from '../../prisma/seed.ts';
 import type { GraphQLResponse, TestGateway } from '../support/gateway.ts';
@@ -88,15 +87,9 @@ export function rawRedis(url: string): Redis {
 
 // ------------------------------------------------------------------------------------------- SQL (pg)
 
-export async function withPg<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
+import { withPg } from '../support/database.ts';
+
+export { withPg };
 
 // ------------------------------------------------------------------------------------------ Metrics
 

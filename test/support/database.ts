@@ -18,8 +18,9 @@ export function databaseUrl(adminUrl: string, database: string): string {
   return url.toString();
 }
 
-export async function withAdminClient<T>(adminUrl: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
+/** Runs `use` with a connected client on any database URL, and always disconnects. */
+export async function withPg<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await use(client);
@@ -27,6 +28,8 @@ export async function withAdminClient<T>(adminUrl: string, use: (client: pg.Clie
     await client.end();
   }
 }
+
+export const withAdminClient = withPg;
 
 /** PostgreSQL refuses to copy a template that has open connections: close them first. */
 export async function disconnectAll(client: pg.Client, database: string): Promise<void> {
