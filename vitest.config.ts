@@ -10,6 +10,7 @@ export default defineConfig({
   test: {
     // One PostgreSQL + one redis-server for the whole run (test/global-setup.ts).
     globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     // A child process per worker: process-wide state (env, timers, sockets, signal handlers) stays out of other files.
     pool: 'forks',
