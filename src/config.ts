@@ -23,6 +23,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SESSION_TTL_SECONDS: positiveInt.max(30 * 86_400).default(7_200),
   TRUST_PROXY: bool.default(false),
+  KEY_HASH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOCKOUT_MAX_FAILURES: positiveInt.default(5),
   LOCKOUT_WINDOW_SECONDS: positiveInt.default(900),
   LOCKOUT_SECONDS: positiveInt.default(1_800),
@@ -60,6 +61,8 @@ export interface Config {
   sessionTtlSeconds: number;
   /** Believe X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
+  /** Keys the hashes of emails and IPs in rate-limit counters; undefined: a built-in default (set one in production). */
+  keyHashSecret: string | undefined;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number; maxFailuresPerIp: number };
   rateLimits: { perMinute: { read: number; write: number; hold: number; signIn: number }; ipMultiplier: number };
   queryLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxDirectives: number; maxTokens: number };
@@ -100,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     trustProxy: e.TRUST_PROXY,
+    keyHashSecret: e.KEY_HASH_SECRET,
     lockout: {
       maxFailures: e.LOCKOUT_MAX_FAILURES,
       windowSeconds: e.LOCKOUT_WINDOW_SECONDS,

@@ -91,21 +91,22 @@ export class AccountService {
   }
 
   /**
-   * Lockout is checked before the password, so a locked account refuses even the right password; a
-   * failure is counted per account and per IP; success clears the account's count.
+   * The attempt is charged against the account and the IP before the password is checked, so a locked
+   * account refuses even the right password and a concurrent burst gets no more than the limit of tries.
    */
   async signIn(emailInput: string, password: string, client: ClientInfo): Promise<SignedIn> {
     const email = normaliseEmail(emailInput);
-    await this.deps.lockout.assertMayTry(email, client.ip);
+    const attempt = { email, ip: client.ip };
+    await this.deps.lockout.begin(attempt);
     const user = await this.verify(email, password);
     if (!user) {
-      const { lockedNow } = await this.deps.lockout.recordFailure(email, client.ip);
+      const lockedNow = await this.deps.lockout.failed(attempt);
       const known = await this.db.user.findUnique({ where: { email }, select: { id: true, organizationId: true } });
       await this.deps.audit.record({ action: 'SIGN_IN_FAILED', actorId: known?.id ?? null, organizationId: known?.organizationId ?? null });
       if (lockedNow) await this.deps.audit.record({ action: 'LOCKOUT', actorId: known?.id ?? null, organizationId: known?.organizationId ?? null, targetType: 'User', ...(known && { targetId: known.id }) });
       throw new InvalidCredentialsError();
     }
-    await this.deps.lockout.recordSuccess(email);
+    await this.deps.lockout.succeeded(attempt);
     await this.deps.audit.record({ action: 'SIGN_IN', actorId: user.id, organizationId: user.organizationId });
     return { user, ...(await this.sessions.create(user, client.userAgent)) };
   }

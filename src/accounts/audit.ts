@@ -38,10 +38,6 @@ export interface AuditQuery {
 export class AuditLog {
   constructor(private readonly db: Database, private readonly logger: Logger) {}
 
-  /**
-   * Records an entry. Awaited by callers: an admin change is not reported done before its audit row is
-   * written. A failure to write is logged and does not undo the change (it is already committed).
-   */
   /** Newest first. The trail is never cached: it is read rarely and must be exact. */
   async list(query: AuditQuery) {
     const rows = await this.db.auditLog.findMany({
@@ -52,6 +48,10 @@ export class AuditLog {
     return rows.map((row) => ({ ...row, id: String(row.id) }));
   }
 
+  /**
+   * Records an entry. Awaited by callers: an admin change is not reported done before its audit row is
+   * written. A failure to write is logged and does not undo the change (it is already committed).
+   */
   async record(entry: AuditEntry): Promise<void> {
     try {
       await this.db.auditLog.create({

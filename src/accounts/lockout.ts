@@ -3,7 +3,7 @@
 // not the password is right. Per IP, failures across all accounts are counted too, so one address
 // cannot cycle through accounts staying under each account's limit.
 import type { RateLimiterRes } from 'rate-limiter-flexible';
-import { limiterKey, type Limiter, type LimiterFactory } from '../limits/limiter-factory.ts';
+import type { Limiter, LimiterFactory } from '../limits/limiter-factory.ts';
 import { ErrorCode, RetryLaterError } from '../server/errors.ts';
 
 export interface LockoutPolicy {
@@ -30,8 +30,16 @@ function secondsLeft(res: RateLimiterRes): number {
   return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 }
 
-export type FailureOutcome = { lockedNow: boolean };
+export interface Attempt {
+  email: string;
+  ip: string;
+}
 
+/**
+ * Each attempt is charged BEFORE the password is checked, with one atomic increment per counter: a burst
+ * of concurrent attempts cannot all pass a check made before any of them was counted. Success hands the
+ * charge back; a failure keeps it.
+ */
 export class SignInLockout {
   private readonly accountFailures: Limiter;
   private readonly ipFailures: Limiter;
@@ -41,26 +49,30 @@ export class SignInLockout {
     this.ipFailures = limiters({ name: 'signin-fail-ip', points: policy.maxFailuresPerIp, durationSeconds: policy.windowSeconds });
   }
 
-  /** Throws when the account is locked or the IP has failed too often; call before checking the password. */
-  async assertMayTry(email: string, ip: string): Promise<void> {
-    const [account, address] = await Promise.all([this.accountFailures.get(limiterKey(email)), this.ipFailures.get(limiterKey(ip))]);
-    if (account && account.consumedPoints >= this.policy.maxFailures) throw new AccountLockedError(secondsLeft(account));
-    if (address && address.consumedPoints >= this.policy.maxFailuresPerIp) throw new TooManyAttemptsError(secondsLeft(address));
+  /** Charges the attempt; throws ACCOUNT_LOCKED / RATE_LIMITED when it is over a limit (and uncharges nothing: refused attempts count). */
+  async begin(attempt: Attempt): Promise<void> {
+    const [account, address] = await Promise.all([
+      this.accountFailures.penalty(attempt.email, 1),
+      this.ipFailures.penalty(attempt.ip, 1),
+    ]);
+    if (account.consumedPoints > this.policy.maxFailures) throw new AccountLockedError(secondsLeft(account));
+    if (address.consumedPoints > this.policy.maxFailuresPerIp) throw new TooManyAttemptsError(secondsLeft(address));
   }
 
-  /** Counts a failure; locks the account when it reaches the limit. */
-  async recordFailure(email: string, ip: string): Promise<FailureOutcome> {
-    const [account, address] = await Promise.all([this.accountFailures.penalty(limiterKey(email), 1), this.ipFailures.penalty(limiterKey(ip), 1)]);
-    if (address.consumedPoints >= this.policy.maxFailuresPerIp) await this.ipFailures.block(limiterKey(ip), this.policy.lockSeconds);
-    if (account.consumedPoints === this.policy.maxFailures) {
-      await this.accountFailures.block(limiterKey(email), this.policy.lockSeconds);
-      return { lockedNow: true };
+  /** The password was wrong: the charge stays. Returns true when this failure locked the account. */
+  async failed(attempt: Attempt): Promise<boolean> {
+    const account = await this.accountFailures.get(attempt.email);
+    const address = await this.ipFailures.get(attempt.ip);
+    if (address && address.consumedPoints >= this.policy.maxFailuresPerIp) await this.ipFailures.block(attempt.ip, this.policy.lockSeconds);
+    if (account && account.consumedPoints >= this.policy.maxFailures) {
+      await this.accountFailures.block(attempt.email, this.policy.lockSeconds);
+      return true;
     }
-    return { lockedNow: false };
+    return false;
   }
 
-  /** A successful sign-in clears the account's failures (not the IP's). */
-  async recordSuccess(email: string): Promise<void> {
-    await this.accountFailures.delete(limiterKey(email));
+  /** The password was right: the account's failures are forgiven and the IP gets its charge back. */
+  async succeeded(attempt: Attempt): Promise<void> {
+    await Promise.all([this.accountFailures.delete(attempt.email), this.ipFailures.reward(attempt.ip, 1)]);
   }
 }

@@ -17,6 +17,7 @@ import type { Database } from '../db/prisma.ts';
 import type { Role } from '../generated/prisma/client.ts';
 import type { Viewer } from '../graphql/context.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { isDatabaseUnavailable } from '../server/errors.ts';
 import type { Metrics } from '../server/metrics.ts';
 
 const TOKEN_BYTES = 32;
@@ -68,15 +69,36 @@ export class SessionService {
   async authenticate(token: string): Promise<Viewer | null> {
     if (!TOKEN_FORMAT.test(token)) return null;
     const tokenHash = hashToken(token);
-    const entry = (await this.readRedis(tokenHash)) ?? (await this.readDatabase(tokenHash));
+    let entry = (await this.readRedis(tokenHash)) ?? (await this.readDatabase(tokenHash));
+    if (entry && Date.now() - entry.touchedAt > PG_TOUCH_INTERVAL_MS) entry = await this.refresh(tokenHash, entry);
     if (!entry) return null;
-    if (Date.now() - entry.touchedAt > PG_TOUCH_INTERVAL_MS) {
-      entry.touchedAt = Date.now();
-      const expiresAt = new Date(Date.now() + this.deps.ttlSeconds * 1000);
-      await this.deps.db.session.updateMany({ where: { id: entry.sessionId, revokedAt: null }, data: { lastSeenAt: new Date(), expiresAt } });
-      await this.writeRedis(tokenHash, entry);
-    }
     return { sessionId: entry.sessionId, userId: entry.userId, role: entry.role, organizationId: entry.organizationId };
+  }
+
+  /**
+   * Once a minute per session: slides the PostgreSQL expiry and re-reads the user's role and organization,
+   * so a revocation that never reached Redis, or a demotion, takes effect within a minute. If PostgreSQL
+   * cannot be reached, the Redis entry keeps the session alive (that is what the copy is for).
+   */
+  private async refresh(tokenHash: string, entry: SessionEntry): Promise<SessionEntry | undefined> {
+    try {
+      const now = new Date();
+      const { count } = await this.deps.db.session.updateMany({
+        where: { id: entry.sessionId, revokedAt: null, expiresAt: { gt: now } },
+        data: { lastSeenAt: now, expiresAt: new Date(now.getTime() + this.deps.ttlSeconds * 1000) },
+      });
+      const user = count === 1 ? await this.deps.db.user.findUnique({ where: { id: entry.userId }, select: { role: true, organizationId: true } }) : null;
+      if (!user) {
+        await this.deps.cache.invalidate([this.key(tokenHash)], { broadcast: false });
+        return undefined;
+      }
+      const refreshed: SessionEntry = { ...entry, role: user.role, organizationId: user.organizationId, touchedAt: now.getTime() };
+      await this.writeRedis(tokenHash, refreshed);
+      return refreshed;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) return entry;
+      throw error;
+    }
   }
 
   async revoke(sessionId: string, userId: string): Promise<boolean> {

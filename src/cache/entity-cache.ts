@@ -11,8 +11,8 @@
 // - Invalidation deletes from L1 and Redis, then tells the other instances to drop their L1 copies.
 //   Deletes that cannot reach Redis are queued and replayed when the circuit closes; if more pile up
 //   than the queue holds, every key under the prefix is flushed instead (correct, just colder).
-// - Lists and counts are filed under tags (a Redis set per tag, listing its keys): a write purges a tag
-//   in one round trip instead of scanning the keyspace.
+// - Lists and counts are filed under tags whose generation is part of their keys (tag-generations.ts):
+//   a write purges a tag by bumping its generation, in O(1), whatever the number of entries.
 // - A second delete follows each invalidation after a short delay: it removes a stale value that a
 //   reader which fetched from PostgreSQL just before the write committed may have put back.
 import { randomUUID } from 'node:crypto';
@@ -22,20 +22,17 @@ import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { decode, encode } from './codec.ts';
 import type { L1Cache } from './l1-cache.ts';
+import { TagGenerations } from './tag-generations.ts';
 
 export const INVALIDATION_TOPIC = 'cache-invalidate';
 const MAX_PENDING_INVALIDATIONS = 50_000;
 const SECOND_DELETE_DELAY_MS = 750;
 const TTL_JITTER = 0.1;
-/** How much longer than its longest-lived entry a tag set lives. */
-const TAG_TTL_MARGIN_MS = 60_000;
 /** How long one instance may hold the right to fill a key from PostgreSQL. */
 const FILL_LOCK_MS = 2_000;
 /** How long another instance waits for that fill before reading PostgreSQL itself. */
 const FILL_WAIT_MS = 250;
 const FILL_POLL_MS = 15;
-/** In the pending-deletes queue, marks a tag to purge rather than a key to delete. */
-const TAG_MARK = '#tag:';
 
 export interface CacheEntry {
   /** null: the entity is known not to exist (negative entry). */
@@ -46,30 +43,15 @@ export interface CacheWrite {
   key: string;
   value: unknown;
   ttlSeconds: number;
-  /** Tags the entry is filed under (e.g. 'Product' for a product list): invalidateTags drops it. */
-  tags?: readonly string[];
 }
 
 interface InvalidationMessage {
   origin: string;
   keys: string[];
-  tags?: string[];
+  /** New tag generations: receivers switch to them (tag-generations.ts). */
+  tags?: Record<string, number>;
   prefixes?: string[];
 }
-
-// Drops every member of each tag set, then the set itself: one round trip however many entries a tag has.
-// (It touches keys not passed in KEYS, which Redis Cluster forbids; this gateway targets one primary.)
-const INVALIDATE_TAGS_LUA = `
-local dropped = 0
-for _, tagKey in ipairs(KEYS) do
-  local members = redis.call('SMEMBERS', tagKey)
-  for first = 1, #members, 500 do
-    redis.call('UNLINK', unpack(members, first, math.min(first + 499, #members)))
-  end
-  dropped = dropped + #members
-  redis.call('UNLINK', tagKey)
-end
-return dropped`;
 
 export interface EntityCacheDeps {
   l1: L1Cache;
@@ -86,15 +68,16 @@ export class EntityCache {
   private readonly pendingDeletes = new Set<string>();
   private flushPrefixOnRecovery = false;
   private unsubscribe: (() => void) | undefined;
+  private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** When each key was last invalidated: a fill that read PostgreSQL before then must not write back. */
   private readonly invalidatedAt = new Map<string, number>();
-  /** This instance's L1 keys by tag, so a tag purge touches only its own entries. */
-  private readonly l1Tags = new Map<string, Set<string>>();
+  private readonly tags: TagGenerations;
   private readonly log: Logger;
 
   constructor(private readonly deps: EntityCacheDeps) {
     this.log = deps.logger.child({ component: 'entity-cache' });
+    this.tags = new TagGenerations(deps.redis, deps.prefix, deps.metrics);
     deps.redis?.on('state', (state) => {
       deps.metrics.redisCircuitOpen.set(state === 'open' ? 1 : 0);
       if (state === 'closed') void this.replayPendingDeletes();
@@ -102,9 +85,12 @@ export class EntityCache {
     deps.metrics.redisCircuitOpen.set(deps.redis?.state === 'open' ? 1 : 0);
   }
 
-  /** Listen for other instances' invalidations; called once at start-up. */
-  async start(): Promise<void> {
-    this.unsubscribe = await this.deps.bus.subscribe(INVALIDATION_TOPIC, (payload) => {
+  /**
+   * Listens for other instances' invalidations; called once at start-up. Resolves once subscribed; with
+   * Redis down at start that is whenever it comes back, so callers cap the wait and serve meanwhile.
+   */
+  start(): Promise<void> {
+    const subscribed = this.deps.bus.subscribe(INVALIDATION_TOPIC, (payload) => {
       const message = payload as InvalidationMessage;
       if (message.origin === this.instanceId) return;
       // Also stamp them, so a fill here that read PostgreSQL before the other instance's write cannot
@@ -114,13 +100,20 @@ export class EntityCache {
         this.deps.l1.delete(key);
         this.invalidatedAt.set(key, now);
       }
-      for (const tag of message.tags ?? []) this.invalidatedAt.set(this.tagKey(tag), now);
-      if (message.tags?.length) this.dropL1Tags(message.tags);
+      if (message.tags) this.tags.observe(message.tags);
       if (message.prefixes?.length) this.deps.l1.deleteByPrefix(message.prefixes);
     });
+    return subscribed.then(
+      (unsubscribe) => {
+        if (this.stopped) unsubscribe();
+        else this.unsubscribe = unsubscribe;
+      },
+      (error: unknown) => this.log.error({ err: error }, 'could not subscribe to cache invalidations'),
+    );
   }
 
   stop(): void {
+    this.stopped = true;
     this.unsubscribe?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
@@ -155,7 +148,7 @@ export class EntityCache {
    * Waits a moment for another instance's fill to land in Redis. Returns what arrived; the caller reads
    * PostgreSQL for the rest, so a crashed or slow filler costs one extra read, never a failure.
    */
-  async awaitFills(type: string, keys: readonly string[], ttlSeconds: number, tags?: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+  async awaitFills(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
     const results: (CacheEntry | undefined)[] = keys.map(() => undefined);
     const deadline = performance.now() + FILL_WAIT_MS;
     while (performance.now() < deadline && this.deps.redis?.state === 'closed') {
@@ -172,7 +165,7 @@ export class EntityCache {
         const index = waiting[position]!;
         const value = decode<unknown>(text);
         results[index] = { value };
-        this.setL1(keys[index]!, value, ttlSeconds * 1000, text.length, tags);
+        this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
       });
       if (results.every((entry) => entry !== undefined)) break;
     }
@@ -191,8 +184,18 @@ export class EntityCache {
     return performance.now();
   }
 
+  /** Whether the key was invalidated at or after `since` (a fillStarted time): its read is stale. */
+  invalidatedSince(key: string, since: number): boolean {
+    return (this.invalidatedAt.get(key) ?? -1) >= since;
+  }
+
+  /** The key part that files an entry under tags (their current generations): see tag-generations.ts. */
+  tagKeyPart(tags: readonly string[]): Promise<string> {
+    return this.tags.keyPart(tags);
+  }
+
   /** One lookup per key, in order: undefined for a miss in both layers. */
-  async getMany(type: string, keys: readonly string[], ttlSeconds: number, tags?: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+  async getMany(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
     const { l1, metrics } = this.deps;
     const results: (CacheEntry | undefined)[] = keys.map((key) => l1.get(key));
     const missIndexes: number[] = [];
@@ -216,7 +219,7 @@ export class EntityCache {
       const index = missIndexes[position]!;
       const value = decode<unknown>(text);
       results[index] = { value };
-      this.setL1(keys[index]!, value, ttlSeconds * 1000, text.length, tags);
+      this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
       hits += 1;
     });
     metrics.cacheLookups.inc({ layer: 'redis', type, result: 'hit' }, hits);
@@ -226,26 +229,15 @@ export class EntityCache {
 
   /** Writes fills to both layers, except those invalidated since `fillStartedAt` (from fillStarted). */
   async setMany(writes: readonly CacheWrite[], fillStartedAt: number): Promise<void> {
-    const staleSince = (w: CacheWrite): number =>
-      Math.max(this.invalidatedAt.get(w.key) ?? -1, ...(w.tags ?? []).map((t) => this.invalidatedAt.get(this.tagKey(t)) ?? -1));
-    const fresh = writes.filter((w) => staleSince(w) < fillStartedAt);
+    const fresh = writes.filter((w) => !this.invalidatedSince(w.key, fillStartedAt));
     if (fresh.length === 0) return;
     const encoded = fresh.map((w) => ({ key: w.key, text: encode(w.value), ttlMs: jitter(w.ttlSeconds * 1000) }));
-    encoded.forEach((e, i) => this.setL1(e.key, fresh[i]!.value, e.ttlMs, e.text.length, fresh[i]!.tags));
+    encoded.forEach((e, i) => this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length));
     const redis = this.deps.redis;
     if (!redis) return;
     try {
       await redis.pipeline((pipeline) => {
-        encoded.forEach((e, i) => {
-          pipeline.set(e.key, e.text, 'PX', e.ttlMs);
-          for (const tag of fresh[i]!.tags ?? []) {
-            // The tag set must outlive every entry it lists (jitter makes their TTLs differ), and never
-            // live for ever: give it an expiry if it has none, and otherwise only ever lengthen it.
-            const tagKey = this.tagKey(tag);
-            const tagTtlMs = fresh[i]!.ttlSeconds * 1000 + TAG_TTL_MARGIN_MS;
-            pipeline.sadd(tagKey, e.key).pexpire(tagKey, tagTtlMs, 'NX').pexpire(tagKey, tagTtlMs, 'GT');
-          }
-        });
+        for (const e of encoded) pipeline.set(e.key, e.text, 'PX', e.ttlMs);
       });
     } catch {
       // A fill that cannot reach Redis only costs a future miss.
@@ -278,42 +270,14 @@ export class EntityCache {
     this.timers.add(timer);
   }
 
-  /** Drops every entry filed under the tags (e.g. every product list and count), on every instance. */
+  /**
+   * Drops every entry filed under the tags (e.g. every product list and count), on every instance: the
+   * tags move to new generations, so every later lookup uses new keys.
+   */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
-    const now = performance.now();
-    for (const tag of tags) this.invalidatedAt.set(this.tagKey(tag), now);
-    this.dropL1Tags(tags);
-    const redis = this.deps.redis;
-    if (redis) {
-      try {
-        await redis.run((r) => r.eval(INVALIDATE_TAGS_LUA, tags.length, ...tags.map((t) => this.tagKey(t))));
-      } catch {
-        this.deps.metrics.redisErrors.inc({ operation: 'invalidate-tags' });
-        this.queueDeletes(tags.map((t) => `${TAG_MARK}${t}`));
-      }
-    }
-    await this.broadcast({ origin: this.instanceId, keys: [], tags: [...tags] });
-  }
-
-  private tagKey(tag: string): string {
-    return `${this.deps.prefix}:tag:${tag}`;
-  }
-
-  private setL1(key: string, value: unknown, ttlMs: number, sizeBytes: number, tags: readonly string[] | undefined): void {
-    this.deps.l1.set(key, value, ttlMs, sizeBytes);
-    for (const tag of tags ?? []) {
-      let members = this.l1Tags.get(tag);
-      if (!members) this.l1Tags.set(tag, (members = new Set()));
-      members.add(key);
-    }
-  }
-
-  private dropL1Tags(tags: readonly string[]): void {
-    for (const tag of tags) {
-      for (const key of this.l1Tags.get(tag) ?? []) this.deps.l1.delete(key);
-      this.l1Tags.delete(tag);
-    }
+    const generations = await this.tags.bump(tags);
+    await this.broadcast({ origin: this.instanceId, keys: [], tags: generations });
   }
 
   /** Fills take milliseconds; a minute-old invalidation can no longer race one. */
@@ -349,7 +313,7 @@ export class EntityCache {
       // The other instances cannot hear us now; their L1 TTL cap bounds how long they may serve the old value,
       // and the replay on recovery tells them again.
       this.deps.metrics.redisErrors.inc({ operation: 'publish' });
-      this.queueDeletes([...message.keys, ...(message.tags ?? []).map((t) => `${TAG_MARK}${t}`)]);
+      this.queueDeletes(message.keys);
       if (message.prefixes?.length) this.flushPrefixOnRecovery = true;
     }
   }
@@ -359,28 +323,28 @@ export class EntityCache {
     const redis = this.deps.redis;
     if (!redis) return;
     try {
+      // Tag bumps first: they are what makes lists fresh again, and there are few of them.
+      const generations = await this.tags.replay();
+      if (Object.keys(generations).length) await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], tags: generations });
       if (this.flushPrefixOnRecovery) {
         this.flushPrefixOnRecovery = false;
         this.pendingDeletes.clear();
-        await redis.run((r) => unlinkMatching(r, `${this.deps.prefix}:*`));
+        // Cached entities only (their keys hold "@<version>"): sessions and rate-limit counters stay.
+        await redis.run((r) => unlinkMatching(r, `${this.deps.prefix}:*@*`));
         await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], prefixes: [`${this.deps.prefix}:`] });
         this.log.warn('flushed every cache key under the prefix after an outage with too many writes to replay');
         return;
       }
-      const pending = [...this.pendingDeletes];
+      const keys = [...this.pendingDeletes];
       this.pendingDeletes.clear();
-      const tags = pending.filter((k) => k.startsWith(TAG_MARK)).map((k) => k.slice(TAG_MARK.length));
-      const keys = pending.filter((k) => !k.startsWith(TAG_MARK));
-      if (tags.length) {
-        await redis.run((r) => r.eval(INVALIDATE_TAGS_LUA, tags.length, ...tags.map((t) => this.tagKey(t))));
-        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], tags });
-      }
       for (let i = 0; i < keys.length; i += 500) {
         const chunk = keys.slice(i, i + 500);
         await redis.run((r) => r.unlink(...chunk));
         await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: chunk });
       }
-      if (pending.length) this.log.info({ keys: keys.length, tags: tags.length }, 'replayed invalidations queued during the redis outage');
+      if (keys.length || Object.keys(generations).length) {
+        this.log.info({ keys: keys.length, tags: Object.keys(generations).length }, 'replayed invalidations queued during the redis outage');
+      }
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'replay' });
       this.flushPrefixOnRecovery = true; // the next recovery flushes everything rather than guess

@@ -1,5 +1,5 @@
-// Entity keys: <prefix>:<Type>@<version>:<id>, or <prefix>:<Type>@<version>:t=<tenant>:<id> for
-// tenant-scoped types. The version is a hash of the model's definition in prisma/schema.prisma, so a
+// Entity keys: <prefix>:<Type>@<version>:<id>, with t=<tenant>: before the id for tenant-scoped types
+// and g<generation>: for entries filed under tags (lists and counts; see tag-generations.ts). The version is a hash of the model's definition in prisma/schema.prisma, so a
 // model change never reads an entry written in the old shape; ids are sanitised so no client input
 // can forge a key or inject Redis syntax.
 import { createHash } from 'node:crypto';
@@ -14,7 +14,7 @@ export function sanitiseIdPart(id: string): string {
 
 export interface KeyBuilder {
   prefix: string;
-  entityKey(type: string, id: string, tenant?: string): string;
+  entityKey(type: string, id: string, tenant?: string, generation?: string): string;
 }
 
 /**
@@ -36,9 +36,10 @@ export function createKeyBuilder(prefix: string, schemaText: string, modelsOf: R
   };
   return {
     prefix,
-    entityKey(type, id, tenant) {
+    entityKey(type, id, tenant, generation) {
       const tenantPart = tenant === undefined ? '' : `t=${sanitiseIdPart(tenant)}:`;
-      return `${prefix}:${type}@${versionOf(type)}:${tenantPart}${sanitiseIdPart(id)}`;
+      const generationPart = generation === undefined ? '' : `${generation}:`;
+      return `${prefix}:${type}@${versionOf(type)}:${generationPart}${tenantPart}${sanitiseIdPart(id)}`;
     },
   };
 }

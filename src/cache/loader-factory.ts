@@ -34,7 +34,8 @@ export interface LoaderSpec<K, V> {
   fetch(keys: readonly K[]): Promise<Map<string, V>>;
   /** What a missing key resolves to: null for entities, [] for relation lists. */
   missing: V | null;
-  /** Tags to file entries under (lists and counts): a write purges them with EntityCache.invalidateTags. */
+  /** Tags to file entries under (lists and counts): their generations are part of the keys, and a write
+   *  purges them with EntityCache.invalidateTags (tag-generations.ts). */
   tags?: readonly string[];
 }
 
@@ -44,13 +45,19 @@ export interface LoaderRuntime {
   keys: KeyBuilder;
   metrics: Metrics;
   /** Reads of PostgreSQL under way, by cache key: the cross-request coalescing table. */
-  inflight: Map<string, Promise<unknown>>;
+  inflight: Map<string, InflightRead>;
   /** One batcher per spec, shared by every request of the process (see databaseBatcher). */
   databaseBatchers: WeakMap<object, DataLoader<DatabaseRead<unknown>, unknown, DatabaseRead<unknown>>>;
 }
 
 export function createLoaderRuntime(parts: Pick<LoaderRuntime, 'cache' | 'keys' | 'metrics'>): LoaderRuntime {
   return { ...parts, inflight: new Map(), databaseBatchers: new WeakMap() };
+}
+
+/** A read under way, and when it started: a read that began before the key's last invalidation is not joined. */
+interface InflightRead {
+  value: Promise<unknown>;
+  startedAt: number;
 }
 
 /** One key to read from PostgreSQL, with the cache key its value is filled under. */
@@ -71,8 +78,9 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
 
   async function batch(keys: readonly K[]): Promise<(V | null)[]> {
     runtime.metrics.loaderBatchSize.observe({ type: spec.type }, keys.length);
-    const cacheKeys = keys.map((key) => runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key)));
-    const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds, spec.tags);
+    const generation = spec.tags ? await runtime.cache.tagKeyPart(spec.tags) : undefined;
+    const cacheKeys = keys.map((key) => runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key), generation));
+    const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);
     const results: (V | null)[] = new Array(keys.length);
     const waits: Promise<void>[] = [];
     const toFetch: number[] = [];
@@ -81,20 +89,24 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
         results[index] = (entry.value as V | null) ?? spec.missing;
         return;
       }
-      const pending = runtime.inflight.get(cacheKeys[index]!);
-      if (pending) waits.push(pending.then((value) => void (results[index] = (value as V | null) ?? spec.missing)));
-      else toFetch.push(index);
+      const cacheKey = cacheKeys[index]!;
+      const pending = runtime.inflight.get(cacheKey);
+      // Join a read under way only if no write has invalidated the key since it started (read-your-writes).
+      if (pending && !runtime.cache.invalidatedSince(cacheKey, pending.startedAt)) {
+        waits.push(pending.value.then((value) => void (results[index] = (value as V | null) ?? spec.missing)));
+      } else toFetch.push(index);
     });
     if (toFetch.length > 0) {
+      const startedAt = runtime.cache.fillStarted();
       const read = readFromDatabase(toFetch.map((i) => keys[i]!), toFetch.map((i) => cacheKeys[i]!));
       toFetch.forEach((index, position) => {
         const cacheKey = cacheKeys[index]!;
-        const one = read.then((values) => values[position] ?? null);
-        runtime.inflight.set(cacheKey, one);
+        const entry: InflightRead = { value: read.then((values) => values[position] ?? null), startedAt };
+        runtime.inflight.set(cacheKey, entry);
         // Only remove our own entry: a later read of the same key may have replaced it.
-        const forget = (): void => void (runtime.inflight.get(cacheKey) === one && runtime.inflight.delete(cacheKey));
-        one.then(forget, forget);
-        waits.push(one.then((value) => void (results[index] = value ?? spec.missing)));
+        const forget = (): void => void (runtime.inflight.get(cacheKey) === entry && runtime.inflight.delete(cacheKey));
+        entry.value.then(forget, forget);
+        waits.push(entry.value.then((value) => void (results[index] = (value as V | null) ?? spec.missing)));
       });
     }
     await Promise.all(waits);
@@ -117,7 +129,7 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
     };
     const waitForTheirs = async (): Promise<void> => {
       if (theirs.length === 0) return;
-      const arrived = await runtime.cache.awaitFills(spec.type, theirs.map((i) => cacheKeys[i]!), spec.ttlSeconds, spec.tags);
+      const arrived = await runtime.cache.awaitFills(spec.type, theirs.map((i) => cacheKeys[i]!), spec.ttlSeconds);
       const late: number[] = [];
       theirs.forEach((index, position) => {
         const entry = arrived[position];
@@ -168,7 +180,6 @@ function databaseBatcher<K, V>(spec: LoaderSpec<K, V>, runtime: LoaderRuntime, n
           key: reads[i]!.cacheKey,
           value: value ?? null,
           ttlSeconds: value === undefined && spec.missing === null ? negativeTtl : spec.ttlSeconds,
-          ...(spec.tags && { tags: spec.tags }),
         }));
         await runtime.cache.setMany(writes, started);
         return values;

@@ -6,7 +6,7 @@ import type { LoaderDeps } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Category, Prisma, Product } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../server/errors.ts';
-import { decodeCursor, encodeCursor, parseIntId, parsePageSize, parseUuid } from '../graphql/arguments.ts';
+import { decodeCursor, encodeCursor, isInt4, isStorableDate, parseIntId, parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import type { CommerceLoaders, CommerceSpecs } from './loaders.ts';
 
 /** The tag every product list and count is filed under: any product write purges them all. */
@@ -54,13 +54,22 @@ const SORTS: Record<ProductSort, SortSpec> = {
     cursorValue: (p) => p.createdAt.toISOString(),
     parseCursorValue: (v) => {
       const date = new Date(String(v));
-      if (Number.isNaN(date.getTime())) throw invalidCursor();
+      if (!isStorableDate(date)) throw invalidCursor();
       return date;
     },
   },
   PRICE_ASC: { field: 'price', direction: 'asc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor },
   PRICE_DESC: { field: 'price', direction: 'desc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor },
-  BEST_SELLING: { field: 'salesCount', direction: 'desc', cursorShape: ['number', 'number'], cursorValue: (p) => p.salesCount, parseCursorValue: (v) => Number(v) },
+  BEST_SELLING: {
+    field: 'salesCount',
+    direction: 'desc',
+    cursorShape: ['number', 'number'],
+    cursorValue: (p) => p.salesCount,
+    parseCursorValue: (v) => {
+      if (!isInt4(v)) throw invalidCursor();
+      return v;
+    },
+  },
 };
 
 function invalidCursor(): BadUserInputError {
@@ -89,8 +98,8 @@ function whereOf(filter: NormalisedFilter): Prisma.ProductWhereInput {
 
 function keysetWhere(sort: SortSpec, after: (string | number)[]): Prisma.ProductWhereInput {
   const value = sort.parseCursorValue(after[0]!);
-  const id = Number(after[1]);
-  if (!Number.isInteger(id) || id < 0) throw invalidCursor();
+  const id = after[1];
+  if (!isInt4(id) || id < 0) throw invalidCursor();
   const beyond = sort.direction === 'asc' ? 'gt' : 'lt';
   return { OR: [{ [sort.field]: { [beyond]: value } }, { [sort.field]: value, id: { [beyond]: id } }] };
 }

@@ -9,6 +9,7 @@ import type { Inventory, Prisma, Product } from '../generated/prisma/client.ts';
 import { parseIntId, parseUuid } from '../graphql/arguments.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import { BadUserInputError, ErrorCode, GatewayError, NotFoundError } from '../server/errors.ts';
+import type { Logger } from '../server/logger.ts';
 import { inventoryTopic } from './inventory.ts';
 import { PRODUCT_LISTS_TAG } from './product-listing.ts';
 
@@ -29,6 +30,7 @@ export interface ProductServiceDeps {
   cache: EntityCache;
   keys: KeyBuilder;
   bus: EventBus;
+  logger: Logger;
 }
 
 function checkName(name: string): string {
@@ -52,7 +54,8 @@ function checkDescription(description: string): string {
 function rethrowWriteError(error: unknown): never {
   const code = (error as { code?: string }).code;
   if (code === 'P2002') throw new GatewayError('a product with this sku already exists', ErrorCode.CONFLICT);
-  if (code === 'P2003') throw new BadUserInputError('categoryId does not name an existing category', 'categoryId');
+  // References are checked before writing (referencesExist); this only catches one deleted meanwhile.
+  if (code === 'P2003') throw new BadUserInputError('a referenced category or seller does not exist', 'input');
   throw error;
 }
 
@@ -78,6 +81,7 @@ export class ProductService {
       organizationId: sellerId === null ? null : parseUuid(sellerId, 'sellerId'),
       inventory: { create: { onHand: stock } },
     };
+    await this.referencesExist(data.categoryId, data.organizationId ?? null);
     const product = await this.deps.db.product.create({ data }).catch(rethrowWriteError);
     await this.invalidate(product.id);
     return product;
@@ -90,6 +94,7 @@ export class ProductService {
     if (input.price != null) data.price = checkPrice(input.price);
     if (input.categoryId != null) data.categoryId = parseIntId(input.categoryId, 'categoryId');
     if (Object.keys(data).length === 0) throw new BadUserInputError('input changes nothing: give at least one field', 'input');
+    if (typeof data.categoryId === 'number') await this.referencesExist(data.categoryId, null);
     const product = await this.deps.db.product.update({ where: { id: existing.id }, data }).catch(rethrowWriteError);
     await this.invalidate(product.id);
     return product;
@@ -121,8 +126,21 @@ export class ProductService {
         throw error;
       });
     await this.deps.cache.invalidate([this.deps.keys.entityKey('Inventory', String(existing.id))]);
-    await this.deps.bus.publish(inventoryTopic(existing.id), inventory);
+    // The write is committed: a subscriber missing this push (Redis away) must not turn it into an error.
+    await this.deps.bus.publish(inventoryTopic(existing.id), inventory).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, productId: existing.id }, 'stock change committed but not pushed to subscribers');
+    });
     return inventory;
+  }
+
+  /** Names the argument that points at nothing, rather than leaving it to a foreign-key error. */
+  private async referencesExist(categoryId: number, sellerId: string | null): Promise<void> {
+    const [category, seller] = await Promise.all([
+      this.deps.db.category.findUnique({ where: { id: categoryId }, select: { id: true } }),
+      sellerId ? this.deps.db.organization.findUnique({ where: { id: sellerId }, select: { id: true } }) : Promise.resolve({ id: null }),
+    ]);
+    if (!category) throw new BadUserInputError('categoryId does not name an existing category', 'categoryId');
+    if (!seller) throw new BadUserInputError('sellerId does not name an existing organization', 'sellerId');
   }
 
   /** Every key that can hold this product, then every list and count. */

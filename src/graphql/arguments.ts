@@ -2,7 +2,7 @@
 // that says what is wrong; a well-formed id that matches nothing is not an error (the field is null).
 import { BadUserInputError } from '../server/errors.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_PAGE_SIZE = 100;
 
 export function parseIntId(value: string, argumentName: string): number {
@@ -55,4 +55,17 @@ export function decodeCursor(cursor: string | null | undefined, shape: readonly 
     if (typeof part !== shape[i] || (typeof part === 'number' && !Number.isFinite(part))) invalid();
   });
   return parsed as (string | number)[];
+}
+
+const MAX_INT4 = 2_147_483_647;
+
+/** A timestamp PostgreSQL can compare against: years 1 to 9999. */
+export function isStorableDate(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
+}
+
+/** A whole number that fits PostgreSQL's integer. */
+export function isInt4(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= -MAX_INT4 - 1 && value <= MAX_INT4;
 }

@@ -1,6 +1,6 @@
 // The per-request GraphQL context: everything request-scoped lives here (ARCHITECTURE: no hidden
-// globals). Built by createContextFactory in the composition root's wiring, once per HTTP request or
-// WebSocket operation.
+// globals). The composition root (src/server/app.ts, createContext) builds one per HTTP request or
+// WebSocket operation, with the loaders from createLoaderFactory below.
 import type { LoaderDeps, LoaderRuntime, RequestStats } from '../cache/loader-factory.ts';
 import { accountSpecs, createAccountLoaders, type AccountLoaders } from '../accounts/loaders.ts';
 import { commerceSpecs, createCommerceLoaders, type CommerceLoaders } from '../commerce/loaders.ts';

@@ -1,7 +1,7 @@
 // Counters for rate limits and lockouts, from rate-limiter-flexible: in Redis (shared by every instance)
 // when it is up, in this instance's memory while the Redis circuit is open or without REDIS_URL. Keys
-// never hold personal data: emails and IPs are hashed first (ARCHITECTURE rule 7).
-import { createHash } from 'node:crypto';
+// never hold personal data: emails and IPs are keyed-hashed first (ARCHITECTURE rule 7).
+import { createHmac } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
 import { RedisUnavailableError, type RedisCircuit } from '../redis/circuit-breaker.ts';
 
@@ -9,6 +9,7 @@ import { RedisUnavailableError, type RedisCircuit } from '../redis/circuit-break
 export interface Limiter {
   consume(key: string, points?: number): Promise<RateLimiterRes>;
   penalty(key: string, points?: number): Promise<RateLimiterRes>;
+  reward(key: string, points?: number): Promise<RateLimiterRes>;
   get(key: string): Promise<RateLimiterRes | null>;
   block(key: string, seconds: number): Promise<RateLimiterRes>;
   delete(key: string): Promise<boolean>;
@@ -49,6 +50,9 @@ class CircuitAwareLimiter implements Limiter {
   penalty(key: string, points = 1) {
     return this.call((l) => l.penalty(key, points));
   }
+  reward(key: string, points = 1) {
+    return this.call((l) => l.reward(key, points));
+  }
   get(key: string) {
     return this.call((l) => l.get(key));
   }
@@ -60,16 +64,43 @@ class CircuitAwareLimiter implements Limiter {
   }
 }
 
-export function createLimiterFactory(circuit: RedisCircuit | undefined, prefix: string): LimiterFactory {
+/**
+ * Callers count by email, IP or user id; what reaches a store is an HMAC of it with KEY_HASH_SECRET, so
+ * a copy of Redis cannot be reversed by hashing a list of known emails. Every instance needs the same
+ * secret for the counters to be shared.
+ */
+class HashedKeys implements Limiter {
+  constructor(private readonly inner: Limiter, private readonly secret: string) {}
+
+  private hash(value: string): string {
+    return createHmac('sha256', this.secret).update(value).digest('base64url').slice(0, 22);
+  }
+
+  consume(key: string, points?: number) {
+    return this.inner.consume(this.hash(key), points);
+  }
+  penalty(key: string, points?: number) {
+    return this.inner.penalty(this.hash(key), points);
+  }
+  reward(key: string, points?: number) {
+    return this.inner.reward(this.hash(key), points);
+  }
+  get(key: string) {
+    return this.inner.get(this.hash(key));
+  }
+  block(key: string, seconds: number) {
+    return this.inner.block(this.hash(key), seconds);
+  }
+  delete(key: string) {
+    return this.inner.delete(this.hash(key));
+  }
+}
+
+export function createLimiterFactory(circuit: RedisCircuit | undefined, prefix: string, keySecret: string): LimiterFactory {
   return (spec) => {
     const options = { points: spec.points, duration: spec.durationSeconds, keyPrefix: `${prefix}:rl:${spec.name}` };
     const memory = new RateLimiterMemory(options);
-    if (!circuit || spec.scope === 'instance') return memory;
-    return new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit);
+    const limiter = !circuit || spec.scope === 'instance' ? memory : new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit);
+    return new HashedKeys(limiter, keySecret);
   };
-}
-
-/** A short, non-reversible key for an email or an IP address. */
-export function limiterKey(value: string): string {
-  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }

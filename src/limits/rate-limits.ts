@@ -6,11 +6,11 @@
 // under load (bench/), and a read budget that is N times larger behind N instances is an acceptable
 // trade. Writes, holds and sign-ins are counted in Redis, across every instance.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayContext } from '../graphql/context.ts';
 import { RetryLaterError } from '../server/errors.ts';
-import { limiterKey, type Limiter, type LimiterFactory } from './limiter-factory.ts';
+import type { Limiter, LimiterFactory } from './limiter-factory.ts';
 
 export type OperationClass = 'read' | 'write' | 'hold' | 'signIn';
 
@@ -21,11 +21,27 @@ export interface RateLimitPolicy {
 }
 
 const SIGN_IN_FIELDS = new Set(['signIn', 'signUp']);
-const HOLD_FIELDS = new Set(['holdSeats', 'releaseHold', 'confirmHold', 'reserveStock']);
+/** Mutations that claim seats or stock; none exist yet (the ticketing and commerce issues add them). */
+const HOLD_FIELDS = new Set<string>([]);
 
-export function classify(operation: OperationDefinitionNode): OperationClass {
+/** The root fields an operation selects, through inline fragments and fragment spreads. */
+function rootFields(selections: readonly SelectionNode[], fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
+  return selections.flatMap((selection) => {
+    if (selection.kind === Kind.FIELD) return [selection.name.value];
+    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(selection.selectionSet.selections, fragments, seen);
+    const name = selection.name.value;
+    const fragment = fragments.get(name);
+    if (!fragment || seen.has(name)) return [];
+    seen.add(name);
+    return rootFields(fragment.selectionSet.selections, fragments, seen);
+  });
+}
+
+/** The strictest class any root field of the operation falls in. */
+export function classify(operation: OperationDefinitionNode, document: DocumentNode): OperationClass {
   if (operation.operation !== 'mutation') return 'read';
-  const fields = operation.selectionSet.selections.flatMap((s) => (s.kind === Kind.FIELD ? [s.name.value] : []));
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fields = rootFields(operation.selectionSet.selections, fragments);
   if (fields.some((f) => SIGN_IN_FIELDS.has(f))) return 'signIn';
   if (fields.some((f) => HOLD_FIELDS.has(f))) return 'hold';
   return 'write';
@@ -47,8 +63,8 @@ export class RateLimits {
   async consume(operationClass: OperationClass, ip: string, userId: string | undefined): Promise<void> {
     try {
       await Promise.all([
-        this.perIp.get(operationClass)!.consume(limiterKey(ip)),
-        ...(userId ? [this.perUser.get(operationClass)!.consume(limiterKey(userId))] : []),
+        this.perIp.get(operationClass)!.consume(ip),
+        ...(userId ? [this.perUser.get(operationClass)!.consume(userId)] : []),
       ]);
     } catch (rejection) {
       // rate-limiter-flexible rejects with a RateLimiterRes when over the limit; with an Error only when
@@ -63,8 +79,8 @@ export function rateLimitPlugin(limits: RateLimits): ApolloServerPlugin<GatewayC
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, contextValue }) {
-          if (operation) await limits.consume(classify(operation), contextValue.clientIp, contextValue.viewer?.userId);
+        async didResolveOperation({ operation, document, contextValue }) {
+          if (operation) await limits.consume(classify(operation, document), contextValue.clientIp, contextValue.viewer?.userId);
         },
       };
     },

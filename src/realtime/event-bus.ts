@@ -4,7 +4,8 @@
 import { PubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { decode, encode } from '../cache/codec.ts';
-import type { Redis } from '../redis/connection.ts';
+import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { waitUntilReady, type Redis } from '../redis/connection.ts';
 
 export interface EventBus {
   readonly kind: 'redis' | 'in-process';
@@ -40,16 +41,24 @@ class RedisBus implements EventBus {
   readonly kind = 'redis' as const;
   private readonly pubsub: RedisPubSub;
 
-  constructor(publisher: Redis, subscriber: Redis, private readonly channelPrefix: string) {
+  constructor(private readonly circuit: RedisCircuit, private readonly subscriber: Redis, private readonly channelPrefix: string) {
     // Payloads use the cache codec so Decimals and Dates survive the trip between instances.
-    this.pubsub = new RedisPubSub({ publisher, subscriber: quietUnsubscribes(subscriber), serializer: encode, deserializer: (text) => decode(String(text)) });
+    this.pubsub = new RedisPubSub({
+      publisher: circuit.redis,
+      subscriber: quietUnsubscribes(subscriber),
+      serializer: encode,
+      deserializer: (text) => decode(String(text)),
+    });
   }
 
+  /** Through the circuit breaker, like every request-path Redis call: fails at once while Redis is away. */
   async publish(topic: string, payload: unknown): Promise<void> {
-    await this.pubsub.publish(this.channel(topic), payload);
+    await this.circuit.run((redis) => redis.publish(this.channel(topic), encode(payload)));
   }
 
+  /** Waits for the subscriber connection first: a gateway may start, or a listener be added, while Redis is down. */
   async subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => void> {
+    await waitUntilReady(this.subscriber, Number.POSITIVE_INFINITY);
     const id = await this.pubsub.subscribe(this.channel(topic), onMessage);
     return () => this.pubsub.unsubscribe(id);
   }
@@ -88,6 +97,6 @@ export function createInProcessBus(): EventBus {
   return new InProcessBus();
 }
 
-export function createRedisBus(publisher: Redis, subscriber: Redis, channelPrefix: string): EventBus {
-  return new RedisBus(publisher, subscriber, channelPrefix);
+export function createRedisBus(circuit: RedisCircuit, subscriber: Redis, channelPrefix: string): EventBus {
+  return new RedisBus(circuit, subscriber, channelPrefix);
 }

@@ -40,7 +40,7 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
     this.log = options.logger.child({ component: 'redis-circuit' });
     // A dropped connection is certain failure: open now rather than after `failureThreshold` requests fail.
-    redis.on('close', () => this.open('connection closed'));
+    redis.on('close', this.onClose);
     if (redis.status !== 'ready') this.open('not connected yet');
   }
 
@@ -91,8 +91,11 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
     if (this.consecutiveFailures >= this.failureThreshold) this.open(reason);
   }
 
-  /** Stops the background probe (shutdown). */
+  private readonly onClose = (): void => this.open('connection closed');
+
+  /** Stops the background probe and stops listening (shutdown: the connection's own close is expected). */
   dispose(): void {
+    this.redis.off('close', this.onClose);
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
   }

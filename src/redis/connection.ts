@@ -41,10 +41,12 @@ export function createRedisConnection(options: RedisConnectionOptions): Redis {
 export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      resolve(false);
-    }, timeoutMs);
+    const timer = Number.isFinite(timeoutMs)
+      ? setTimeout(() => {
+          redis.off('ready', onReady);
+          resolve(false);
+        }, timeoutMs)
+      : undefined;
     const onReady = (): void => {
       clearTimeout(timer);
       resolve(true);

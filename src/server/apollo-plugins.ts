@@ -5,10 +5,24 @@ import type { GatewayContext } from '../graphql/context.ts';
 import { ErrorCode, GatewayError, isDatabaseUnavailable } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
-/** Operation name label: bounded cardinality (anonymous operations and odd names share a label). */
-function operationLabel(context: GraphQLRequestContext<GatewayContext>): string {
+/** How many distinct operation names get their own metrics label; later ones share `other`. */
+const MAX_OPERATION_LABELS = 200;
+
+function operationName(context: GraphQLRequestContext<GatewayContext>): string {
   const name = context.operationName ?? context.operation?.name?.value;
   return name && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'anonymous';
+}
+
+/**
+ * The metrics label of an operation, with bounded cardinality: clients choose operation names and every
+ * new label is a new Prometheus series, so only the first MAX_OPERATION_LABELS names seen get their own.
+ */
+function operationLabel(context: GraphQLRequestContext<GatewayContext>, seen: Set<string>): string {
+  const name = operationName(context);
+  if (seen.has(name)) return name;
+  if (seen.size >= MAX_OPERATION_LABELS) return 'other';
+  seen.add(name);
+  return name;
 }
 
 /** Request count and latency by operation, errors by code, SQL statements per request. */
@@ -21,7 +35,7 @@ export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayConte
           for (const error of context.errors) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
         },
         async willSendResponse(context) {
-          const labels = { operation: operationLabel(context), type: context.operation?.operation ?? 'unknown' };
+          const labels = { operation: operationLabel(context, metrics.operationLabels), type: context.operation?.operation ?? 'unknown' };
           metrics.graphqlRequests.inc(labels);
           metrics.graphqlDuration.observe(labels, (performance.now() - started) / 1000);
           metrics.dbQueriesPerRequest.observe(context.contextValue.stats.dbQueries);
@@ -42,7 +56,7 @@ export function requestLogPlugin(): ApolloServerPlugin<GatewayContext> {
           if (!logger.isLevelEnabled('debug')) return; // the hot path builds nothing it will not log
           const errors = context.errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
           logger.debug(
-            { operation: operationLabel(context), type: context.operation?.operation, ms: Math.round(performance.now() - started), sql: stats.dbQueries, ...(errors?.length && { errors }) },
+            { operation: operationName(context), type: context.operation?.operation, ms: Math.round(performance.now() - started), sql: stats.dbQueries, ...(errors?.length && { errors }) },
             'graphql operation',
           );
         },
@@ -87,6 +101,29 @@ export function subscriptionsOverWebSocketOnly(): ApolloServerPlugin<GatewayCont
           if (operation?.operation === 'subscription') {
             throw new GatewayError('subscriptions are served over WebSocket (graphql-ws) at this same path', ErrorCode.BAD_REQUEST, { http: { status: 400 } });
           }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A response to a signed-in viewer may hold what only that viewer may see (an organization's drafts,
+ * say), so it is never marked for shared caches: Cache-Control becomes private, whatever the hints say.
+ */
+export function privateWhenSignedIn(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        // After execution, once the fields' hints are in: restricting earlier would make Apollo's cache
+        // control plugin skip the hints altogether (and answer no-store).
+        async executionDidStart({ contextValue, overallCachePolicy }) {
+          if (!contextValue.viewer) return;
+          return {
+            async executionDidEnd() {
+              overallCachePolicy.restrict({ scope: 'PRIVATE' });
+            },
+          };
         },
       };
     },

@@ -34,7 +34,7 @@ import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
-import { errorPlugin, metricsPlugin, requestLogPlugin, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
+import { errorPlugin, metricsPlugin, privateWhenSignedIn, requestLogPlugin, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
 import { maskError } from './errors.ts';
 import { checkReadiness } from './health.ts';
 import { createHttpServer } from './http-server.ts';
@@ -58,6 +58,9 @@ const CACHE_TYPE_MODELS: Record<string, string[]> = {
   'State.cities': ['Postcode'],
 };
 
+/** How long start-up waits for Redis before serving without it. */
+const REDIS_START_WAIT_MS = 3_000;
+
 /** L1 never keeps an entry longer than this, whatever its schema TTL (see l1-cache.ts). */
 const L1_MAX_TTL_SECONDS = 60;
 
@@ -77,12 +80,14 @@ interface RedisClients {
   circuit: RedisCircuit;
 }
 
-async function prepareDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+async function prepareDatabase(config: Config, logger: Logger, closers: (() => unknown)[]): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ ...config.embeddedPostgres, logger });
-    url = embedded.url;
+    const started = await startEmbeddedPostgres({ ...config.embeddedPostgres, logger });
+    closers.push(() => started.stop());
+    embedded = started;
+    url = started.url;
   }
   const { applied } = await applyMigrations(url);
   if (applied.length) logger.info({ applied }, 'database migrations applied');
@@ -98,7 +103,7 @@ async function prepareDatabase(config: Config, logger: Logger): Promise<{ url: s
 async function connectRedis(url: string, logger: Logger): Promise<RedisClients> {
   const main = createRedisConnection({ url, name: 'main', logger });
   const subscriber = createRedisConnection({ url, name: 'subscriber', logger, commandTimeoutMs: 5_000 });
-  if (!(await waitUntilReady(main, 3_000))) logger.warn('redis not reachable at start: serving from L1 and PostgreSQL until it is');
+  if (!(await waitUntilReady(main, REDIS_START_WAIT_MS))) logger.warn('redis not reachable at start: serving from L1 and PostgreSQL until it is');
   return { main, subscriber, circuit: new RedisCircuit(main, { logger }) };
 }
 
@@ -118,7 +123,7 @@ function createServices(config: Config, deps: { db: Database; cache: EntityCache
     sessions,
     audit,
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
-    products: new ProductService({ db, cache, keys, bus }),
+    products: new ProductService({ db, cache, keys, bus, logger }),
     wishlist: new WishlistService(db),
     venues: new VenueEventService({ db, cache, keys }),
     cache,
@@ -146,6 +151,7 @@ function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer:
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
       ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOverWebSocketOnly(),
+      privateWhenSignedIn(),
       rateLimitPlugin(deps.rateLimits),
       metricsPlugin(deps.metrics),
       requestLogPlugin(),
@@ -163,35 +169,65 @@ function listen(server: Server, config: Config): Promise<number> {
 
 export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // What has been started, to be closed in reverse order: on stop, and also when start-up fails halfway
+  // (an embedded PostgreSQL must not outlive a gateway that never came up).
+  const closers: (() => unknown)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await Promise.resolve().then(close).catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+    closers.length = 0;
+  };
+  try {
+    return await startServing(config, options, logger, closers, closeAll);
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function startServing(
+  config: Config,
+  options: GatewayOptions,
+  logger: Logger,
+  closers: (() => unknown)[],
+  closeAll: () => Promise<void>,
+): Promise<Gateway> {
   const metrics = createMetrics();
 
   // Data stores: PostgreSQL (migrated, maybe seeded), then Redis or its in-process stand-ins.
-  const database = await prepareDatabase(config, logger);
+  const database = await prepareDatabase(config, logger, closers);
   const onQuery = (sql: string): void => {
     metrics.dbQueries.inc();
     options.onQuery?.(sql);
   };
   const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery });
+  closers.push(() => db.$disconnect());
   let redis: RedisClients | undefined;
   let bus: EventBus;
   if (config.redisUrl) {
-    redis = await connectRedis(config.redisUrl, logger);
-    bus = createRedisBus(redis.main, redis.subscriber, config.cachePrefix);
+    const clients = await connectRedis(config.redisUrl, logger);
+    redis = clients;
+    closers.push(() => Promise.allSettled([clients.main.quit(), clients.subscriber.quit()]));
+    closers.push(() => clients.circuit.dispose());
+    bus = createRedisBus(redis.circuit, redis.subscriber, config.cachePrefix);
   } else {
     logger.info('no REDIS_URL: running as a single instance with the in-process cache and in-process pub/sub');
     bus = createInProcessBus();
   }
+  closers.push(() => bus.close());
 
   // The cache layers and the per-request loaders over them.
   const l1 = new L1Cache({ maxBytes: config.l1MaxBytes, maxTtlSeconds: L1_MAX_TTL_SECONDS });
   const keys = createKeyBuilder(config.cachePrefix, readPrismaSchemaText(), CACHE_TYPE_MODELS);
   const cache = new EntityCache({ l1, redis: redis?.circuit, bus, prefix: config.cachePrefix, metrics, logger });
-  await cache.start();
+  // Subscribed before serving when Redis is up; without it, serve anyway and subscribe when it returns.
+  closers.push(() => cache.stop());
+  await Promise.race([cache.start(), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
   const schema = buildSchema();
   const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, metrics }), readCachePolicy(schema));
 
   // Services and the per-request context.
-  const limiters = createLimiterFactory(redis?.circuit, config.cachePrefix);
+  if (!config.keyHashSecret && config.env === 'production') logger.warn('KEY_HASH_SECRET is not set: rate-limit keys use a built-in secret');
+  const limiters = createLimiterFactory(redis?.circuit, config.cachePrefix, config.keyHashSecret ?? `cachegate:${config.cachePrefix}`);
   const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
   const createContext = async (
     requestId: string,
@@ -199,13 +235,19 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     remoteAddress: string | undefined,
   ): Promise<GatewayContext> => {
     const stats: RequestStats = { dbQueries: 0 };
+    const requestLogger = logger.child({ requestId });
+    const viewer = await viewerFrom(services.sessions, headers.authorization, requestId).catch((error: unknown) => {
+      // Apollo answers a failed context without running our plugins: log it here, under the request id.
+      requestLogger.warn({ err: error }, 'could not identify the viewer');
+      throw error;
+    });
     return {
       requestId,
-      logger: logger.child({ requestId }),
+      logger: requestLogger,
       stats,
       loaders: createLoaders(stats),
       services,
-      viewer: await viewerFrom(services.sessions, headers.authorization),
+      viewer,
       userAgent: typeof headers['user-agent'] === 'string' ? headers['user-agent'] : undefined,
       clientIp: clientIpOf(headers, remoteAddress, config.trustProxy),
     };
@@ -225,6 +267,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const rateLimits = new RateLimits(limiters, config.rateLimits);
   apollo = createApollo(config, { schema, httpServer, armor, rateLimits, metrics });
   await apollo.start();
+  closers.push(() => apollo!.stop()); // the drain plugin stops accepting and waits for in-flight requests
   const webSocket = attachWebSocket({
     server: httpServer,
     schema,
@@ -235,6 +278,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics,
     logger,
   });
+  closers.push(() => webSocket.close());
   const port = await listen(httpServer, config);
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/graphql`;
   logger.info({ url, cache: redis ? 'redis' : 'in-process', database: database.embedded ? 'embedded' : 'external' }, 'cachegate ready');
@@ -244,14 +288,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     stopping ??= (async () => {
       draining = true;
       logger.info('shutting down: closing websockets, finishing in-flight requests');
-      await webSocket.close();
-      await apollo.stop(); // the drain plugin stops accepting and waits for in-flight requests
-      cache.stop();
-      redis?.circuit.dispose();
-      await bus.close();
-      await Promise.allSettled([redis?.main.quit(), redis?.subscriber.quit()]);
-      await db.$disconnect();
-      await database.embedded?.stop();
+      await closeAll();
       logger.info('shutdown complete');
     })();
     return stopping;

@@ -51,8 +51,9 @@ export class NotFoundError extends GatewayError {
 }
 
 export class ServiceUnavailableError extends GatewayError {
-  constructor(message = 'a backing service is unavailable; try again shortly') {
-    super(message, ErrorCode.SERVICE_UNAVAILABLE);
+  /** With an HTTP status when raised before execution (context creation), where a status is the only signal. */
+  constructor(message = 'a backing service is unavailable; try again shortly', httpStatus?: number, requestId?: string) {
+    super(message, ErrorCode.SERVICE_UNAVAILABLE, { ...(httpStatus && { http: { status: httpStatus } }), ...(requestId && { requestId }) });
   }
 }
 

@@ -38,15 +38,18 @@ function readBody(req: IncomingMessage): Promise<string> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop keeping it, let the rest drain unread, and answer 413; the connection closes after the answer.
+        req.off('data', onData);
+        req.resume();
         reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body is over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -54,7 +57,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (text === '') return undefined;
-  if (!contentType?.toLowerCase().includes('application/json') && !contentType?.toLowerCase().includes('application/graphql-response+json')) return text;
+  if (!contentType?.toLowerCase().includes('application/json')) return text;
   try {
     return JSON.parse(text);
   } catch {
@@ -115,7 +118,8 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     };
     route().catch((error: unknown) => {
       if (error instanceof HttpError) {
-        sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] }, { 'x-request-id': requestId });
+        const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
+        sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] }, { 'x-request-id': requestId, ...close });
         return;
       }
       deps.logger.error({ err: error, requestId, path: url.pathname }, 'unhandled error in HTTP handler');

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface Metrics {
   registry: Registry;
+  /** Operation names that have their own label (bounded: see apollo-plugins.ts). */
+  operationLabels: Set<string>;
   graphqlRequests: Counter<'operation' | 'type'>;
   graphqlDuration: Histogram<'operation' | 'type'>;
   graphqlErrors: Counter<'code'>;
@@ -22,6 +24,7 @@ export function createMetrics(): Metrics {
   const registers = [registry];
   return {
     registry,
+    operationLabels: new Set(),
     graphqlRequests: new Counter({
       name: 'cachegate_graphql_requests_total',
       help: 'GraphQL operations executed, by operation name and type',

@@ -35,6 +35,18 @@ function coded(message: string, code: string): GraphQLError {
 }
 
 export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
+  const formatError = (error: GraphQLError, operationId: string, requestId: string | undefined) => {
+    // graphql-js reports bad variables as errors with no path and no cause; over HTTP Apollo codes them
+    // BAD_USER_INPUT, here we do.
+    const fromGraphQL = !error.originalError || error.originalError instanceof GraphQLError;
+    if (fromGraphQL && !error.path && error.extensions?.code === undefined) {
+      error = new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    const original = error.originalError ?? error;
+    const { error: formatted, masked } = maskError(error.toJSON(), original, requestId);
+    if (masked) deps.logger.error({ err: original, operationId, requestId }, 'websocket operation error');
+    return formatted;
+  };
   const wss = new WebSocketServer({ server: deps.server, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
   const rules = [...specifiedRules, ...deps.validationRules];
   const cleanup = useServer<Record<string, unknown>>(
@@ -59,7 +71,7 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
           request.socket.remoteAddress,
         );
         try {
-          await deps.rateLimits.consume(classify(operation), context.clientIp, context.viewer?.userId);
+          await deps.rateLimits.consume(classify(operation, document), context.clientIp, context.viewer?.userId);
         } catch (error) {
           if (error instanceof GraphQLError) return [error];
           throw error;
@@ -70,12 +82,13 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
       onComplete: () => {
         deps.metrics.subscriptionsActive.dec();
       },
-      onError: (_ctx, id, _payload, errors) =>
-        errors.map((error) => {
-          const { error: formatted, masked } = maskError(error.toJSON(), error.originalError ?? error, undefined);
-          if (masked) deps.logger.error({ err: error.originalError ?? error, operationId: id }, 'websocket operation error');
-          return formatted;
-        }),
+      // Errors inside a result (a resolver that threw) get the same masking as over HTTP.
+      onNext: (_ctx, id, _payload, args, result) => {
+        if (!result.errors?.length) return;
+        const requestId = (args.contextValue as GatewayContext).requestId;
+        return { ...result, errors: result.errors.map((error) => formatError(error, id, requestId)) };
+      },
+      onError: (_ctx, id, _payload, errors) => errors.map((error) => formatError(error, id, undefined)),
     },
     wss,
   );

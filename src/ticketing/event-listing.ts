@@ -4,7 +4,7 @@ import { createListLoaders, type ListLoaders, type PageKey, type PageValue } fro
 import type { LoaderDeps } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Event, EventStatus, Prisma } from '../generated/prisma/client.ts';
-import { decodeCursor, encodeCursor, parsePageSize, parseUuid } from '../graphql/arguments.ts';
+import { decodeCursor, encodeCursor, isStorableDate, parsePageSize, parseUuid, UUID } from '../graphql/arguments.ts';
 import { administers } from '../accounts/authorization.ts';
 import type { Viewer } from '../graphql/context.ts';
 import { BadUserInputError, ForbiddenError, UnauthenticatedError } from '../server/errors.ts';
@@ -88,7 +88,7 @@ export async function listEvents(
 ): Promise<EventPage> {
   const first = parsePageSize(args.first);
   const cursor = decodeCursor(args.after, ['string', 'string']);
-  if (cursor && (Number.isNaN(new Date(String(cursor[0])).getTime()) || !/^[0-9a-f-]{36}$/.test(String(cursor[1])))) {
+  if (cursor && (!isStorableDate(new Date(String(cursor[0]))) || !UUID.test(String(cursor[1])))) {
     throw new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');
   }
   const filter = normaliseFilter(args.filter ?? {});
@@ -115,7 +115,11 @@ function normaliseFilter(input: EventFilterInput): NormalisedEventFilter {
   if (input.organizationId != null) filter.organizationId = parseUuid(input.organizationId, 'filter.organizationId');
   if (input.venueId != null) filter.venueId = parseUuid(input.venueId, 'filter.venueId');
   if (input.status != null) filter.status = input.status;
-  if (input.startsAfter != null) filter.startsAfter = input.startsAfter.toISOString();
-  if (input.startsBefore != null) filter.startsBefore = input.startsBefore.toISOString();
+  for (const name of ['startsAfter', 'startsBefore'] as const) {
+    const date = input[name];
+    if (date == null) continue;
+    if (!isStorableDate(date)) throw new BadUserInputError(`filter.${name} must be between the years 1 and 9999`, `filter.${name}`);
+    filter[name] = date.toISOString();
+  }
   return filter;
 }

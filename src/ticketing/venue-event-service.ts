@@ -5,7 +5,7 @@ import type { EntityCache } from '../cache/entity-cache.ts';
 import type { KeyBuilder } from '../cache/keys.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Event, EventStatus, Prisma, Venue } from '../generated/prisma/client.ts';
-import { parseUuid } from '../graphql/arguments.ts';
+import { isStorableDate, parseUuid } from '../graphql/arguments.ts';
 import { BadUserInputError, NotFoundError } from '../server/errors.ts';
 import { EVENT_LISTS_TAG } from './event-listing.ts';
 
@@ -36,6 +36,9 @@ function capacity(value: number): number {
 }
 
 function checkWindow(event: { startsAt: Date; salesOpenAt: Date; salesCloseAt: Date }): void {
+  for (const [name, date] of Object.entries(event)) {
+    if (!isStorableDate(date)) throw new BadUserInputError(`${name} must be between the years 1 and 9999`, name);
+  }
   if (event.salesOpenAt >= event.salesCloseAt) throw new BadUserInputError('salesOpenAt must be before salesCloseAt', 'salesOpenAt');
   if (event.salesCloseAt > event.startsAt) throw new BadUserInputError('salesCloseAt must not be after startsAt', 'salesCloseAt');
 }
@@ -56,6 +59,9 @@ export class VenueEventService {
   }
 
   async createVenue(organizationId: string, input: { name: string; city: string; capacity: number }): Promise<Venue> {
+    if (!(await this.deps.db.organization.findUnique({ where: { id: organizationId }, select: { id: true } }))) {
+      throw new BadUserInputError('organizationId does not name an existing organization', 'organizationId');
+    }
     const venue = await this.deps.db.venue.create({
       data: { organizationId, name: text(input.name, 'name', 160), city: text(input.city, 'city', 96), capacity: capacity(input.capacity) },
     });

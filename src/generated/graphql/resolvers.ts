@@ -516,7 +516,7 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Stock of one product, pushed after every change is committed. */
   inventoryChanged: Inventory;
-  /** Seats of one event whose status changed, pushed after every committed change. */
+  /** Seats of one event whose status changed, pushed after each committed change (seat holds and bookings publish here). */
   seatsChanged: SeatChange;
 };
 
