@@ -25,9 +25,13 @@ export interface ListSpec<F, Row, Id> {
   tag: string;
   /** Tenant-scoped lists put the tenant in their keys. */
   tenantOf?(filter: F): string | undefined;
-  /** One SQL query: the page's rows in order, `first + 1` of them to learn whether another page follows. */
-  readPage(key: PageKey<F>): Promise<Row[]>;
-  count(filter: F): Promise<number>;
+  /**
+   * One SQL statement for every page of the batch: each page's rows in order, `first + 1` of them to
+   * learn whether another page follows (src/db/batched-queries.ts).
+   */
+  readPages(keys: readonly PageKey<F>[]): Promise<Row[][]>;
+  /** One SQL statement for every count of the batch. */
+  countEach(filters: readonly F[]): Promise<number[]>;
   /** The entity loader and spec the rows prime. */
   entity: { loader: DataLoader<Id, Row | null, string>; spec: LoaderSpec<Id, Row>; idOf(row: Row): Id };
 }
@@ -46,16 +50,16 @@ export function createListLoaders<F, Row, Id>(spec: ListSpec<F, Row, Id>, deps: 
     ...(spec.tenantOf && { tenantOf: (key: PageKey<F>) => spec.tenantOf!(key.filter) }),
     missing: null,
     tags: [spec.tag],
-    // Distinct pages cannot share one SQL statement; a request rarely asks for more than one.
     fetch: async (keys) => {
+      const started = runtime.cache.fillStarted();
+      const rowsByPage = await spec.readPages(keys);
       const pages = new Map<string, PageValue<Id>>();
-      for (const key of keys) {
-        const started = runtime.cache.fillStarted();
-        const rows = await spec.readPage(key);
+      keys.forEach((key, index) => {
+        const rows = rowsByPage[index] ?? [];
         const page = rows.slice(0, key.first);
         primeCached(spec.entity.loader, spec.entity.spec, runtime, page.map((row) => [spec.entity.idOf(row), row] as [Id, Row]), started);
         pages.set(JSON.stringify(key), { ids: page.map(spec.entity.idOf), hasNextPage: rows.length > key.first });
-      }
+      });
       return pages;
     },
   };
@@ -67,9 +71,8 @@ export function createListLoaders<F, Row, Id>(spec: ListSpec<F, Row, Id>, deps: 
     missing: null,
     tags: [spec.tag],
     fetch: async (filters) => {
-      const counts = new Map<string, number>();
-      for (const filter of filters) counts.set(JSON.stringify(filter), await spec.count(filter));
-      return counts;
+      const counts = await spec.countEach(filters);
+      return new Map(filters.map((filter, index) => [JSON.stringify(filter), counts[index]!]));
     },
   };
   return { page: createCachedLoader(pageSpec, runtime, deps.stats), count: createCachedLoader(countSpec, runtime, deps.stats) };

@@ -1,10 +1,11 @@
 // Product listings: keyset-paginated pages cached by filter + sort + page, and counts cached by filter.
 // Both live in their own cache namespaces (ProductList, ProductCount) that every product write purges
 // (reference 003: list and count caches invalidated on every write).
-import { createListLoaders, type ListLoaders, type PageValue } from '../cache/list-loaders.ts';
+import { createListLoaders, type ListLoaders, type PageKey, type PageValue } from '../cache/list-loaders.ts';
 import type { LoaderDeps } from '../cache/loader-factory.ts';
+import { countEach, likePattern, readPages, type PageQuery } from '../db/batched-queries.ts';
 import type { Database } from '../db/prisma.ts';
-import type { Category, Prisma, Product } from '../generated/prisma/client.ts';
+import { Prisma, type Category, type Product } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../server/errors.ts';
 import { decodeCursor, encodeCursor, isInt4, isStorableDate, parseIntId, parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import type { CommerceLoaders, CommerceSpecs } from './loaders.ts';
@@ -44,6 +45,8 @@ interface SortSpec {
   cursorShape: readonly ('string' | 'number')[];
   cursorValue(product: Product): string | number;
   parseCursorValue(value: string | number): Date | string | number;
+  /** The cursor value as a typed SQL parameter. */
+  sqlValue(value: Date | string | number): Prisma.Sql;
 }
 
 const SORTS: Record<ProductSort, SortSpec> = {
@@ -57,9 +60,10 @@ const SORTS: Record<ProductSort, SortSpec> = {
       if (!isStorableDate(date)) throw invalidCursor();
       return date;
     },
+    sqlValue: (v) => Prisma.sql`${v}::timestamptz`,
   },
-  PRICE_ASC: { field: 'price', direction: 'asc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor },
-  PRICE_DESC: { field: 'price', direction: 'desc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor },
+  PRICE_ASC: { field: 'price', direction: 'asc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor, sqlValue: priceSql },
+  PRICE_DESC: { field: 'price', direction: 'desc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor, sqlValue: priceSql },
   BEST_SELLING: {
     field: 'salesCount',
     direction: 'desc',
@@ -69,11 +73,16 @@ const SORTS: Record<ProductSort, SortSpec> = {
       if (!isInt4(v)) throw invalidCursor();
       return v;
     },
+    sqlValue: (v) => Prisma.sql`${v}::int`,
   },
 };
 
 function invalidCursor(): BadUserInputError {
   return new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');
+}
+
+function priceSql(value: Date | string | number): Prisma.Sql {
+  return Prisma.sql`${String(value)}::numeric`;
 }
 
 function parsePriceCursor(value: string | number): string {
@@ -85,23 +94,38 @@ export function cursorOf(product: Product, sort: ProductSort): string {
   return encodeCursor([SORTS[sort].cursorValue(product), product.id]);
 }
 
-function whereOf(filter: NormalisedFilter): Prisma.ProductWhereInput {
-  const where: Prisma.ProductWhereInput = {};
-  if (filter.categoryIds) where.categoryId = { in: filter.categoryIds };
-  if (filter.minPrice !== undefined || filter.maxPrice !== undefined) {
-    where.price = { ...(filter.minPrice !== undefined && { gte: filter.minPrice }), ...(filter.maxPrice !== undefined && { lte: filter.maxPrice }) };
-  }
-  if (filter.search) where.name = { contains: filter.search, mode: 'insensitive' };
-  if (filter.sellerId) where.organizationId = filter.sellerId;
-  return where;
+function filterSql(filter: NormalisedFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.categoryIds) conditions.push(Prisma.sql`t."categoryId" IN (${Prisma.join(filter.categoryIds)})`);
+  if (filter.minPrice !== undefined) conditions.push(Prisma.sql`t."price" >= ${filter.minPrice}::numeric`);
+  if (filter.maxPrice !== undefined) conditions.push(Prisma.sql`t."price" <= ${filter.maxPrice}::numeric`);
+  if (filter.search) conditions.push(Prisma.sql`t."name" ILIKE ${likePattern(filter.search)}`);
+  if (filter.sellerId) conditions.push(Prisma.sql`t."organizationId" = ${filter.sellerId}::uuid`);
+  return conditions;
 }
 
-function keysetWhere(sort: SortSpec, after: (string | number)[]): Prisma.ProductWhereInput {
-  const value = sort.parseCursorValue(after[0]!);
-  const id = after[1];
-  if (!isInt4(id) || id < 0) throw invalidCursor();
-  const beyond = sort.direction === 'asc' ? 'gt' : 'lt';
-  return { OR: [{ [sort.field]: { [beyond]: value } }, { [sort.field]: value, id: { [beyond]: id } }] };
+const whereSql = (conditions: Prisma.Sql[]): Prisma.Sql => (conditions.length ? Prisma.join(conditions, ' AND ') : Prisma.sql`TRUE`);
+
+/** Rows strictly after the cursor in the sort's order: (value, id) beyond (cursor value, cursor id). */
+function keysetSql(sort: SortSpec, after: (string | number)[]): Prisma.Sql {
+  const column = Prisma.raw(`t."${sort.field}"`);
+  const beyond = Prisma.raw(sort.direction === 'asc' ? '>' : '<');
+  const value = sort.sqlValue(sort.parseCursorValue(after[0]!));
+  return Prisma.sql`(${column} ${beyond} ${value} OR (${column} = ${value} AND t."id" ${beyond} ${after[1]}::int))`;
+}
+
+function pageQuery(key: PageKey<NormalisedFilter>): PageQuery {
+  const sort = SORTS[key.sort as ProductSort];
+  const conditions = filterSql(key.filter);
+  if (key.after) conditions.push(keysetSql(sort, key.after));
+  const direction = sort.direction === 'asc' ? 'ASC' : 'DESC';
+  return { where: whereSql(conditions), orderBy: Prisma.raw(`t."${sort.field}" ${direction}, t."id" ${direction}`), limit: key.first + 1 };
+}
+
+/** Throws BAD_USER_INPUT for a cursor that does not fit the sort, before anything is loaded. */
+function checkCursor(sort: ProductSort, after: (string | number)[]): void {
+  SORTS[sort].parseCursorValue(after[0]!);
+  if (!isInt4(after[1]) || after[1] < 0) throw invalidCursor();
 }
 
 /** Subcategories are expanded here, once, so the page query is a plain `categoryId IN (...)`. */
@@ -123,16 +147,8 @@ export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders
       countType: 'ProductCount',
       ttlSeconds: deps.ttlOf('Query', 'products'),
       tag: PRODUCT_LISTS_TAG,
-      readPage: (key) => {
-        const sort = SORTS[key.sort as ProductSort];
-        const where = whereOf(key.filter);
-        return db.product.findMany({
-          where: key.after ? { AND: [where, keysetWhere(sort, key.after)] } : where,
-          orderBy: [{ [sort.field]: sort.direction }, { id: sort.direction }],
-          take: key.first + 1,
-        });
-      },
-      count: (filter) => db.product.count({ where: whereOf(filter) }),
+      readPages: (keys) => readPages<Product>(db, 'Product', keys.map(pageQuery)),
+      countEach: (filters) => countEach(db, 'Product', filters.map((filter) => whereSql(filterSql(filter)))),
       entity: { loader: loaders.product, spec: specs.product, idOf: (p) => p.id },
     },
     deps,
@@ -147,6 +163,7 @@ export async function listProducts(
   const sort = args.sort ?? 'NEWEST';
   const first = parsePageSize(args.first);
   const after = decodeCursor(args.after, SORTS[sort].cursorShape);
+  if (after) checkCursor(sort, after);
   const filter = await normaliseFilter(loaders, args.filter ?? {});
   const page = (await loaders.productPage.load({ filter, sort, first, ...(after && { after }) })) ?? { ids: [], hasNextPage: false };
   return { ...page, sort, filter };

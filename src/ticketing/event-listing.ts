@@ -3,7 +3,8 @@
 import { createListLoaders, type ListLoaders, type PageKey, type PageValue } from '../cache/list-loaders.ts';
 import type { LoaderDeps } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
-import type { Event, EventStatus, Prisma } from '../generated/prisma/client.ts';
+import { Prisma, type Event, type EventStatus } from '../generated/prisma/client.ts';
+import { countEach, readPages, type PageQuery } from '../db/batched-queries.ts';
 import { decodeCursor, encodeCursor, isStorableDate, parsePageSize, parseUuid, UUID } from '../graphql/arguments.ts';
 import { administers } from '../accounts/authorization.ts';
 import type { Viewer } from '../graphql/context.ts';
@@ -40,16 +41,28 @@ export function eventCursor(event: Event): string {
   return encodeCursor([event.startsAt.toISOString(), event.id]);
 }
 
-function whereOf(filter: NormalisedEventFilter): Prisma.EventWhereInput {
-  return {
-    ...(filter.organizationId && { organizationId: filter.organizationId }),
-    ...(filter.venueId && { venueId: filter.venueId }),
-    // Drafts are the organization's own business: public lists never show them.
-    ...(filter.status ? { status: filter.status } : !filter.includeDrafts && { status: { not: 'DRAFT' as const } }),
-    ...((filter.startsAfter || filter.startsBefore) && {
-      startsAt: { ...(filter.startsAfter && { gte: new Date(filter.startsAfter) }), ...(filter.startsBefore && { lt: new Date(filter.startsBefore) }) },
-    }),
-  };
+function filterSql(filter: NormalisedEventFilter): Prisma.Sql[] {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.organizationId) conditions.push(Prisma.sql`t."organizationId" = ${filter.organizationId}::uuid`);
+  if (filter.venueId) conditions.push(Prisma.sql`t."venueId" = ${filter.venueId}::uuid`);
+  // Drafts are the organization's own business: public lists never show them.
+  if (filter.status) conditions.push(Prisma.sql`t."status" = ${filter.status}::"EventStatus"`);
+  else if (!filter.includeDrafts) conditions.push(Prisma.sql`t."status" <> 'DRAFT'::"EventStatus"`);
+  if (filter.startsAfter) conditions.push(Prisma.sql`t."startsAt" >= ${new Date(filter.startsAfter)}::timestamptz`);
+  if (filter.startsBefore) conditions.push(Prisma.sql`t."startsAt" < ${new Date(filter.startsBefore)}::timestamptz`);
+  return conditions;
+}
+
+const whereSql = (conditions: Prisma.Sql[]): Prisma.Sql => (conditions.length ? Prisma.join(conditions, ' AND ') : Prisma.sql`TRUE`);
+
+function pageQuery(key: PageKey<NormalisedEventFilter>): PageQuery {
+  const conditions = filterSql(key.filter);
+  if (key.after) {
+    const startsAt = new Date(String(key.after[0]));
+    const id = String(key.after[1]);
+    conditions.push(Prisma.sql`(t."startsAt" > ${startsAt}::timestamptz OR (t."startsAt" = ${startsAt}::timestamptz AND t."id" > ${id}::uuid))`);
+  }
+  return { where: whereSql(conditions), orderBy: Prisma.raw('t."startsAt" ASC, t."id" ASC'), limit: key.first + 1 };
 }
 
 export interface EventListingLoaders {
@@ -65,15 +78,8 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
       ttlSeconds: deps.ttlOf('Query', 'events'),
       tag: EVENT_LISTS_TAG,
       tenantOf: (filter) => (filter.includeDrafts ? filter.organizationId : undefined),
-      readPage: (key) => {
-        const where = whereOf(key.filter);
-        const [startsAt, id] = key.after ?? [];
-        const after: Prisma.EventWhereInput | undefined = key.after && {
-          OR: [{ startsAt: { gt: new Date(String(startsAt)) } }, { startsAt: new Date(String(startsAt)), id: { gt: String(id) } }],
-        };
-        return db.event.findMany({ where: after ? { AND: [where, after] } : where, orderBy: [{ startsAt: 'asc' }, { id: 'asc' }], take: key.first + 1 });
-      },
-      count: (filter) => db.event.count({ where: whereOf(filter) }),
+      readPages: (keys) => readPages<Event>(db, 'Event', keys.map(pageQuery)),
+      countEach: (filters) => countEach(db, 'Event', filters.map((filter) => whereSql(filterSql(filter)))),
       entity: { loader: loaders.event, spec: specs.event, idOf: (e) => e.id },
     },
     deps,

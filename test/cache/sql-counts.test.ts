@@ -93,3 +93,19 @@ describe('100 product(id:) aliases in one operation', () => {
     expect(dataStatements(warm.sql), showSql(warm.sql)).toEqual([]);
   });
 });
+
+describe('one listing per category (Category.products for every category)', () => {
+  it('costs one SQL statement for all the pages and one for all the counts, cold', async () => {
+    const listing = await startTestGateway({ databaseUrl: database.url, redisUrl: inject('redisUrl') });
+    try {
+      const query = '{ categories { id children { id products(first: 2, sort: PRICE_ASC) { totalCount nodes { id name } } } } }';
+      const { result, sql } = await sqlDuring(listing, async () => dataOf(await listing.query<{ categories: { children: unknown[] }[] }>(query)));
+      const pages = result.categories.flatMap((c) => c.children).length;
+      console.log(`[sql] ${pages} category listings with counts, cold: ${JSON.stringify(sqlByTable(sql))}`);
+      expect(pages).toBeGreaterThan(10);
+      expect(sqlByTable(sql).Product, showSql(sql)).toBe(2);
+    } finally {
+      await listing.stop();
+    }
+  });
+});
