@@ -14,7 +14,7 @@ import { pick, startInfra, type Infra, type Picks } from './lib/infra.ts';
 import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, mapLimit, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf, type CommandCounts } from './lib/redis-stats.ts';
-import { renderMarkdown, type Results } from './lib/report.ts';
+import { renderMarkdown, type PhaseCount, type Results } from './lib/report.ts';
 
 // ---- knobs -------------------------------------------------------------------------------------
 function intEnv(name: string, fallback: number, min = 0): number {
@@ -180,16 +180,6 @@ async function startInProcess(infra: Infra, prefix: string): Promise<InProcessGa
   });
   const gateway = await startGateway(config, { onQuery: (statement) => sql.push(statement) });
   return { gateway, sql };
-}
-
-interface PhaseCount {
-  requests: number;
-  sql: number;
-  sqlPerRequest: number;
-  redisCommands: number;
-  redisPerRequest: number;
-  redisByCommand: CommandCounts;
-  errors: number;
 }
 
 async function countPhase(url: string, bodies: string[], concurrency: number, sqlCount: () => number, redis: Redis): Promise<PhaseCount> {

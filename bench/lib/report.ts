@@ -8,7 +8,7 @@ interface ThroughputRow extends LoadResult {
   redisPerRequest: number;
 }
 
-interface PhaseCount {
+export interface PhaseCount {
   requests: number;
   sql: number;
   sqlPerRequest: number;

@@ -3,7 +3,7 @@
 // (reference 003: list and count caches invalidated on every write).
 import { createListLoaders, type ListLoaders, type PageKey, type PageValue } from '../cache/list-loaders.ts';
 import type { LoaderDeps } from '../cache/loader-factory.ts';
-import { countEach, likePattern, readPages, type PageQuery } from '../db/batched-queries.ts';
+import { allOf, countEach, likePattern, readPages, type PageQuery } from '../db/batched-queries.ts';
 import type { Database } from '../db/prisma.ts';
 import { Prisma, type Category, type Product } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../server/errors.ts';
@@ -104,8 +104,6 @@ function filterSql(filter: NormalisedFilter): Prisma.Sql[] {
   return conditions;
 }
 
-const whereSql = (conditions: Prisma.Sql[]): Prisma.Sql => (conditions.length ? Prisma.join(conditions, ' AND ') : Prisma.sql`TRUE`);
-
 /** Rows strictly after the cursor in the sort's order: (value, id) beyond (cursor value, cursor id). */
 function keysetSql(sort: SortSpec, after: (string | number)[]): Prisma.Sql {
   const column = Prisma.raw(`t."${sort.field}"`);
@@ -119,7 +117,7 @@ function pageQuery(key: PageKey<NormalisedFilter>): PageQuery {
   const conditions = filterSql(key.filter);
   if (key.after) conditions.push(keysetSql(sort, key.after));
   const direction = sort.direction === 'asc' ? 'ASC' : 'DESC';
-  return { where: whereSql(conditions), orderBy: Prisma.raw(`t."${sort.field}" ${direction}, t."id" ${direction}`), limit: key.first + 1 };
+  return { where: allOf(conditions), orderBy: Prisma.raw(`t."${sort.field}" ${direction}, t."id" ${direction}`), limit: key.first + 1 };
 }
 
 /** Throws BAD_USER_INPUT for a cursor that does not fit the sort, before anything is loaded. */
@@ -148,7 +146,7 @@ export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders
       ttlSeconds: deps.ttlOf('Query', 'products'),
       tag: PRODUCT_LISTS_TAG,
       readPages: (keys) => readPages<Product>(db, 'Product', keys.map(pageQuery)),
-      countEach: (filters) => countEach(db, 'Product', filters.map((filter) => whereSql(filterSql(filter)))),
+      countEach: (filters) => countEach(db, 'Product', filters.map((filter) => allOf(filterSql(filter)))),
       entity: { loader: loaders.product, spec: specs.product, idOf: (p) => p.id },
     },
     deps,

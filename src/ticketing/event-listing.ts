@@ -4,7 +4,7 @@ import { createListLoaders, type ListLoaders, type PageKey, type PageValue } fro
 import type { LoaderDeps } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import { Prisma, type Event, type EventStatus } from '../generated/prisma/client.ts';
-import { countEach, readPages, type PageQuery } from '../db/batched-queries.ts';
+import { allOf, countEach, readPages, type PageQuery } from '../db/batched-queries.ts';
 import { decodeCursor, encodeCursor, isStorableDate, parsePageSize, parseUuid, UUID } from '../graphql/arguments.ts';
 import { administers } from '../accounts/authorization.ts';
 import type { Viewer } from '../graphql/context.ts';
@@ -53,8 +53,6 @@ function filterSql(filter: NormalisedEventFilter): Prisma.Sql[] {
   return conditions;
 }
 
-const whereSql = (conditions: Prisma.Sql[]): Prisma.Sql => (conditions.length ? Prisma.join(conditions, ' AND ') : Prisma.sql`TRUE`);
-
 function pageQuery(key: PageKey<NormalisedEventFilter>): PageQuery {
   const conditions = filterSql(key.filter);
   if (key.after) {
@@ -62,7 +60,7 @@ function pageQuery(key: PageKey<NormalisedEventFilter>): PageQuery {
     const id = String(key.after[1]);
     conditions.push(Prisma.sql`(t."startsAt" > ${startsAt}::timestamptz OR (t."startsAt" = ${startsAt}::timestamptz AND t."id" > ${id}::uuid))`);
   }
-  return { where: whereSql(conditions), orderBy: Prisma.raw('t."startsAt" ASC, t."id" ASC'), limit: key.first + 1 };
+  return { where: allOf(conditions), orderBy: Prisma.raw('t."startsAt" ASC, t."id" ASC'), limit: key.first + 1 };
 }
 
 export interface EventListingLoaders {
@@ -79,7 +77,7 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
       tag: EVENT_LISTS_TAG,
       tenantOf: (filter) => (filter.includeDrafts ? filter.organizationId : undefined),
       readPages: (keys) => readPages<Event>(db, 'Event', keys.map(pageQuery)),
-      countEach: (filters) => countEach(db, 'Event', filters.map((filter) => whereSql(filterSql(filter)))),
+      countEach: (filters) => countEach(db, 'Event', filters.map((filter) => allOf(filterSql(filter)))),
       entity: { loader: loaders.event, spec: specs.event, idOf: (e) => e.id },
     },
     deps,
