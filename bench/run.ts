@@ -13,7 +13,7 @@ import { ChildServer, type ServerSpec } from './lib/children.ts';
 import { pick, startInfra, type Infra, type Picks } from './lib/infra.ts';
 import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, mapLimit, post } from './lib/queries.ts';
-import { commandCounts, diffCounts, monitorDuring, totalOf, type CommandCounts } from './lib/redis-stats.ts';
+import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
 import { renderMarkdown, type PhaseCount, type Results } from './lib/report.ts';
 
 // ---- knobs -------------------------------------------------------------------------------------
