@@ -100,7 +100,10 @@ export function createLimiterFactory(circuit: RedisCircuit | undefined, prefix: 
   return (spec) => {
     const options = { points: spec.points, duration: spec.durationSeconds, keyPrefix: `${prefix}:rl:${spec.name}` };
     const memory = new RateLimiterMemory(options);
-    const limiter = !circuit || spec.scope === 'instance' ? memory : new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit);
+    // Counters kept only in this process's memory are never stored anywhere: no need to pay for a hash
+    // on every request (reads are the hot path).
+    if (spec.scope === 'instance') return memory;
+    const limiter = circuit ? new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit) : memory;
     return new HashedKeys(limiter, keySecret);
   };
 }
