@@ -3,6 +3,7 @@ import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/context.ts';
 import { ErrorCode, GatewayError, isDatabaseUnavailable } from './errors.ts';
+import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
 /** How many distinct operation names get their own metrics label; later ones share `other`. */
@@ -46,14 +47,14 @@ export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayConte
 }
 
 /** One structured line per operation: name, type, duration, error codes. Never variables (PII). */
-export function requestLogPlugin(): ApolloServerPlugin<GatewayContext> {
+export function requestLogPlugin(rootLogger: Logger): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
       return {
         async willSendResponse(context) {
+          if (!rootLogger.isLevelEnabled('debug')) return; // the hot path builds nothing it will not log
           const { logger, stats } = context.contextValue;
-          if (!logger.isLevelEnabled('debug')) return; // the hot path builds nothing it will not log
           const errors = context.errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
           logger.debug(
             { operation: operationName(context), type: context.operation?.operation, ms: Math.round(performance.now() - started), sql: stats.dbQueries, ...(errors?.length && { errors }) },

@@ -132,7 +132,7 @@ function createServices(config: Config, deps: { db: Database; cache: EntityCache
 }
 
 /** Apollo Server with its plugins: each concern (limits, metrics, logs, errors) is one plugin. */
-function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer: Server; armor: ReturnType<typeof queryLimits>; rateLimits: RateLimits; metrics: Metrics }) {
+function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer: Server; armor: ReturnType<typeof queryLimits>; rateLimits: RateLimits; metrics: Metrics; logger: Logger }) {
   return new ApolloServer<GatewayContext>({
     schema: deps.schema,
     validationRules: deps.armor.validationRules,
@@ -154,7 +154,7 @@ function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer:
       privateWhenSignedIn(),
       rateLimitPlugin(deps.rateLimits),
       metricsPlugin(deps.metrics),
-      requestLogPlugin(),
+      requestLogPlugin(deps.logger),
       errorPlugin(),
     ],
   });
@@ -235,15 +235,19 @@ async function startServing(
     remoteAddress: string | undefined,
   ): Promise<GatewayContext> => {
     const stats: RequestStats = { dbQueries: 0 };
-    const requestLogger = logger.child({ requestId });
+    // Most requests log nothing: the child logger is made on first use, not on every request.
+    let requestLogger: Logger | undefined;
+    const requestLog = (): Logger => (requestLogger ??= logger.child({ requestId }));
     const viewer = await viewerFrom(services.sessions, headers.authorization, requestId).catch((error: unknown) => {
       // Apollo answers a failed context without running our plugins: log it here, under the request id.
-      requestLogger.warn({ err: error }, 'could not identify the viewer');
+      requestLog().warn({ err: error }, 'could not identify the viewer');
       throw error;
     });
     return {
       requestId,
-      logger: requestLogger,
+      get logger() {
+        return requestLog();
+      },
       stats,
       loaders: createLoaders(stats),
       services,
@@ -265,7 +269,7 @@ async function startServing(
   });
   const armor = queryLimits(config.queryLimits);
   const rateLimits = new RateLimits(limiters, config.rateLimits);
-  apollo = createApollo(config, { schema, httpServer, armor, rateLimits, metrics });
+  apollo = createApollo(config, { schema, httpServer, armor, rateLimits, metrics, logger });
   await apollo.start();
   closers.push(() => apollo!.stop()); // the drain plugin stops accepting and waits for in-flight requests
   const webSocket = attachWebSocket({
