@@ -14,7 +14,7 @@ import { pick, startInfra, type Infra, type Picks } from './lib/infra.ts';
 import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, mapLimit, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
-import { renderMarkdown, type PhaseCount, type Results } from './lib/report.ts';
+import { renderMarkdown, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
 
 // ---- knobs -------------------------------------------------------------------------------------
 function intEnv(name: string, fallback: number, min = 0): number {
@@ -270,16 +270,6 @@ async function roundTrips(targets: Target[], bodies: string[], redisUrl: string,
 // ---- e. write then read, under load -------------------------------------------------------------
 const cents = (decimal: string): number => Math.round(Number(decimal) * 100);
 const decimalOf = (c: number): string => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
-
-interface WriteCheck {
-  writes: number;
-  staleImmediately: number;
-  staleAfter1s: number;
-  readErrors: number;
-  writeMs: { p50: number; max: number };
-  loadDuringTest: LoadResult;
-  note: string;
-}
 
 async function writeThenRead(target: Target, picks: Picks, write: (id: number, price: string) => Promise<void>, note: string): Promise<WriteCheck> {
   const bodies = productBodies(picks.hotIds);

@@ -18,7 +18,7 @@ export interface PhaseCount {
   errors: number;
 }
 
-interface WriteCheck {
+export interface WriteCheck {
   writes: number;
   staleImmediately: number;
   staleAfter1s: number;
