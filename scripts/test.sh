@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite. The tests start their own redis-server and PostgreSQL on free ports in temp dirs
-# (test/global-setup.ts), so all this script does is make sure those binaries are installed, then run vitest.
+# (test/global-setup.ts), so this script makes sure those binaries are installed, runs the static checks (Biome: lint, format,
+# import cycles; tsc), then runs vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,5 +27,9 @@ if ! command -v redis-server >/dev/null 2>&1 || [[ -z "$(pg_bin_dir)" ]]; then
 fi
 command -v redis-server >/dev/null 2>&1 || { echo "test.sh: redis-server still not on PATH" >&2; exit 1; }
 [[ -n "$(pg_bin_dir)" ]] || { echo "test.sh: no /usr/lib/postgresql/*/bin/pg_ctl after install" >&2; exit 1; }
+
+# Static checks first, so a lint error, a format slip, an import cycle or a type error fails CI in seconds.
+npx biome ci --max-diagnostics=50 .
+npx tsc -p tsconfig.json --noEmit
 
 exec npx vitest run "$@"

@@ -1,10 +1,10 @@
 // Entry point: `npm start` (node --import tsx src/main.ts: one process, so SIGTERM reaches us directly,
 // not through a wrapper that may kill us if we take time to answer). Loads the configuration (one clear line and exit 1 when it is bad), starts
 // the gateway, and shuts it down gracefully on SIGTERM / SIGINT.
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { startGateway } from './server/app.ts';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (error) {

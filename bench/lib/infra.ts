@@ -1,6 +1,6 @@
 // The bench's private PostgreSQL and redis-server (the test helpers: free ports, temp dirs), one
 // database migrated and seeded once, and what the scenarios pick from it.
-import pg from 'pg';
+import type pg from 'pg';
 import { applyMigrations } from '../../src/db/migrator.ts';
 import { seedDatabase, type SeedScale } from '../../prisma/seed.ts';
 import { withAdminClient } from '../../test/support/database.ts';

@@ -26,7 +26,10 @@ export function serveCommands(url: string, handlers: ChildHandlers): void {
     let result: unknown = null;
     try {
       if (message.name === 'stats') result = handlers.stats();
-      else if (message.name === 'flush') result = handlers.flush ? (await handlers.flush(), 'flushed') : 'unsupported';
+      else if (message.name === 'flush') {
+        if (handlers.flush) await handlers.flush();
+        result = handlers.flush ? 'flushed' : 'unsupported';
+      }
       else if (message.name === 'stop') await stop();
     } catch (error) {
       result = { error: String(error) };

@@ -74,7 +74,7 @@ export async function hashUserPasswords(users: readonly UserDraft[], password: s
   for (let start = 0; start < users.length; start += HASH_CONCURRENCY) {
     const batch = users.slice(start, start + HASH_CONCURRENCY);
     const hashes = await Promise.all(batch.map(() => hashPassword(password)));
-    batch.forEach((user, i) => rows.push({ ...user, passwordHash: hashes[i] ?? '' }));
+    for (const [i, user] of batch.entries()) rows.push({ ...user, passwordHash: hashes[i] ?? '' });
   }
   return rows;
 }

@@ -1,6 +1,6 @@
 // Sign-up and sign-in. Errors are deliberately vague where precision would help an attacker: a wrong
 // email and a wrong password get the same message, and take about the same time.
-import { BadUserInputError, GatewayError, ErrorCode } from '../server/errors.ts';
+import { BadUserInputError, GatewayError, ErrorCode } from '../infra/errors.ts';
 import type { Database } from '../db/prisma.ts';
 import type { User } from '../generated/prisma/client.ts';
 import type { AuditLog } from './audit.ts';

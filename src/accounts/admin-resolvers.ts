@@ -1,7 +1,7 @@
 // Platform-admin views: the audit trail, this instance's cache state, and cache purges by tag.
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { parsePageSize, parseUuid } from '../graphql/arguments.ts';
-import { BadUserInputError } from '../server/errors.ts';
+import { BadUserInputError } from '../infra/errors.ts';
 import { requirePlatformAdmin } from './authorization.ts';
 
 const PURGEABLE_TAGS = new Set(['Product', 'Event']);

@@ -2,7 +2,7 @@
 // PostgreSQL. Entries name users by id, never by email, and carry no secrets.
 import type { Database } from '../db/prisma.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../infra/logger.ts';
 
 export type AuditAction =
   | 'SIGN_UP'

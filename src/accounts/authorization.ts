@@ -1,9 +1,12 @@
 // Authorization checks resolvers call before they touch data. Roles: CUSTOMER; ORG_ADMIN, scoped to one
 // organization; PLATFORM_ADMIN, everything.
-import type { GatewayContext, Viewer } from '../graphql/context.ts';
-import { ForbiddenError, UnauthenticatedError } from '../server/errors.ts';
+import type { Viewer } from './viewer.ts';
 
-export function requireViewer(context: Pick<GatewayContext, 'viewer'>): Viewer {
+/** What the checks read of a request: only who is asking. */
+type Asking = { viewer: Viewer | null };
+import { ForbiddenError, UnauthenticatedError } from '../infra/errors.ts';
+
+export function requireViewer(context: Asking): Viewer {
   if (!context.viewer) throw new UnauthenticatedError();
   return context.viewer;
 }
@@ -12,7 +15,7 @@ export function requireViewer(context: Pick<GatewayContext, 'viewer'>): Viewer {
  * The organization an admin may act for. A platform admin may act for any (the one named, when
  * given); an organization admin only for their own; anyone else for none.
  */
-export function requireOrganizationAdmin(context: Pick<GatewayContext, 'viewer'>, organizationId: string | null | undefined): Viewer {
+export function requireOrganizationAdmin(context: Asking, organizationId: string | null | undefined): Viewer {
   const viewer = requireViewer(context);
   if (viewer.role === 'PLATFORM_ADMIN') return viewer;
   if (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId) return viewer;
@@ -25,7 +28,7 @@ export function administers(viewer: Viewer | null, organizationId: string | null
   return viewer.role === 'PLATFORM_ADMIN' || (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId);
 }
 
-export function requirePlatformAdmin(context: Pick<GatewayContext, 'viewer'>): Viewer {
+export function requirePlatformAdmin(context: Asking): Viewer {
   const viewer = requireViewer(context);
   if (viewer.role !== 'PLATFORM_ADMIN') throw new ForbiddenError('only platform admins may do this');
   return viewer;

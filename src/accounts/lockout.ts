@@ -4,7 +4,7 @@
 // cannot cycle through accounts staying under each account's limit.
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Limiter, LimiterFactory } from '../limits/limiter-factory.ts';
-import { ErrorCode, RetryLaterError } from '../server/errors.ts';
+import { ErrorCode, RetryLaterError } from '../infra/errors.ts';
 
 export interface LockoutPolicy {
   maxFailures: number;

@@ -15,10 +15,10 @@ import type { EntityCache } from '../cache/entity-cache.ts';
 import { decode, encode } from '../cache/codec.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Role } from '../generated/prisma/client.ts';
-import type { Viewer } from '../graphql/context.ts';
+import type { Viewer } from './viewer.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
-import { isDatabaseUnavailable } from '../server/errors.ts';
-import type { Metrics } from '../server/metrics.ts';
+import { isDatabaseUnavailable } from '../infra/errors.ts';
+import type { Metrics } from '../infra/metrics.ts';
 
 const TOKEN_BYTES = 32;
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;

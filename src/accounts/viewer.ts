@@ -1,11 +1,22 @@
 // Who is asking: the Authorization header (HTTP) or connection_init's authorization (WebSocket).
 // A missing, malformed, expired or revoked token means an anonymous viewer, not an error: public
 // fields still answer, and fields that need a user say UNAUTHENTICATED.
-import type { Viewer } from '../graphql/context.ts';
-import { isDatabaseUnavailable, ServiceUnavailableError } from '../server/errors.ts';
-import type { SessionService } from './sessions.ts';
+import { isDatabaseUnavailable, ServiceUnavailableError } from '../infra/errors.ts';
 
-export async function viewerFrom(sessions: SessionService, authorization: string | string[] | undefined, requestId: string): Promise<Viewer | null> {
+/** The signed-in user, when there is one (src/accounts/sessions.ts). */
+export interface Viewer {
+  sessionId: string;
+  userId: string;
+  role: 'CUSTOMER' | 'ORG_ADMIN' | 'PLATFORM_ADMIN';
+  organizationId: string | null;
+}
+
+/** What viewerFrom needs of the session store (src/accounts/sessions.ts). */
+export interface Authenticator {
+  authenticate(token: string): Promise<Viewer | null>;
+}
+
+export async function viewerFrom(sessions: Authenticator, authorization: string | string[] | undefined, requestId: string): Promise<Viewer | null> {
   const value = Array.isArray(authorization) ? authorization[0] : authorization;
   const match = value ? /^Bearer ([A-Za-z0-9_-]{1,128})$/i.exec(value.trim()) : null;
   if (!match) return null;

@@ -16,8 +16,8 @@
 // - A second delete follows each invalidation after a short delay: it removes a stale value that a
 //   reader which fetched from PostgreSQL just before the write committed may have put back.
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../server/logger.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { Metrics } from '../infra/metrics.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { decode, encode } from './codec.ts';
@@ -199,7 +199,7 @@ export class EntityCache {
     const { l1, metrics } = this.deps;
     const results: (CacheEntry | undefined)[] = keys.map((key) => l1.get(key));
     const missIndexes: number[] = [];
-    results.forEach((entry, index) => entry === undefined && missIndexes.push(index));
+    for (const [index, entry] of results.entries()) if (entry === undefined) missIndexes.push(index);
     metrics.cacheLookups.inc({ layer: 'l1', type, result: 'hit' }, keys.length - missIndexes.length);
     if (missIndexes.length === 0) return results;
     metrics.cacheLookups.inc({ layer: 'l1', type, result: 'miss' }, missIndexes.length);
@@ -232,7 +232,7 @@ export class EntityCache {
     const fresh = writes.filter((w) => !this.invalidatedSince(w.key, fillStartedAt));
     if (fresh.length === 0) return;
     const encoded = fresh.map((w) => ({ key: w.key, text: encode(w.value), ttlMs: jitter(w.ttlSeconds * 1000) }));
-    encoded.forEach((e, i) => this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length));
+    for (const [i, e] of encoded.entries()) this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length);
     const redis = this.deps.redis;
     if (!redis) return;
     try {

@@ -15,7 +15,7 @@
 //   expiring under load costs a bounded number of database reads, not one per instance per request.
 // - The fill is awaited before the fill lock is released, so waiting instances find the value.
 import DataLoader from 'dataloader';
-import type { Metrics } from '../server/metrics.ts';
+import type { Metrics } from '../infra/metrics.ts';
 import type { EntityCache, CacheWrite } from './entity-cache.ts';
 import type { KeyBuilder } from './keys.ts';
 
@@ -125,7 +125,7 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
     const fillOurs = async (indexes: number[]): Promise<void> => {
       if (indexes.length === 0) return;
       const read = await fetchAndFill(indexes.map((i) => keys[i]!), indexes.map((i) => cacheKeys[i]!));
-      indexes.forEach((index, position) => (values[index] = read[position]));
+      for (const [position, index] of indexes.entries()) values[index] = read[position];
     };
     const waitForTheirs = async (): Promise<void> => {
       if (theirs.length === 0) return;

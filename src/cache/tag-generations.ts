@@ -14,7 +14,7 @@
 // - While Redis is away, a bump is made locally (the clock in ms, or current + 1) and replayed to Redis
 //   when the circuit closes.
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
-import type { Metrics } from '../server/metrics.ts';
+import type { Metrics } from '../infra/metrics.ts';
 
 const REFRESH_MS = 1_000;
 

@@ -3,7 +3,7 @@ import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { requireOrganizationAdmin, requireViewer } from '../accounts/authorization.ts';
 import { parseIntId, parsePageSize } from '../graphql/arguments.ts';
 import { loadExisting } from '../graphql/load.ts';
-import { NotFoundError } from '../server/errors.ts';
+import { NotFoundError } from '../infra/errors.ts';
 import type { AuditAction } from '../accounts/audit.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { Product } from '../generated/prisma/client.ts';

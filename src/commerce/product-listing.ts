@@ -6,7 +6,7 @@ import type { LoaderDeps } from '../cache/loader-factory.ts';
 import { allOf, countEach, likePattern, readPages, type PageQuery } from '../db/batched-queries.ts';
 import type { Database } from '../db/prisma.ts';
 import { Prisma, type Category, type Product } from '../generated/prisma/client.ts';
-import { BadUserInputError } from '../server/errors.ts';
+import { BadUserInputError } from '../infra/errors.ts';
 import { decodeCursor, encodeCursor, isInt4, isStorableDate, parseIntId, parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import type { CommerceLoaders, CommerceSpecs } from './loaders.ts';
 

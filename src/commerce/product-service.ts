@@ -1,15 +1,15 @@
 // Product writes. Every write commits in PostgreSQL first, then invalidates what it touched: the entity
 // keys, and every cached list and count (ARCHITECTURE rule 1; reference 003). Stock changes are also
 // published to inventoryChanged subscribers on every instance.
-import { Decimal } from '@prisma/client/runtime/client';
+import type { Decimal } from '@prisma/client/runtime/client';
 import type { EntityCache } from '../cache/entity-cache.ts';
 import type { KeyBuilder } from '../cache/keys.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Inventory, Prisma, Product } from '../generated/prisma/client.ts';
 import { parseIntId, parseUuid } from '../graphql/arguments.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
-import { BadUserInputError, ErrorCode, GatewayError, NotFoundError } from '../server/errors.ts';
-import type { Logger } from '../server/logger.ts';
+import { BadUserInputError, ErrorCode, GatewayError, NotFoundError } from '../infra/errors.ts';
+import type { Logger } from '../infra/logger.ts';
 import { inventoryTopic } from './inventory.ts';
 import { PRODUCT_LISTS_TAG } from './product-listing.ts';
 

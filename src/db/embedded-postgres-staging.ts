@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../infra/logger.ts';
 
 const require = createRequire(import.meta.url);
 

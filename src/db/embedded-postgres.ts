@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { embeddedPostgresModule, reachableDataDir } from './embedded-postgres-staging.ts';
 import pg from 'pg';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../infra/logger.ts';
 
 const DATABASE = 'cachegate';
 const USER = 'postgres';

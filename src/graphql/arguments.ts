@@ -1,6 +1,6 @@
 // Validation of arguments the schema's types cannot express. Each failure is a BAD_USER_INPUT error
 // that says what is wrong; a well-formed id that matches nothing is not an error (the field is null).
-import { BadUserInputError } from '../server/errors.ts';
+import { BadUserInputError } from '../infra/errors.ts';
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_PAGE_SIZE = 100;

@@ -9,19 +9,12 @@ import { createReferenceLoaders, referenceSpecs, type ReferenceLoaders } from '.
 import { createTicketingLoaders, ticketingSpecs, type TicketingLoaders } from '../ticketing/loaders.ts';
 import { createEventListingLoaders, type EventListingLoaders } from '../ticketing/event-listing.ts';
 import type { Database } from '../db/prisma.ts';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../infra/logger.ts';
 import type { CachePolicy } from '../cache/cache-policy.ts';
 import type { Services } from './services.ts';
+import type { Viewer } from '../accounts/viewer.ts';
 
 export type Loaders = CommerceLoaders & ListingLoaders & TicketingLoaders & EventListingLoaders & ReferenceLoaders & AccountLoaders;
-
-/** The signed-in user, when there is one (src/accounts/sessions.ts). */
-export interface Viewer {
-  sessionId: string;
-  userId: string;
-  role: 'CUSTOMER' | 'ORG_ADMIN' | 'PLATFORM_ADMIN';
-  organizationId: string | null;
-}
 
 export interface GatewayContext {
   requestId: string;

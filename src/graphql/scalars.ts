@@ -3,7 +3,7 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Decimal } from '@prisma/client/runtime/client';
-import { BadUserInputError } from '../server/errors.ts';
+import { BadUserInputError } from '../infra/errors.ts';
 
 const DECIMAL_TEXT = /^-?\d{1,15}(\.\d{1,6})?$/;
 

@@ -9,7 +9,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayContext } from '../graphql/context.ts';
-import { RetryLaterError } from '../server/errors.ts';
+import { RetryLaterError } from '../infra/errors.ts';
 import type { Limiter, LimiterFactory } from './limiter-factory.ts';
 
 export type OperationClass = 'read' | 'write' | 'hold' | 'signIn';

@@ -5,7 +5,7 @@
 // open every call fails at once and a background timer PINGs Redis; the first PING that answers closes
 // the circuit. Listeners learn of each transition (metrics; replaying invalidations on recovery).
 import { EventEmitter } from 'node:events';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../infra/logger.ts';
 import type { ChainableCommander } from 'ioredis';
 import type { Redis } from './connection.ts';
 

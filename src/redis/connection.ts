@@ -2,7 +2,7 @@
 // disconnected (no offline queue), a hung server is cut off by a command timeout, and ioredis keeps
 // reconnecting in the background with capped backoff.
 import { Redis } from 'ioredis';
-import type { Logger } from '../server/logger.ts';
+import type { Logger } from '../infra/logger.ts';
 
 export type { Redis };
 

@@ -2,7 +2,7 @@
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { parsePostcode } from '../graphql/arguments.ts';
 import { loadRequired } from '../graphql/load.ts';
-import { BadUserInputError } from '../server/errors.ts';
+import { BadUserInputError } from '../infra/errors.ts';
 
 export const referenceResolvers: Resolvers = {
   Query: {

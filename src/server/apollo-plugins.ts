@@ -2,9 +2,9 @@
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/context.ts';
-import { ErrorCode, GatewayError, isDatabaseUnavailable } from './errors.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
+import { ErrorCode, GatewayError, isDatabaseUnavailable } from '../infra/errors.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { Metrics } from '../infra/metrics.ts';
 
 /** How many distinct operation names get their own metrics label; later ones share `other`. */
 const MAX_OPERATION_LABELS = 200;
@@ -67,7 +67,7 @@ export function requestLogPlugin(rootLogger: Logger): ApolloServerPlugin<Gateway
 }
 
 /**
- * Error masking (src/server/errors.ts) with the request id: each error a client sees gets
+ * Error masking (src/infra/errors.ts) with the request id: each error a client sees gets
  * extensions.requestId, and the original of every masked error is logged under the same id.
  */
 export function errorPlugin(): ApolloServerPlugin<GatewayContext> {

@@ -35,11 +35,11 @@ import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/e
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
 import { errorPlugin, metricsPlugin, privateWhenSignedIn, requestLogPlugin, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
-import { maskError } from './errors.ts';
+import { maskError } from '../infra/errors.ts';
 import { checkReadiness } from './health.ts';
 import { createHttpServer } from './http-server.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { createLogger, type Logger } from '../infra/logger.ts';
+import { createMetrics, type Metrics } from '../infra/metrics.ts';
 import { attachWebSocket } from './websocket.ts';
 
 /** Cache types whose entries hold another model's shape: their key version follows that model. */

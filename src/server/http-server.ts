@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GatewayContext } from '../graphql/context.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../infra/logger.ts';
 import { requestIdFrom } from './request-id.ts';
 import type { Readiness } from './health.ts';
 import type { Registry } from 'prom-client';

@@ -7,9 +7,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../graphql/context.ts';
 import { classify, type RateLimits } from '../limits/rate-limits.ts';
-import { maskError } from './errors.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
+import { maskError } from '../infra/errors.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { Metrics } from '../infra/metrics.ts';
 import { requestIdFrom } from './request-id.ts';
 
 export interface WebSocketDeps {

@@ -7,8 +7,8 @@ import { Prisma, type Event, type EventStatus } from '../generated/prisma/client
 import { allOf, countEach, readPages, type PageQuery } from '../db/batched-queries.ts';
 import { decodeCursor, encodeCursor, isStorableDate, parsePageSize, parseUuid, UUID } from '../graphql/arguments.ts';
 import { administers } from '../accounts/authorization.ts';
-import type { Viewer } from '../graphql/context.ts';
-import { BadUserInputError, ForbiddenError, UnauthenticatedError } from '../server/errors.ts';
+import type { Viewer } from '../accounts/viewer.ts';
+import { BadUserInputError, ForbiddenError, UnauthenticatedError } from '../infra/errors.ts';
 import type { TicketingLoaders, TicketingSpecs } from './loaders.ts';
 
 /** The tag every event list and count is filed under: any event write purges them all. */

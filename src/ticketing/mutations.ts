@@ -3,7 +3,7 @@
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { requireOrganizationAdmin } from '../accounts/authorization.ts';
 import { parseUuid } from '../graphql/arguments.ts';
-import { BadUserInputError } from '../server/errors.ts';
+import { BadUserInputError } from '../infra/errors.ts';
 
 export const ticketingMutations: Resolvers = {
   Mutation: {

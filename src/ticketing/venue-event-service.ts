@@ -6,7 +6,7 @@ import type { KeyBuilder } from '../cache/keys.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Event, EventStatus, Prisma, Venue } from '../generated/prisma/client.ts';
 import { isStorableDate, parseUuid } from '../graphql/arguments.ts';
-import { BadUserInputError, NotFoundError } from '../server/errors.ts';
+import { BadUserInputError, NotFoundError } from '../infra/errors.ts';
 import { EVENT_LISTS_TAG } from './event-listing.ts';
 
 export interface VenueInput {

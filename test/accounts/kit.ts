@@ -3,7 +3,7 @@
 // mocks: every test runs real gateways over real PostgreSQL and real redis-server.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { expect } from 'vitest';
 import { SEED_PASSWORD as SEEDED_USERS_PASSWORD } from '../../prisma/seed.ts';
 

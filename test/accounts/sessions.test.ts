@@ -5,7 +5,7 @@
 // - sessions survive redis-server being stopped (PostgreSQL write-through), a new signIn works while it
 //   is down, and everything still works once it is back;
 // - a token never appears in Redis (or PostgreSQL) in clear: only its SHA-256, in the key.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';

@@ -79,7 +79,7 @@ describe('concurrent requests for different cold products', () => {
     single.sql.length = 0;
     const responses = await Promise.all(ids.map((id) => single.query<ProductData>(PRODUCT, { id })));
     const sql = [...single.sql];
-    responses.forEach((response, i) => expect(dataOf(response).product?.id).toBe(ids[i]));
+    for (const [i, response] of responses.entries()) expect(dataOf(response).product?.id).toBe(ids[i]);
     console.log(`[coalescing] ${ids.length} concurrent requests for distinct cold products: ${productQueries(sql).length} Product queries`);
     // Requests arrive over a few ticks, so a few batches; without cross-request batching it would be 20.
     expect(productQueries(sql).length, showSql(sql)).toBeLessThan(ids.length / 2);

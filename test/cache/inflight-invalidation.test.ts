@@ -9,8 +9,8 @@ import { createKeyBuilder } from '../../src/cache/keys.ts';
 import { L1Cache } from '../../src/cache/l1-cache.ts';
 import { createCachedLoader, createLoaderRuntime, type LoaderSpec } from '../../src/cache/loader-factory.ts';
 import { createInProcessBus } from '../../src/realtime/event-bus.ts';
-import { createLogger } from '../../src/server/logger.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createLogger } from '../../src/infra/logger.ts';
+import { createMetrics } from '../../src/infra/metrics.ts';
 
 describe('coalescing never hands out a read that a write has overtaken', () => {
   it('a request after the invalidation reads again instead of joining the older read', async () => {
@@ -52,7 +52,7 @@ describe('coalescing never hands out a read that a write has overtaken', () => {
     const second = createCachedLoader(spec, runtime, { dbQueries: 0 }).load('1');
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(reads, 'the second request started its own read').toHaveLength(2);
-    reads.forEach((r) => r.release());
+    for (const r of reads) r.release();
 
     expect((await first)?.name).toBe('old');
     expect((await second)?.name).toBe('new');

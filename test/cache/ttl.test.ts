@@ -15,8 +15,8 @@ import { buildSchema, readTypeDefs } from '../../src/graphql/schema.ts';
 import { createRedisBus } from '../../src/realtime/event-bus.ts';
 import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady } from '../../src/redis/connection.ts';
-import { createLogger } from '../../src/server/logger.ts';
-import { createMetrics } from '../../src/server/metrics.ts';
+import { createLogger } from '../../src/infra/logger.ts';
+import { createMetrics } from '../../src/infra/metrics.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { dataOf, dataStatements, rawRedis, showSql, signIn, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
 

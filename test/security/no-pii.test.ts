@@ -1,4 +1,4 @@
-// No personal data or secrets in logs or in Redis (ARCHITECTURE rule 7; src/server/logger.ts,
+// No personal data or secrets in logs or in Redis (ARCHITECTURE rule 7; src/infra/logger.ts,
 // src/accounts/sessions.ts, src/limits/limiter-factory.ts). A realistic session runs on a gateway with
 // log level 'debug' whose every log line is captured, over a private redis-server:
 // signUp, signIn, a failed signIn, a signIn for an unknown email, me, toggleWishlist, a duplicate signUp,
@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/server/app.ts';
-import { createLogger } from '../../src/server/logger.ts';
+import { createLogger } from '../../src/infra/logger.ts';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';

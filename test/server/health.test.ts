@@ -96,7 +96,7 @@ describe('with a private PostgreSQL and a private Redis that the test stops and 
     const result = JSON.parse(text) as { errors?: { message: string; extensions?: { code?: unknown; requestId?: unknown } }[] };
     expect(result.errors?.length, text).toBeGreaterThan(0);
     expect(typeof result.errors?.[0]?.extensions?.code, text).toBe('string');
-    // A backing service that is down is not a bug in the gateway: SERVICE_UNAVAILABLE (src/server/errors.ts).
+    // A backing service that is down is not a bug in the gateway: SERVICE_UNAVAILABLE (src/infra/errors.ts).
     expect.soft(result.errors?.[0]?.extensions?.code, text).toBe('SERVICE_UNAVAILABLE');
     expect(typeof result.errors?.[0]?.extensions?.requestId).toBe('string');
     expect(text).not.toMatch(/ECONNREFUSED|stack|at \/|SELECT/);
