@@ -21,7 +21,8 @@ function intEnv(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -103,7 +104,12 @@ const listingBodies = (categoryIds: readonly number[], first = 20): string[] =>
 /** Every body once (8 in flight), so each server's caches hold the working set before it is measured. */
 async function warmPass(url: string, bodies: readonly string[]): Promise<void> {
   await mapLimit(bodies, 8, async (text) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+      signal: AbortSignal.timeout(15_000),
+    });
     await response.arrayBuffer();
   });
 }
@@ -113,20 +119,32 @@ interface ThroughputRow extends LoadResult {
   redisPerRequest: number;
 }
 
-async function throughput(targets: Target[], bodies: string[], redis: Redis, label: string): Promise<Record<string, ThroughputRow>> {
+async function throughput(
+  targets: Target[],
+  bodies: string[],
+  redis: Redis,
+  label: string,
+): Promise<Record<string, ThroughputRow>> {
   const rounds: Record<string, ThroughputRow[]> = {};
   for (let round = 1; round <= knobs.rounds; round += 1) {
     for (const target of targets) {
       await warmPass(target.url, bodies);
-      if (knobs.warmupSeconds > 0) await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.warmupSeconds });
+      if (knobs.warmupSeconds > 0)
+        await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.warmupSeconds });
       const sqlBefore = (await target.server.stats()).sql;
       const redisBefore = await commandCounts(redis);
       const result = await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.seconds });
       const sql = (await target.server.stats()).sql - sqlBefore;
       const redisCommands = totalOf(diffCounts(redisBefore, await commandCounts(redis)));
-      const row = { ...result, sqlPerRequest: sql / Math.max(1, result.requests), redisPerRequest: redisCommands / Math.max(1, result.requests) };
+      const row = {
+        ...result,
+        sqlPerRequest: sql / Math.max(1, result.requests),
+        redisPerRequest: redisCommands / Math.max(1, result.requests),
+      };
       (rounds[target.name] ??= []).push(row);
-      log(`${label} round ${round} ${target.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, GraphQL errors ${row.graphqlErrors}`);
+      log(
+        `${label} round ${round} ${target.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, GraphQL errors ${row.graphqlErrors}`,
+      );
     }
   }
   // Several rounds: the round with the median req/s stands for the server.
@@ -142,16 +160,24 @@ async function throughput(targets: Target[], bodies: string[], redis: Redis, lab
 async function sanityCheck(targets: Target[], picks: Picks): Promise<{ compared: number; mismatches: string[] }> {
   const probes = [
     ...picks.hotIds.slice(0, 5).map((id) => ({ query: PRODUCT_PAGE, variables: { id: String(id) } })),
-    ...picks.categoryIds.map((categoryId) => ({ query: LISTING, variables: { first: 20, filter: { categoryId: String(categoryId) } } })),
+    ...picks.categoryIds.map((categoryId) => ({
+      query: LISTING,
+      variables: { first: 20, filter: { categoryId: String(categoryId) } },
+    })),
   ];
   const mismatches: string[] = [];
   for (const probe of probes) {
-    const answers = await Promise.all(targets.map(async (t) => ({ name: t.name, result: await post(t.url, probe.query, probe.variables) })));
+    const answers = await Promise.all(
+      targets.map(async (t) => ({ name: t.name, result: await post(t.url, probe.query, probe.variables) })),
+    );
     const reference = JSON.stringify(answers[0]!.result.data);
-    if (answers[0]!.result.errors || !answers[0]!.result.data) mismatches.push(`${answers[0]!.name} answered ${JSON.stringify(answers[0]!.result).slice(0, 300)}`);
+    if (answers[0]!.result.errors || !answers[0]!.result.data)
+      mismatches.push(`${answers[0]!.name} answered ${JSON.stringify(answers[0]!.result).slice(0, 300)}`);
     for (const answer of answers.slice(1)) {
       if (JSON.stringify(answer.result.data) !== reference) {
-        mismatches.push(`${answer.name} differs from ${answers[0]!.name} on ${JSON.stringify(probe.variables)}: ${JSON.stringify(answer.result).slice(0, 300)}`);
+        mismatches.push(
+          `${answer.name} differs from ${answers[0]!.name} on ${JSON.stringify(probe.variables)}: ${JSON.stringify(answer.result).slice(0, 300)}`,
+        );
       }
     }
   }
@@ -182,12 +208,23 @@ async function startInProcess(infra: Infra, prefix: string): Promise<InProcessGa
   return { gateway, sql };
 }
 
-async function countPhase(url: string, bodies: string[], concurrency: number, sqlCount: () => number, redis: Redis): Promise<PhaseCount> {
+async function countPhase(
+  url: string,
+  bodies: string[],
+  concurrency: number,
+  sqlCount: () => number,
+  redis: Redis,
+): Promise<PhaseCount> {
   const sqlBefore = sqlCount();
   const redisBefore = await commandCounts(redis);
   let errors = 0;
   await mapLimit(bodies, concurrency, async (text) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(15_000) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+      signal: AbortSignal.timeout(15_000),
+    });
     const json = (await response.json()) as { errors?: unknown[] };
     if (response.status !== 200 || json.errors) errors += 1;
   });
@@ -195,10 +232,23 @@ async function countPhase(url: string, bodies: string[], concurrency: number, sq
   const sql = sqlCount() - sqlBefore;
   const redisByCommand = diffCounts(redisBefore, await commandCounts(redis));
   const redisCommands = totalOf(redisByCommand);
-  return { requests: bodies.length, sql, sqlPerRequest: sql / bodies.length, redisCommands, redisPerRequest: redisCommands / bodies.length, redisByCommand, errors };
+  return {
+    requests: bodies.length,
+    sql,
+    sqlPerRequest: sql / bodies.length,
+    redisCommands,
+    redisPerRequest: redisCommands / bodies.length,
+    redisByCommand,
+    errors,
+  };
 }
 
-async function coldVsWarm(infra: Infra, picks: Picks, redis: Redis, noCache: Target): Promise<Results['coldVsWarmSql']> {
+async function coldVsWarm(
+  infra: Infra,
+  picks: Picks,
+  redis: Redis,
+  noCache: Target,
+): Promise<Results['coldVsWarmSql']> {
   const started: InProcessGateway[] = [];
   const start = async (prefix: string): Promise<InProcessGateway> => {
     const g = await startInProcess(infra, prefix);
@@ -227,7 +277,11 @@ async function coldVsWarm(infra: Infra, picks: Picks, redis: Redis, noCache: Tar
     };
     // The floor for reference: no-cache's statements for the same 100 requests (counted in its process).
     const noCacheBefore = (await noCache.server.stats()).sql;
-    await mapLimit(page, 1, (text) => fetch(noCache.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).then((r) => r.arrayBuffer()));
+    await mapLimit(page, 1, (text) =>
+      fetch(noCache.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).then((r) =>
+        r.arrayBuffer(),
+      ),
+    );
     const noCacheProductPageSql = ((await noCache.server.stats()).sql - noCacheBefore) / page.length;
 
     const listing = [body(LISTING, { first: 100 })];
@@ -239,19 +293,31 @@ async function coldVsWarm(infra: Infra, picks: Picks, redis: Redis, noCache: Tar
     const noCacheListingBefore = (await noCache.server.stats()).sql;
     await post(noCache.url, LISTING, { first: 100 });
     const noCacheListingSql = (await noCache.server.stats()).sql - noCacheListingBefore;
-    return { productPage, listing100, noCacheReference: { productPageSqlPerRequest: noCacheProductPageSql, listing100Sql: noCacheListingSql } };
+    return {
+      productPage,
+      listing100,
+      noCacheReference: { productPageSqlPerRequest: noCacheProductPageSql, listing100Sql: noCacheListingSql },
+    };
   } finally {
-    for (const g of started.reverse()) await g.gateway.stop().catch((error: unknown) => log(`in-process gateway stop failed: ${String(error)}`));
+    for (const g of started.reverse())
+      await g.gateway.stop().catch((error: unknown) => log(`in-process gateway stop failed: ${String(error)}`));
   }
 }
 
 // ---- d. Redis commands per request -------------------------------------------------------------
-async function roundTrips(targets: Target[], bodies: string[], redisUrl: string, redis: Redis): Promise<Results['redisRoundTrips']> {
+async function roundTrips(
+  targets: Target[],
+  bodies: string[],
+  redisUrl: string,
+  redis: Redis,
+): Promise<Results['redisRoundTrips']> {
   const out: Results['redisRoundTrips'] = {};
   for (const target of targets) {
     await warmPass(target.url, bodies);
     const before = await commandCounts(redis);
-    const { result, counts } = await monitorDuring(redisUrl, () => runLoad(target.url, bodies, { connections: knobs.connections, amount: knobs.roundTripRequests }));
+    const { result, counts } = await monitorDuring(redisUrl, () =>
+      runLoad(target.url, bodies, { connections: knobs.connections, amount: knobs.roundTripRequests }),
+    );
     const executed = diffCounts(before, await commandCounts(redis));
     const requests = Math.max(1, result.requests);
     out[target.name] = {
@@ -262,7 +328,9 @@ async function roundTrips(targets: Target[], bodies: string[], redisUrl: string,
       executedPerRequest: totalOf(executed) / requests,
       executed,
     };
-    log(`redis-round-trips ${target.name}: ${out[target.name]!.sentPerRequest.toFixed(3)} commands sent/request ${JSON.stringify(counts.sent)}, inside Lua ${JSON.stringify(counts.insideLua)}`);
+    log(
+      `redis-round-trips ${target.name}: ${out[target.name]!.sentPerRequest.toFixed(3)} commands sent/request ${JSON.stringify(counts.sent)}, inside Lua ${JSON.stringify(counts.insideLua)}`,
+    );
   }
   return out;
 }
@@ -271,10 +339,18 @@ async function roundTrips(targets: Target[], bodies: string[], redisUrl: string,
 const cents = (decimal: string): number => Math.round(Number(decimal) * 100);
 const decimalOf = (c: number): string => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
 
-async function writeThenRead(target: Target, picks: Picks, write: (id: number, price: string) => Promise<void>, note: string): Promise<WriteCheck> {
+async function writeThenRead(
+  target: Target,
+  picks: Picks,
+  write: (id: number, price: string) => Promise<void>,
+  note: string,
+): Promise<WriteCheck> {
   const bodies = productBodies(picks.hotIds);
   await warmPass(target.url, bodies);
-  const load = startLoad(target.url, bodies, { connections: Math.max(1, Math.floor(knobs.connections / 2)), seconds: 120 });
+  const load = startLoad(target.url, bodies, {
+    connections: Math.max(1, Math.floor(knobs.connections / 2)),
+    seconds: 120,
+  });
   const written: { id: number; price: string }[] = [];
   const writeMs: number[] = [];
   let staleImmediately = 0;
@@ -285,7 +361,10 @@ async function writeThenRead(target: Target, picks: Picks, write: (id: number, p
       const id = picks.hotIds[(k * 7) % picks.hotIds.length]!;
       const before = await post(target.url, PRODUCT_PAGE, { id: String(id) });
       const old = before.data?.product?.basePrice as string | undefined;
-      if (!old) throw new Error(`${target.name}: product ${id} unreadable before the write: ${JSON.stringify(before).slice(0, 300)}`);
+      if (!old)
+        throw new Error(
+          `${target.name}: product ${id} unreadable before the write: ${JSON.stringify(before).slice(0, 300)}`,
+        );
       const price = decimalOf(cents(old) + 100 + k);
       const t0 = performance.now();
       await write(id, price);
@@ -330,7 +409,9 @@ async function main(): Promise<void> {
     cleanups.push({ name: 'infra', run: destroy });
     killers.push(killNow);
   });
-  log(`seeded ${infra.seed.products} products in ${infra.seed.ms} ms (PostgreSQL :${infra.pg.port}, Redis :${infra.redis.port})`);
+  log(
+    `seeded ${infra.seed.products} products in ${infra.seed.ms} ms (PostgreSQL :${infra.pg.port}, Redis :${infra.redis.port})`,
+  );
 
   const sql = new pg.Client({ connectionString: infra.databaseUrl });
   await sql.connect();
@@ -340,7 +421,11 @@ async function main(): Promise<void> {
   const picks = await pick(sql, knobs.hotIds, knobs.coldIds);
   log(`hot ids ${picks.hotIds.length}, cold ids ${picks.coldIds.length}, categories ${picks.categoryIds.join(',')}`);
 
-  const common = { DATABASE_URL: infra.databaseUrl, REDIS_URL: infra.redis.url, DATABASE_POOL_SIZE: String(knobs.poolSize) };
+  const common = {
+    DATABASE_URL: infra.databaseUrl,
+    REDIS_URL: infra.redis.url,
+    DATABASE_POOL_SIZE: String(knobs.poolSize),
+  };
   const specs: ServerSpec[] = [
     {
       name: OURS,
@@ -348,7 +433,15 @@ async function main(): Promise<void> {
       env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'bench' },
       ...(knobs.cpuProfile && { cpuProfileDir: new URL('./results/cpu-profile.tmp/', import.meta.url).pathname }),
     },
-    ...(knobs.withNoL1 ? [{ name: NO_L1, entry: 'cachegate.ts' as const, env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchnol1', L1_MAX_BYTES: '1' } }] : []),
+    ...(knobs.withNoL1
+      ? [
+          {
+            name: NO_L1,
+            entry: 'cachegate.ts' as const,
+            env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchnol1', L1_MAX_BYTES: '1' },
+          },
+        ]
+      : []),
     { name: ARC, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: ARC } },
     { name: HAND, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: HAND } },
     { name: NONE, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: NONE } },
@@ -372,7 +465,8 @@ async function main(): Promise<void> {
   const sanity = await sanityCheck(targets, picks);
   log(`sanity: ${sanity.compared} answers compared, ${sanity.mismatches.length} mismatches`);
   for (const m of sanity.mismatches) log(`  MISMATCH ${m}`);
-  if (sanity.mismatches.length) throw new Error('servers disagree on the same queries: the comparison would be meaningless');
+  if (sanity.mismatches.length)
+    throw new Error('servers disagree on the same queries: the comparison would be meaningless');
 
   log('c. cold-vs-warm-sql');
   const coldVsWarmSql = await coldVsWarm(infra, picks, redis, target(NONE));
@@ -384,7 +478,12 @@ async function main(): Promise<void> {
   const listingWarm = await throughput(targets, listingBodies(picks.categoryIds), redis, 'listing-warm');
 
   log('d. redis-round-trips');
-  const redisRoundTrips = await roundTrips(targets.filter((t) => t.name !== NONE), productBodies(picks.hotIds), infra.redis.url, redis);
+  const redisRoundTrips = await roundTrips(
+    targets.filter((t) => t.name !== NONE),
+    productBodies(picks.hotIds),
+    infra.redis.url,
+    redis,
+  );
 
   log('e. write-then-read');
   const signIn = await post(target(OURS).url, SIGN_IN, { email: 'admin@cachegate.test', password: SEED_PASSWORD });
@@ -394,16 +493,29 @@ async function main(): Promise<void> {
     target(OURS),
     picks,
     async (id, price) => {
-      const result = await post(target(OURS).url, UPDATE_PRICE, { id: String(id), price }, { authorization: `Bearer ${token}` });
-      if (result.errors || result.data?.updateProduct?.basePrice !== price) throw new Error(`updateProduct failed: ${JSON.stringify(result).slice(0, 300)}`);
+      const result = await post(
+        target(OURS).url,
+        UPDATE_PRICE,
+        { id: String(id), price },
+        { authorization: `Bearer ${token}` },
+      );
+      if (result.errors || result.data?.updateProduct?.basePrice !== price)
+        throw new Error(`updateProduct failed: ${JSON.stringify(result).slice(0, 300)}`);
     },
     'updateProduct mutation (commit, then entity + list invalidation in L1, Redis and on the bus)',
   );
-  log(`write-then-read ${OURS}: ${ours.staleImmediately}/${ours.writes} stale immediately, ${ours.staleAfter1s} after 1 s`);
+  log(
+    `write-then-read ${OURS}: ${ours.staleImmediately}/${ours.writes} stale immediately, ${ours.staleAfter1s} after 1 s`,
+  );
   const directWrite = async (id: number, price: string): Promise<void> => {
     await sql.query('UPDATE "Product" SET price = $1, "updatedAt" = now() WHERE id = $2', [price, id]);
   };
-  const arc = await writeThenRead(target(ARC), picks, directWrite, 'same UPDATE in PostgreSQL; the plugin has no per-entity invalidation, so none');
+  const arc = await writeThenRead(
+    target(ARC),
+    picks,
+    directWrite,
+    'same UPDATE in PostgreSQL; the plugin has no per-entity invalidation, so none',
+  );
   log(`write-then-read ${ARC}: ${arc.staleImmediately}/${arc.writes} stale immediately, ${arc.staleAfter1s} after 1 s`);
   const arcFlush = await writeThenRead(
     target(ARC),

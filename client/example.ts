@@ -3,7 +3,12 @@
 // variables are really typed. Each `@ts-expect-error` below must be an error, or the compile fails.
 import type { ResultOf, VariablesOf } from '@graphql-typed-document-node/core';
 import { graphql } from '../src/generated/client/index.ts';
-import type { PostcodeLookupDocument, ProductPageDocument, SeatMapDocument, MemberTier } from '../src/generated/client/graphql.ts';
+import type {
+  PostcodeLookupDocument,
+  ProductPageDocument,
+  SeatMapDocument,
+  MemberTier,
+} from '../src/generated/client/graphql.ts';
 
 /** True only for `any`: a generated type that silently became `any` would make every check below pass. */
 type IsAny<T> = 0 extends 1 & T ? true : false;

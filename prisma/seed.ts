@@ -113,9 +113,17 @@ async function withTransaction<T>(client: pg.ClientBase, work: () => Promise<T>)
 }
 
 /** Parent rows before children: organizations are referenced by products, users, venues and events. */
-async function insertPlan(client: pg.ClientBase, plan: SeedPlan, users: Parameters<typeof insertUsers>[1], log: NonNullable<SeedOptions['log']>): Promise<void> {
+async function insertPlan(
+  client: pg.ClientBase,
+  plan: SeedPlan,
+  users: Parameters<typeof insertUsers>[1],
+  log: NonNullable<SeedOptions['log']>,
+): Promise<void> {
   await insertReference(client, plan.reference);
-  log('seed: reference data inserted', { states: plan.reference.states.length, postcodes: plan.reference.postcodes.length });
+  log('seed: reference data inserted', {
+    states: plan.reference.states.length,
+    postcodes: plan.reference.postcodes.length,
+  });
   await insertOrganizations(client, plan.ticketing);
   await insertCatalog(client, plan.catalog);
   log('seed: catalog inserted', { categories: plan.catalog.categories.length, products: plan.catalog.products.length });

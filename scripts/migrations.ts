@@ -44,8 +44,17 @@ export default {
     const from = fromSchema === null ? ['--from-empty'] : ['--from-schema-datamodel', 'from.prisma'];
     const result = spawnSync(
       process.execPath,
-      [join(root, 'node_modules/prisma6/build/index.js'), 'migrate', 'diff', '--config', 'prisma.config.mjs',
-        ...from, '--to-schema-datamodel', 'to.prisma', '--script'],
+      [
+        join(root, 'node_modules/prisma6/build/index.js'),
+        'migrate',
+        'diff',
+        '--config',
+        'prisma.config.mjs',
+        ...from,
+        '--to-schema-datamodel',
+        'to.prisma',
+        '--script',
+      ],
       {
         cwd: work,
         encoding: 'utf8',
@@ -60,7 +69,11 @@ export default {
       },
     );
     if (result.status !== 0) throw new Error(`prisma migrate diff failed:\n${result.stderr}\n${result.stdout}`);
-    const text = result.stdout.split('\n').filter((l) => !l.startsWith('Loaded Prisma config')).join('\n').trim();
+    const text = result.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('Loaded Prisma config'))
+      .join('\n')
+      .trim();
     return /^-- This is an empty migration\.?$/.test(text) ? '' : text;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -71,7 +84,10 @@ export default {
 function forPrisma6(schema: string): string {
   return schema
     .replace(/provider\s*=\s*"prisma-client"/, 'provider = "prisma-client"\n  engineType = "client"')
-    .replace(/provider\s*=\s*"postgresql"/, 'provider = "postgresql"\n  url = "postgresql://unused@127.0.0.1:1/unused"');
+    .replace(
+      /provider\s*=\s*"postgresql"/,
+      'provider = "postgresql"\n  url = "postgresql://unused@127.0.0.1:1/unused"',
+    );
 }
 
 // One row per catalog fact, sorted: two databases with the same rows have the same structure.
@@ -138,25 +154,36 @@ export async function findDrift(adminUrl: string): Promise<string[]> {
 function schemaAtLastMigration(): string | null {
   const hasMigrations = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true }).some((e) => e.isDirectory());
   if (!hasMigrations) return null;
-  const rev = execFileSync('git', ['log', '-1', '--format=%H', '--', 'prisma/migrations'], { cwd: root, encoding: 'utf8' }).trim();
-  if (!rev) throw new Error('commit the existing migrations first: "new" diffs against the schema of the last migration commit');
+  const rev = execFileSync('git', ['log', '-1', '--format=%H', '--', 'prisma/migrations'], {
+    cwd: root,
+    encoding: 'utf8',
+  }).trim();
+  if (!rev)
+    throw new Error(
+      'commit the existing migrations first: "new" diffs against the schema of the last migration commit',
+    );
   return execFileSync('git', ['show', `${rev}:prisma/schema.prisma`], { cwd: root, encoding: 'utf8' });
 }
 
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
   const adminUrl = process.env.ADMIN_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('set ADMIN_DATABASE_URL (or DATABASE_URL) to a PostgreSQL server for scratch databases');
+  if (!adminUrl)
+    throw new Error('set ADMIN_DATABASE_URL (or DATABASE_URL) to a PostgreSQL server for scratch databases');
   if (command === 'check') {
     const drift = await findDrift(adminUrl);
     if (drift.length > 0) {
-      console.error(`schema.prisma and prisma/migrations have drifted; run "npm run migrate:new -- <name>":\n${drift.join('\n')}`);
+      console.error(
+        `schema.prisma and prisma/migrations have drifted; run "npm run migrate:new -- <name>":\n${drift.join('\n')}`,
+      );
       process.exit(1);
     }
     console.log('migrations match schema.prisma');
   } else if (command === 'new' && name && /^[a-z0-9_]+$/.test(name)) {
     const from = schemaAtLastMigration();
-    const sql = await withScratchDatabase(adminUrl, async (url) => diffSchemas(url, from, readFileSync(schemaPath, 'utf8')));
+    const sql = await withScratchDatabase(adminUrl, async (url) =>
+      diffSchemas(url, from, readFileSync(schemaPath, 'utf8')),
+    );
     if (!sql) {
       console.log('no schema changes since the last migration: nothing to write');
       return;

@@ -18,7 +18,10 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: positiveInt.max(500).default(10),
   REDIS_URL: redisUrl.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  CACHE_PREFIX: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 characters of a-z, 0-9, _ or -').default('cg'),
+  CACHE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 characters of a-z, 0-9, _ or -')
+    .default('cg'),
   L1_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SESSION_TTL_SECONDS: positiveInt.max(30 * 86_400).default(7_200),
@@ -73,7 +76,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, reason: string) {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
     super(`invalid configuration: ${variable} ${reason}`);
     this.name = 'ConfigError';
   }

@@ -22,7 +22,10 @@ export class ChildServer {
   private readonly pending = new Map<number, (result: unknown) => void>();
   private exited: Promise<void>;
 
-  private constructor(readonly name: string, private readonly child: ChildProcess) {
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+  ) {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     child.on('message', (message: { type: string; id?: number; result?: unknown }) => {
       if (message?.type !== 'reply' || message.id === undefined) return;
@@ -37,14 +40,21 @@ export class ChildServer {
 
   static async start(spec: ServerSpec): Promise<ChildServer> {
     const child = fork(new URL(`../servers/${spec.entry}`, import.meta.url).pathname, [], {
-      execArgv: ['--import', 'tsx', ...(spec.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfileDir] : [])],
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(spec.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfileDir] : []),
+      ],
       env: { ...process.env, ...spec.env, NODE_ENV: 'production' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const server = new ChildServer(spec.name, child);
     try {
       server.url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${spec.name} was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`${spec.name} was not ready within ${READY_TIMEOUT_MS} ms`)),
+          READY_TIMEOUT_MS,
+        );
         child.on('message', (message: { type: string; url?: string }) => {
           if (message?.type === 'ready' && message.url) {
             clearTimeout(timer);
@@ -91,7 +101,10 @@ export class ChildServer {
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     await this.command('stop').catch(() => undefined);
-    const timedOut = await Promise.race([this.exited.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), STOP_TIMEOUT_MS).unref())]);
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), STOP_TIMEOUT_MS).unref()),
+    ]);
     if (timedOut) {
       this.kill();
       await this.exited;

@@ -17,10 +17,17 @@ export interface Infra {
 }
 
 /** Starts both servers; if either fails to start, the other is destroyed before the error is thrown. */
-export async function startInfra(scale: SeedScale, register: (destroy: () => Promise<void>, killNow: () => void) => void): Promise<Infra> {
+export async function startInfra(
+  scale: SeedScale,
+  register: (destroy: () => Promise<void>, killNow: () => void) => void,
+): Promise<Infra> {
   const [pgResult, redisResult] = await Promise.allSettled([startPostgres(), startRedis()]);
   for (const result of [pgResult, redisResult]) {
-    if (result.status === 'fulfilled') register(() => result.value.destroy(), () => result.value.killNow());
+    if (result.status === 'fulfilled')
+      register(
+        () => result.value.destroy(),
+        () => result.value.killNow(),
+      );
   }
   if (pgResult.status === 'rejected') throw pgResult.reason;
   if (redisResult.status === 'rejected') throw redisResult.reason;
@@ -31,7 +38,12 @@ export async function startInfra(scale: SeedScale, register: (destroy: () => Pro
   const summary = await seedDatabase({ databaseUrl, scale });
   // Fresh statistics for the planner after a bulk load, as a deploy would have by the time traffic arrives.
   await withAdminClient(databaseUrl, (c) => c.query('VACUUM ANALYZE'));
-  return { pg: pgServer, redis: redisResult.value, databaseUrl, seed: { products: summary.products, ms: summary.ms, migrations: applied.length } };
+  return {
+    pg: pgServer,
+    redis: redisResult.value,
+    databaseUrl,
+    seed: { products: summary.products, ms: summary.ms, migrations: applied.length },
+  };
 }
 
 export interface Picks {
@@ -45,7 +57,8 @@ export interface Picks {
 
 export async function pick(client: pg.Client, hot: number, cold: number): Promise<Picks> {
   const ids = (await client.query<{ id: number }>('SELECT id FROM "Product" ORDER BY id')).rows.map((r) => r.id);
-  if (ids.length < (hot + cold) * 2) throw new Error(`the seed has ${ids.length} products: too few for ${hot} hot and ${cold} cold ids`);
+  if (ids.length < (hot + cold) * 2)
+    throw new Error(`the seed has ${ids.length} products: too few for ${hot} hot and ${cold} cold ids`);
   const step = Math.floor(ids.length / hot);
   const hotIds = Array.from({ length: hot }, (_, i) => ids[i * step]!);
   const hotSet = new Set(hotIds);

@@ -43,41 +43,44 @@ export function startLoad(url: string, bodies: readonly string[], options: LoadO
   let settle: { resolve(result: autocannon.Result): void; reject(error: unknown): void } | undefined;
   const finished = new Promise<autocannon.Result>((resolve, reject) => (settle = { resolve, reject }));
   // With a callback autocannon returns its Instance (stop(), events) rather than a bare Promise.
-  const instance = autocannon({
-    url,
-    connections: options.connections,
-    ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds ?? 10 }),
-    timeout: 10,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...options.headers },
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          request.body = bodies[next++ % bodies.length]!;
-          return request;
+  const instance = autocannon(
+    {
+      url,
+      connections: options.connections,
+      ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds ?? 10 }),
+      timeout: 10,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...options.headers },
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            request.body = bodies[next++ % bodies.length]!;
+            return request;
+          },
+          onResponse: (_status, body) => {
+            responses += 1;
+            if (body.includes('"errors":')) graphqlErrors += 1;
+          },
         },
-        onResponse: (_status, body) => {
-          responses += 1;
-          if (body.includes('"errors":')) graphqlErrors += 1;
-        },
-      },
-    ],
-  }, (error, result) => (error ? settle!.reject(error) : settle!.resolve(result)));
+      ],
+    },
+    (error, result) => (error ? settle!.reject(error) : settle!.resolve(result)),
+  );
   const done = finished.then((result): LoadResult => {
-      return {
-        requests: responses,
-        seconds: result.duration,
-        rps: result.duration > 0 ? responses / result.duration : 0,
-        p50: result.latency.p50,
-        p90: result.latency.p90,
-        p99: result.latency.p99,
-        max: result.latency.max,
-        non2xx: result.non2xx,
-        graphqlErrors,
-        socketErrors: result.errors,
-        timeouts: result.timeouts,
-      };
+    return {
+      requests: responses,
+      seconds: result.duration,
+      rps: result.duration > 0 ? responses / result.duration : 0,
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      non2xx: result.non2xx,
+      graphqlErrors,
+      socketErrors: result.errors,
+      timeouts: result.timeouts,
+    };
   });
   return { done, stop: () => instance.stop() };
 }

@@ -36,7 +36,10 @@ export interface MonitorCount {
 }
 
 /** Runs `work` with a MONITOR connection open and counts what Redis saw meanwhile. */
-export async function monitorDuring<T>(url: string, work: () => Promise<T>): Promise<{ result: T; counts: MonitorCount }> {
+export async function monitorDuring<T>(
+  url: string,
+  work: () => Promise<T>,
+): Promise<{ result: T; counts: MonitorCount }> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   const counts: MonitorCount = { sent: {}, insideLua: {} };
   try {

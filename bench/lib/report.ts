@@ -29,10 +29,27 @@ export interface WriteCheck {
 }
 
 export interface Results {
-  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    platform: string;
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+  };
   date: string;
   durationSeconds: number;
-  knobs: Record<string, unknown> & { seconds: number; connections: number; warmupSeconds: number; rounds: number; roundTripRequests: number; writes: number; hotIds: number; coldIds: number };
+  knobs: Record<string, unknown> & {
+    seconds: number;
+    connections: number;
+    warmupSeconds: number;
+    rounds: number;
+    roundTripRequests: number;
+    writes: number;
+    hotIds: number;
+    coldIds: number;
+  };
   cachegateEnv: Record<string, string>;
   seed: { products: number; ms: number; migrations: number };
   servers: string[];
@@ -45,7 +62,17 @@ export interface Results {
     listing100: { cold: PhaseCount; warm: PhaseCount };
     noCacheReference: { productPageSqlPerRequest: number; listing100Sql: number };
   };
-  redisRoundTrips: Record<string, { requests: number; sentPerRequest: number; sent: CommandCounts; insideLua: CommandCounts; executedPerRequest: number; executed: CommandCounts }>;
+  redisRoundTrips: Record<
+    string,
+    {
+      requests: number;
+      sentPerRequest: number;
+      sent: CommandCounts;
+      insideLua: CommandCounts;
+      executedPerRequest: number;
+      executed: CommandCounts;
+    }
+  >;
   writeThenRead: Record<string, WriteCheck>;
 }
 
@@ -58,25 +85,57 @@ const ratio = (a: number, b: number): string => {
   return `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}x`;
 };
 const table = (head: string[], rows: (string | number)[][]): string =>
-  [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 
 function throughputSection(title: string, what: string, rows: Record<string, ThroughputRow>, r: Results): string {
   const names = Object.keys(rows);
   const main = table(
-    ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'GraphQL errors', 'socket errors', 'SQL/req', 'Redis cmds executed/req'],
+    [
+      'server',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx',
+      'GraphQL errors',
+      'socket errors',
+      'SQL/req',
+      'Redis cmds executed/req',
+    ],
     names.map((name) => {
       const row = rows[name]!;
-      return [name === OURS ? `**${name}**` : name, fmt(row.rps, 0), fmt(row.p50, 0), fmt(row.p99, 0), row.non2xx, row.graphqlErrors, row.socketErrors, fmt(row.sqlPerRequest, 2), fmt(row.redisPerRequest, 2)];
+      return [
+        name === OURS ? `**${name}**` : name,
+        fmt(row.rps, 0),
+        fmt(row.p50, 0),
+        fmt(row.p99, 0),
+        row.non2xx,
+        row.graphqlErrors,
+        row.socketErrors,
+        fmt(row.sqlPerRequest, 2),
+        fmt(row.redisPerRequest, 2),
+      ];
     }),
   );
   const ours = rows[OURS];
   const ratios = ours
     ? table(
         ['cachegate vs', 'req/s (higher is better)', 'p50 (lower is better)', 'p99 (lower is better)'],
-        names.filter((n) => n !== OURS).map((name) => [name, ratio(ours.rps, rows[name]!.rps), ratio(ours.p50, rows[name]!.p50), ratio(ours.p99, rows[name]!.p99)]),
+        names
+          .filter((n) => n !== OURS)
+          .map((name) => [
+            name,
+            ratio(ours.rps, rows[name]!.rps),
+            ratio(ours.p50, rows[name]!.p50),
+            ratio(ours.p99, rows[name]!.p99),
+          ]),
       )
     : '';
-  const note = 'SQL/req: statements the server sent per request during the measured run. Redis executed/req: INFO commandstats, so it includes commands run inside Lua scripts (round trips are in d).';
+  const note =
+    'SQL/req: statements the server sent per request during the measured run. Redis executed/req: INFO commandstats, so it includes commands run inside Lua scripts (round trips are in d).';
   return `## ${title}\n\n${what} ${r.knobs.connections} connections, ${r.knobs.seconds} s per server after a warm pass and ${r.knobs.warmupSeconds} s of warm-up load${r.knobs.rounds > 1 ? `, median of ${r.knobs.rounds} rounds` : ''}.\n\n${main}\n\n${note}\n\n${ratios}\n`;
 }
 
@@ -91,7 +150,14 @@ export function renderMarkdown(r: Results): string {
       `Sanity check: ${r.sanity.compared} answers compared across servers, ${r.sanity.mismatches.length} mismatches.`,
   );
 
-  out.push(throughputSection('a. product-page-warm', `\`product(id)\` with name, basePrice, GOLD price, category + parent, inventory; ${r.picks.hotIds} hot ids cycled;`, r.productPageWarm, r));
+  out.push(
+    throughputSection(
+      'a. product-page-warm',
+      `\`product(id)\` with name, basePrice, GOLD price, category + parent, inventory; ${r.picks.hotIds} hot ids cycled;`,
+      r.productPageWarm,
+      r,
+    ),
+  );
   out.push(
     throughputSection(
       'b. listing-warm',
@@ -102,28 +168,36 @@ export function renderMarkdown(r: Results): string {
   );
 
   const c = r.coldVsWarmSql;
-  const phase = (label: string, p: { requests: number; sql: number; sqlPerRequest: number; redisPerRequest: number; errors: number }): (string | number)[] => [
-    label,
-    p.requests,
-    p.sql,
-    fmt(p.sqlPerRequest, 2),
-    fmt(p.redisPerRequest, 2),
-    p.errors,
-  ];
+  const phase = (
+    label: string,
+    p: { requests: number; sql: number; sqlPerRequest: number; redisPerRequest: number; errors: number },
+  ): (string | number)[] => [label, p.requests, p.sql, fmt(p.sqlPerRequest, 2), fmt(p.redisPerRequest, 2), p.errors];
   out.push(
     `## c. cold-vs-warm-sql (cachegate only: counts, not time)\n\nSQL statements from startGateway's onQuery hook; Redis commands from INFO commandstats.\n\n` +
-      table(['phase', 'requests', 'SQL', 'SQL/req', 'Redis cmds/req', 'errors'], [
-        phase(`product page, ${c.productPage.cold.requests} distinct ids, cold (fresh prefix, empty Redis), one at a time`, c.productPage.cold),
-        phase('same ids again, warm (same instance)', c.productPage.warm),
-        phase('same ids, second instance on the same prefix (empty L1, warm Redis)', c.productPage.secondInstance),
-        phase(`same ids, cold on a fresh prefix, all ${c.productPage.coldConcurrent.requests} at once`, c.productPage.coldConcurrent),
-        phase('`products(first: 100, sort: PRICE_ASC)` listing, cold', c.listing100.cold),
-        phase('same listing, warm', c.listing100.warm),
-      ]) +
+      table(
+        ['phase', 'requests', 'SQL', 'SQL/req', 'Redis cmds/req', 'errors'],
+        [
+          phase(
+            `product page, ${c.productPage.cold.requests} distinct ids, cold (fresh prefix, empty Redis), one at a time`,
+            c.productPage.cold,
+          ),
+          phase('same ids again, warm (same instance)', c.productPage.warm),
+          phase('same ids, second instance on the same prefix (empty L1, warm Redis)', c.productPage.secondInstance),
+          phase(
+            `same ids, cold on a fresh prefix, all ${c.productPage.coldConcurrent.requests} at once`,
+            c.productPage.coldConcurrent,
+          ),
+          phase('`products(first: 100, sort: PRICE_ASC)` listing, cold', c.listing100.cold),
+          phase('same listing, warm', c.listing100.warm),
+        ],
+      ) +
       `\n\nFor reference, no-cache sends ${fmt(c.noCacheReference.productPageSqlPerRequest, 2)} SQL statements per product page and ${c.noCacheReference.listing100Sql} for the 100-product listing, every time.\n`,
   );
 
-  const list = (counts: CommandCounts): string => Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const list = (counts: CommandCounts): string =>
+    Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   out.push(
     `## d. redis-round-trips (warm product page, ${r.knobs.roundTripRequests} requests each)\n\n` +
       'Sent: commands the server sent to Redis (MONITOR; a Lua script counts once). Executed: what Redis ran (INFO commandstats), including the commands inside scripts.\n\n' +
@@ -146,7 +220,16 @@ export function renderMarkdown(r: Results): string {
   out.push(
     `## e. write-then-read (a price write, then an immediate read of the same product, under concurrent load)\n\n` +
       table(
-        ['server', 'writes', 'stale right after the write', 'still stale 1 s later', 'read errors', 'write p50 ms', 'load req/s meanwhile', 'how the write was made'],
+        [
+          'server',
+          'writes',
+          'stale right after the write',
+          'still stale 1 s later',
+          'read errors',
+          'write p50 ms',
+          'load req/s meanwhile',
+          'how the write was made',
+        ],
         Object.entries(r.writeThenRead).map(([name, w]) => [
           name === OURS ? `**${name}**` : name,
           w.writes,

@@ -17,7 +17,14 @@ import DataLoader from 'dataloader';
 import { Redis } from 'ioredis';
 import Keyv from 'keyv';
 import { createDatabase } from '../../src/db/prisma.ts';
-import type { Category, Inventory, MemberPrice, MemberTier, Prisma, Product } from '../../src/generated/prisma/client.ts';
+import type {
+  Category,
+  Inventory,
+  MemberPrice,
+  MemberTier,
+  Prisma,
+  Product,
+} from '../../src/generated/prisma/client.ts';
 import { scalarResolvers } from '../../src/graphql/scalars.ts';
 import { serveCommands } from './ipc.ts';
 
@@ -28,12 +35,17 @@ type Sort = 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
 const TTL = { product: 7200, category: 86_400, inventory: 300, memberPrice: 1800, list: 3600 } as const;
 
 const mode = process.env.BASELINE_MODE as BaselineMode;
-if (!['no-cache', 'apollo-response-cache', 'hand-rolled-redis'].includes(mode)) throw new Error(`BASELINE_MODE must be a baseline name, got ${mode}`);
+if (!['no-cache', 'apollo-response-cache', 'hand-rolled-redis'].includes(mode))
+  throw new Error(`BASELINE_MODE must be a baseline name, got ${mode}`);
 const redisUrl = process.env.REDIS_URL;
 if (mode !== 'no-cache' && !redisUrl) throw new Error(`${mode} needs REDIS_URL`);
 
 let sql = 0;
-const db = createDatabase({ url: process.env.DATABASE_URL!, poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10), onQuery: () => void (sql += 1) });
+const db = createDatabase({
+  url: process.env.DATABASE_URL!,
+  poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+  onQuery: () => void (sql += 1),
+});
 
 interface ListArgs {
   filter?: { categoryId?: string | null; includeSubcategories?: boolean | null } | null;
@@ -73,7 +85,8 @@ async function readPage(args: ListArgs, tree: () => Promise<Pick<Category, 'id' 
   return db.product.findMany({ where, orderBy: ORDER[args.sort ?? 'NEWEST'], take: first });
 }
 
-const byKey = <V>(rows: V[], keyOf: (row: V) => string | number): Map<string, V> => new Map(rows.map((r) => [String(keyOf(r)), r]));
+const byKey = <V>(rows: V[], keyOf: (row: V) => string | number): Map<string, V> =>
+  new Map(rows.map((r) => [String(keyOf(r)), r]));
 
 /** Per-request DataLoaders straight over Prisma: what no-cache and apollo-response-cache resolve with. */
 function batchedData(): Data {
@@ -92,7 +105,10 @@ function batchedData(): Data {
   const memberPrice = new DataLoader<string, MemberPrice | null>(async (keys) => {
     const pairs = keys.map((k) => k.split(':') as [string, MemberTier]);
     const rows = await db.memberPrice.findMany({
-      where: { productId: { in: [...new Set(pairs.map(([id]) => Number(id)))] }, tier: { in: [...new Set(pairs.map(([, tier]) => tier))] } },
+      where: {
+        productId: { in: [...new Set(pairs.map(([id]) => Number(id)))] },
+        tier: { in: [...new Set(pairs.map(([, tier]) => tier))] },
+      },
     });
     const found = byKey(rows, (r) => `${r.productId}:${r.tier}`);
     return keys.map((k) => found.get(k) ?? null);
@@ -103,7 +119,8 @@ function batchedData(): Data {
     category: (id) => category.load(id),
     inventory: (id) => inventory.load(id),
     memberPrice: (id, tier) => memberPrice.load(`${id}:${tier}`),
-    productPage: (args) => readPage(args, () => (tree ??= db.category.findMany({ select: { id: true, parentId: true } }))),
+    productPage: (args) =>
+      readPage(args, () => (tree ??= db.category.findMany({ select: { id: true, parentId: true } }))),
   };
 }
 
@@ -121,15 +138,24 @@ function cacheAsideData(redis: Redis): Data {
     return value;
   }
   const tree = (): Promise<Pick<Category, 'id' | 'parentId'>[]> =>
-    cached('hr:categories:tree', TTL.category, () => db.category.findMany({ select: { id: true, parentId: true } })).then((t) => t ?? []);
+    cached('hr:categories:tree', TTL.category, () =>
+      db.category.findMany({ select: { id: true, parentId: true } }),
+    ).then((t) => t ?? []);
   return {
     product: (id) => cached(`hr:product:${id}`, TTL.product, () => db.product.findUnique({ where: { id } })),
     category: (id) => cached(`hr:category:${id}`, TTL.category, () => db.category.findUnique({ where: { id } })),
-    inventory: (id) => cached(`hr:inventory:${id}`, TTL.inventory, () => db.inventory.findUnique({ where: { productId: id } })),
+    inventory: (id) =>
+      cached(`hr:inventory:${id}`, TTL.inventory, () => db.inventory.findUnique({ where: { productId: id } })),
     memberPrice: (id, tier) =>
-      cached(`hr:price:${id}:${tier}`, TTL.memberPrice, () => db.memberPrice.findUnique({ where: { productId_tier: { productId: id, tier } } })),
+      cached(`hr:price:${id}:${tier}`, TTL.memberPrice, () =>
+        db.memberPrice.findUnique({ where: { productId_tier: { productId: id, tier } } }),
+      ),
     productPage: async (args) =>
-      (await cached(`hr:products:${JSON.stringify([args.filter ?? null, args.sort ?? 'NEWEST', args.first ?? 20])}`, TTL.list, () => readPage(args, tree))) ?? [],
+      (await cached(
+        `hr:products:${JSON.stringify([args.filter ?? null, args.sort ?? 'NEWEST', args.first ?? 20])}`,
+        TTL.list,
+        () => readPage(args, tree),
+      )) ?? [],
   };
 }
 
@@ -170,7 +196,10 @@ const resolvers = {
 };
 
 const schemaDir = new URL('../../schema/', import.meta.url).pathname;
-const typeDefs = readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort().map((f) => readFileSync(join(schemaDir, f), 'utf8'));
+const typeDefs = readdirSync(schemaDir)
+  .filter((f) => f.endsWith('.graphql'))
+  .sort()
+  .map((f) => readFileSync(join(schemaDir, f), 'utf8'));
 
 let keyv: Keyv<string> | undefined;
 let redis: Redis | undefined;
@@ -186,7 +215,9 @@ const server = new ApolloServer<Context>({
   resolvers,
   plugins,
   // The adapter is CommonJS and types against keyv's .d.cts; the instance is the same class at run time.
-  ...(keyv && { cache: new KeyvAdapter<string>(keyv as unknown as ConstructorParameters<typeof KeyvAdapter<string>>[0]) }),
+  ...(keyv && {
+    cache: new KeyvAdapter<string>(keyv as unknown as ConstructorParameters<typeof KeyvAdapter<string>>[0]),
+  }),
 });
 const { url } = await startStandaloneServer(server, {
   listen: { host: '127.0.0.1', port: 0 },

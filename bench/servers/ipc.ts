@@ -20,7 +20,8 @@ export interface ChildHandlers {
 export function serveCommands(url: string, handlers: ChildHandlers): void {
   if (!process.send) throw new Error('bench servers run as child processes of bench/run.ts (no IPC channel)');
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= handlers.stop().catch((error: unknown) => console.error('[bench server] stop failed', error)));
+  const stop = (): Promise<void> =>
+    (stopping ??= handlers.stop().catch((error: unknown) => console.error('[bench server] stop failed', error)));
   process.on('message', async (message: { type: string; id: number; name: CommandName }) => {
     if (message?.type !== 'command') return;
     let result: unknown = null;
@@ -29,8 +30,7 @@ export function serveCommands(url: string, handlers: ChildHandlers): void {
       else if (message.name === 'flush') {
         if (handlers.flush) await handlers.flush();
         result = handlers.flush ? 'flushed' : 'unsupported';
-      }
-      else if (message.name === 'stop') await stop();
+      } else if (message.name === 'stop') await stop();
     } catch (error) {
       result = { error: String(error) };
     }
@@ -38,6 +38,7 @@ export function serveCommands(url: string, handlers: ChildHandlers): void {
     if (message.name === 'stop') process.disconnect?.();
   });
   process.once('disconnect', () => void stop().finally(() => process.exit(0)));
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop().finally(() => process.exit(0)));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => void stop().finally(() => process.exit(0)));
   process.send({ type: 'ready', url });
 }

@@ -91,7 +91,15 @@ function planCategories(): { categories: CategoryRow[]; leaves: Leaf[] } {
   CATALOG.forEach((root, rootIndex) => {
     root.leaves.forEach((spec, position) => {
       const id = categories.length + 1;
-      categories.push({ id, slug: spec.slug, name: spec.name, parentId: rootIndex + 1, position, createdAt, updatedAt: createdAt });
+      categories.push({
+        id,
+        slug: spec.slug,
+        name: spec.name,
+        parentId: rootIndex + 1,
+        position,
+        createdAt,
+        updatedAt: createdAt,
+      });
       leaves.push({ id, root, spec });
     });
   });
@@ -182,7 +190,15 @@ export async function insertCatalog(client: pg.ClientBase, plan: CatalogPlan): P
   await bulkInsert(
     client,
     'Category',
-    { id: 'int', slug: 'text', name: 'text', parentId: 'int', position: 'int', createdAt: 'timestamptz', updatedAt: 'timestamptz' },
+    {
+      id: 'int',
+      slug: 'text',
+      name: 'text',
+      parentId: 'int',
+      position: 'int',
+      createdAt: 'timestamptz',
+      updatedAt: 'timestamptz',
+    },
     plan.categories,
   );
   await bulkInsert(
@@ -203,8 +219,18 @@ export async function insertCatalog(client: pg.ClientBase, plan: CatalogPlan): P
     },
     plan.products,
   );
-  await bulkInsert(client, 'Inventory', { productId: 'int', onHand: 'int', reserved: 'int', version: 'int', updatedAt: 'timestamptz' }, plan.inventory);
-  await bulkInsert(client, 'MemberPrice', { productId: 'int', tier: '"MemberTier"', price: 'numeric', updatedAt: 'timestamptz' }, plan.memberPrices);
+  await bulkInsert(
+    client,
+    'Inventory',
+    { productId: 'int', onHand: 'int', reserved: 'int', version: 'int', updatedAt: 'timestamptz' },
+    plan.inventory,
+  );
+  await bulkInsert(
+    client,
+    'MemberPrice',
+    { productId: 'int', tier: '"MemberTier"', price: 'numeric', updatedAt: 'timestamptz' },
+    plan.memberPrices,
+  );
   await resetSerial(client, 'Category');
   await resetSerial(client, 'Product');
 }

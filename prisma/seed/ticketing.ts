@@ -20,7 +20,14 @@ const EVENING_START_HOURS_UTC: readonly number[] = [11, 12, 13]; // 19:00, 20:00
 
 /** Merdeka Night: sections A..H (front to back) x rows 1..16 x seats 1..20, priced by section in RM. */
 const MERDEKA_SECTION_PRICES: readonly (readonly [section: string, price: number])[] = [
-  ['A', 688], ['B', 588], ['C', 488], ['D', 388], ['E', 288], ['F', 228], ['G', 168], ['H', 128],
+  ['A', 688],
+  ['B', 588],
+  ['C', 488],
+  ['D', 388],
+  ['E', 288],
+  ['F', 228],
+  ['G', 168],
+  ['H', 128],
 ];
 const MERDEKA_ROWS = 16;
 const MERDEKA_SEATS_PER_ROW = 20;
@@ -52,8 +59,14 @@ export const ORGANIZATIONS: readonly OrganizationSpec[] = [
       { name: 'Petaling Jaya Civic Arena', city: 'Petaling Jaya', capacity: 1_800 },
     ],
     eventNames: [
-      'Kuala Lumpur Symphony Gala', 'Bollywood Nights KL', 'Indie Malaysia Live', 'Comedy Court KL',
-      'Malam Keroncong', 'Deepavali Lights Concert', 'Retro Disco Night KL', 'K-Pop Dance Cover Battle',
+      'Kuala Lumpur Symphony Gala',
+      'Bollywood Nights KL',
+      'Indie Malaysia Live',
+      'Comedy Court KL',
+      'Malam Keroncong',
+      'Deepavali Lights Concert',
+      'Retro Disco Night KL',
+      'K-Pop Dance Cover Battle',
     ],
   },
   {
@@ -64,8 +77,14 @@ export const ORGANIZATIONS: readonly OrganizationSpec[] = [
       { name: 'Butterworth Waterfront Stage', city: 'Butterworth', capacity: 1_200 },
     ],
     eventNames: [
-      'Penang Jazz by the Sea', 'George Town Lantern Night', 'Chinese Opera Night', 'Wayang Kulit Under the Stars',
-      'Nyonya Heritage Musical', 'Dondang Sayang Evening', 'Penang Chamber Orchestra', 'Butterworth Street Beats',
+      'Penang Jazz by the Sea',
+      'George Town Lantern Night',
+      'Chinese Opera Night',
+      'Wayang Kulit Under the Stars',
+      'Nyonya Heritage Musical',
+      'Dondang Sayang Evening',
+      'Penang Chamber Orchestra',
+      'Butterworth Street Beats',
     ],
   },
   {
@@ -76,8 +95,14 @@ export const ORGANIZATIONS: readonly OrganizationSpec[] = [
       { name: 'Kuching Riverside Arena', city: 'Kuching', capacity: 2_000 },
     ],
     eventNames: [
-      'Rainforest Rhythms', 'Borneo Beats Festival', 'Sape Strings of Sarawak', 'Kinabalu Sunrise Sessions',
-      'Harvest Festival Gala', 'Kota Kinabalu Comedy Night', 'Sarawak Cultural Night', 'Kuching Waterfront Jazz',
+      'Rainforest Rhythms',
+      'Borneo Beats Festival',
+      'Sape Strings of Sarawak',
+      'Kinabalu Sunrise Sessions',
+      'Harvest Festival Gala',
+      'Kota Kinabalu Comedy Night',
+      'Sarawak Cultural Night',
+      'Kuching Waterfront Jazz',
     ],
   },
 ];
@@ -143,7 +168,13 @@ function planOrganizations(): { organizations: OrganizationRow[]; venues: VenueR
   const venues = ORGANIZATIONS.flatMap((spec, i) =>
     spec.venues.map((venue, j) => {
       const createdAt = seedTime(DAY_MS + (i * 2 + j) * HOUR_MS);
-      return { id: venueRng.uuid(), organizationId: organizations[i]?.id ?? '', ...venue, createdAt, updatedAt: createdAt };
+      return {
+        id: venueRng.uuid(),
+        organizationId: organizations[i]?.id ?? '',
+        ...venue,
+        createdAt,
+        updatedAt: createdAt,
+      };
     }),
   );
   return { organizations, venues };
@@ -171,7 +202,16 @@ function merdekaSeats(rng: Rng, eventId: string, updatedAt: string): SeatRow[] {
   for (const [section, price] of MERDEKA_SECTION_PRICES) {
     for (let row = 1; row <= MERDEKA_ROWS; row++) {
       for (let number = 1; number <= MERDEKA_SEATS_PER_ROW; number++) {
-        seats.push({ id: rng.uuid(), eventId, section, row: String(row), number, price: `${price}.00`, status: 'AVAILABLE', updatedAt });
+        seats.push({
+          id: rng.uuid(),
+          eventId,
+          section,
+          row: String(row),
+          number,
+          price: `${price}.00`,
+          status: 'AVAILABLE',
+          updatedAt,
+        });
       }
     }
   }
@@ -203,13 +243,25 @@ function eventRow(
   capacity: number,
 ): EventRow {
   const createdAt = seedTime(7 * DAY_MS + index * HOUR_MS);
-  return { ...fields, salesOpenAt: SALES_OPEN_AT, salesCloseAt: fields.startsAt, capacity, createdAt, updatedAt: createdAt };
+  return {
+    ...fields,
+    salesOpenAt: SALES_OPEN_AT,
+    salesCloseAt: fields.startsAt,
+    capacity,
+    createdAt,
+    updatedAt: createdAt,
+  };
 }
 
-function planEvents(scale: SeedScale, organizations: readonly OrganizationRow[], venues: readonly VenueRow[]): EventDraft[] {
+function planEvents(
+  scale: SeedScale,
+  organizations: readonly OrganizationRow[],
+  venues: readonly VenueRow[],
+): EventDraft[] {
   const eventRng = rngFor('ticketing.events');
   const seatRng = rngFor('ticketing.seats');
-  const venuesOf = (orgIndex: number): VenueRow[] => venues.filter((v) => v.organizationId === organizations[orgIndex]?.id);
+  const venuesOf = (orgIndex: number): VenueRow[] =>
+    venues.filter((v) => v.organizationId === organizations[orgIndex]?.id);
 
   // Merdeka first: its ids and seats come first in their streams, so they are identical at both scales.
   const merdekaId = eventRng.uuid();
@@ -219,7 +271,14 @@ function planEvents(scale: SeedScale, organizations: readonly OrganizationRow[],
   const drafts: EventDraft[] = [
     {
       row: eventRow(
-        { id: merdekaId, organizationId: merdekaVenue.organizationId, venueId: merdekaVenue.id, name: MERDEKA_EVENT_NAME, startsAt: MERDEKA_STARTS_AT, status: 'ON_SALE' },
+        {
+          id: merdekaId,
+          organizationId: merdekaVenue.organizationId,
+          venueId: merdekaVenue.id,
+          name: MERDEKA_EVENT_NAME,
+          startsAt: MERDEKA_STARTS_AT,
+          status: 'ON_SALE',
+        },
         0,
         merdekaSeatRows.length,
       ),
@@ -238,7 +297,18 @@ function planEvents(scale: SeedScale, organizations: readonly OrganizationRow[],
     const seats = smallEventSeats(seatRng, id, seedTime(7 * DAY_MS + index * HOUR_MS));
     const status = statusFor(k, otherCount, DRAFT_EVENT_COUNT[scale]);
     drafts.push({
-      row: eventRow({ id, organizationId: venue.organizationId, venueId: venue.id, name, startsAt: randomEveningStart(eventRng), status }, index, seats.length),
+      row: eventRow(
+        {
+          id,
+          organizationId: venue.organizationId,
+          venueId: venue.id,
+          name,
+          startsAt: randomEveningStart(eventRng),
+          status,
+        },
+        index,
+        seats.length,
+      ),
       seats,
     });
   }
@@ -252,14 +322,27 @@ export function planTicketing(scale: SeedScale): TicketingPlan {
 }
 
 export async function insertOrganizations(client: pg.ClientBase, plan: TicketingPlan): Promise<void> {
-  await bulkInsert(client, 'Organization', { id: 'uuid', slug: 'text', name: 'text', createdAt: 'timestamptz', updatedAt: 'timestamptz' }, plan.organizations);
+  await bulkInsert(
+    client,
+    'Organization',
+    { id: 'uuid', slug: 'text', name: 'text', createdAt: 'timestamptz', updatedAt: 'timestamptz' },
+    plan.organizations,
+  );
 }
 
 export async function insertVenuesEventsSeats(client: pg.ClientBase, plan: TicketingPlan): Promise<void> {
   await bulkInsert(
     client,
     'Venue',
-    { id: 'uuid', organizationId: 'uuid', name: 'text', city: 'text', capacity: 'int', createdAt: 'timestamptz', updatedAt: 'timestamptz' },
+    {
+      id: 'uuid',
+      organizationId: 'uuid',
+      name: 'text',
+      city: 'text',
+      capacity: 'int',
+      createdAt: 'timestamptz',
+      updatedAt: 'timestamptz',
+    },
     plan.venues,
   );
   await bulkInsert(
@@ -284,7 +367,16 @@ export async function insertVenuesEventsSeats(client: pg.ClientBase, plan: Ticke
   await bulkInsert(
     client,
     'Seat',
-    { id: 'uuid', eventId: 'uuid', section: 'text', row: 'text', number: 'int', price: 'numeric', status: '"SeatStatus"', updatedAt: 'timestamptz' },
+    {
+      id: 'uuid',
+      eventId: 'uuid',
+      section: 'text',
+      row: 'text',
+      number: 'int',
+      price: 'numeric',
+      status: '"SeatStatus"',
+      updatedAt: 'timestamptz',
+    },
     plan.seats,
   );
 }

@@ -33,9 +33,12 @@ export interface UserRow extends UserDraft {
 
 /** Malaysian names across the Malay, Chinese and Indian naming traditions. */
 const NAME_STYLES: readonly ((rng: Rng) => string)[] = [
-  (rng) => `${rng.pick(['Aisyah', 'Nurul Huda', 'Siti Aminah', 'Nur Izzati', 'Farah', 'Amirul', 'Ahmad Faiz', 'Muhammad Hafiz', 'Hakim', 'Zulkifli'])} ${rng.pick(['Rahman', 'Ismail', 'Abdullah', 'Hassan', 'Yusof', 'Osman', 'Ibrahim'])}`,
-  (rng) => `${rng.pick(['Tan', 'Lim', 'Lee', 'Wong', 'Ng', 'Chong', 'Ong', 'Goh'])} ${rng.pick(['Wei Ming', 'Mei Ling', 'Jia Hui', 'Kah Seng', 'Xin Yi', 'Zhi Hao', 'Siew Lan', 'Chee Keong'])}`,
-  (rng) => `${rng.pick(['Priya', 'Arjun', 'Kavitha', 'Suresh', 'Deepa', 'Ravi', 'Lakshmi', 'Ganesh'])} ${rng.pick(['Subramaniam', 'Krishnan', 'Muthu', 'Rajendran', 'Nair', 'Pillai', 'Raman'])}`,
+  (rng) =>
+    `${rng.pick(['Aisyah', 'Nurul Huda', 'Siti Aminah', 'Nur Izzati', 'Farah', 'Amirul', 'Ahmad Faiz', 'Muhammad Hafiz', 'Hakim', 'Zulkifli'])} ${rng.pick(['Rahman', 'Ismail', 'Abdullah', 'Hassan', 'Yusof', 'Osman', 'Ibrahim'])}`,
+  (rng) =>
+    `${rng.pick(['Tan', 'Lim', 'Lee', 'Wong', 'Ng', 'Chong', 'Ong', 'Goh'])} ${rng.pick(['Wei Ming', 'Mei Ling', 'Jia Hui', 'Kah Seng', 'Xin Yi', 'Zhi Hao', 'Siew Lan', 'Chee Keong'])}`,
+  (rng) =>
+    `${rng.pick(['Priya', 'Arjun', 'Kavitha', 'Suresh', 'Deepa', 'Ravi', 'Lakshmi', 'Ganesh'])} ${rng.pick(['Subramaniam', 'Krishnan', 'Muthu', 'Rajendran', 'Nair', 'Pillai', 'Raman'])}`,
 ];
 
 function userDraft(idRng: Rng, fields: Omit<UserDraft, 'id' | 'updatedAt'>): UserDraft {
@@ -46,11 +49,25 @@ export function planUsers(scale: SeedScale, organizations: readonly Organization
   const idRng = rngFor('users.ids');
   const nameRng = rngFor('users.names');
   const users: UserDraft[] = [
-    userDraft(idRng, { email: 'admin@cachegate.test', displayName: 'Platform Admin', role: 'PLATFORM_ADMIN', tier: 'REGULAR', organizationId: null, createdAt: seedTime(0) }),
+    userDraft(idRng, {
+      email: 'admin@cachegate.test',
+      displayName: 'Platform Admin',
+      role: 'PLATFORM_ADMIN',
+      tier: 'REGULAR',
+      organizationId: null,
+      createdAt: seedTime(0),
+    }),
   ];
   organizations.forEach((org, i) => {
     users.push(
-      userDraft(idRng, { email: `admin@${org.slug}.test`, displayName: `${org.name} Admin`, role: 'ORG_ADMIN', tier: 'REGULAR', organizationId: org.id, createdAt: seedTime(i * HOUR_MS + 30 * 60_000) }),
+      userDraft(idRng, {
+        email: `admin@${org.slug}.test`,
+        displayName: `${org.name} Admin`,
+        role: 'ORG_ADMIN',
+        tier: 'REGULAR',
+        organizationId: org.id,
+        createdAt: seedTime(i * HOUR_MS + 30 * 60_000),
+      }),
     );
   });
   for (let n = 1; n <= CUSTOMER_COUNT[scale]; n++) {

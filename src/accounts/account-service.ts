@@ -23,13 +23,17 @@ export class InvalidCredentialsError extends GatewayError {
 
 export function normaliseEmail(email: string): string {
   const normalised = email.trim().toLowerCase();
-  if (normalised.length > 254 || !EMAIL.test(normalised)) throw new BadUserInputError('email is not a valid email address', 'email');
+  if (normalised.length > 254 || !EMAIL.test(normalised))
+    throw new BadUserInputError('email is not a valid email address', 'email');
   return normalised;
 }
 
 function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new BadUserInputError(`password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`, 'password');
+    throw new BadUserInputError(
+      `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+      'password',
+    );
   }
 }
 
@@ -64,13 +68,15 @@ export class AccountService {
     const email = normaliseEmail(input.email);
     checkPassword(input.password);
     const displayName = input.displayName.trim();
-    if (displayName.length < 1 || displayName.length > 120) throw new BadUserInputError('displayName must be 1 to 120 characters', 'displayName');
+    if (displayName.length < 1 || displayName.length > 120)
+      throw new BadUserInputError('displayName must be 1 to 120 characters', 'displayName');
     const passwordHash = await hashPassword(input.password);
     let user: User;
     try {
       user = await this.db.user.create({ data: { email, passwordHash, displayName } });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new GatewayError('an account with this email already exists', ErrorCode.CONFLICT);
+      if ((error as { code?: string }).code === 'P2002')
+        throw new GatewayError('an account with this email already exists', ErrorCode.CONFLICT);
       throw error;
     }
     await this.deps.audit.record({ action: 'SIGN_UP', actorId: user.id, targetType: 'User', targetId: user.id });
@@ -102,8 +108,19 @@ export class AccountService {
     if (!user) {
       const lockedNow = await this.deps.lockout.failed(attempt);
       const known = await this.db.user.findUnique({ where: { email }, select: { id: true, organizationId: true } });
-      await this.deps.audit.record({ action: 'SIGN_IN_FAILED', actorId: known?.id ?? null, organizationId: known?.organizationId ?? null });
-      if (lockedNow) await this.deps.audit.record({ action: 'LOCKOUT', actorId: known?.id ?? null, organizationId: known?.organizationId ?? null, targetType: 'User', ...(known && { targetId: known.id }) });
+      await this.deps.audit.record({
+        action: 'SIGN_IN_FAILED',
+        actorId: known?.id ?? null,
+        organizationId: known?.organizationId ?? null,
+      });
+      if (lockedNow)
+        await this.deps.audit.record({
+          action: 'LOCKOUT',
+          actorId: known?.id ?? null,
+          organizationId: known?.organizationId ?? null,
+          targetType: 'User',
+          ...(known && { targetId: known.id }),
+        });
       throw new InvalidCredentialsError();
     }
     await this.deps.lockout.succeeded(attempt);

@@ -26,7 +26,8 @@ export const adminResolvers: Resolvers = {
     purgeCache: async (_root, { tags }, context) => {
       const viewer = requirePlatformAdmin(context);
       const unknown = tags.filter((t) => !PURGEABLE_TAGS.has(t));
-      if (unknown.length || tags.length === 0) throw new BadUserInputError(`tags must be among ${[...PURGEABLE_TAGS].join(', ')}`, 'tags');
+      if (unknown.length || tags.length === 0)
+        throw new BadUserInputError(`tags must be among ${[...PURGEABLE_TAGS].join(', ')}`, 'tags');
       await context.services.cache.invalidateTags(tags);
       await context.services.audit.record({ action: 'CACHE_PURGE', actorId: viewer.userId, detail: { tags } });
       return true;

@@ -36,12 +36,18 @@ export interface AuditQuery {
 }
 
 export class AuditLog {
-  constructor(private readonly db: Database, private readonly logger: Logger) {}
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+  ) {}
 
   /** Newest first. The trail is never cached: it is read rarely and must be exact. */
   async list(query: AuditQuery) {
     const rows = await this.db.auditLog.findMany({
-      where: { ...(query.action && { action: query.action }), ...(query.organizationId && { organizationId: query.organizationId }) },
+      where: {
+        ...(query.action && { action: query.action }),
+        ...(query.organizationId && { organizationId: query.organizationId }),
+      },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: query.first,
     });

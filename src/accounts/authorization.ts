@@ -18,14 +18,18 @@ export function requireViewer(context: Asking): Viewer {
 export function requireOrganizationAdmin(context: Asking, organizationId: string | null | undefined): Viewer {
   const viewer = requireViewer(context);
   if (viewer.role === 'PLATFORM_ADMIN') return viewer;
-  if (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId) return viewer;
+  if (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId)
+    return viewer;
   throw new ForbiddenError('only an admin of the owning organization may do this');
 }
 
 /** Whether the viewer administers the organization (platform admins administer all). Never throws. */
 export function administers(viewer: Viewer | null, organizationId: string | null | undefined): boolean {
   if (!viewer) return false;
-  return viewer.role === 'PLATFORM_ADMIN' || (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId);
+  return (
+    viewer.role === 'PLATFORM_ADMIN' ||
+    (viewer.role === 'ORG_ADMIN' && viewer.organizationId !== null && viewer.organizationId === organizationId)
+  );
 }
 
 export function requirePlatformAdmin(context: Asking): Viewer {

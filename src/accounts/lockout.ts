@@ -44,9 +44,20 @@ export class SignInLockout {
   private readonly accountFailures: Limiter;
   private readonly ipFailures: Limiter;
 
-  constructor(limiters: LimiterFactory, private readonly policy: LockoutPolicy) {
-    this.accountFailures = limiters({ name: 'signin-fail-account', points: policy.maxFailures, durationSeconds: policy.windowSeconds });
-    this.ipFailures = limiters({ name: 'signin-fail-ip', points: policy.maxFailuresPerIp, durationSeconds: policy.windowSeconds });
+  constructor(
+    limiters: LimiterFactory,
+    private readonly policy: LockoutPolicy,
+  ) {
+    this.accountFailures = limiters({
+      name: 'signin-fail-account',
+      points: policy.maxFailures,
+      durationSeconds: policy.windowSeconds,
+    });
+    this.ipFailures = limiters({
+      name: 'signin-fail-ip',
+      points: policy.maxFailuresPerIp,
+      durationSeconds: policy.windowSeconds,
+    });
   }
 
   /** Charges the attempt; throws ACCOUNT_LOCKED / RATE_LIMITED when it is over a limit (and uncharges nothing: refused attempts count). */
@@ -63,7 +74,8 @@ export class SignInLockout {
   async failed(attempt: Attempt): Promise<boolean> {
     const account = await this.accountFailures.get(attempt.email);
     const address = await this.ipFailures.get(attempt.ip);
-    if (address && address.consumedPoints >= this.policy.maxFailuresPerIp) await this.ipFailures.block(attempt.ip, this.policy.lockSeconds);
+    if (address && address.consumedPoints >= this.policy.maxFailuresPerIp)
+      await this.ipFailures.block(attempt.ip, this.policy.lockSeconds);
     if (account && account.consumedPoints >= this.policy.maxFailures) {
       await this.accountFailures.block(attempt.email, this.policy.lockSeconds);
       return true;

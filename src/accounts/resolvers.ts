@@ -8,18 +8,26 @@ export const accountResolvers: Resolvers = {
     me: (_root, _args, { viewer, loaders }) => (viewer ? loaders.user.load(viewer.userId) : null),
   },
   Mutation: {
-    signUp: (_root, args, { services, userAgent, clientIp }) => services.accounts.signUp(args, { ip: clientIp, userAgent }),
-    signIn: (_root, { email, password }, { services, userAgent, clientIp }) => services.accounts.signIn(email, password, { ip: clientIp, userAgent }),
+    signUp: (_root, args, { services, userAgent, clientIp }) =>
+      services.accounts.signUp(args, { ip: clientIp, userAgent }),
+    signIn: (_root, { email, password }, { services, userAgent, clientIp }) =>
+      services.accounts.signIn(email, password, { ip: clientIp, userAgent }),
     signOut: async (_root, _args, context) => {
       const viewer = requireViewer(context);
       const revoked = await context.services.sessions.revoke(viewer.sessionId, viewer.userId);
-      await context.services.audit.record({ action: 'SIGN_OUT', actorId: viewer.userId, organizationId: viewer.organizationId });
+      await context.services.audit.record({
+        action: 'SIGN_OUT',
+        actorId: viewer.userId,
+        organizationId: viewer.organizationId,
+      });
       return revoked;
     },
-    revokeSession: (_root, { id }, context) => context.services.sessions.revoke(parseUuid(id, 'id'), requireViewer(context).userId),
+    revokeSession: (_root, { id }, context) =>
+      context.services.sessions.revoke(parseUuid(id, 'id'), requireViewer(context).userId),
   },
   User: {
-    organization: (user, _args, { loaders }) => (user.organizationId ? loaders.organization.load(user.organizationId) : null),
+    organization: (user, _args, { loaders }) =>
+      user.organizationId ? loaders.organization.load(user.organizationId) : null,
     // Only the signed-in user's own sessions, whoever the parent is.
     sessions: async (user, _args, context) => {
       const viewer = requireViewer(context);

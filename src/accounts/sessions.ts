@@ -54,14 +54,23 @@ export class SessionService {
   }
 
   /** Creates a session for a user who just proved who they are; returns the token (shown once). */
-  async create(user: { id: string; role: Role; organizationId: string | null }, userAgent?: string): Promise<{ token: string; expiresAt: Date }> {
+  async create(
+    user: { id: string; role: Role; organizationId: string | null },
+    userAgent?: string,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
     const tokenHash = hashToken(token);
     const expiresAt = new Date(Date.now() + this.deps.ttlSeconds * 1000);
     const session = await this.deps.db.session.create({
       data: { tokenHash, userId: user.id, expiresAt, ...(userAgent && { userAgent: userAgent.slice(0, 255) }) },
     });
-    await this.writeRedis(tokenHash, { sessionId: session.id, userId: user.id, role: user.role, organizationId: user.organizationId, touchedAt: Date.now() });
+    await this.writeRedis(tokenHash, {
+      sessionId: session.id,
+      userId: user.id,
+      role: user.role,
+      organizationId: user.organizationId,
+      touchedAt: Date.now(),
+    });
     return { token, expiresAt };
   }
 
@@ -87,12 +96,23 @@ export class SessionService {
         where: { id: entry.sessionId, revokedAt: null, expiresAt: { gt: now } },
         data: { lastSeenAt: now, expiresAt: new Date(now.getTime() + this.deps.ttlSeconds * 1000) },
       });
-      const user = count === 1 ? await this.deps.db.user.findUnique({ where: { id: entry.userId }, select: { role: true, organizationId: true } }) : null;
+      const user =
+        count === 1
+          ? await this.deps.db.user.findUnique({
+              where: { id: entry.userId },
+              select: { role: true, organizationId: true },
+            })
+          : null;
       if (!user) {
         await this.deps.cache.invalidate([this.key(tokenHash)], { broadcast: false });
         return undefined;
       }
-      const refreshed: SessionEntry = { ...entry, role: user.role, organizationId: user.organizationId, touchedAt: now.getTime() };
+      const refreshed: SessionEntry = {
+        ...entry,
+        role: user.role,
+        organizationId: user.organizationId,
+        touchedAt: now.getTime(),
+      };
       await this.writeRedis(tokenHash, refreshed);
       return refreshed;
     } catch (error) {

@@ -16,7 +16,11 @@ export interface Authenticator {
   authenticate(token: string): Promise<Viewer | null>;
 }
 
-export async function viewerFrom(sessions: Authenticator, authorization: string | string[] | undefined, requestId: string): Promise<Viewer | null> {
+export async function viewerFrom(
+  sessions: Authenticator,
+  authorization: string | string[] | undefined,
+  requestId: string,
+): Promise<Viewer | null> {
   const value = Array.isArray(authorization) ? authorization[0] : authorization;
   const match = value ? /^Bearer ([A-Za-z0-9_-]{1,128})$/i.exec(value.trim()) : null;
   if (!match) return null;

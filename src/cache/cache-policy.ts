@@ -37,7 +37,10 @@ export function readCachePolicy(schema: GraphQLSchema): CachePolicy {
     const typeHint = hintFrom(schema, type);
     if (typeHint) typeHints.set(type.name, typeHint);
     for (const field of Object.values(type.getFields())) {
-      const hint = hintFrom(schema, field) ?? typeHints.get(namedTypeName(field.type)) ?? hintFrom(schema, schema.getType(namedTypeName(field.type)) as never);
+      const hint =
+        hintFrom(schema, field) ??
+        typeHints.get(namedTypeName(field.type)) ??
+        hintFrom(schema, schema.getType(namedTypeName(field.type)) as never);
       if (hint) fieldHints.set(`${type.name}.${field.name}`, hint);
     }
   }
@@ -46,7 +49,8 @@ export function readCachePolicy(schema: GraphQLSchema): CachePolicy {
     fieldHint: (typeName, fieldName) => fieldHints.get(`${typeName}.${fieldName}`),
     ttlOf(typeName, fieldName) {
       const hint = fieldName ? policy.fieldHint(typeName, fieldName) : policy.typeHint(typeName);
-      if (!hint) throw new Error(`schema has no @cacheControl maxAge for ${fieldName ? `${typeName}.${fieldName}` : typeName}`);
+      if (!hint)
+        throw new Error(`schema has no @cacheControl maxAge for ${fieldName ? `${typeName}.${fieldName}` : typeName}`);
       return hint.maxAge;
     },
   };

@@ -325,13 +325,18 @@ export class EntityCache {
     try {
       // Tag bumps first: they are what makes lists fresh again, and there are few of them.
       const generations = await this.tags.replay();
-      if (Object.keys(generations).length) await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], tags: generations });
+      if (Object.keys(generations).length)
+        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], tags: generations });
       if (this.flushPrefixOnRecovery) {
         this.flushPrefixOnRecovery = false;
         this.pendingDeletes.clear();
         // Cached entities only (their keys hold "@<version>"): sessions and rate-limit counters stay.
         await redis.run((r) => unlinkMatching(r, `${this.deps.prefix}:*@*`));
-        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], prefixes: [`${this.deps.prefix}:`] });
+        await this.deps.bus.publish(INVALIDATION_TOPIC, {
+          origin: this.instanceId,
+          keys: [],
+          prefixes: [`${this.deps.prefix}:`],
+        });
         this.log.warn('flushed every cache key under the prefix after an outage with too many writes to replay');
         return;
       }
@@ -343,7 +348,10 @@ export class EntityCache {
         await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: chunk });
       }
       if (keys.length || Object.keys(generations).length) {
-        this.log.info({ keys: keys.length, tags: Object.keys(generations).length }, 'replayed invalidations queued during the redis outage');
+        this.log.info(
+          { keys: keys.length, tags: Object.keys(generations).length },
+          'replayed invalidations queued during the redis outage',
+        );
       }
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'replay' });

@@ -21,7 +21,11 @@ export interface KeyBuilder {
  * versions maps a cache type to the model(s) whose shape it stores; a type missing from the map is
  * versioned by its own name (e.g. 'Product' -> model Product).
  */
-export function createKeyBuilder(prefix: string, schemaText: string, modelsOf: Record<string, string[]> = {}): KeyBuilder {
+export function createKeyBuilder(
+  prefix: string,
+  schemaText: string,
+  modelsOf: Record<string, string[]> = {},
+): KeyBuilder {
   const versions = new Map<string, string>();
   const versionOf = (type: string): string => {
     let version = versions.get(type);

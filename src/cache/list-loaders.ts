@@ -57,7 +57,13 @@ export function createListLoaders<F, Row, Id>(spec: ListSpec<F, Row, Id>, deps: 
       keys.forEach((key, index) => {
         const rows = rowsByPage[index] ?? [];
         const page = rows.slice(0, key.first);
-        primeCached(spec.entity.loader, spec.entity.spec, runtime, page.map((row) => [spec.entity.idOf(row), row] as [Id, Row]), started);
+        primeCached(
+          spec.entity.loader,
+          spec.entity.spec,
+          runtime,
+          page.map((row) => [spec.entity.idOf(row), row] as [Id, Row]),
+          started,
+        );
         pages.set(JSON.stringify(key), { ids: page.map(spec.entity.idOf), hasNextPage: rows.length > key.first });
       });
       return pages;
@@ -75,5 +81,8 @@ export function createListLoaders<F, Row, Id>(spec: ListSpec<F, Row, Id>, deps: 
       return new Map(filters.map((filter, index) => [JSON.stringify(filter), counts[index]!]));
     },
   };
-  return { page: createCachedLoader(pageSpec, runtime, deps.stats), count: createCachedLoader(countSpec, runtime, deps.stats) };
+  return {
+    page: createCachedLoader(pageSpec, runtime, deps.stats),
+    count: createCachedLoader(countSpec, runtime, deps.stats),
+  };
 }

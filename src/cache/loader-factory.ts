@@ -73,13 +73,19 @@ export interface RequestStats {
 
 const DEFAULT_NEGATIVE_TTL_SECONDS = 30;
 
-export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: LoaderRuntime, stats: RequestStats): DataLoader<K, V | null, string> {
+export function createCachedLoader<K, V>(
+  spec: LoaderSpec<K, V>,
+  runtime: LoaderRuntime,
+  stats: RequestStats,
+): DataLoader<K, V | null, string> {
   const negativeTtl = spec.negativeTtlSeconds ?? Math.min(DEFAULT_NEGATIVE_TTL_SECONDS, spec.ttlSeconds);
 
   async function batch(keys: readonly K[]): Promise<(V | null)[]> {
     runtime.metrics.loaderBatchSize.observe({ type: spec.type }, keys.length);
     const generation = spec.tags ? await runtime.cache.tagKeyPart(spec.tags) : undefined;
-    const cacheKeys = keys.map((key) => runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key), generation));
+    const cacheKeys = keys.map((key) =>
+      runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key), generation),
+    );
     const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);
     const results: (V | null)[] = new Array(keys.length);
     const waits: Promise<void>[] = [];
@@ -98,7 +104,10 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
     });
     if (toFetch.length > 0) {
       const startedAt = runtime.cache.fillStarted();
-      const read = readFromDatabase(toFetch.map((i) => keys[i]!), toFetch.map((i) => cacheKeys[i]!));
+      const read = readFromDatabase(
+        toFetch.map((i) => keys[i]!),
+        toFetch.map((i) => cacheKeys[i]!),
+      );
       toFetch.forEach((index, position) => {
         const cacheKey = cacheKeys[index]!;
         const entry: InflightRead = { value: read.then((values) => values[position] ?? null), startedAt };
@@ -124,12 +133,19 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
     const values: (V | undefined)[] = new Array(keys.length);
     const fillOurs = async (indexes: number[]): Promise<void> => {
       if (indexes.length === 0) return;
-      const read = await fetchAndFill(indexes.map((i) => keys[i]!), indexes.map((i) => cacheKeys[i]!));
+      const read = await fetchAndFill(
+        indexes.map((i) => keys[i]!),
+        indexes.map((i) => cacheKeys[i]!),
+      );
       for (const [position, index] of indexes.entries()) values[index] = read[position];
     };
     const waitForTheirs = async (): Promise<void> => {
       if (theirs.length === 0) return;
-      const arrived = await runtime.cache.awaitFills(spec.type, theirs.map((i) => cacheKeys[i]!), spec.ttlSeconds);
+      const arrived = await runtime.cache.awaitFills(
+        spec.type,
+        theirs.map((i) => cacheKeys[i]!),
+        spec.ttlSeconds,
+      );
       const late: number[] = [];
       theirs.forEach((index, position) => {
         const entry = arrived[position];
@@ -152,7 +168,9 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
    */
   async function fetchAndFill(keys: K[], cacheKeys: string[]): Promise<(V | undefined)[]> {
     stats.dbQueries += 1;
-    const values = await databaseBatcher(spec, runtime, negativeTtl).loadMany(keys.map((key, i) => ({ key, cacheKey: cacheKeys[i]! })));
+    const values = await databaseBatcher(spec, runtime, negativeTtl).loadMany(
+      keys.map((key, i) => ({ key, cacheKey: cacheKeys[i]! })),
+    );
     return values.map((value) => {
       if (value instanceof Error) throw value;
       return value as V | undefined;
@@ -167,7 +185,11 @@ export function createCachedLoader<K, V>(spec: LoaderSpec<K, V>, runtime: Loader
  * batches (cache: false): caching is the layers' job, and a value read for one request must not be
  * handed to a later one from here.
  */
-function databaseBatcher<K, V>(spec: LoaderSpec<K, V>, runtime: LoaderRuntime, negativeTtl: number): DataLoader<DatabaseRead<K>, V | undefined> {
+function databaseBatcher<K, V>(
+  spec: LoaderSpec<K, V>,
+  runtime: LoaderRuntime,
+  negativeTtl: number,
+): DataLoader<DatabaseRead<K>, V | undefined> {
   let batcher = runtime.databaseBatchers.get(spec) as DataLoader<DatabaseRead<K>, V | undefined> | undefined;
   if (!batcher) {
     batcher = new DataLoader<DatabaseRead<K>, V | undefined>(
@@ -203,11 +225,21 @@ export interface LoaderDeps {
  * Puts entities a list query already read into the request's loader and the shared cache, so the
  * list's nodes cost no second query.
  */
-export function primeCached<K, V>(loader: DataLoader<K, V | null, string>, spec: LoaderSpec<K, V>, runtime: LoaderRuntime, entries: readonly [K, V][], fillStartedAt: number): void {
+export function primeCached<K, V>(
+  loader: DataLoader<K, V | null, string>,
+  spec: LoaderSpec<K, V>,
+  runtime: LoaderRuntime,
+  entries: readonly [K, V][],
+  fillStartedAt: number,
+): void {
   const writes: CacheWrite[] = [];
   for (const [key, value] of entries) {
     loader.prime(key, value);
-    writes.push({ key: runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key)), value, ttlSeconds: spec.ttlSeconds });
+    writes.push({
+      key: runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key)),
+      value,
+      ttlSeconds: spec.ttlSeconds,
+    });
   }
   void runtime.cache.setMany(writes, fillStartedAt);
 }

@@ -35,7 +35,11 @@ export class TagGenerations {
   /** Bumps made while Redis was away, to replay: tag -> generation. */
   private readonly pending = new Map<string, number>();
 
-  constructor(private readonly redis: RedisCircuit | undefined, private readonly prefix: string, private readonly metrics: Metrics) {}
+  constructor(
+    private readonly redis: RedisCircuit | undefined,
+    private readonly prefix: string,
+    private readonly metrics: Metrics,
+  ) {}
 
   /** The key part for entries filed under these tags, e.g. "g17" or "g17.4". */
   async keyPart(tags: readonly string[]): Promise<string> {
@@ -84,7 +88,8 @@ export class TagGenerations {
   private async current(tag: string): Promise<number> {
     const known = this.known.get(tag);
     const redis = this.redis;
-    if (known && (Date.now() - known.checkedAt < REFRESH_MS || !redis || redis.state === 'open')) return known.generation;
+    if (known && (Date.now() - known.checkedAt < REFRESH_MS || !redis || redis.state === 'open'))
+      return known.generation;
     let remote = 0;
     if (redis) {
       try {

@@ -33,14 +33,16 @@ export function commerceSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
       ttlSeconds: ttlOf('Query', 'categories'),
       idOf: () => 'all',
       missing: [],
-      fetch: async () => new Map([['all', await db.category.findMany({ orderBy: [{ position: 'asc' }, { id: 'asc' }] })]]),
+      fetch: async () =>
+        new Map([['all', await db.category.findMany({ orderBy: [{ position: 'asc' }, { id: 'asc' }] })]]),
     } satisfies LoaderSpec<'all', Category[]>,
     inventory: {
       type: 'Inventory',
       ttlSeconds: ttlOf('Inventory'),
       idOf: String,
       missing: null,
-      fetch: async (ids) => byId(await db.inventory.findMany({ where: { productId: { in: [...ids] } } }), (i) => i.productId),
+      fetch: async (ids) =>
+        byId(await db.inventory.findMany({ where: { productId: { in: [...ids] } } }), (i) => i.productId),
     } satisfies LoaderSpec<number, Inventory>,
     memberPrice: {
       type: 'MemberPrice',
@@ -49,7 +51,10 @@ export function commerceSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
       missing: null,
       fetch: async (keys) => {
         const rows = await db.memberPrice.findMany({
-          where: { productId: { in: [...new Set(keys.map((k) => k.productId))] }, tier: { in: [...new Set(keys.map((k) => k.tier))] } },
+          where: {
+            productId: { in: [...new Set(keys.map((k) => k.productId))] },
+            tier: { in: [...new Set(keys.map((k) => k.tier))] },
+          },
         });
         return byId(rows, (row) => `${row.productId}.${row.tier}`);
       },

@@ -9,7 +9,13 @@ import type { GatewayContext } from '../graphql/context.ts';
 import type { Product } from '../generated/prisma/client.ts';
 
 function audit(context: GatewayContext, actorId: string, action: AuditAction, product: Product): Promise<void> {
-  return context.services.audit.record({ action, actorId, organizationId: product.organizationId, targetType: 'Product', targetId: String(product.id) });
+  return context.services.audit.record({
+    action,
+    actorId,
+    organizationId: product.organizationId,
+    targetType: 'Product',
+    targetId: String(product.id),
+  });
 }
 
 export const commerceMutations: Resolvers = {

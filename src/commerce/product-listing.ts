@@ -7,7 +7,15 @@ import { allOf, countEach, likePattern, readPages, type PageQuery } from '../db/
 import type { Database } from '../db/prisma.ts';
 import { Prisma, type Category, type Product } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../infra/errors.ts';
-import { decodeCursor, encodeCursor, isInt4, isStorableDate, parseIntId, parsePageSize, parseUuid } from '../graphql/arguments.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  isInt4,
+  isStorableDate,
+  parseIntId,
+  parsePageSize,
+  parseUuid,
+} from '../graphql/arguments.ts';
 import type { CommerceLoaders, CommerceSpecs } from './loaders.ts';
 
 /** The tag every product list and count is filed under: any product write purges them all. */
@@ -62,8 +70,22 @@ const SORTS: Record<ProductSort, SortSpec> = {
     },
     sqlValue: (v) => Prisma.sql`${v}::timestamptz`,
   },
-  PRICE_ASC: { field: 'price', direction: 'asc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor, sqlValue: priceSql },
-  PRICE_DESC: { field: 'price', direction: 'desc', cursorShape: ['string', 'number'], cursorValue: (p) => p.price.toString(), parseCursorValue: parsePriceCursor, sqlValue: priceSql },
+  PRICE_ASC: {
+    field: 'price',
+    direction: 'asc',
+    cursorShape: ['string', 'number'],
+    cursorValue: (p) => p.price.toString(),
+    parseCursorValue: parsePriceCursor,
+    sqlValue: priceSql,
+  },
+  PRICE_DESC: {
+    field: 'price',
+    direction: 'desc',
+    cursorShape: ['string', 'number'],
+    cursorValue: (p) => p.price.toString(),
+    parseCursorValue: parsePriceCursor,
+    sqlValue: priceSql,
+  },
   BEST_SELLING: {
     field: 'salesCount',
     direction: 'desc',
@@ -117,7 +139,11 @@ function pageQuery(key: PageKey<NormalisedFilter>): PageQuery {
   const conditions = filterSql(key.filter);
   if (key.after) conditions.push(keysetSql(sort, key.after));
   const direction = sort.direction === 'asc' ? 'ASC' : 'DESC';
-  return { where: allOf(conditions), orderBy: Prisma.raw(`t."${sort.field}" ${direction}, t."id" ${direction}`), limit: key.first + 1 };
+  return {
+    where: allOf(conditions),
+    orderBy: Prisma.raw(`t."${sort.field}" ${direction}, t."id" ${direction}`),
+    limit: key.first + 1,
+  };
 }
 
 /** Throws BAD_USER_INPUT for a cursor that does not fit the sort, before anything is loaded. */
@@ -138,7 +164,12 @@ export interface ListingLoaders {
   productCount: ListLoaders<NormalisedFilter, number>['count'];
 }
 
-export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders: CommerceLoaders, deps: LoaderDeps): ListingLoaders {
+export function createListingLoaders(
+  db: Database,
+  specs: CommerceSpecs,
+  loaders: CommerceLoaders,
+  deps: LoaderDeps,
+): ListingLoaders {
   const { page, count } = createListLoaders<NormalisedFilter, Product, number>(
     {
       pageType: 'ProductList',
@@ -146,7 +177,12 @@ export function createListingLoaders(db: Database, specs: CommerceSpecs, loaders
       ttlSeconds: deps.ttlOf('Query', 'products'),
       tag: PRODUCT_LISTS_TAG,
       readPages: (keys) => readPages<Product>(db, 'Product', keys.map(pageQuery)),
-      countEach: (filters) => countEach(db, 'Product', filters.map((filter) => allOf(filterSql(filter)))),
+      countEach: (filters) =>
+        countEach(
+          db,
+          'Product',
+          filters.map((filter) => allOf(filterSql(filter))),
+        ),
       entity: { loader: loaders.product, spec: specs.product, idOf: (p) => p.id },
     },
     deps,
@@ -163,7 +199,10 @@ export async function listProducts(
   const after = decodeCursor(args.after, SORTS[sort].cursorShape);
   if (after) checkCursor(sort, after);
   const filter = await normaliseFilter(loaders, args.filter ?? {});
-  const page = (await loaders.productPage.load({ filter, sort, first, ...(after && { after }) })) ?? { ids: [], hasNextPage: false };
+  const page = (await loaders.productPage.load({ filter, sort, first, ...(after && { after }) })) ?? {
+    ids: [],
+    hasNextPage: false,
+  };
   return { ...page, sort, filter };
 }
 
@@ -175,16 +214,24 @@ async function normaliseFilter(loaders: CommerceLoaders, input: ProductFilterInp
   const filter: NormalisedFilter = {};
   if (input.categoryId != null) {
     const categoryId = parseIntId(input.categoryId, 'filter.categoryId');
-    filter.categoryIds = input.includeSubcategories === false ? [categoryId] : descendantsOf(categoryId, (await loaders.categoryTree.load('all')) ?? []);
+    filter.categoryIds =
+      input.includeSubcategories === false
+        ? [categoryId]
+        : descendantsOf(categoryId, (await loaders.categoryTree.load('all')) ?? []);
   }
   if (input.minPrice != null) filter.minPrice = nonNegativePrice(input.minPrice.toString(), 'filter.minPrice');
   if (input.maxPrice != null) filter.maxPrice = nonNegativePrice(input.maxPrice.toString(), 'filter.maxPrice');
-  if (filter.minPrice !== undefined && filter.maxPrice !== undefined && Number(filter.minPrice) > Number(filter.maxPrice)) {
+  if (
+    filter.minPrice !== undefined &&
+    filter.maxPrice !== undefined &&
+    Number(filter.minPrice) > Number(filter.maxPrice)
+  ) {
     throw new BadUserInputError('filter.minPrice must not be greater than filter.maxPrice', 'filter');
   }
   if (input.search != null) {
     const search = input.search.trim().toLowerCase();
-    if (search.length > 100) throw new BadUserInputError('filter.search must be at most 100 characters', 'filter.search');
+    if (search.length > 100)
+      throw new BadUserInputError('filter.search must be at most 100 characters', 'filter.search');
     if (search) filter.search = search;
   }
   if (input.sellerId != null) filter.sellerId = parseUuid(input.sellerId, 'filter.sellerId');

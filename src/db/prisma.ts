@@ -14,7 +14,11 @@ export interface DatabaseOptions {
 }
 
 export function createDatabase(options: DatabaseOptions): Database {
-  const adapter = new PrismaPg({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: 5_000 });
+  const adapter = new PrismaPg({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: 5_000,
+  });
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   if (options.onQuery) {
     const onQuery = options.onQuery;

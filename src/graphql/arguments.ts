@@ -7,13 +7,20 @@ export const MAX_PAGE_SIZE = 100;
 
 export function parseIntId(value: string, argumentName: string): number {
   if (!/^[1-9]\d{0,9}$/.test(value) || Number(value) > 2_147_483_647) {
-    throw new BadUserInputError(`${argumentName} must be a positive integer id, got ${JSON.stringify(value.slice(0, 40))}`, argumentName);
+    throw new BadUserInputError(
+      `${argumentName} must be a positive integer id, got ${JSON.stringify(value.slice(0, 40))}`,
+      argumentName,
+    );
   }
   return Number(value);
 }
 
 export function parseUuid(value: string, argumentName: string): string {
-  if (!UUID.test(value)) throw new BadUserInputError(`${argumentName} must be a UUID, got ${JSON.stringify(value.slice(0, 40))}`, argumentName);
+  if (!UUID.test(value))
+    throw new BadUserInputError(
+      `${argumentName} must be a UUID, got ${JSON.stringify(value.slice(0, 40))}`,
+      argumentName,
+    );
   return value.toLowerCase();
 }
 
@@ -26,7 +33,8 @@ export function parsePageSize(first: number | null | undefined, argumentName = '
 }
 
 export function parsePostcode(code: string): string {
-  if (!/^\d{5}$/.test(code)) throw new BadUserInputError(`postcode must be exactly 5 digits, got ${JSON.stringify(code.slice(0, 20))}`, 'code');
+  if (!/^\d{5}$/.test(code))
+    throw new BadUserInputError(`postcode must be exactly 5 digits, got ${JSON.stringify(code.slice(0, 20))}`, 'code');
   return code;
 }
 
@@ -38,7 +46,10 @@ export function encodeCursor(position: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | null | undefined, shape: readonly ('string' | 'number')[]): (string | number)[] | undefined {
+export function decodeCursor(
+  cursor: string | null | undefined,
+  shape: readonly ('string' | 'number')[],
+): (string | number)[] | undefined {
   if (cursor === null || cursor === undefined) return undefined;
   const invalid = (): never => {
     throw new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');

@@ -14,7 +14,12 @@ import type { CachePolicy } from '../cache/cache-policy.ts';
 import type { Services } from './services.ts';
 import type { Viewer } from '../accounts/viewer.ts';
 
-export type Loaders = CommerceLoaders & ListingLoaders & TicketingLoaders & EventListingLoaders & ReferenceLoaders & AccountLoaders;
+export type Loaders = CommerceLoaders &
+  ListingLoaders &
+  TicketingLoaders &
+  EventListingLoaders &
+  ReferenceLoaders &
+  AccountLoaders;
 
 export interface GatewayContext {
   requestId: string;
@@ -34,7 +39,11 @@ export interface GatewayContext {
  * domains a request touches: most operations need one or two of the six groups, and building every
  * DataLoader for every request showed up as a tenth of the CPU under load (bench/).
  */
-export function createLoaderFactory(db: Database, runtime: LoaderRuntime, policy: CachePolicy): (stats: RequestStats) => Loaders {
+export function createLoaderFactory(
+  db: Database,
+  runtime: LoaderRuntime,
+  policy: CachePolicy,
+): (stats: RequestStats) => Loaders {
   const ttlOf = policy.ttlOf;
   const specs = {
     commerce: commerceSpecs(db, ttlOf),

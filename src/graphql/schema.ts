@@ -25,7 +25,16 @@ export function readTypeDefs(dir = SCHEMA_DIR): string[] {
 export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs,
-    resolvers: [scalarResolvers, referenceResolvers, commerceResolvers, commerceMutations, ticketingResolvers, ticketingMutations, accountResolvers, adminResolvers],
+    resolvers: [
+      scalarResolvers,
+      referenceResolvers,
+      commerceResolvers,
+      commerceMutations,
+      ticketingResolvers,
+      ticketingMutations,
+      accountResolvers,
+      adminResolvers,
+    ],
     // A resolver for a field the SDL lacks is a mistake to catch at start-up, not at query time.
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });

@@ -20,7 +20,11 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Base class of every error we throw on purpose: its message is safe to show. */
 export class GatewayError extends GraphQLError {
-  constructor(message: string, readonly code: ErrorCode, extensions: Record<string, unknown> = {}) {
+  constructor(
+    message: string,
+    readonly code: ErrorCode,
+    extensions: Record<string, unknown> = {},
+  ) {
     super(message, { extensions: { ...extensions, code } });
     this.name = 'GatewayError';
   }
@@ -52,8 +56,15 @@ export class NotFoundError extends GatewayError {
 
 export class ServiceUnavailableError extends GatewayError {
   /** With an HTTP status when raised before execution (context creation), where a status is the only signal. */
-  constructor(message = 'a backing service is unavailable; try again shortly', httpStatus?: number, requestId?: string) {
-    super(message, ErrorCode.SERVICE_UNAVAILABLE, { ...(httpStatus && { http: { status: httpStatus } }), ...(requestId && { requestId }) });
+  constructor(
+    message = 'a backing service is unavailable; try again shortly',
+    httpStatus?: number,
+    requestId?: string,
+  ) {
+    super(message, ErrorCode.SERVICE_UNAVAILABLE, {
+      ...(httpStatus && { http: { status: httpStatus } }),
+      ...(requestId && { requestId }),
+    });
   }
 }
 
@@ -62,9 +73,16 @@ export class ServiceUnavailableError extends GatewayError {
  * turns extensions.http into the response status and headers, and strips it from the body).
  */
 export class RetryLaterError extends GatewayError {
-  constructor(message: string, retryAfterSeconds: number, code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.ACCOUNT_LOCKED = ErrorCode.RATE_LIMITED) {
+  constructor(
+    message: string,
+    retryAfterSeconds: number,
+    code: typeof ErrorCode.RATE_LIMITED | typeof ErrorCode.ACCOUNT_LOCKED = ErrorCode.RATE_LIMITED,
+  ) {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-    super(message, code, { retryAfter: seconds, http: { status: 429, headers: new HeaderMap([['retry-after', String(seconds)]]) } });
+    super(message, code, {
+      retryAfter: seconds,
+      http: { status: 429, headers: new HeaderMap([['retry-after', String(seconds)]]) },
+    });
   }
 }
 
@@ -81,13 +99,30 @@ const PASS_THROUGH_CODES = new Set([
 
 const SUGGESTION = /\s*Did you mean[^?]*\?/g;
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'P1001', 'P1002', 'P1017', '57P01', '57P02', '57P03']);
-const UNAVAILABLE_TEXT = /ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i;
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'P1001',
+  'P1002',
+  'P1017',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+const UNAVAILABLE_TEXT =
+  /ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i;
 
 /** Whether an error (or any error in its cause chain) says PostgreSQL could not be reached. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 8; depth += 1) {
-    const { code, message, cause, originalCode } = current as { code?: unknown; message?: unknown; cause?: unknown; originalCode?: unknown };
+    const { code, message, cause, originalCode } = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      originalCode?: unknown;
+    };
     for (const value of [code, originalCode]) {
       if (typeof value === 'string' && (UNAVAILABLE_CODES.has(value) || value.startsWith('08'))) return true;
     }
@@ -102,13 +137,24 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * resolver error that graphql-js wraps it in (Apollo's unwrapResolverError).
  * Returns the formatted error and whether it was masked (so the caller logs the original at error level).
  */
-export function maskError(formatted: GraphQLFormattedError, original: unknown, requestId: string | undefined): { error: GraphQLFormattedError; masked: boolean } {
+export function maskError(
+  formatted: GraphQLFormattedError,
+  original: unknown,
+  requestId: string | undefined,
+): { error: GraphQLFormattedError; masked: boolean } {
   const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
   const ours = original instanceof GatewayError;
   const passThrough = ours || (original instanceof GraphQLError && code !== undefined && PASS_THROUGH_CODES.has(code));
   if (!passThrough && isDatabaseUnavailable(original)) {
     // Not a bug: a dependency is down. Say so with a code a client can retry on.
-    return { error: { message: new ServiceUnavailableError().message, ...(formatted.path && { path: formatted.path }), extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, ...(requestId && { requestId }) } }, masked: false };
+    return {
+      error: {
+        message: new ServiceUnavailableError().message,
+        ...(formatted.path && { path: formatted.path }),
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, ...(requestId && { requestId }) },
+      },
+      masked: false,
+    };
   }
   const extensions: Record<string, unknown> = { code: passThrough ? code : ErrorCode.INTERNAL_SERVER_ERROR };
   // graphql-js suggests names ("Did you mean the enum value …?"); graphql-armor removes only some forms.

@@ -57,7 +57,11 @@ export function createMetrics(): Metrics {
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
       registers,
     }),
-    dbQueries: new Counter({ name: 'cachegate_db_queries_total', help: 'SQL statements sent to PostgreSQL', registers }),
+    dbQueries: new Counter({
+      name: 'cachegate_db_queries_total',
+      help: 'SQL statements sent to PostgreSQL',
+      registers,
+    }),
     dbQueriesPerRequest: new Histogram({
       name: 'cachegate_db_queries_per_request',
       help: 'SQL statements caused by one GraphQL operation',

@@ -2,7 +2,12 @@
 // when it is up, in this instance's memory while the Redis circuit is open or without REDIS_URL. Keys
 // never hold personal data: emails and IPs are keyed-hashed first (ARCHITECTURE rule 7).
 import { createHmac } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterAbstract,
+  type RateLimiterRes,
+} from 'rate-limiter-flexible';
 import { RedisUnavailableError, type RedisCircuit } from '../redis/circuit-breaker.ts';
 
 /** The part of rate-limiter-flexible's API the gateway uses. */
@@ -32,7 +37,11 @@ export type LimiterFactory = (spec: LimiterSpec) => Limiter;
  * own insuranceLimiter would wait for each command to time out on a hung Redis first.)
  */
 class CircuitAwareLimiter implements Limiter {
-  constructor(private readonly redis: RateLimiterAbstract, private readonly memory: RateLimiterAbstract, private readonly circuit: RedisCircuit) {}
+  constructor(
+    private readonly redis: RateLimiterAbstract,
+    private readonly memory: RateLimiterAbstract,
+    private readonly circuit: RedisCircuit,
+  ) {}
 
   private async call<T>(use: (limiter: RateLimiterAbstract) => Promise<T>): Promise<T> {
     if (this.circuit.state === 'open') return use(this.memory);
@@ -70,7 +79,10 @@ class CircuitAwareLimiter implements Limiter {
  * secret for the counters to be shared.
  */
 class HashedKeys implements Limiter {
-  constructor(private readonly inner: Limiter, private readonly secret: string) {}
+  constructor(
+    private readonly inner: Limiter,
+    private readonly secret: string,
+  ) {}
 
   private hash(value: string): string {
     return createHmac('sha256', this.secret).update(value).digest('base64url').slice(0, 22);
@@ -96,14 +108,20 @@ class HashedKeys implements Limiter {
   }
 }
 
-export function createLimiterFactory(circuit: RedisCircuit | undefined, prefix: string, keySecret: string): LimiterFactory {
+export function createLimiterFactory(
+  circuit: RedisCircuit | undefined,
+  prefix: string,
+  keySecret: string,
+): LimiterFactory {
   return (spec) => {
     const options = { points: spec.points, duration: spec.durationSeconds, keyPrefix: `${prefix}:rl:${spec.name}` };
     const memory = new RateLimiterMemory(options);
     // Counters kept only in this process's memory are never stored anywhere: no need to pay for a hash
     // on every request (reads are the hot path).
     if (spec.scope === 'instance') return memory;
-    const limiter = circuit ? new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit) : memory;
+    const limiter = circuit
+      ? new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit)
+      : memory;
     return new HashedKeys(limiter, keySecret);
   };
 }

@@ -6,7 +6,13 @@
 // under load (bench/), and a read budget that is N times larger behind N instances is an acceptable
 // trade. Writes, holds and sign-ins are counted in Redis, across every instance.
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
+import {
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionNode,
+} from 'graphql';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import type { GatewayContext } from '../graphql/context.ts';
 import { RetryLaterError } from '../infra/errors.ts';
@@ -25,7 +31,11 @@ const SIGN_IN_FIELDS = new Set(['signIn', 'signUp']);
 const HOLD_FIELDS = new Set<string>([]);
 
 /** The root fields an operation selects, through inline fragments and fragment spreads. */
-function rootFields(selections: readonly SelectionNode[], fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): string[] {
+function rootFields(
+  selections: readonly SelectionNode[],
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  seen = new Set<string>(),
+): string[] {
   return selections.flatMap((selection) => {
     if (selection.kind === Kind.FIELD) return [selection.name.value];
     if (selection.kind === Kind.INLINE_FRAGMENT) return rootFields(selection.selectionSet.selections, fragments, seen);
@@ -40,7 +50,9 @@ function rootFields(selections: readonly SelectionNode[], fragments: ReadonlyMap
 /** The strictest class any root field of the operation falls in. */
 export function classify(operation: OperationDefinitionNode, document: DocumentNode): OperationClass {
   if (operation.operation !== 'mutation') return 'read';
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = new Map(
+    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
   const fields = rootFields(operation.selectionSet.selections, fragments);
   if (fields.some((f) => SIGN_IN_FIELDS.has(f))) return 'signIn';
   if (fields.some((f) => HOLD_FIELDS.has(f))) return 'hold';
@@ -55,7 +67,10 @@ export class RateLimits {
     for (const [name, points] of Object.entries(policy.perMinute) as [OperationClass, number][]) {
       const scope = name === 'read' ? 'instance' : 'global';
       this.perUser.set(name, limiters({ name: `${name}-user`, points, durationSeconds: 60, scope }));
-      this.perIp.set(name, limiters({ name: `${name}-ip`, points: points * policy.ipMultiplier, durationSeconds: 60, scope }));
+      this.perIp.set(
+        name,
+        limiters({ name: `${name}-ip`, points: points * policy.ipMultiplier, durationSeconds: 60, scope }),
+      );
     }
   }
 
@@ -70,7 +85,10 @@ export class RateLimits {
       // rate-limiter-flexible rejects with a RateLimiterRes when over the limit; with an Error only when
       // both Redis and the insurance limiter failed, and then we let the request through.
       if (rejection instanceof Error) return;
-      throw new RetryLaterError(`rate limit for ${operationClass} operations exceeded`, (rejection as RateLimiterRes).msBeforeNext / 1000);
+      throw new RetryLaterError(
+        `rate limit for ${operationClass} operations exceeded`,
+        (rejection as RateLimiterRes).msBeforeNext / 1000,
+      );
     }
   }
 }
@@ -80,7 +98,8 @@ export function rateLimitPlugin(limits: RateLimits): ApolloServerPlugin<GatewayC
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, contextValue }) {
-          if (operation) await limits.consume(classify(operation, document), contextValue.clientIp, contextValue.viewer?.userId);
+          if (operation)
+            await limits.consume(classify(operation, document), contextValue.clientIp, contextValue.viewer?.userId);
         },
       };
     },

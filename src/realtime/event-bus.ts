@@ -41,7 +41,11 @@ class RedisBus implements EventBus {
   readonly kind = 'redis' as const;
   private readonly pubsub: RedisPubSub;
 
-  constructor(private readonly circuit: RedisCircuit, private readonly subscriber: Redis, private readonly channelPrefix: string) {
+  constructor(
+    private readonly circuit: RedisCircuit,
+    private readonly subscriber: Redis,
+    private readonly channelPrefix: string,
+  ) {
     // Payloads use the cache codec so Decimals and Dates survive the trip between instances.
     this.pubsub = new RedisPubSub({
       publisher: circuit.redis,
@@ -87,8 +91,10 @@ function quietUnsubscribes(subscriber: Redis): Redis {
   return new Proxy(subscriber, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
-      if (name !== 'unsubscribe' && name !== 'punsubscribe') return typeof value === 'function' ? value.bind(target) : value;
-      return (...channels: string[]) => (value as (...c: string[]) => Promise<unknown>).apply(target, channels).catch(() => undefined);
+      if (name !== 'unsubscribe' && name !== 'punsubscribe')
+        return typeof value === 'function' ? value.bind(target) : value;
+      return (...channels: string[]) =>
+        (value as (...c: string[]) => Promise<unknown>).apply(target, channels).catch(() => undefined);
     },
   });
 }

@@ -34,7 +34,10 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
   private readonly probeIntervalMs: number;
   private readonly log: Logger;
 
-  constructor(readonly redis: Redis, options: RedisCircuitOptions) {
+  constructor(
+    readonly redis: Redis,
+    options: RedisCircuitOptions,
+  ) {
     super();
     this.failureThreshold = options.failureThreshold ?? 3;
     this.probeIntervalMs = options.probeIntervalMs ?? 500;

@@ -40,9 +40,13 @@ export function referenceSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
       idOf: String,
       missing: null,
       fetch: async (codes) => {
-        const rows = await db.postcode.findMany({ where: { code: { in: [...codes] } }, orderBy: [{ code: 'asc' }, { city: 'asc' }] });
+        const rows = await db.postcode.findMany({
+          where: { code: { in: [...codes] } },
+          orderBy: [{ code: 'asc' }, { city: 'asc' }],
+        });
         const entries = new Map<string, PostcodeEntry>();
-        for (const [code, group] of groupBy(rows, (r) => r.code)) entries.set(code, { code, cities: group.map((r) => r.city), stateId: group[0]!.stateId });
+        for (const [code, group] of groupBy(rows, (r) => r.code))
+          entries.set(code, { code, cities: group.map((r) => r.city), stateId: group[0]!.stateId });
         return entries;
       },
     } satisfies LoaderSpec<string, PostcodeEntry>,
@@ -52,10 +56,20 @@ export function referenceSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
       idOf: String,
       missing: [],
       fetch: async (stateIds) => {
-        const rows = await db.postcode.findMany({ where: { stateId: { in: [...stateIds] } }, orderBy: [{ city: 'asc' }, { code: 'asc' }] });
+        const rows = await db.postcode.findMany({
+          where: { stateId: { in: [...stateIds] } },
+          orderBy: [{ city: 'asc' }, { code: 'asc' }],
+        });
         const result = new Map<string, CityEntry[]>();
         for (const [stateId, stateRows] of groupBy(rows, (r) => r.stateId)) {
-          result.set(stateId, [...groupBy(stateRows, (r) => r.city)].map(([name, cityRows]) => ({ name, stateId: Number(stateId), postcodes: cityRows.map((r) => r.code) })));
+          result.set(
+            stateId,
+            [...groupBy(stateRows, (r) => r.city)].map(([name, cityRows]) => ({
+              name,
+              stateId: Number(stateId),
+              postcodes: cityRows.map((r) => r.code),
+            })),
+          );
         }
         return result;
       },

@@ -10,8 +10,11 @@ export const referenceResolvers: Resolvers = {
     states: async (_root, _args, { loaders }) => (await loaders.states.load('all')) ?? [],
     cities: async (_root, { state }, { loaders }) => {
       const wanted = state.trim().toLowerCase();
-      if (!wanted || wanted.length > 64) throw new BadUserInputError('state must be a state code (KUL) or name', 'state');
-      const match = ((await loaders.states.load('all')) ?? []).find((s) => s.code.toLowerCase() === wanted || s.name.toLowerCase() === wanted);
+      if (!wanted || wanted.length > 64)
+        throw new BadUserInputError('state must be a state code (KUL) or name', 'state');
+      const match = ((await loaders.states.load('all')) ?? []).find(
+        (s) => s.code.toLowerCase() === wanted || s.name.toLowerCase() === wanted,
+      );
       return match ? ((await loaders.citiesOfState.load(match.id)) ?? []) : [];
     },
   },

@@ -33,10 +33,14 @@ export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayConte
       const started = performance.now();
       return {
         async didEncounterErrors(context) {
-          for (const error of context.errors) metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+          for (const error of context.errors)
+            metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
         },
         async willSendResponse(context) {
-          const labels = { operation: operationLabel(context, metrics.operationLabels), type: context.operation?.operation ?? 'unknown' };
+          const labels = {
+            operation: operationLabel(context, metrics.operationLabels),
+            type: context.operation?.operation ?? 'unknown',
+          };
           metrics.graphqlRequests.inc(labels);
           metrics.graphqlDuration.observe(labels, (performance.now() - started) / 1000);
           metrics.dbQueriesPerRequest.observe(context.contextValue.stats.dbQueries);
@@ -57,7 +61,13 @@ export function requestLogPlugin(rootLogger: Logger): ApolloServerPlugin<Gateway
           const { logger, stats } = context.contextValue;
           const errors = context.errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
           logger.debug(
-            { operation: operationName(context), type: context.operation?.operation, ms: Math.round(performance.now() - started), sql: stats.dbQueries, ...(errors?.length && { errors }) },
+            {
+              operation: operationName(context),
+              type: context.operation?.operation,
+              ms: Math.round(performance.now() - started),
+              sql: stats.dbQueries,
+              ...(errors?.length && { errors }),
+            },
             'graphql operation',
           );
         },
@@ -78,15 +88,20 @@ export function errorPlugin(): ApolloServerPlugin<GatewayContext> {
           const { logger } = context.contextValue;
           for (const error of context.errors) {
             const original = error.originalError ?? error;
-            if (isDatabaseUnavailable(original)) logger.warn({ err: original, path: error.path }, 'database unavailable');
-            else if (!(original instanceof GraphQLError) || original.extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: original, path: error.path }, 'masked error');
+            if (isDatabaseUnavailable(original))
+              logger.warn({ err: original, path: error.path }, 'database unavailable');
+            else if (!(original instanceof GraphQLError) || original.extensions?.code === 'INTERNAL_SERVER_ERROR')
+              logger.error({ err: original, path: error.path }, 'masked error');
           }
         },
         async willSendResponse(context) {
           const { body } = context.response;
           if (body.kind !== 'single' || !body.singleResult.errors) return;
           const requestId = context.contextValue.requestId;
-          body.singleResult.errors = body.singleResult.errors.map((e) => ({ ...e, extensions: { ...e.extensions, requestId } }));
+          body.singleResult.errors = body.singleResult.errors.map((e) => ({
+            ...e,
+            extensions: { ...e.extensions, requestId },
+          }));
         },
       };
     },
@@ -100,7 +115,11 @@ export function subscriptionsOverWebSocketOnly(): ApolloServerPlugin<GatewayCont
       return {
         async didResolveOperation({ operation }) {
           if (operation?.operation === 'subscription') {
-            throw new GatewayError('subscriptions are served over WebSocket (graphql-ws) at this same path', ErrorCode.BAD_REQUEST, { http: { status: 400 } });
+            throw new GatewayError(
+              'subscriptions are served over WebSocket (graphql-ws) at this same path',
+              ErrorCode.BAD_REQUEST,
+              { http: { status: 400 } },
+            );
           }
         },
       };

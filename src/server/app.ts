@@ -34,7 +34,13 @@ import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
-import { errorPlugin, metricsPlugin, privateWhenSignedIn, requestLogPlugin, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
+import {
+  errorPlugin,
+  metricsPlugin,
+  privateWhenSignedIn,
+  requestLogPlugin,
+  subscriptionsOverWebSocketOnly,
+} from './apollo-plugins.ts';
 import { maskError } from '../infra/errors.ts';
 import { checkReadiness } from './health.ts';
 import { createHttpServer } from './http-server.ts';
@@ -80,7 +86,11 @@ interface RedisClients {
   circuit: RedisCircuit;
 }
 
-async function prepareDatabase(config: Config, logger: Logger, closers: (() => unknown)[]): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+async function prepareDatabase(
+  config: Config,
+  logger: Logger,
+  closers: (() => unknown)[],
+): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.databaseUrl;
   if (!url) {
@@ -94,8 +104,13 @@ async function prepareDatabase(config: Config, logger: Logger, closers: (() => u
   if (config.seedOnEmpty) {
     // Imported lazily: the seed program and its data are not needed on a normal start.
     const { seedDatabase } = await import('../../prisma/seed.ts');
-    const summary = await seedDatabase({ databaseUrl: url, scale: config.seedScale, log: (msg, data) => logger.debug(data ?? {}, msg) });
-    if (!summary.skipped) logger.info({ products: summary.products, events: summary.events, ms: summary.ms }, 'empty database seeded');
+    const summary = await seedDatabase({
+      databaseUrl: url,
+      scale: config.seedScale,
+      log: (msg, data) => logger.debug(data ?? {}, msg),
+    });
+    if (!summary.skipped)
+      logger.info({ products: summary.products, events: summary.events, ms: summary.ms }, 'empty database seeded');
   }
   return { url, ...(embedded && { embedded }) };
 }
@@ -103,7 +118,8 @@ async function prepareDatabase(config: Config, logger: Logger, closers: (() => u
 async function connectRedis(url: string, logger: Logger): Promise<RedisClients> {
   const main = createRedisConnection({ url, name: 'main', logger });
   const subscriber = createRedisConnection({ url, name: 'subscriber', logger, commandTimeoutMs: 5_000 });
-  if (!(await waitUntilReady(main, REDIS_START_WAIT_MS))) logger.warn('redis not reachable at start: serving from L1 and PostgreSQL until it is');
+  if (!(await waitUntilReady(main, REDIS_START_WAIT_MS)))
+    logger.warn('redis not reachable at start: serving from L1 and PostgreSQL until it is');
   return { main, subscriber, circuit: new RedisCircuit(main, { logger }) };
 }
 
@@ -114,9 +130,28 @@ export interface GatewayOptions {
 }
 
 /** The services resolvers reach through the context: created once, shared by every request. */
-function createServices(config: Config, deps: { db: Database; cache: EntityCache; keys: KeyBuilder; bus: EventBus; redis: RedisClients | undefined; metrics: Metrics; logger: Logger; limiters: LimiterFactory }): Services {
+function createServices(
+  config: Config,
+  deps: {
+    db: Database;
+    cache: EntityCache;
+    keys: KeyBuilder;
+    bus: EventBus;
+    redis: RedisClients | undefined;
+    metrics: Metrics;
+    logger: Logger;
+    limiters: LimiterFactory;
+  },
+): Services {
   const { db, cache, keys, bus, redis, metrics, logger, limiters } = deps;
-  const sessions = new SessionService({ db, redis: redis?.circuit, cache, prefix: config.cachePrefix, ttlSeconds: config.sessionTtlSeconds, metrics });
+  const sessions = new SessionService({
+    db,
+    redis: redis?.circuit,
+    cache,
+    prefix: config.cachePrefix,
+    ttlSeconds: config.sessionTtlSeconds,
+    metrics,
+  });
   const audit = new AuditLog(db, logger);
   return {
     bus,
@@ -132,7 +167,17 @@ function createServices(config: Config, deps: { db: Database; cache: EntityCache
 }
 
 /** Apollo Server with its plugins: each concern (limits, metrics, logs, errors) is one plugin. */
-function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer: Server; armor: ReturnType<typeof queryLimits>; rateLimits: RateLimits; metrics: Metrics; logger: Logger }) {
+function createApollo(
+  config: Config,
+  deps: {
+    schema: GraphQLSchema;
+    httpServer: Server;
+    armor: ReturnType<typeof queryLimits>;
+    rateLimits: RateLimits;
+    metrics: Metrics;
+    logger: Logger;
+  },
+) {
   return new ApolloServer<GatewayContext>({
     schema: deps.schema,
     validationRules: deps.armor.validationRules,
@@ -147,7 +192,10 @@ function createApollo(config: Config, deps: { schema: GraphQLSchema; httpServer:
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => maskError(formatted, unwrapResolverError(error), undefined).error,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer, stopGracePeriodMillis: config.shutdownTimeoutMs }),
+      ApolloServerPluginDrainHttpServer({
+        httpServer: deps.httpServer,
+        stopGracePeriodMillis: config.shutdownTimeoutMs,
+      }),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
       ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOverWebSocketOnly(),
@@ -173,7 +221,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   // (an embedded PostgreSQL must not outlive a gateway that never came up).
   const closers: (() => unknown)[] = [];
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await Promise.resolve().then(close).catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
+    for (const close of closers.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch((error: unknown) => logger.warn({ err: error }, 'error while closing'));
     closers.length = 0;
   };
   try {
@@ -226,8 +277,13 @@ async function startServing(
   const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, metrics }), readCachePolicy(schema));
 
   // Services and the per-request context.
-  if (!config.keyHashSecret && config.env === 'production') logger.warn('KEY_HASH_SECRET is not set: rate-limit keys use a built-in secret');
-  const limiters = createLimiterFactory(redis?.circuit, config.cachePrefix, config.keyHashSecret ?? `cachegate:${config.cachePrefix}`);
+  if (!config.keyHashSecret && config.env === 'production')
+    logger.warn('KEY_HASH_SECRET is not set: rate-limit keys use a built-in secret');
+  const limiters = createLimiterFactory(
+    redis?.circuit,
+    config.cachePrefix,
+    config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
+  );
   const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
   const createContext = async (
     requestId: string,
@@ -285,7 +341,10 @@ async function startServing(
   closers.push(() => webSocket.close());
   const port = await listen(httpServer, config);
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/graphql`;
-  logger.info({ url, cache: redis ? 'redis' : 'in-process', database: database.embedded ? 'embedded' : 'external' }, 'cachegate ready');
+  logger.info(
+    { url, cache: redis ? 'redis' : 'in-process', database: database.embedded ? 'embedded' : 'external' },
+    'cachegate ready',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -2,7 +2,11 @@
 // (TRUST_PROXY=true); otherwise anyone could pick their own IP and escape every per-IP limit.
 import { isIP } from 'node:net';
 
-export function clientIpOf(headers: Record<string, string | string[] | undefined>, remoteAddress: string | undefined, trustProxy: boolean): string {
+export function clientIpOf(
+  headers: Record<string, string | string[] | undefined>,
+  remoteAddress: string | undefined,
+  trustProxy: boolean,
+): string {
   if (trustProxy) {
     const forwarded = headers['x-forwarded-for'];
     const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();

@@ -23,7 +23,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function checkReadiness(deps: { db: Database; redis: RedisCircuit | undefined; draining: boolean }): Promise<Readiness> {
+export async function checkReadiness(deps: {
+  db: Database;
+  redis: RedisCircuit | undefined;
+  draining: boolean;
+}): Promise<Readiness> {
   const [postgres, redis] = await Promise.all([
     withTimeout(deps.db.$queryRawUnsafe('SELECT 1'), CHECK_TIMEOUT_MS).then(
       (): DependencyStatus => 'up',

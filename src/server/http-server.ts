@@ -17,14 +17,22 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export interface HttpServerDeps {
   /** A getter: the server is created before Apollo, whose drain plugin needs it. */
   apollo(): ApolloServer<GatewayContext>;
-  createContext(requestId: string, headers: IncomingMessage['headers'], remoteAddress: string | undefined): Promise<GatewayContext>;
+  createContext(
+    requestId: string,
+    headers: IncomingMessage['headers'],
+    remoteAddress: string | undefined,
+  ): Promise<GatewayContext>;
   readiness(): Promise<Readiness>;
   registry: Registry;
   logger: Logger;
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -67,11 +75,21 @@ function parseBody(text: string, contentType: string | undefined): unknown {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
-async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, deps: HttpServerDeps): Promise<void> {
+async function handleGraphQL(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  requestId: string,
+  deps: HttpServerDeps,
+): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -113,13 +131,20 @@ export function createHttpServer(deps: HttpServerDeps): Server {
           return;
         }
         default:
-          return sendJson(res, 404, { errors: [{ message: 'not found: GraphQL is served at /graphql', extensions: { code: 'NOT_FOUND' } }] });
+          return sendJson(res, 404, {
+            errors: [{ message: 'not found: GraphQL is served at /graphql', extensions: { code: 'NOT_FOUND' } }],
+          });
       }
     };
     route().catch((error: unknown) => {
       if (error instanceof HttpError) {
         const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
-        sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] }, { 'x-request-id': requestId, ...close });
+        sendJson(
+          res,
+          error.status,
+          { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] },
+          { 'x-request-id': requestId, ...close },
+        );
         return;
       }
       deps.logger.error({ err: error, requestId, path: url.pathname }, 'unhandled error in HTTP handler');
@@ -128,7 +153,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         return;
       }
       // A backing service failure, not a bug in the request: 503 with a code, never a 500 with a stack.
-      sendJson(res, 503, { errors: [{ message: 'service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE', requestId } }] });
+      sendJson(res, 503, {
+        errors: [{ message: 'service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE', requestId } }],
+      });
     });
   });
   // Slow-loris protection; keep-alive longer than typical load balancers' idle timeout.

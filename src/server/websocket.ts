@@ -2,7 +2,16 @@
 // same parse limits and validation rules (graphql-armor), the same rate limits, a context with the
 // viewer (connection_init's `authorization` stands in for the header) and the same error masking.
 import type { Server } from 'node:http';
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../graphql/context.ts';
@@ -15,7 +24,11 @@ import { requestIdFrom } from './request-id.ts';
 export interface WebSocketDeps {
   server: Server;
   schema: GraphQLSchema;
-  createContext(requestId: string, headers: Record<string, string | string[] | undefined>, remoteAddress: string | undefined): Promise<GatewayContext>;
+  createContext(
+    requestId: string,
+    headers: Record<string, string | string[] | undefined>,
+    remoteAddress: string | undefined,
+  ): Promise<GatewayContext>;
   validationRules: readonly ValidationRule[];
   maxTokens: number;
   rateLimits: RateLimits;
@@ -64,7 +77,8 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [coded('no operation with that name in the document', 'GRAPHQL_VALIDATION_FAILED')];
         const request = ctx.extra.request;
-        const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
+        const authorization =
+          typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
         const context = await deps.createContext(
           requestIdFrom(undefined),
           { authorization, 'x-forwarded-for': request.headers['x-forwarded-for'], 'x-operation-id': id },
@@ -77,7 +91,13 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
           throw error;
         }
         deps.metrics.subscriptionsActive.inc();
-        return { schema: deps.schema, document, operationName: payload.operationName ?? null, variableValues: payload.variables ?? null, contextValue: context };
+        return {
+          schema: deps.schema,
+          document,
+          operationName: payload.operationName ?? null,
+          variableValues: payload.variables ?? null,
+          contextValue: context,
+        };
       },
       onComplete: () => {
         deps.metrics.subscriptionsActive.dec();

@@ -58,7 +58,9 @@ function pageQuery(key: PageKey<NormalisedEventFilter>): PageQuery {
   if (key.after) {
     const startsAt = new Date(String(key.after[0]));
     const id = String(key.after[1]);
-    conditions.push(Prisma.sql`(t."startsAt" > ${startsAt}::timestamptz OR (t."startsAt" = ${startsAt}::timestamptz AND t."id" > ${id}::uuid))`);
+    conditions.push(
+      Prisma.sql`(t."startsAt" > ${startsAt}::timestamptz OR (t."startsAt" = ${startsAt}::timestamptz AND t."id" > ${id}::uuid))`,
+    );
   }
   return { where: allOf(conditions), orderBy: Prisma.raw('t."startsAt" ASC, t."id" ASC'), limit: key.first + 1 };
 }
@@ -68,7 +70,12 @@ export interface EventListingLoaders {
   eventCount: ListLoaders<NormalisedEventFilter, string>['count'];
 }
 
-export function createEventListingLoaders(db: Database, specs: TicketingSpecs, loaders: TicketingLoaders, deps: LoaderDeps): EventListingLoaders {
+export function createEventListingLoaders(
+  db: Database,
+  specs: TicketingSpecs,
+  loaders: TicketingLoaders,
+  deps: LoaderDeps,
+): EventListingLoaders {
   const { page, count } = createListLoaders<NormalisedEventFilter, Event, string>(
     {
       pageType: 'EventList',
@@ -77,7 +84,12 @@ export function createEventListingLoaders(db: Database, specs: TicketingSpecs, l
       tag: EVENT_LISTS_TAG,
       tenantOf: (filter) => (filter.includeDrafts ? filter.organizationId : undefined),
       readPages: (keys) => readPages<Event>(db, 'Event', keys.map(pageQuery)),
-      countEach: (filters) => countEach(db, 'Event', filters.map((filter) => allOf(filterSql(filter)))),
+      countEach: (filters) =>
+        countEach(
+          db,
+          'Event',
+          filters.map((filter) => allOf(filterSql(filter))),
+        ),
       entity: { loader: loaders.event, spec: specs.event, idOf: (e) => e.id },
     },
     deps,
@@ -100,12 +112,19 @@ export async function listEvents(
     if (!viewer) throw new UnauthenticatedError('sign in as an admin of the organization to see its drafts');
   }
   if (args.filter?.includeDrafts) {
-    if (!filter.organizationId) throw new BadUserInputError('includeDrafts needs filter.organizationId', 'filter.includeDrafts');
-    if (!administers(viewer, filter.organizationId)) throw new ForbiddenError('only admins of the organization may see its drafts');
+    if (!filter.organizationId)
+      throw new BadUserInputError('includeDrafts needs filter.organizationId', 'filter.includeDrafts');
+    if (!administers(viewer, filter.organizationId))
+      throw new ForbiddenError('only admins of the organization may see its drafts');
     filter.includeDrafts = true;
   }
-  if (filter.status === 'DRAFT' && !filter.includeDrafts) throw new ForbiddenError('DRAFT events are listed only with includeDrafts, for admins of the organization');
-  const key: PageKey<NormalisedEventFilter> = { filter, first, ...(cursor && { after: [String(cursor[0]), String(cursor[1])] }) };
+  if (filter.status === 'DRAFT' && !filter.includeDrafts)
+    throw new ForbiddenError('DRAFT events are listed only with includeDrafts, for admins of the organization');
+  const key: PageKey<NormalisedEventFilter> = {
+    filter,
+    first,
+    ...(cursor && { after: [String(cursor[0]), String(cursor[1])] }),
+  };
   const page = (await loaders.eventPage.load(key)) ?? { ids: [], hasNextPage: false };
   return { ...page, filter };
 }
@@ -122,7 +141,8 @@ function normaliseFilter(input: EventFilterInput): NormalisedEventFilter {
   for (const name of ['startsAfter', 'startsBefore'] as const) {
     const date = input[name];
     if (date == null) continue;
-    if (!isStorableDate(date)) throw new BadUserInputError(`filter.${name} must be between the years 1 and 9999`, `filter.${name}`);
+    if (!isStorableDate(date))
+      throw new BadUserInputError(`filter.${name} must be between the years 1 and 9999`, `filter.${name}`);
     filter[name] = date.toISOString();
   }
   return filter;

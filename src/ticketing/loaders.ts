@@ -42,7 +42,13 @@ export function ticketingSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
       idOf: String,
       missing: [],
       fetch: async (venueIds) =>
-        groupBy(await db.event.findMany({ where: { venueId: { in: [...venueIds] } }, orderBy: [{ startsAt: 'asc' }, { id: 'asc' }] }), (e) => e.venueId),
+        groupBy(
+          await db.event.findMany({
+            where: { venueId: { in: [...venueIds] } },
+            orderBy: [{ startsAt: 'asc' }, { id: 'asc' }],
+          }),
+          (e) => e.venueId,
+        ),
     } satisfies LoaderSpec<string, Event[]>,
     venuesOfOrganization: {
       type: 'Organization.venues',
@@ -50,7 +56,13 @@ export function ticketingSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
       idOf: String,
       missing: [],
       fetch: async (organizationIds) =>
-        groupBy(await db.venue.findMany({ where: { organizationId: { in: [...organizationIds] } }, orderBy: [{ name: 'asc' }, { id: 'asc' }] }), (v) => v.organizationId),
+        groupBy(
+          await db.venue.findMany({
+            where: { organizationId: { in: [...organizationIds] } },
+            orderBy: [{ name: 'asc' }, { id: 'asc' }],
+          }),
+          (v) => v.organizationId,
+        ),
     } satisfies LoaderSpec<string, Venue[]>,
   };
 }

@@ -21,20 +21,25 @@ export const ticketingResolvers: Resolvers = {
     },
   },
   Organization: {
-    venues: async (organization, _args, { loaders }) => (await loaders.venuesOfOrganization.load(organization.id)) ?? [],
+    venues: async (organization, _args, { loaders }) =>
+      (await loaders.venuesOfOrganization.load(organization.id)) ?? [],
   },
   Event: {
     venue: (event, _args, { loaders }) => loadRequired(loaders.venue, event.venueId, 'venue'),
-    organization: (event, _args, { loaders }) => loadRequired(loaders.organization, event.organizationId, 'organization'),
-    seats: async (event, { section, status }, { loaders }) => filterSeats((await loaders.seatsOfEvent.load(event.id)) ?? [], section, status),
+    organization: (event, _args, { loaders }) =>
+      loadRequired(loaders.organization, event.organizationId, 'organization'),
+    seats: async (event, { section, status }, { loaders }) =>
+      filterSeats((await loaders.seatsOfEvent.load(event.id)) ?? [], section, status),
     sections: async (event, _args, { loaders }) => summariseSections((await loaders.seatsOfEvent.load(event.id)) ?? []),
-    availableSeats: async (event, _args, { loaders }) => filterSeats((await loaders.seatsOfEvent.load(event.id)) ?? [], null, 'AVAILABLE').length,
+    availableSeats: async (event, _args, { loaders }) =>
+      filterSeats((await loaders.seatsOfEvent.load(event.id)) ?? [], null, 'AVAILABLE').length,
   },
   Seat: {
     event: (seat, _args, { loaders }) => loadRequired(loaders.event, seat.eventId, 'event'),
   },
   Venue: {
-    organization: (venue, _args, { loaders }) => loadRequired(loaders.organization, venue.organizationId, 'organization'),
+    organization: (venue, _args, { loaders }) =>
+      loadRequired(loaders.organization, venue.organizationId, 'organization'),
     events: async (venue, { first }, { loaders, viewer }) => {
       const events = (await loaders.eventsOfVenue.load(venue.id)) ?? [];
       const visible = administers(viewer, venue.organizationId) ? events : events.filter((e) => e.status !== 'DRAFT');
@@ -43,7 +48,8 @@ export const ticketingResolvers: Resolvers = {
   },
   EventConnection: {
     nodes: (page, _args, { loaders }) => loadExisting(loaders.event, page.ids),
-    edges: async (page, _args, { loaders }) => (await loadExisting(loaders.event, page.ids)).map((node) => ({ node, cursor: eventCursor(node) })),
+    edges: async (page, _args, { loaders }) =>
+      (await loadExisting(loaders.event, page.ids)).map((node) => ({ node, cursor: eventCursor(node) })),
     pageInfo: async (page, _args, { loaders }) => {
       const last = page.ids.length ? await loaders.event.load(page.ids[page.ids.length - 1]!) : null;
       return { hasNextPage: page.hasNextPage, endCursor: last ? eventCursor(last) : null };

@@ -30,7 +30,13 @@ export function summariseSections(seats: readonly Seat[]): SeatSectionSummary[] 
   for (const seat of seats) {
     const summary = sections.get(seat.section);
     if (!summary) {
-      sections.set(seat.section, { name: seat.section, total: 1, available: seat.status === 'AVAILABLE' ? 1 : 0, minPrice: seat.price, maxPrice: seat.price });
+      sections.set(seat.section, {
+        name: seat.section,
+        total: 1,
+        available: seat.status === 'AVAILABLE' ? 1 : 0,
+        minPrice: seat.price,
+        maxPrice: seat.price,
+      });
       continue;
     }
     summary.total += 1;

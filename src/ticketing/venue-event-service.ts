@@ -26,12 +26,14 @@ export interface EventInput {
 
 function text(value: string, argumentName: string, max: number): string {
   const trimmed = value.trim();
-  if (trimmed.length < 1 || trimmed.length > max) throw new BadUserInputError(`${argumentName} must be 1 to ${max} characters`, argumentName);
+  if (trimmed.length < 1 || trimmed.length > max)
+    throw new BadUserInputError(`${argumentName} must be 1 to ${max} characters`, argumentName);
   return trimmed;
 }
 
 function capacity(value: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > 200_000) throw new BadUserInputError('capacity must be 0 to 200000', 'capacity');
+  if (!Number.isInteger(value) || value < 0 || value > 200_000)
+    throw new BadUserInputError('capacity must be 0 to 200000', 'capacity');
   return value;
 }
 
@@ -39,8 +41,10 @@ function checkWindow(event: { startsAt: Date; salesOpenAt: Date; salesCloseAt: D
   for (const [name, date] of Object.entries(event)) {
     if (!isStorableDate(date)) throw new BadUserInputError(`${name} must be between the years 1 and 9999`, name);
   }
-  if (event.salesOpenAt >= event.salesCloseAt) throw new BadUserInputError('salesOpenAt must be before salesCloseAt', 'salesOpenAt');
-  if (event.salesCloseAt > event.startsAt) throw new BadUserInputError('salesCloseAt must not be after startsAt', 'salesCloseAt');
+  if (event.salesOpenAt >= event.salesCloseAt)
+    throw new BadUserInputError('salesOpenAt must be before salesCloseAt', 'salesOpenAt');
+  if (event.salesCloseAt > event.startsAt)
+    throw new BadUserInputError('salesCloseAt must not be after startsAt', 'salesCloseAt');
 }
 
 export class VenueEventService {
@@ -63,7 +67,12 @@ export class VenueEventService {
       throw new BadUserInputError('organizationId does not name an existing organization', 'organizationId');
     }
     const venue = await this.deps.db.venue.create({
-      data: { organizationId, name: text(input.name, 'name', 160), city: text(input.city, 'city', 96), capacity: capacity(input.capacity) },
+      data: {
+        organizationId,
+        name: text(input.name, 'name', 160),
+        city: text(input.city, 'city', 96),
+        capacity: capacity(input.capacity),
+      },
     });
     await this.deps.cache.invalidate([this.deps.keys.entityKey('Organization.venues', organizationId)]);
     return venue;
@@ -74,15 +83,26 @@ export class VenueEventService {
     if (input.name != null) data.name = text(input.name, 'name', 160);
     if (input.city != null) data.city = text(input.city, 'city', 96);
     if (input.capacity != null) data.capacity = capacity(input.capacity);
-    if (Object.keys(data).length === 0) throw new BadUserInputError('input changes nothing: give at least one field', 'input');
+    if (Object.keys(data).length === 0)
+      throw new BadUserInputError('input changes nothing: give at least one field', 'input');
     const updated = await this.deps.db.venue.update({ where: { id: venue.id }, data });
-    await this.deps.cache.invalidate([this.deps.keys.entityKey('Venue', venue.id), this.deps.keys.entityKey('Organization.venues', venue.organizationId)]);
+    await this.deps.cache.invalidate([
+      this.deps.keys.entityKey('Venue', venue.id),
+      this.deps.keys.entityKey('Organization.venues', venue.organizationId),
+    ]);
     return updated;
   }
 
   async createEvent(
     venue: Venue,
-    input: { name: string; startsAt: Date; salesOpenAt: Date; salesCloseAt: Date; capacity: number; status?: EventStatus | null },
+    input: {
+      name: string;
+      startsAt: Date;
+      salesOpenAt: Date;
+      salesCloseAt: Date;
+      capacity: number;
+      status?: EventStatus | null;
+    },
   ): Promise<Event> {
     const window = { startsAt: input.startsAt, salesOpenAt: input.salesOpenAt, salesCloseAt: input.salesCloseAt };
     checkWindow(window);
@@ -108,8 +128,13 @@ export class VenueEventService {
     if (input.startsAt != null) data.startsAt = input.startsAt;
     if (input.salesOpenAt != null) data.salesOpenAt = input.salesOpenAt;
     if (input.salesCloseAt != null) data.salesCloseAt = input.salesCloseAt;
-    if (Object.keys(data).length === 0) throw new BadUserInputError('input changes nothing: give at least one field', 'input');
-    checkWindow({ startsAt: input.startsAt ?? event.startsAt, salesOpenAt: input.salesOpenAt ?? event.salesOpenAt, salesCloseAt: input.salesCloseAt ?? event.salesCloseAt });
+    if (Object.keys(data).length === 0)
+      throw new BadUserInputError('input changes nothing: give at least one field', 'input');
+    checkWindow({
+      startsAt: input.startsAt ?? event.startsAt,
+      salesOpenAt: input.salesOpenAt ?? event.salesOpenAt,
+      salesCloseAt: input.salesCloseAt ?? event.salesCloseAt,
+    });
     const updated = await this.deps.db.event.update({ where: { id: event.id }, data });
     await this.invalidateEvent(updated);
     return updated;

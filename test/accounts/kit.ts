@@ -34,7 +34,12 @@ export interface Reply<T = Record<string, any>> {
 }
 
 /** POSTs one GraphQL operation; keeps status, headers and the raw text (for leak checks). */
-export async function gql<T = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, headers: Headers = {}): Promise<Reply<T>> {
+export async function gql<T = Record<string, any>>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Headers = {},
+): Promise<Reply<T>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -82,8 +87,15 @@ export interface SignedIn {
   userId: string;
 }
 
-export async function signIn(url: string, email: string, password: string = SEED_PASSWORD, headers: Headers = {}): Promise<SignedIn> {
-  const data = dataOf(await gql<{ signIn: { token: string; user: { id: string } } }>(url, SIGN_IN, { email, password }, headers));
+export async function signIn(
+  url: string,
+  email: string,
+  password: string = SEED_PASSWORD,
+  headers: Headers = {},
+): Promise<SignedIn> {
+  const data = dataOf(
+    await gql<{ signIn: { token: string; user: { id: string } } }>(url, SIGN_IN, { email, password }, headers),
+  );
   return { token: data.signIn.token, headers: bearer(data.signIn.token), userId: data.signIn.user.id };
 }
 
@@ -96,7 +108,11 @@ import { withPg } from '../support/database.ts';
 
 export { withPg };
 
-export async function sqlRows<T extends pg.QueryResultRow>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function sqlRows<T extends pg.QueryResultRow>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return withPg(url, async (client) => (await client.query<T>(text, params)).rows);
 }
 
@@ -113,7 +129,11 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_0
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -128,7 +148,12 @@ export async function pool<T, R>(items: readonly T[], limit: number, work: (item
 
 /** A plain Redis client that fails fast (for looking at what a gateway wrote). */
 export function rawRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null, lazyConnect: true });
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
 }
 
 /**
@@ -137,17 +162,21 @@ export function rawRedis(url: string): Redis {
  * subscriber is still reconnecting rejects unhandled (see test/accounts/sessions.test.ts, last test).
  */
 export async function gatewayConnected(url: string, timeoutMs = 15_000): Promise<boolean> {
-  return eventually(async () => {
-    const client = rawRedis(url);
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const list = String(await client.call('CLIENT', 'LIST'));
-      return list.includes('name=cachegate-main') && list.includes('name=cachegate-subscriber');
-    } catch {
-      return false;
-    } finally {
-      client.disconnect();
-    }
-  }, timeoutMs, 100);
+  return eventually(
+    async () => {
+      const client = rawRedis(url);
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        const list = String(await client.call('CLIENT', 'LIST'));
+        return list.includes('name=cachegate-main') && list.includes('name=cachegate-subscriber');
+      } catch {
+        return false;
+      } finally {
+        client.disconnect();
+      }
+    },
+    timeoutMs,
+    100,
+  );
 }

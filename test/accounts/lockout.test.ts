@@ -10,8 +10,19 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { EMAILS, SEED_PASSWORD, dataOf, errorOf, fromIp, gql, signIn, signInReply, sleep, sqlRows, type Reply } from './kit.ts';
-
+import {
+  EMAILS,
+  SEED_PASSWORD,
+  dataOf,
+  errorOf,
+  fromIp,
+  gql,
+  signIn,
+  signInReply,
+  sleep,
+  sqlRows,
+  type Reply,
+} from './kit.ts';
 
 const MAX_FAILURES = 5;
 const MAX_FAILURES_PER_IP = 8;
@@ -78,8 +89,16 @@ describe('account lockout', () => {
     // The lock is checked before the password: the right one is refused too, from the same and any other address,
     // and under another spelling of the same email.
     expectRetryLater(await signInReply(gw.url, EMAILS.customer, SEED_PASSWORD, ip), 'ACCOUNT_LOCKED', LOCK_SECONDS);
-    expectRetryLater(await signInReply(gw.url, EMAILS.customer, SEED_PASSWORD, fromIp('10.1.0.99')), 'ACCOUNT_LOCKED', LOCK_SECONDS);
-    expectRetryLater(await signInReply(gw.url, '  Customer1@CacheGate.TEST ', SEED_PASSWORD, fromIp('10.1.0.98')), 'ACCOUNT_LOCKED', LOCK_SECONDS);
+    expectRetryLater(
+      await signInReply(gw.url, EMAILS.customer, SEED_PASSWORD, fromIp('10.1.0.99')),
+      'ACCOUNT_LOCKED',
+      LOCK_SECONDS,
+    );
+    expectRetryLater(
+      await signInReply(gw.url, '  Customer1@CacheGate.TEST ', SEED_PASSWORD, fromIp('10.1.0.98')),
+      'ACCOUNT_LOCKED',
+      LOCK_SECONDS,
+    );
   });
 
   it('a different account from another IP still signs in', async () => {
@@ -90,10 +109,12 @@ describe('account lockout', () => {
 
   it('a successful sign-in clears the account failures (4 failures, success, 4 failures: not locked)', async () => {
     const ip = fromIp('10.1.0.4');
-    for (let i = 0; i < MAX_FAILURES - 1; i++) errorOf(await signInReply(gw.url, customer(9), WRONG, ip), 'UNAUTHENTICATED');
+    for (let i = 0; i < MAX_FAILURES - 1; i++)
+      errorOf(await signInReply(gw.url, customer(9), WRONG, ip), 'UNAUTHENTICATED');
     await signIn(gw.url, customer(9), SEED_PASSWORD, fromIp('10.1.0.5'));
     const ip2 = fromIp('10.1.0.6');
-    for (let i = 0; i < MAX_FAILURES - 1; i++) errorOf(await signInReply(gw.url, customer(9), WRONG, ip2), 'UNAUTHENTICATED');
+    for (let i = 0; i < MAX_FAILURES - 1; i++)
+      errorOf(await signInReply(gw.url, customer(9), WRONG, ip2), 'UNAUTHENTICATED');
     await signIn(gw.url, customer(9), SEED_PASSWORD, fromIp('10.1.0.7'));
   });
 
@@ -151,10 +172,15 @@ describe('account lockout', () => {
         admin.headers,
       ),
     );
-    expect(log.lockouts.filter((e) => e.actorId === id)).toEqual([{ action: 'LOCKOUT', actorId: id, targetType: 'User', targetId: id }]);
+    expect(log.lockouts.filter((e) => e.actorId === id)).toEqual([
+      { action: 'LOCKOUT', actorId: id, targetType: 'User', targetId: id },
+    ]);
     expect(log.failures.filter((e) => e.actorId === id)).toHaveLength(MAX_FAILURES);
     // No entry ever names the user by email.
-    const emails = await sqlRows<{ n: number }>(database.url, `SELECT count(*)::int AS n FROM "AuditLog" WHERE row_to_json("AuditLog")::text ILIKE '%@cachegate.test%'`);
+    const emails = await sqlRows<{ n: number }>(
+      database.url,
+      `SELECT count(*)::int AS n FROM "AuditLog" WHERE row_to_json("AuditLog")::text ILIKE '%@cachegate.test%'`,
+    );
     expect(emails[0]!.n).toBe(0);
   });
 });
@@ -172,10 +198,13 @@ describe('lock expiry', () => {
 
   it('a locked account signs in again once LOCKOUT_SECONDS have passed', async () => {
     const ip = fromIp('10.2.0.1');
-    for (let i = 0; i < MAX_FAILURES; i++) errorOf(await signInReply(short.url, customer(8), WRONG, ip), 'UNAUTHENTICATED');
+    for (let i = 0; i < MAX_FAILURES; i++)
+      errorOf(await signInReply(short.url, customer(8), WRONG, ip), 'UNAUTHENTICATED');
     expectRetryLater(await signInReply(short.url, customer(8), SEED_PASSWORD, ip), 'ACCOUNT_LOCKED', 2);
     await sleep(2_300);
     const signedIn = await signIn(short.url, customer(8), SEED_PASSWORD, fromIp('10.2.0.2'));
-    expect(dataOf(await gql<{ me: { id: string } }>(short.url, '{ me { id } }', {}, signedIn.headers)).me.id).toBe(signedIn.userId);
+    expect(dataOf(await gql<{ me: { id: string } }>(short.url, '{ me { id } }', {}, signedIn.headers)).me.id).toBe(
+      signedIn.userId,
+    );
   });
 });

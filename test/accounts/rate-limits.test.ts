@@ -11,7 +11,6 @@ import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { EMAILS, codesOf, errorOf, fromIp, gatewayConnected, gql, signIn, type Headers, type Reply } from './kit.ts';
 
-
 const READS = 20;
 const WRITES = 5;
 const READ = `query Read { product(id: "1") { id name } }`;
@@ -93,8 +92,10 @@ describe('with Redis', () => {
   it("a signed-in user's budget follows the user across addresses", async () => {
     const user = await signIn(gw.url, EMAILS.customer, undefined, fromIp('10.3.1.1'));
     const half = READS / 2;
-    for (const reply of await send(half, READ, { ...user.headers, ...fromIp('10.3.1.2') })) expect(reply.body.errors).toBeUndefined();
-    for (const reply of await send(half, READ, { ...user.headers, ...fromIp('10.3.1.3') })) expect(reply.body.errors).toBeUndefined();
+    for (const reply of await send(half, READ, { ...user.headers, ...fromIp('10.3.1.2') }))
+      expect(reply.body.errors).toBeUndefined();
+    for (const reply of await send(half, READ, { ...user.headers, ...fromIp('10.3.1.3') }))
+      expect(reply.body.errors).toBeUndefined();
     // A fresh address, but the user has used their 20 reads.
     expectRateLimited(await gql(gw.url, READ, {}, { ...user.headers, ...fromIp('10.3.1.4') }));
     // Writes of this user: their own budget, and real writes go through.
@@ -116,7 +117,9 @@ describe('with redis-server stopped', () => {
   it('limits still apply (in-memory insurance), and nothing fails but with RATE_LIMITED', async () => {
     const ip = fromIp('10.3.2.1');
     const replies = await send(READS + 5, READ, ip);
-    const codes = replies.map((r) => (r.body.errors ? String(codesOf(r)) : r.status === 200 ? 'OK' : `HTTP ${r.status}`));
+    const codes = replies.map((r) =>
+      r.body.errors ? String(codesOf(r)) : r.status === 200 ? 'OK' : `HTTP ${r.status}`,
+    );
     expect(codes.slice(0, READS)).toEqual(Array(READS).fill('OK'));
     expect(codes.slice(READS)).toEqual(Array(5).fill('RATE_LIMITED'));
     for (const reply of replies.slice(READS)) expectRateLimited(reply);
@@ -124,7 +127,11 @@ describe('with redis-server stopped', () => {
     // Writes: their own budget, also in memory.
     const writeIp = fromIp('10.3.2.2');
     const writes = await send(WRITES + 2, WRITE, writeIp);
-    expect(writes.map((r) => String(codesOf(r)))).toEqual([...Array(WRITES).fill('UNAUTHENTICATED'), 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(writes.map((r) => String(codesOf(r)))).toEqual([
+      ...Array(WRITES).fill('UNAUTHENTICATED'),
+      'RATE_LIMITED',
+      'RATE_LIMITED',
+    ]);
     for (const reply of writes.slice(WRITES)) expectRateLimited(reply);
 
     // A burst from many addresses at once: every reply is data or RATE_LIMITED, never an error of another kind.

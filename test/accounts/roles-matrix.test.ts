@@ -16,7 +16,6 @@ import { createDatabaseFromTemplate, type TestDatabase } from '../support/databa
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { EMAILS, codesOf, dataOf, errorOf, gql, signIn, sqlRows, type Headers, type Reply } from './kit.ts';
 
-
 const ROLES = ['anonymous', 'customer', 'orgA', 'orgB', 'platform'] as const;
 type Role = (typeof ROLES)[number];
 
@@ -51,14 +50,25 @@ async function createProductAsPlatform(sellerId: string | null): Promise<string>
   const reply = await gql<{ createProduct: { id: string } }>(
     gw.url,
     `mutation C($input: CreateProductInput!) { createProduct(input: $input) { id } }`,
-    { input: { sku: `FIX-${process.pid}-${unique()}`, name: 'fixture product', price: '5.00', categoryId: String(fx.leafCategory), sellerId, initialStock: 3 } },
+    {
+      input: {
+        sku: `FIX-${process.pid}-${unique()}`,
+        name: 'fixture product',
+        price: '5.00',
+        categoryId: String(fx.leafCategory),
+        sellerId,
+        initialStock: 3,
+      },
+    },
     headersOf.platform,
   );
   return dataOf(reply).createProduct.id;
 }
 
 const productExists = async (id: string): Promise<boolean> =>
-  (await sqlRows<{ n: number }>(database.url, 'SELECT count(*)::int AS n FROM "Product" WHERE id = $1', [Number(id)]))[0]!.n === 1;
+  (
+    await sqlRows<{ n: number }>(database.url, 'SELECT count(*)::int AS n FROM "Product" WHERE id = $1', [Number(id)])
+  )[0]!.n === 1;
 
 interface Operation {
   name: string;
@@ -95,7 +105,13 @@ const OPERATIONS: Operation[] = [
     name: 'createProduct(seller A)',
     query: `mutation C($input: CreateProductInput!) { createProduct(input: $input) { id name seller { id } } }`,
     variables: (role, refused) => ({
-      input: { sku: `MX-${process.pid}-${unique()}`, name: marker('createProduct', role, refused), price: '12.50', categoryId: String(fx.leafCategory), sellerId: fx.orgA },
+      input: {
+        sku: `MX-${process.pid}-${unique()}`,
+        name: marker('createProduct', role, refused),
+        price: '12.50',
+        categoryId: String(fx.leafCategory),
+        sellerId: fx.orgA,
+      },
     }),
     allowed: ADMINS_OF_A,
     check: (data) => expect(data.createProduct.seller.id).toBe(fx.orgA),
@@ -103,14 +119,20 @@ const OPERATIONS: Operation[] = [
   {
     name: 'updateProduct(A)',
     query: `mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name } }`,
-    variables: (role, refused) => ({ id: String(fx.productsA[0]), input: { name: marker('updateProduct', role, refused) } }),
+    variables: (role, refused) => ({
+      id: String(fx.productsA[0]),
+      input: { name: marker('updateProduct', role, refused) },
+    }),
     allowed: ADMINS_OF_A,
     check: (data) => expect(data.updateProduct.id).toBe(String(fx.productsA[0])),
   },
   {
     name: 'updateProduct(platform)',
     query: `mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name } }`,
-    variables: (role, refused) => ({ id: String(fx.platformProducts[0]), input: { name: marker('updateProduct-platform', role, refused) } }),
+    variables: (role, refused) => ({
+      id: String(fx.platformProducts[0]),
+      input: { name: marker('updateProduct-platform', role, refused) },
+    }),
     allowed: ['platform'],
   },
   {
@@ -144,7 +166,14 @@ const OPERATIONS: Operation[] = [
   {
     name: 'createVenue(A)',
     query: `mutation V($input: CreateVenueInput!) { createVenue(input: $input) { id name organization { id } } }`,
-    variables: (role, refused) => ({ input: { organizationId: fx.orgA, name: marker('createVenue', role, refused), city: 'Kuala Lumpur', capacity: 500 } }),
+    variables: (role, refused) => ({
+      input: {
+        organizationId: fx.orgA,
+        name: marker('createVenue', role, refused),
+        city: 'Kuala Lumpur',
+        capacity: 500,
+      },
+    }),
     allowed: ADMINS_OF_A,
     check: (data) => expect(data.createVenue.organization.id).toBe(fx.orgA),
   },
@@ -236,7 +265,12 @@ const OPERATIONS: Operation[] = [
     query: `mutation W($productId: ID!) { toggleWishlist(productId: $productId) { productId inWishlist count } }`,
     variables: () => ({ productId: String(fx.platformProducts[2]) }),
     allowed: SIGNED_IN,
-    check: (data) => expect(data.toggleWishlist).toMatchObject({ productId: String(fx.platformProducts[2]), inWishlist: true, count: 1 }),
+    check: (data) =>
+      expect(data.toggleWishlist).toMatchObject({
+        productId: String(fx.platformProducts[2]),
+        inWishlist: true,
+        count: 1,
+      }),
   },
   {
     name: 'me',
@@ -245,7 +279,12 @@ const OPERATIONS: Operation[] = [
     allowed: SIGNED_IN,
     nullFor: ['anonymous'],
     check: (data, role) => {
-      const roleName = { customer: 'CUSTOMER', orgA: 'ORG_ADMIN', orgB: 'ORG_ADMIN', platform: 'PLATFORM_ADMIN' } as Partial<Record<Role, string>>;
+      const roleName = {
+        customer: 'CUSTOMER',
+        orgA: 'ORG_ADMIN',
+        orgB: 'ORG_ADMIN',
+        platform: 'PLATFORM_ADMIN',
+      } as Partial<Record<Role, string>>;
       expect(data.me).toEqual({ id: userIds[role], role: roleName[role] });
     },
   },
@@ -265,7 +304,11 @@ beforeAll(async () => {
   const orgs = await sqlRows<{ id: string; slug: string }>(database.url, `SELECT id, slug FROM "Organization"`);
   const orgA = orgs.find((o) => o.slug === 'klcc-live')!.id;
   const orgB = orgs.find((o) => o.slug === 'penang-arts')!.id;
-  const venuesA = (await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Venue" WHERE "organizationId" = $1 ORDER BY id`, [orgA])).map((r) => r.id);
+  const venuesA = (
+    await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Venue" WHERE "organizationId" = $1 ORDER BY id`, [
+      orgA,
+    ])
+  ).map((r) => r.id);
   expect(venuesA.length).toBeGreaterThanOrEqual(2);
   // A DRAFT event of A (the small seed has none for klcc-live).
   const draftA = randomUUID();
@@ -274,17 +317,42 @@ beforeAll(async () => {
     database.url,
     `INSERT INTO "Event" (id, "organizationId", "venueId", name, "startsAt", "salesOpenAt", "salesCloseAt", status, capacity, "createdAt", "updatedAt")
      VALUES ($1, $2, $3, 'KLCC secret draft', $4, $5, $6, 'DRAFT', 50, now(), now())`,
-    [draftA, orgA, venuesA[0], new Date(Date.now() + 40 * day), new Date(Date.now() + day), new Date(Date.now() + 39 * day)],
+    [
+      draftA,
+      orgA,
+      venuesA[0],
+      new Date(Date.now() + 40 * day),
+      new Date(Date.now() + day),
+      new Date(Date.now() + 39 * day),
+    ],
   );
   const eventsA = await sqlRows<{ id: string; status: string; venueId: string }>(
     database.url,
     `SELECT id, status::text AS status, "venueId" FROM "Event" WHERE "organizationId" = $1 ORDER BY id`,
     [orgA],
   );
-  const productsA = (await sqlRows<{ id: number }>(database.url, `SELECT id FROM "Product" WHERE "organizationId" = $1 ORDER BY id`, [orgA])).map((r) => r.id);
-  const platformProducts = (await sqlRows<{ id: number }>(database.url, `SELECT id FROM "Product" WHERE "organizationId" IS NULL ORDER BY id LIMIT 3`)).map((r) => r.id);
-  const leaf = await sqlRows<{ id: number }>(database.url, `SELECT c.id FROM "Category" c WHERE NOT EXISTS (SELECT 1 FROM "Category" k WHERE k."parentId" = c.id) ORDER BY c.id LIMIT 1`);
-  const draftB = (await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Event" WHERE "organizationId" = $1 AND status = 'DRAFT' LIMIT 1`, [orgB]))[0]?.id;
+  const productsA = (
+    await sqlRows<{ id: number }>(database.url, `SELECT id FROM "Product" WHERE "organizationId" = $1 ORDER BY id`, [
+      orgA,
+    ])
+  ).map((r) => r.id);
+  const platformProducts = (
+    await sqlRows<{ id: number }>(
+      database.url,
+      `SELECT id FROM "Product" WHERE "organizationId" IS NULL ORDER BY id LIMIT 3`,
+    )
+  ).map((r) => r.id);
+  const leaf = await sqlRows<{ id: number }>(
+    database.url,
+    `SELECT c.id FROM "Category" c WHERE NOT EXISTS (SELECT 1 FROM "Category" k WHERE k."parentId" = c.id) ORDER BY c.id LIMIT 1`,
+  );
+  const draftB = (
+    await sqlRows<{ id: string }>(
+      database.url,
+      `SELECT id FROM "Event" WHERE "organizationId" = $1 AND status = 'DRAFT' LIMIT 1`,
+      [orgB],
+    )
+  )[0]?.id;
   expect(productsA.length).toBeGreaterThanOrEqual(2);
   expect(platformProducts).toHaveLength(3);
   fx = {
@@ -308,7 +376,12 @@ beforeAll(async () => {
   ]);
   headersOf.anonymous = {};
   userIds.anonymous = undefined;
-  const emails: Record<Exclude<Role, 'anonymous'>, string> = { customer: EMAILS.customer, orgA: EMAILS.orgA, orgB: EMAILS.orgB, platform: EMAILS.platform };
+  const emails: Record<Exclude<Role, 'anonymous'>, string> = {
+    customer: EMAILS.customer,
+    orgA: EMAILS.orgA,
+    orgB: EMAILS.orgB,
+    platform: EMAILS.platform,
+  };
   for (const [role, email] of Object.entries(emails) as [Exclude<Role, 'anonymous'>, string][]) {
     const session = await signIn(gw.url, email);
     headersOf[role] = session.headers;
@@ -349,7 +422,11 @@ describe('roles × operations', () => {
     );
     const written = new Set(names.map((r) => r.name));
     expect(refusedMarkers.filter((m) => written.has(m))).toEqual([]);
-    const stock = await sqlRows<{ n: number }>(database.url, `SELECT count(*)::int AS n FROM "Inventory" WHERE "onHand" = ANY($1::int[])`, [refusedStock]);
+    const stock = await sqlRows<{ n: number }>(
+      database.url,
+      `SELECT count(*)::int AS n FROM "Inventory" WHERE "onHand" = ANY($1::int[])`,
+      [refusedStock],
+    );
     expect(stock[0]!.n).toBe(0);
     // Audit rows exist only for the allowed writes, by admins.
     const actors = await sqlRows<{ actorId: string }>(
@@ -379,9 +456,15 @@ describe("a tenant admin trying every other tenant's ids", () => {
   };
 
   it('org admin B is refused (FORBIDDEN) on every venue, event and product of org A, and nothing changes', async () => {
-    const venues = (await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Venue" WHERE "organizationId" = $1`, [fx.orgA])).map((r) => r.id);
-    const events = (await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Event" WHERE "organizationId" = $1`, [fx.orgA])).map((r) => r.id);
-    const products = (await sqlRows<{ id: number }>(database.url, `SELECT id FROM "Product" WHERE "organizationId" = $1`, [fx.orgA])).map((r) => String(r.id));
+    const venues = (
+      await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Venue" WHERE "organizationId" = $1`, [fx.orgA])
+    ).map((r) => r.id);
+    const events = (
+      await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Event" WHERE "organizationId" = $1`, [fx.orgA])
+    ).map((r) => r.id);
+    const products = (
+      await sqlRows<{ id: number }>(database.url, `SELECT id FROM "Product" WHERE "organizationId" = $1`, [fx.orgA])
+    ).map((r) => String(r.id));
     expect(venues.length).toBeGreaterThanOrEqual(2);
     expect(events).toContain(fx.draftA);
     expect(products.length).toBeGreaterThanOrEqual(fx.productsA.length - 1);
@@ -396,10 +479,20 @@ describe("a tenant admin trying every other tenant's ids", () => {
       input: { organizationId: fx.orgA, name: 'B was here', city: 'George Town', capacity: 10 },
     });
     attempt('createProduct for A', `mutation C($input: CreateProductInput!) { createProduct(input: $input) { id } }`, {
-      input: { sku: `BX-${process.pid}`, name: 'B was here', price: '1.00', categoryId: String(fx.leafCategory), sellerId: fx.orgA },
+      input: {
+        sku: `BX-${process.pid}`,
+        name: 'B was here',
+        price: '1.00',
+        categoryId: String(fx.leafCategory),
+        sellerId: fx.orgA,
+      },
     });
     for (const id of venues) {
-      attempt(`updateVenue ${id}`, `mutation V($id: ID!, $input: UpdateVenueInput!) { updateVenue(id: $id, input: $input) { id } }`, { id, input: { name: 'B was here', capacity: 1 } });
+      attempt(
+        `updateVenue ${id}`,
+        `mutation V($id: ID!, $input: UpdateVenueInput!) { updateVenue(id: $id, input: $input) { id } }`,
+        { id, input: { name: 'B was here', capacity: 1 } },
+      );
       attempt(`createEvent at ${id}`, `mutation E($input: CreateEventInput!) { createEvent(input: $input) { id } }`, {
         input: {
           venueId: id,
@@ -413,15 +506,25 @@ describe("a tenant admin trying every other tenant's ids", () => {
       });
     }
     for (const id of events) {
-      attempt(`updateEvent ${id}`, `mutation E($id: ID!, $input: UpdateEventInput!) { updateEvent(id: $id, input: $input) { id } }`, { id, input: { name: 'B was here', status: 'CANCELLED' } });
+      attempt(
+        `updateEvent ${id}`,
+        `mutation E($id: ID!, $input: UpdateEventInput!) { updateEvent(id: $id, input: $input) { id } }`,
+        { id, input: { name: 'B was here', status: 'CANCELLED' } },
+      );
     }
     for (const id of products) {
-      attempt(`updateProduct ${id}`, `mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }`, { id, input: { name: 'B was here', price: '0.01' } });
+      attempt(
+        `updateProduct ${id}`,
+        `mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }`,
+        { id, input: { name: 'B was here', price: '0.01' } },
+      );
       attempt(`setStock ${id}`, `mutation S($id: ID!) { setStock(productId: $id, onHand: 0) { onHand } }`, { id });
       attempt(`deleteProduct ${id}`, `mutation D($id: ID!) { deleteProduct(id: $id) }`, { id });
     }
     const outcomes = await Promise.all(attempts.map(async (a) => ({ label: a.label, reply: await a.reply })));
-    const notForbidden = outcomes.filter((o) => JSON.stringify(codesOf(o.reply)) !== '["FORBIDDEN"]' || o.reply.body.data != null);
+    const notForbidden = outcomes.filter(
+      (o) => JSON.stringify(codesOf(o.reply)) !== '["FORBIDDEN"]' || o.reply.body.data != null,
+    );
     expect(notForbidden.map((o) => `${o.label}: ${o.reply.text.slice(0, 200)}`)).toEqual([]);
     expect(outcomes.length).toBe(2 + venues.length * 2 + events.length + products.length * 3);
     expect((await snapshot()).rows).toBe(before.rows);
@@ -451,8 +554,13 @@ describe('no cross-tenant value ever comes back from a cache', () => {
       for (let i = 0; i < 2; i++) {
         const list = dataOf(await gql<ListData>(instance.url, LIST, { filter: drafts }, a)).events;
         expect(list.nodes.map((n) => n.id)).toContain(fx.draftA);
-        expect(dataOf(await gql<{ event: { status: string } | null }>(instance.url, EVENT, { id: fx.draftA }, a)).event?.status).toBe('DRAFT');
-        const venue = dataOf(await gql<{ venue: { events: { id: string }[] } }>(instance.url, VENUE, { id: fx.draftVenueA }, a)).venue;
+        expect(
+          dataOf(await gql<{ event: { status: string } | null }>(instance.url, EVENT, { id: fx.draftA }, a)).event
+            ?.status,
+        ).toBe('DRAFT');
+        const venue = dataOf(
+          await gql<{ venue: { events: { id: string }[] } }>(instance.url, VENUE, { id: fx.draftVenueA }, a),
+        ).venue;
         expect(venue.events.map((e) => e.id)).toContain(fx.draftA);
       }
     }
@@ -467,18 +575,32 @@ describe('no cross-tenant value ever comes back from a cache', () => {
         cursor = next;
         keys.push(...found);
       } while (cursor !== '0');
-      expect(keys.some((k) => k.includes(':EventList@') && k.includes(`t=${fx.orgA}`)), keys.join('\n')).toBe(true);
-      expect(keys.some((k) => k.includes(':Event@') && k.endsWith(fx.draftA)), keys.join('\n')).toBe(true);
+      expect(
+        keys.some((k) => k.includes(':EventList@') && k.includes(`t=${fx.orgA}`)),
+        keys.join('\n'),
+      ).toBe(true);
+      expect(
+        keys.some((k) => k.includes(':Event@') && k.endsWith(fx.draftA)),
+        keys.join('\n'),
+      ).toBe(true);
     } finally {
       redis.disconnect();
     }
 
     const expectedPublic = (
-      await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Event" WHERE "organizationId" = $1 AND status <> 'DRAFT'`, [fx.orgA])
+      await sqlRows<{ id: string }>(
+        database.url,
+        `SELECT id FROM "Event" WHERE "organizationId" = $1 AND status <> 'DRAFT'`,
+        [fx.orgA],
+      )
     ).map((r) => r.id);
 
     for (const instance of [gw, gw2]) {
-      for (const [who, headers] of [['orgB', b], ['customer', headersOf.customer], ['anonymous', {}]] as const) {
+      for (const [who, headers] of [
+        ['orgB', b],
+        ['customer', headersOf.customer],
+        ['anonymous', {}],
+      ] as const) {
         // A's drafts by organizationId: refused, no data.
         const refused = await gql<ListData>(instance.url, LIST, { filter: drafts }, headers);
         expect(refused.body.data ?? null, `${who}: ${refused.text}`).toBeNull();
@@ -487,11 +609,18 @@ describe('no cross-tenant value ever comes back from a cache', () => {
         if (who !== 'anonymous') expect(codesOf(refused)).toEqual(['FORBIDDEN']);
         expect(refused.text).not.toContain(fx.draftA);
         // Asking for DRAFT by status is refused too.
-        const byStatus = await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgA, status: 'DRAFT' } }, headers);
+        const byStatus = await gql<ListData>(
+          instance.url,
+          LIST,
+          { filter: { organizationId: fx.orgA, status: 'DRAFT' } },
+          headers,
+        );
         expect(byStatus.body.data ?? null).toBeNull();
         expect(byStatus.text).not.toContain(fx.draftA);
         // A's public events: no DRAFT, exactly the non-draft ones.
-        const open = dataOf(await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgA } }, headers)).events;
+        const open = dataOf(
+          await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgA } }, headers),
+        ).events;
         expect(open.nodes.map((n) => n.id).sort(), who).toEqual([...expectedPublic].sort());
         expect(open.totalCount).toBe(expectedPublic.length);
         expect(open.nodes.every((n) => n.status !== 'DRAFT')).toBe(true);
@@ -503,19 +632,33 @@ describe('no cross-tenant value ever comes back from a cache', () => {
         expect(event.body.errors).toBeUndefined();
         expect(event.body.data).toEqual({ event: null });
         // The venue's event list: no draft.
-        const venue = dataOf(await gql<{ venue: { events: { id: string; status: string }[] } }>(instance.url, VENUE, { id: fx.draftVenueA }, headers)).venue;
+        const venue = dataOf(
+          await gql<{ venue: { events: { id: string; status: string }[] } }>(
+            instance.url,
+            VENUE,
+            { id: fx.draftVenueA },
+            headers,
+          ),
+        ).venue;
         expect(venue.events.map((e) => e.id)).not.toContain(fx.draftA);
         expect(venue.events.every((e) => e.status !== 'DRAFT')).toBe(true);
       }
       // B's own draft list holds B's drafts only, never A's.
-      const own = dataOf(await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgB, includeDrafts: true } }, b)).events;
+      const own = dataOf(
+        await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgB, includeDrafts: true } }, b),
+      ).events;
       expect(own.nodes.every((n) => n.organization.id === fx.orgB)).toBe(true);
       expect(own.nodes.map((n) => n.id)).not.toContain(fx.draftA);
       if (fx.draftB) expect(own.nodes.map((n) => n.id)).toContain(fx.draftB);
       // And A never sees B's draft.
       if (fx.draftB) {
         expect(dataOf(await gql<{ event: unknown }>(instance.url, EVENT, { id: fx.draftB }, a)).event).toBeNull();
-        const refused = await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgB, includeDrafts: true } }, a);
+        const refused = await gql<ListData>(
+          instance.url,
+          LIST,
+          { filter: { organizationId: fx.orgB, includeDrafts: true } },
+          a,
+        );
         expect(codesOf(refused)).toEqual(['FORBIDDEN']);
       }
     }

@@ -10,8 +10,21 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { EMAILS, SEED_PASSWORD, bearer, dataOf, errorOf, eventually, gatewayConnected, gql, rawRedis, sha256Hex, signIn, sqlRows, type Headers } from './kit.ts';
-
+import {
+  EMAILS,
+  SEED_PASSWORD,
+  bearer,
+  dataOf,
+  errorOf,
+  eventually,
+  gatewayConnected,
+  gql,
+  rawRedis,
+  sha256Hex,
+  signIn,
+  sqlRows,
+  type Headers,
+} from './kit.ts';
 
 const ME = /* GraphQL */ `
   query Me { me { id email role sessions { id current createdAt lastSeenAt expiresAt userAgent } } }
@@ -37,7 +50,8 @@ interface MeData {
 let database: TestDatabase;
 
 const me = async (url: string, headers: Headers) => dataOf(await gql<MeData>(url, ME, {}, headers)).me;
-const meId = async (url: string, headers: Headers) => dataOf(await gql<{ me: { id: string } | null }>(url, '{ me { id } }', {}, headers)).me?.id ?? null;
+const meId = async (url: string, headers: Headers) =>
+  dataOf(await gql<{ me: { id: string } | null }>(url, '{ me { id } }', {}, headers)).me?.id ?? null;
 
 /** Every key under the prefix with its value(s) as text. */
 async function dumpPrefix(redis: Redis, prefix: string): Promise<Map<string, string>> {
@@ -86,7 +100,13 @@ describe('session lifecycle on one gateway', () => {
 
   it('signUp returns a token that works (me)', async () => {
     const reply = dataOf(
-      await gql<{ signUp: { token: string; expiresAt: string; user: { id: string; email: string; displayName: string; role: string } } }>(
+      await gql<{
+        signUp: {
+          token: string;
+          expiresAt: string;
+          user: { id: string; email: string; displayName: string; role: string };
+        };
+      }>(
         gw.url,
         SIGN_UP,
         { email: 'Session.Tester@Example.test', password, displayName: 'Session Tester' },
@@ -122,12 +142,33 @@ describe('session lifecycle on one gateway', () => {
     const sessions = (await me(gw.url, bearer(second)))!.sessions;
     const firstSessionId = sessions.find((s) => !s.current)!.id;
     const stranger = await signIn(gw.url, EMAILS.customer);
-    expect(dataOf(await gql<{ revokeSession: boolean }>(gw.url, 'mutation R($id: ID!) { revokeSession(id: $id) }', { id: firstSessionId }, stranger.headers)).revokeSession).toBe(false);
+    expect(
+      dataOf(
+        await gql<{ revokeSession: boolean }>(
+          gw.url,
+          'mutation R($id: ID!) { revokeSession(id: $id) }',
+          { id: firstSessionId },
+          stranger.headers,
+        ),
+      ).revokeSession,
+    ).toBe(false);
     expect(await meId(gw.url, bearer(first))).toBe(userId);
     // Anonymous: UNAUTHENTICATED.
-    errorOf(await gql(gw.url, 'mutation R($id: ID!) { revokeSession(id: $id) }', { id: firstSessionId }), 'UNAUTHENTICATED');
+    errorOf(
+      await gql(gw.url, 'mutation R($id: ID!) { revokeSession(id: $id) }', { id: firstSessionId }),
+      'UNAUTHENTICATED',
+    );
 
-    expect(dataOf(await gql<{ revokeSession: boolean }>(gw.url, 'mutation R($id: ID!) { revokeSession(id: $id) }', { id: firstSessionId }, bearer(second))).revokeSession).toBe(true);
+    expect(
+      dataOf(
+        await gql<{ revokeSession: boolean }>(
+          gw.url,
+          'mutation R($id: ID!) { revokeSession(id: $id) }',
+          { id: firstSessionId },
+          bearer(second),
+        ),
+      ).revokeSession,
+    ).toBe(true);
     expect(await meId(gw.url, bearer(first))).toBeNull();
     const left = (await me(gw.url, bearer(second)))!.sessions;
     expect(left).toHaveLength(1);
@@ -156,7 +197,11 @@ describe('session lifecycle on one gateway', () => {
     // The revoked token's entry is gone from Redis.
     expect(entries.has(`${gw.cachePrefix}:session:${sha256Hex(first)}`)).toBe(false);
     // PostgreSQL holds the hash, never the token.
-    const rows = await sqlRows<{ row: string; tokenHash: string }>(database.url, `SELECT row_to_json(s)::text AS row, s."tokenHash" FROM "Session" s WHERE s."userId" = $1`, [userId]);
+    const rows = await sqlRows<{ row: string; tokenHash: string }>(
+      database.url,
+      `SELECT row_to_json(s)::text AS row, s."tokenHash" FROM "Session" s WHERE s."userId" = $1`,
+      [userId],
+    );
     expect(rows.map((r) => r.tokenHash).sort()).toEqual([sha256Hex(first), tokenHash].sort());
     for (const row of rows) {
       expect(row.row).not.toContain(first);
@@ -165,7 +210,9 @@ describe('session lifecycle on one gateway', () => {
   });
 
   it('signOut ends the current session', async () => {
-    expect(dataOf(await gql<{ signOut: boolean }>(gw.url, 'mutation { signOut }', {}, bearer(second))).signOut).toBe(true);
+    expect(dataOf(await gql<{ signOut: boolean }>(gw.url, 'mutation { signOut }', {}, bearer(second))).signOut).toBe(
+      true,
+    );
     expect(await meId(gw.url, bearer(second))).toBeNull();
     expect(await redis.exists(`${gw.cachePrefix}:session:${sha256Hex(second)}`)).toBe(0);
   });
@@ -193,11 +240,16 @@ describe('signOut on every instance at once', () => {
       expect(await meId(b.url, session.headers)).toBe(session.userId);
       expect(await meId(a.url, session.headers)).toBe(session.userId);
     }
-    expect(dataOf(await gql<{ signOut: boolean }>(a.url, 'mutation { signOut }', {}, session.headers)).signOut).toBe(true);
+    expect(dataOf(await gql<{ signOut: boolean }>(a.url, 'mutation { signOut }', {}, session.headers)).signOut).toBe(
+      true,
+    );
     // No waiting: the very next request on B is anonymous.
     expect(await meId(b.url, session.headers)).toBeNull();
     expect(await meId(a.url, session.headers)).toBeNull();
-    errorOf(await gql(b.url, 'mutation { toggleWishlist(productId: "1") { count } }', {}, session.headers), 'UNAUTHENTICATED');
+    errorOf(
+      await gql(b.url, 'mutation { toggleWishlist(productId: "1") { count } }', {}, session.headers),
+      'UNAUTHENTICATED',
+    );
   });
 
   it('revokeSession on B ends a session created on A, on both', async () => {
@@ -205,7 +257,16 @@ describe('signOut on every instance at once', () => {
     const two = await signIn(b.url, EMAILS.customer);
     const sessions = (await me(a.url, one.headers))!.sessions;
     const oneId = sessions.find((s) => s.current)!.id;
-    expect(dataOf(await gql<{ revokeSession: boolean }>(b.url, 'mutation R($id: ID!) { revokeSession(id: $id) }', { id: oneId }, two.headers)).revokeSession).toBe(true);
+    expect(
+      dataOf(
+        await gql<{ revokeSession: boolean }>(
+          b.url,
+          'mutation R($id: ID!) { revokeSession(id: $id) }',
+          { id: oneId },
+          two.headers,
+        ),
+      ).revokeSession,
+    ).toBe(true);
     expect(await meId(a.url, one.headers)).toBeNull();
     expect(await meId(b.url, one.headers)).toBeNull();
     expect(await meId(a.url, two.headers)).toBe(two.userId);
@@ -241,7 +302,9 @@ describe('sessions survive redis-server being stopped', () => {
     for (let i = 0; i < 3; i++) expect(await meId(gw.url, before.headers)).toBe(before.userId);
     const during = await signIn(gw.url, EMAILS.orgB);
     expect(await meId(gw.url, during.headers)).toBe(during.userId);
-    const org = dataOf(await gql<{ myOrganization: { slug: string } | null }>(gw.url, '{ myOrganization { slug } }', {}, during.headers));
+    const org = dataOf(
+      await gql<{ myOrganization: { slug: string } | null }>(gw.url, '{ myOrganization { slug } }', {}, during.headers),
+    );
     expect(org.myOrganization?.slug).toBe('penang-arts');
 
     await redisServer.start(); // empty: nothing was persisted
@@ -251,10 +314,14 @@ describe('sessions survive redis-server being stopped', () => {
     const back = rawRedis(redisServer.url);
     await back.connect();
     try {
-      const refilled = await eventually(async () => {
-        await meId(gw.url, during.headers);
-        return (await back.exists(`${gw.cachePrefix}:session:${sha256Hex(during.token)}`)) === 1;
-      }, 15_000, 250);
+      const refilled = await eventually(
+        async () => {
+          await meId(gw.url, during.headers);
+          return (await back.exists(`${gw.cachePrefix}:session:${sha256Hex(during.token)}`)) === 1;
+        },
+        15_000,
+        250,
+      );
       expect(refilled, 'the session entry was never written back to Redis after it came back').toBe(true);
     } finally {
       back.disconnect();
@@ -262,7 +329,9 @@ describe('sessions survive redis-server being stopped', () => {
     expect(await meId(gw.url, before.headers)).toBe(before.userId);
 
     // And signOut still ends it everywhere.
-    expect(dataOf(await gql<{ signOut: boolean }>(gw.url, 'mutation { signOut }', {}, during.headers)).signOut).toBe(true);
+    expect(dataOf(await gql<{ signOut: boolean }>(gw.url, 'mutation { signOut }', {}, during.headers)).signOut).toBe(
+      true,
+    );
     expect(await meId(gw.url, during.headers)).toBeNull();
     // The seeded password still signs in (nothing was locked by the outage).
     await signIn(gw.url, EMAILS.orgB, SEED_PASSWORD);
@@ -273,7 +342,9 @@ describe('sessions survive redis-server being stopped', () => {
     expect(await meId(gw.url, session.headers)).toBe(session.userId);
     await redisServer.stop();
     try {
-      expect(dataOf(await gql<{ signOut: boolean }>(gw.url, 'mutation { signOut }', {}, session.headers)).signOut).toBe(true);
+      expect(dataOf(await gql<{ signOut: boolean }>(gw.url, 'mutation { signOut }', {}, session.headers)).signOut).toBe(
+        true,
+      );
       expect(await meId(gw.url, session.headers)).toBeNull();
     } finally {
       await redisServer.start();

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, showSql, tableOf, type GraphQLResponse, type TestGateway } from './kit.ts';
 
-
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice } }
 `;
@@ -31,7 +30,9 @@ beforeAll(async () => {
   pairB = await startTestGateway({ databaseUrl, redisUrl, cachePrefix: pairPrefix });
   // Warm up connections, the schema and Prisma's pool on a different product, so the measured burst is
   // about the cache and not about first-request set-up.
-  await Promise.all([single, pairA, pairB].map(async (gw) => dataOf(await gw.query<ProductData>(PRODUCT, { id: '1' }))));
+  await Promise.all(
+    [single, pairA, pairB].map(async (gw) => dataOf(await gw.query<ProductData>(PRODUCT, { id: '1' }))),
+  );
 });
 
 afterAll(async () => {
@@ -48,10 +49,14 @@ describe('concurrent requests for one cold product', () => {
   it(`${CONCURRENCY} concurrent requests to one instance cause exactly one SQL query against "Product"`, async () => {
     const id = '77';
     single.sql.length = 0;
-    const responses = await Promise.all(Array.from({ length: CONCURRENCY }, () => single.query<ProductData>(PRODUCT, { id })));
+    const responses = await Promise.all(
+      Array.from({ length: CONCURRENCY }, () => single.query<ProductData>(PRODUCT, { id })),
+    );
     const sql = [...single.sql];
     expectAllFound(responses, id);
-    console.log(`[coalescing] one instance, ${CONCURRENCY} concurrent: ${productQueries(sql).length} Product queries (${sql.length} statements)`);
+    console.log(
+      `[coalescing] one instance, ${CONCURRENCY} concurrent: ${productQueries(sql).length} Product queries (${sql.length} statements)`,
+    );
     expect(productQueries(sql), showSql(sql)).toHaveLength(1);
   });
 
@@ -65,7 +70,9 @@ describe('concurrent requests for one cold product', () => {
     const sqlA = productQueries(pairA.sql);
     const sqlB = productQueries(pairB.sql);
     expectAllFound(responses, id);
-    console.log(`[coalescing] two instances, ${CONCURRENCY} concurrent: ${sqlA.length} + ${sqlB.length} Product queries (A + B)`);
+    console.log(
+      `[coalescing] two instances, ${CONCURRENCY} concurrent: ${sqlA.length} + ${sqlB.length} Product queries (A + B)`,
+    );
     expect(sqlA.length, `A:\n${showSql(pairA.sql)}`).toBeLessThanOrEqual(1);
     expect(sqlB.length, `B:\n${showSql(pairB.sql)}`).toBeLessThanOrEqual(1);
     expect(sqlA.length + sqlB.length).toBeGreaterThanOrEqual(1);
@@ -80,7 +87,9 @@ describe('concurrent requests for different cold products', () => {
     const responses = await Promise.all(ids.map((id) => single.query<ProductData>(PRODUCT, { id })));
     const sql = [...single.sql];
     for (const [i, response] of responses.entries()) expect(dataOf(response).product?.id).toBe(ids[i]);
-    console.log(`[coalescing] ${ids.length} concurrent requests for distinct cold products: ${productQueries(sql).length} Product queries`);
+    console.log(
+      `[coalescing] ${ids.length} concurrent requests for distinct cold products: ${productQueries(sql).length} Product queries`,
+    );
     // Requests arrive over a few ticks, so a few batches; without cross-request batching it would be 20.
     expect(productQueries(sql).length, showSql(sql)).toBeLessThan(ids.length / 2);
   });

@@ -40,12 +40,18 @@ export function sqlByTable(sql: readonly string[]): Record<string, number> {
 export function showSql(sql: readonly string[]): string {
   if (sql.length === 0) return '(no SQL)';
   return sql
-    .map((s, i) => `#${i + 1} [${tableOf(s)}] ${s.replace(/\(\$\d+(?:,\$\d+){8,}\)/g, (m) => `(${m.split(',').length} params)`).slice(0, 400)}`)
+    .map(
+      (s, i) =>
+        `#${i + 1} [${tableOf(s)}] ${s.replace(/\(\$\d+(?:,\$\d+){8,}\)/g, (m) => `(${m.split(',').length} params)`).slice(0, 400)}`,
+    )
     .join('\n');
 }
 
 /** Runs `work` and returns the SQL it caused on `gateway` (the gateway's log is cleared first). */
-export async function sqlDuring<T>(gateway: TestGateway, work: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+export async function sqlDuring<T>(
+  gateway: TestGateway,
+  work: () => Promise<T>,
+): Promise<{ result: T; sql: string[] }> {
   gateway.sql.length = 0;
   const result = await work();
   return { result, sql: [...gateway.sql] };
@@ -82,7 +88,12 @@ export function endpoint(gateway: TestGateway, path: '/metrics' | '/readyz' | '/
 
 /** A plain client for looking at what the gateway wrote (PTTL, GET, EXISTS) and planting values. */
 export function rawRedis(url: string): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null, lazyConnect: true });
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: () => null,
+    lazyConnect: true,
+  });
 }
 
 // ------------------------------------------------------------------------------------------- SQL (pg)
@@ -125,7 +136,8 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]!] = pair[2]!;
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return { samples, types };
@@ -136,7 +148,11 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` is true; returns the ms it took, or throws after `timeoutMs`. */
-export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<number> {
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   const started = performance.now();
   while (!(await check())) {
     if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -6,7 +6,6 @@ import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { dataOf, endpoint, parsePrometheus, waitUntil, metricSum, type Sample, type TestGateway } from './kit.ts';
 
-
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name category { name } } }';
 
 let redisServer: RedisServer;
@@ -40,7 +39,11 @@ afterAll(async () => {
 describe('/metrics', () => {
   it('registers every cache metric, even before any traffic', async () => {
     const { types } = await scrape(gateway);
-    expect(Object.fromEntries([...types].filter(([name]) => name.startsWith('cachegate_') && !name.startsWith('cachegate_process_')))).toMatchObject({
+    expect(
+      Object.fromEntries(
+        [...types].filter(([name]) => name.startsWith('cachegate_') && !name.startsWith('cachegate_process_')),
+      ),
+    ).toMatchObject({
       cachegate_cache_lookups_total: 'counter',
       cachegate_loader_batch_size: 'histogram',
       cachegate_db_queries_total: 'counter',
@@ -57,13 +60,16 @@ describe('/metrics', () => {
     dataOf(await gateway.query(PRODUCT, { id: '2' })); // ... so this one is an l1 miss and a redis hit
 
     const { samples } = await scrape(gateway);
-    const lookups = (layer: string, result: string): number => total(samples, 'cachegate_cache_lookups_total', { layer, type: 'Product', result });
+    const lookups = (layer: string, result: string): number =>
+      total(samples, 'cachegate_cache_lookups_total', { layer, type: 'Product', result });
     expect(lookups('l1', 'hit')).toBeGreaterThanOrEqual(1);
     expect(lookups('l1', 'miss')).toBeGreaterThanOrEqual(2);
     expect(lookups('redis', 'hit')).toBeGreaterThanOrEqual(1);
     expect(lookups('redis', 'miss')).toBeGreaterThanOrEqual(1);
     expect(lookups('db', 'miss')).toBeGreaterThanOrEqual(1);
-    expect(new Set(find(samples, 'cachegate_cache_lookups_total').map((s) => s.labels.layer))).toEqual(new Set(['l1', 'redis', 'db']));
+    expect(new Set(find(samples, 'cachegate_cache_lookups_total').map((s) => s.labels.layer))).toEqual(
+      new Set(['l1', 'redis', 'db']),
+    );
 
     expect(total(samples, 'cachegate_loader_batch_size_count', { type: 'Product' })).toBeGreaterThanOrEqual(2);
     expect(total(samples, 'cachegate_loader_batch_size_sum', { type: 'Product' })).toBeGreaterThanOrEqual(2);
@@ -72,24 +78,38 @@ describe('/metrics', () => {
     expect(total(samples, 'cachegate_db_queries_total')).toBe(gateway.sql.length);
     expect(total(samples, 'cachegate_db_queries_total')).toBeGreaterThanOrEqual(2);
     expect(total(samples, 'cachegate_db_queries_per_request_count')).toBeGreaterThanOrEqual(3);
-    expect(total(samples, 'cachegate_db_queries_per_request_bucket', { le: '0' }), 'the warm request ran no SQL').toBeGreaterThanOrEqual(1);
+    expect(
+      total(samples, 'cachegate_db_queries_per_request_bucket', { le: '0' }),
+      'the warm request ran no SQL',
+    ).toBeGreaterThanOrEqual(1);
     expect(total(samples, 'cachegate_redis_circuit_open')).toBe(0);
   });
 
   it('counts Redis errors and shows the circuit open during an outage, closed again after', async () => {
     await redisServer.stop();
     try {
-      await waitUntil(async () => (await metricSum(gateway.metrics.redisCircuitOpen)) === 1, 5_000, 'the circuit to open');
+      await waitUntil(
+        async () => (await metricSum(gateway.metrics.redisCircuitOpen)) === 1,
+        5_000,
+        'the circuit to open',
+      );
       dataOf(await gateway.query(PRODUCT, { id: '3' })); // cold while Redis is down: PostgreSQL answers
       const { samples } = await scrape(gateway);
       expect(total(samples, 'cachegate_redis_circuit_open')).toBe(1);
       const errors = find(samples, 'cachegate_redis_errors_total');
-      expect(errors.reduce((sum, s) => sum + s.value, 0), JSON.stringify(errors)).toBeGreaterThanOrEqual(1);
+      expect(
+        errors.reduce((sum, s) => sum + s.value, 0),
+        JSON.stringify(errors),
+      ).toBeGreaterThanOrEqual(1);
       expect(errors.every((s) => typeof s.labels.operation === 'string' && s.labels.operation !== '')).toBe(true);
     } finally {
       await redisServer.start();
     }
-    await waitUntil(async () => (await metricSum(gateway.metrics.redisCircuitOpen)) === 0, 15_000, 'the circuit to close');
+    await waitUntil(
+      async () => (await metricSum(gateway.metrics.redisCircuitOpen)) === 0,
+      15_000,
+      'the circuit to close',
+    );
     const { samples } = await scrape(gateway);
     expect(total(samples, 'cachegate_redis_circuit_open')).toBe(0);
   }, 30_000);

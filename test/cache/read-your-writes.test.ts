@@ -6,7 +6,6 @@ import { createDatabaseFromTemplate, type TestDatabase } from '../support/databa
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, signIn, withPg, type TestGateway } from './kit.ts';
 
-
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice price { amount } } }
 `;
@@ -62,7 +61,13 @@ describe('a write through instance A', () => {
     expect(await warm(() => readProduct(b, id))).toEqual(before);
 
     const name = `Read-your-writes ${Date.now()}`;
-    const updated = dataOf(await a.query<{ updateProduct: { name: string; basePrice: string } }>(UPDATE, { id, input: { name, price: '1234.50' } }, admin));
+    const updated = dataOf(
+      await a.query<{ updateProduct: { name: string; basePrice: string } }>(
+        UPDATE,
+        { id, input: { name, price: '1234.50' } },
+        admin,
+      ),
+    );
     expect(updated.updateProduct).toMatchObject({ name, basePrice: '1234.50' });
 
     const [onA, onB] = [await readProduct(a, id), await readProduct(b, id)];
@@ -81,9 +86,15 @@ describe('a write through instance A', () => {
 
     dataOf(await a.query(UPDATE, { id, input: { price: '0.01' } }, admin));
 
-    for (const [label, gw] of [['A', a], ['B', b]] as const) {
+    for (const [label, gw] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       const page = await readPage(gw);
-      expect(page.nodes[0], `instance ${label} serves the page cached before the write`).toMatchObject({ id, basePrice: '0.01' });
+      expect(page.nodes[0], `instance ${label} serves the page cached before the write`).toMatchObject({
+        id,
+        basePrice: '0.01',
+      });
       expect(page.nodes[1]?.id, `instance ${label}`).toBe(cheapest.id);
       expect(page.totalCount).toBe(beforeA.totalCount);
     }
@@ -99,10 +110,18 @@ describe('a write through instance A', () => {
 
     expect(dataOf(await a.query<{ deleteProduct: boolean }>(DELETE, { id: victim }, admin)).deleteProduct).toBe(true);
 
-    for (const [label, gw] of [['A', a], ['B', b]] as const) {
+    for (const [label, gw] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       const page = await readPage(gw);
-      expect(page.totalCount, `instance ${label} serves the count cached before the delete`).toBe(beforeA.totalCount - 1);
-      expect(page.nodes.map((n) => n.id), `instance ${label}`).not.toContain(victim);
+      expect(page.totalCount, `instance ${label} serves the count cached before the delete`).toBe(
+        beforeA.totalCount - 1,
+      );
+      expect(
+        page.nodes.map((n) => n.id),
+        `instance ${label}`,
+      ).not.toContain(victim);
       expect(page.nodes).toHaveLength(5);
       expect(await readProduct(gw, victim), `instance ${label} still serves the deleted product`).toBeNull();
     }
@@ -110,13 +129,23 @@ describe('a write through instance A', () => {
 
   it('Decimal round-trip: a price of "1234.50" comes back as the string "1234.50" from every cache layer', async () => {
     const id = '12'; // set to 1234.50 by the first test
-    const [row] = await withPg(database.url, async (c) => (await c.query<{ price: string }>('SELECT price::text AS price FROM "Product" WHERE id = $1', [Number(id)])).rows);
+    const [row] = await withPg(
+      database.url,
+      async (c) =>
+        (await c.query<{ price: string }>('SELECT price::text AS price FROM "Product" WHERE id = $1', [Number(id)]))
+          .rows,
+    );
     expect(row?.price).toBe('1234.50');
 
     // A and B: L1 (warm from the reads above); C: a fresh instance with an empty L1 reads Redis.
     const c = await startTestGateway({ databaseUrl: database.url, redisUrl: inject('redisUrl'), cachePrefix });
     try {
-      for (const [label, gw] of [['A', a], ['B', b], ['C (Redis)', c], ['C (L1)', c]] as const) {
+      for (const [label, gw] of [
+        ['A', a],
+        ['B', b],
+        ['C (Redis)', c],
+        ['C (L1)', c],
+      ] as const) {
         const product = await readProduct(gw, id);
         expect(product?.basePrice, `instance ${label}`).toBe('1234.50');
         expect(product?.price.amount, `instance ${label}`).toBe('1234.50');

@@ -9,7 +9,6 @@ import { startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { dataOf, metricSum, waitUntil, type TestGateway } from './kit.ts';
 
-
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name } }';
 /** Requests allowed to pay command timeouts before the circuit opens. */
 const GRACE_REQUESTS = 3;
@@ -60,14 +59,25 @@ describe('redis-server frozen (SIGSTOP)', () => {
     } finally {
       thaw();
     }
-    const errors = (await gateway.metrics.redisErrors.get()).values.map((v) => `${v.labels.operation}=${v.value}`).join(' ');
-    console.log(`[redis-hang] latencies ${latencies.join(', ')} ms; circuit opened after ${openedAfter ?? 'never'} requests; redis errors: ${errors}`);
-    expect(openedAfter, `the circuit never opened while Redis was frozen (latencies ${latencies.join(', ')} ms)`).toBeDefined();
+    const errors = (await gateway.metrics.redisErrors.get()).values
+      .map((v) => `${v.labels.operation}=${v.value}`)
+      .join(' ');
+    console.log(
+      `[redis-hang] latencies ${latencies.join(', ')} ms; circuit opened after ${openedAfter ?? 'never'} requests; redis errors: ${errors}`,
+    );
+    expect(
+      openedAfter,
+      `the circuit never opened while Redis was frozen (latencies ${latencies.join(', ')} ms)`,
+    ).toBeDefined();
     expect(openedAfter!).toBeLessThanOrEqual(GRACE_REQUESTS);
     const late = latencies.slice(GRACE_REQUESTS).filter((ms) => ms > MAX_LATENCY_MS);
     expect(late, `requests after the first ${GRACE_REQUESTS} still wait on the frozen Redis`).toEqual([]);
 
-    const closedMs = await waitUntil(async () => (await metricSum(gateway.metrics.redisCircuitOpen)) === 0, 10_000, 'the circuit to close after SIGCONT');
+    const closedMs = await waitUntil(
+      async () => (await metricSum(gateway.metrics.redisCircuitOpen)) === 0,
+      10_000,
+      'the circuit to close after SIGCONT',
+    );
     console.log(`[redis-hang] circuit closed ${Math.round(closedMs)} ms after SIGCONT`);
   }, 60_000);
 });

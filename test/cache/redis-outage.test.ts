@@ -9,8 +9,18 @@ import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../../s
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { dataOf, endpoint, metricSum, rawRedis, signIn, sleep, waitUntil, withPg, type GraphQLResponse, type TestGateway } from './kit.ts';
-
+import {
+  dataOf,
+  endpoint,
+  metricSum,
+  rawRedis,
+  signIn,
+  sleep,
+  waitUntil,
+  withPg,
+  type GraphQLResponse,
+  type TestGateway,
+} from './kit.ts';
 
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice inventory { available } category { name } } }
@@ -23,7 +33,13 @@ const UPDATE = /* GraphQL */ `
 `;
 
 interface ProductData {
-  product: { id: string; name: string; basePrice: string; inventory: { available: number } | null; category: { name: string } } | null;
+  product: {
+    id: string;
+    name: string;
+    basePrice: string;
+    inventory: { available: number } | null;
+    category: { name: string };
+  } | null;
 }
 
 /** Warm before the loop (L1 + Redis); the product updated during the outage is one of them. */
@@ -62,7 +78,12 @@ beforeAll(async () => {
   redisServer = await startRedis();
   database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'));
   gateway = await startTestGateway({ databaseUrl: database.url, redisUrl: redisServer.url, env: ENV });
-  peer = await startTestGateway({ databaseUrl: database.url, redisUrl: redisServer.url, cachePrefix: gateway.cachePrefix, env: ENV });
+  peer = await startTestGateway({
+    databaseUrl: database.url,
+    redisUrl: redisServer.url,
+    cachePrefix: gateway.cachePrefix,
+    env: ENV,
+  });
   keys = createKeyBuilder(gateway.cachePrefix, readPrismaSchemaText());
   admin = await signIn(gateway);
   for (const id of WARM_IDS) dataOf(await gateway.query<ProductData>(PRODUCT, { id }));
@@ -111,9 +132,19 @@ describe('redis-server stopped in the middle of a query loop', () => {
           failure = String(error);
         }
         const ms = performance.now() - started;
-        const ok = response !== undefined && response.status === 200 && !response.body.errors && !!response.body.data &&
+        const ok =
+          response !== undefined &&
+          response.status === 200 &&
+          !response.body.errors &&
+          !!response.body.data &&
           (expectId === undefined || response.body.data.product?.id === expectId);
-        outcomes.push({ phase: at, ms, status: response?.status ?? 0, ok, detail: failure || JSON.stringify(response?.body).slice(0, 300) });
+        outcomes.push({
+          phase: at,
+          ms,
+          status: response?.status ?? 0,
+          ok,
+          detail: failure || JSON.stringify(response?.body).slice(0, 300),
+        });
       }
     };
     const workers = Array.from({ length: WORKERS }, () => worker());
@@ -127,7 +158,11 @@ describe('redis-server stopped in the middle of a query loop', () => {
       phase = 'outage';
       const outageStarted = performance.now();
       // At least 120 queries and 3 s without Redis (long enough for ioredis' reconnect backoff to grow).
-      await waitUntil(() => completed('outage') >= 120 && outcomes.length >= 200 && performance.now() - outageStarted > 3_000, 30_000, 'queries during the outage');
+      await waitUntil(
+        () => completed('outage') >= 120 && outcomes.length >= 200 && performance.now() - outageStarted > 3_000,
+        30_000,
+        'queries during the outage',
+      );
       console.log(`[redis-outage] redis-server stop took ${Math.round(stopMs)} ms`);
     } finally {
       stop = true;
@@ -162,9 +197,19 @@ describe('redis-server stopped in the middle of a query loop', () => {
 
   it('a write during the outage (updateProduct) commits and is visible on re-read', async () => {
     newName = `Written during the outage ${Date.now()}`;
-    const updated = dataOf(await gateway.query<{ updateProduct: { id: string; name: string } }>(UPDATE, { id: UPDATED_ID, input: { name: newName } }, admin));
+    const updated = dataOf(
+      await gateway.query<{ updateProduct: { id: string; name: string } }>(
+        UPDATE,
+        { id: UPDATED_ID, input: { name: newName } },
+        admin,
+      ),
+    );
     expect(updated.updateProduct).toEqual({ id: UPDATED_ID, name: newName });
-    const [row] = await withPg(database.url, async (c) => (await c.query<{ name: string }>('SELECT name FROM "Product" WHERE id = $1', [Number(UPDATED_ID)])).rows);
+    const [row] = await withPg(
+      database.url,
+      async (c) =>
+        (await c.query<{ name: string }>('SELECT name FROM "Product" WHERE id = $1', [Number(UPDATED_ID)])).rows,
+    );
     expect(row?.name).toBe(newName);
     expect(dataOf(await gateway.query<ProductData>(PRODUCT, { id: UPDATED_ID })).product?.name).toBe(newName);
     expect(await circuitOpen(gateway)).toBe(1); // still an outage: the write went through without Redis
@@ -188,7 +233,9 @@ describe('redis-server back', () => {
         await raw.set(keys.entityKey('Product', UPDATED_ID), staleEntry.text, 'PX', staleEntry.pttl);
         plantedStale = true;
       } else {
-        console.warn('[redis-outage] the circuit closed before the stale entry could be planted: the replay check is weaker this run');
+        console.warn(
+          '[redis-outage] the circuit closed before the stale entry could be planted: the replay check is weaker this run',
+        );
       }
     } finally {
       raw.disconnect();
@@ -207,17 +254,31 @@ describe('redis-server back', () => {
     const key = keys.entityKey('Product', UPDATED_ID);
     try {
       if (plantedStale) {
-        const replayMs = await waitUntil(async () => (await raw.exists(key)) === 0, 5_000, `the replay to delete ${key}`).catch((error: unknown) => {
-          throw new Error(`the delete queued during the outage was not replayed: ${key} still holds the pre-outage value (${String(error)})`);
+        const replayMs = await waitUntil(
+          async () => (await raw.exists(key)) === 0,
+          5_000,
+          `the replay to delete ${key}`,
+        ).catch((error: unknown) => {
+          throw new Error(
+            `the delete queued during the outage was not replayed: ${key} still holds the pre-outage value (${String(error)})`,
+          );
         });
         console.log(`[redis-outage] queued delete replayed ${Math.round(replayMs)} ms after the circuit closed`);
       }
     } finally {
       raw.disconnect();
     }
-    const fresh = await startTestGateway({ databaseUrl: database.url, redisUrl: redisServer.url, cachePrefix: gateway.cachePrefix, env: ENV });
+    const fresh = await startTestGateway({
+      databaseUrl: database.url,
+      redisUrl: redisServer.url,
+      cachePrefix: gateway.cachePrefix,
+      env: ENV,
+    });
     try {
-      expect(dataOf(await fresh.query<ProductData>(PRODUCT, { id: UPDATED_ID })).product?.name, 'stale product served after recovery').toBe(newName);
+      expect(
+        dataOf(await fresh.query<ProductData>(PRODUCT, { id: UPDATED_ID })).product?.name,
+        'stale product served after recovery',
+      ).toBe(newName);
     } finally {
       await fresh.stop();
     }
@@ -227,18 +288,30 @@ describe('redis-server back', () => {
   it('an instance whose L1 held the product before the outage serves the new value once Redis is back', async () => {
     // While Redis was down the writer could not broadcast the invalidation; the replay on recovery
     // re-broadcasts it. The peer's L1 entry would otherwise live on for up to the L1 cap (60 s).
-    const peerName = async (): Promise<string | undefined> => dataOf(await peer.query<ProductData>(PRODUCT, { id: UPDATED_ID })).product?.name;
+    const peerName = async (): Promise<string | undefined> =>
+      dataOf(await peer.query<ProductData>(PRODUCT, { id: UPDATED_ID })).product?.name;
     const firstRead = await peerName();
     if (firstRead !== newName) {
-      await waitUntil(async () => (await peerName()) === newName, 5_000, 'the peer to drop its stale L1 entry').catch(async () => {
-        throw new Error(`the peer instance still serves "${await peerName()}" (want "${newName}") 5 s after recovery: the replayed invalidation never reached its L1`);
-      });
+      await waitUntil(async () => (await peerName()) === newName, 5_000, 'the peer to drop its stale L1 entry').catch(
+        async () => {
+          throw new Error(
+            `the peer instance still serves "${await peerName()}" (want "${newName}") 5 s after recovery: the replayed invalidation never reached its L1`,
+          );
+        },
+      );
     }
-    console.log(`[redis-outage] peer instance after recovery: first read ${firstRead === newName ? 'already fresh' : 'STALE, fresh later'}`);
+    console.log(
+      `[redis-outage] peer instance after recovery: first read ${firstRead === newName ? 'already fresh' : 'STALE, fresh later'}`,
+    );
   }, 30_000);
 
   it('Redis serves hits again and receives fills again, without restarting the gateway', async () => {
-    const filler = await startTestGateway({ databaseUrl: database.url, redisUrl: redisServer.url, cachePrefix: gateway.cachePrefix, env: ENV });
+    const filler = await startTestGateway({
+      databaseUrl: database.url,
+      redisUrl: redisServer.url,
+      cachePrefix: gateway.cachePrefix,
+      env: ENV,
+    });
     const fromRedis = Array.from({ length: 20 }, (_, i) => String(200 + i)); // never read by `gateway`
     const filledByGateway = Array.from({ length: 10 }, (_, i) => String(230 + i));
     try {
@@ -246,11 +319,18 @@ describe('redis-server back', () => {
     } finally {
       await filler.stop();
     }
-    const hitsBefore = await metricSum(gateway.metrics.cacheLookups, { layer: 'redis', type: 'Product', result: 'hit' });
+    const hitsBefore = await metricSum(gateway.metrics.cacheLookups, {
+      layer: 'redis',
+      type: 'Product',
+      result: 'hit',
+    });
     gateway.sql.length = 0;
     for (const id of fromRedis) expect(dataOf(await gateway.query<ProductData>(PRODUCT, { id })).product?.id).toBe(id);
-    const hits = (await metricSum(gateway.metrics.cacheLookups, { layer: 'redis', type: 'Product', result: 'hit' })) - hitsBefore;
-    console.log(`[redis-outage] after recovery: ${hits} Redis hits for ${fromRedis.length} products filled by another instance; ${gateway.sql.length} SQL`);
+    const hits =
+      (await metricSum(gateway.metrics.cacheLookups, { layer: 'redis', type: 'Product', result: 'hit' })) - hitsBefore;
+    console.log(
+      `[redis-outage] after recovery: ${hits} Redis hits for ${fromRedis.length} products filled by another instance; ${gateway.sql.length} SQL`,
+    );
     expect(hits).toBe(fromRedis.length);
     expect(gateway.sql.filter((s) => s.includes('"Product"'))).toEqual([]);
 

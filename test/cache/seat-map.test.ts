@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, dataStatements, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
 
-
 const SEAT_MAP = /* GraphQL */ `
   query SeatMap($id: ID!) {
     event(id: $id) {
@@ -40,8 +39,14 @@ let expectedSeats: number;
 
 beforeAll(async () => {
   const databaseUrl = inject('databaseUrl');
-  const row = await withPg(databaseUrl, async (c) =>
-    (await c.query<{ id: string; seats: number }>(`SELECT e.id, (SELECT count(*)::int FROM "Seat" s WHERE s."eventId" = e.id) AS seats FROM "Event" e WHERE e.name = 'Merdeka Night Concert'`)).rows[0],
+  const row = await withPg(
+    databaseUrl,
+    async (c) =>
+      (
+        await c.query<{ id: string; seats: number }>(
+          `SELECT e.id, (SELECT count(*)::int FROM "Seat" s WHERE s."eventId" = e.id) AS seats FROM "Event" e WHERE e.name = 'Merdeka Night Concert'`,
+        )
+      ).rows[0],
   );
   if (!row) throw new Error('the seed has no "Merdeka Night Concert"');
   eventId = row.id;
@@ -91,6 +96,8 @@ describe('the Merdeka Night Concert seat map', () => {
     expect(dataStatements(warm.sql), `warm seat map went to PostgreSQL:\n${showSql(warm.sql)}`).toEqual([]);
     expect(dataOf(fromRedis.result)).toEqual(coldData);
     expect(dataStatements(fromRedis.sql), `second instance went to PostgreSQL:\n${showSql(fromRedis.sql)}`).toEqual([]);
-    console.log(`[seat-map] cold ${Math.round(coldMs)} ms; warm: ${warm.sql.length} SQL in ${Math.round(warm.ms)} ms; second instance: ${fromRedis.sql.length} SQL in ${Math.round(fromRedis.ms)} ms`);
+    console.log(
+      `[seat-map] cold ${Math.round(coldMs)} ms; warm: ${warm.sql.length} SQL in ${Math.round(warm.ms)} ms; second instance: ${fromRedis.sql.length} SQL in ${Math.round(fromRedis.ms)} ms`,
+    );
   });
 });

@@ -6,7 +6,6 @@ import { createDatabaseFromTemplate, type TestDatabase } from '../support/databa
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { dataOf, dataStatements, metricSum, showSql, sqlByTable, sqlDuring, type TestGateway } from './kit.ts';
 
-
 const PAGE_QUERY = /* GraphQL */ `
   query Page {
     products(first: 100, sort: PRICE_ASC) {
@@ -16,7 +15,15 @@ const PAGE_QUERY = /* GraphQL */ `
 `;
 
 interface PageData {
-  products: { nodes: { id: string; name: string; category: { name: string }; inventory: { available: number } | null; price: { amount: string } }[] };
+  products: {
+    nodes: {
+      id: string;
+      name: string;
+      category: { name: string };
+      inventory: { available: number } | null;
+      price: { amount: string };
+    }[];
+  };
 }
 
 const ENTITY_TABLES = ['Product', 'Category', 'Inventory', 'MemberPrice'];
@@ -71,7 +78,8 @@ describe('a page of 100 products with category, inventory and GOLD price', () =>
     const { result, sql } = await sqlDuring(second, () => second.query<PageData>(PAGE_QUERY));
     expect(dataOf(result)).toEqual(coldPage);
     expect(dataStatements(sql), `the second instance went to PostgreSQL:\n${showSql(sql)}`).toEqual([]);
-    const redisHits = (await metricSum(second.metrics.cacheLookups, { layer: 'redis', result: 'hit' })) - redisHitsBefore;
+    const redisHits =
+      (await metricSum(second.metrics.cacheLookups, { layer: 'redis', result: 'hit' })) - redisHitsBefore;
     console.log(`[sql-counts] second instance: 0 SQL expected, got ${sql.length}; ${redisHits} Redis hits`);
     // The page entry, 100 products, their categories, 100 inventories and 100 GOLD prices.
     expect(redisHits).toBeGreaterThanOrEqual(100);
@@ -82,7 +90,9 @@ describe('100 product(id:) aliases in one operation', () => {
   it('cost one SQL query against Product, cold', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => i + 101);
     const query = `query Aliases { ${ids.map((id) => `p${id}: product(id: "${id}") { id name }`).join(' ')} }`;
-    const { result, sql } = await sqlDuring(aliases, () => aliases.query<Record<string, { id: string; name: string } | null>>(query));
+    const { result, sql } = await sqlDuring(aliases, () =>
+      aliases.query<Record<string, { id: string; name: string } | null>>(query),
+    );
     const data = dataOf(result);
     for (const id of ids) expect(data[`p${id}`]?.id).toBe(String(id));
     console.log(`[sql-counts] 100 aliases cold: ${JSON.stringify(sqlByTable(sql))}`);
@@ -98,8 +108,11 @@ describe('one listing per category (Category.products for every category)', () =
   it('costs one SQL statement for all the pages and one for all the counts, cold', async () => {
     const listing = await startTestGateway({ databaseUrl: database.url, redisUrl: inject('redisUrl') });
     try {
-      const query = '{ categories { id children { id products(first: 2, sort: PRICE_ASC) { totalCount nodes { id name } } } } }';
-      const { result, sql } = await sqlDuring(listing, async () => dataOf(await listing.query<{ categories: { children: unknown[] }[] }>(query)));
+      const query =
+        '{ categories { id children { id products(first: 2, sort: PRICE_ASC) { totalCount nodes { id name } } } } }';
+      const { result, sql } = await sqlDuring(listing, async () =>
+        dataOf(await listing.query<{ categories: { children: unknown[] }[] }>(query)),
+      );
       const pages = result.categories.flatMap((c) => c.children).length;
       console.log(`[sql] ${pages} category listings with counts, cold: ${JSON.stringify(sqlByTable(sql))}`);
       expect(pages).toBeGreaterThan(10);

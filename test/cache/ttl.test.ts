@@ -18,8 +18,17 @@ import { createRedisConnection, waitUntilReady } from '../../src/redis/connectio
 import { createLogger } from '../../src/infra/logger.ts';
 import { createMetrics } from '../../src/infra/metrics.ts';
 import { startTestGateway } from '../support/gateway.ts';
-import { dataOf, dataStatements, rawRedis, showSql, signIn, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
-
+import {
+  dataOf,
+  dataStatements,
+  rawRedis,
+  showSql,
+  signIn,
+  sqlByTable,
+  sqlDuring,
+  withPg,
+  type TestGateway,
+} from './kit.ts';
 
 const JITTER = 0.1;
 /** PTTL is read a few ms after the SET: allow for that at the low end. */
@@ -43,13 +52,17 @@ afterAll(async () => {
 
 function expectTtlFromSchema(pttlMs: number, maxAgeSeconds: number, what: string): void {
   const max = maxAgeSeconds * 1000;
-  expect(pttlMs, `${what}: PTTL ${pttlMs} ms, want within [${(1 - JITTER) * max}, ${max}]`).toBeGreaterThanOrEqual((1 - JITTER) * max - SLACK_MS);
+  expect(pttlMs, `${what}: PTTL ${pttlMs} ms, want within [${(1 - JITTER) * max}, ${max}]`).toBeGreaterThanOrEqual(
+    (1 - JITTER) * max - SLACK_MS,
+  );
   expect(pttlMs, `${what}: PTTL ${pttlMs} ms`).toBeLessThanOrEqual(max);
 }
 
 describe('TTLs from @cacheControl', () => {
   it('a cached Product lives 7200 s minus at most 10% jitter in Redis; an Inventory 300 s', async () => {
-    dataOf(await gateway.query('query P($id: ID!) { product(id: $id) { id name inventory { available } } }', { id: '7' }));
+    dataOf(
+      await gateway.query('query P($id: ID!) { product(id: $id) { id name inventory { available } } }', { id: '7' }),
+    );
     const productKey = keys.entityKey('Product', '7');
     const inventoryKey = keys.entityKey('Inventory', '7');
     const [productTtl, inventoryTtl] = await Promise.all([redis.pttl(productKey), redis.pttl(inventoryKey)]);
@@ -75,7 +88,9 @@ describe('TTLs from @cacheControl', () => {
   // gateway cannot be started on modified SDL. The next best end-to-end proof: the real loader factory,
   // entity cache, Redis and PostgreSQL, wired as app.ts wires them, but given the modified schema's policy.
   it('the loaders write Redis entries with the modified TTL (real Redis and PostgreSQL, policy from modified SDL)', async () => {
-    const modified = readTypeDefs().map((sdl) => sdl.replace('type Product @cacheControl(maxAge: 7200)', 'type Product @cacheControl(maxAge: 60)'));
+    const modified = readTypeDefs().map((sdl) =>
+      sdl.replace('type Product @cacheControl(maxAge: 7200)', 'type Product @cacheControl(maxAge: 60)'),
+    );
     const policy = readCachePolicy(buildSchema(modified));
     const prefix = `t${Date.now().toString(36)}`;
     const logger = createLogger('silent');
@@ -85,10 +100,21 @@ describe('TTLs from @cacheControl', () => {
     const subscriber = createRedisConnection({ url: inject('redisUrl'), name: 'ttl-test-sub', logger });
     expect(await waitUntilReady(main, 3_000)).toBe(true);
     const circuit = new RedisCircuit(main, { logger });
-    const cache = new EntityCache({ l1: new L1Cache({ maxBytes: 1 << 20, maxTtlSeconds: 60 }), redis: circuit, bus: createRedisBus(circuit, subscriber, prefix), prefix, metrics, logger });
+    const cache = new EntityCache({
+      l1: new L1Cache({ maxBytes: 1 << 20, maxTtlSeconds: 60 }),
+      redis: circuit,
+      bus: createRedisBus(circuit, subscriber, prefix),
+      prefix,
+      metrics,
+      logger,
+    });
     try {
       const builder = createKeyBuilder(prefix, readPrismaSchemaText());
-      const loaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys: builder, metrics }), policy)({ dbQueries: 0 });
+      const loaders = createLoaderFactory(
+        db,
+        createLoaderRuntime({ cache, keys: builder, metrics }),
+        policy,
+      )({ dbQueries: 0 });
       expect((await loaders.product.load(8))?.id).toBe(8);
       const pttl = await redis.pttl(builder.entityKey('Product', '8'));
       console.log(`[ttl] Product with maxAge 60 in the SDL: PTTL ${pttl} ms`);
@@ -112,7 +138,7 @@ describe('tag generations (lists and counts)', () => {
     const { sql: warm } = await sqlDuring(gateway, async () => dataOf(await gateway.query(page)));
     expect(dataStatements(warm), showSql(warm)).toEqual([]);
 
-    const generationBefore = Number(await redis.get(`${gateway.cachePrefix}:tagver:Product`) ?? 0);
+    const generationBefore = Number((await redis.get(`${gateway.cachePrefix}:tagver:Product`)) ?? 0);
     const headers = await signIn(gateway);
     dataOf(await gateway.query('mutation { purgeCache(tags: ["Product"]) }', {}, headers));
     const generationAfter = Number(await redis.get(`${gateway.cachePrefix}:tagver:Product`));
@@ -123,25 +149,40 @@ describe('tag generations (lists and counts)', () => {
     const after = await redis.keys(`${gateway.cachePrefix}:ProductList@*`);
     const added = after.filter((k) => !before.includes(k));
     expect(added.length, 'the re-read page is written under a new key').toBeGreaterThanOrEqual(1);
-    expect(added.every((k) => k.includes(`:g${generationAfter}:`)), added.join('\n')).toBe(true);
-    for (const key of before) expect(await redis.pttl(key), `old entry ${key} keeps its TTL and simply goes unread`).toBeGreaterThan(0);
+    expect(
+      added.every((k) => k.includes(`:g${generationAfter}:`)),
+      added.join('\n'),
+    ).toBe(true);
+    for (const key of before)
+      expect(await redis.pttl(key), `old entry ${key} keeps its TTL and simply goes unread`).toBeGreaterThan(0);
   });
 });
 
 describe('values round-trip exactly through Redis', () => {
   it('the raw Redis value of a Product decodes to a Decimal price and a Date createdAt equal to the database', async () => {
     const id = 9;
-    dataOf(await gateway.query('query P($id: ID!) { product(id: $id) { id basePrice createdAt } }', { id: String(id) }));
+    dataOf(
+      await gateway.query('query P($id: ID!) { product(id: $id) { id basePrice createdAt } }', { id: String(id) }),
+    );
     const text = await redis.get(keys.entityKey('Product', String(id)));
     expect(text, 'no Redis entry for the product').not.toBeNull();
     const cached = decode<{ id: number; price: unknown; createdAt: unknown; updatedAt: unknown }>(text!);
 
-    const [row] = await withPg(inject('databaseUrl'), async (c) =>
-      (await c.query<{ price: string; createdAt: Date; updatedAt: Date }>('SELECT price::text AS price, "createdAt", "updatedAt" FROM "Product" WHERE id = $1', [id])).rows,
+    const [row] = await withPg(
+      inject('databaseUrl'),
+      async (c) =>
+        (
+          await c.query<{ price: string; createdAt: Date; updatedAt: Date }>(
+            'SELECT price::text AS price, "createdAt", "updatedAt" FROM "Product" WHERE id = $1',
+            [id],
+          )
+        ).rows,
     );
     if (!row) throw new Error(`no product ${id}`);
     expect(cached.id).toBe(id);
-    expect(Decimal.isDecimal(cached.price), `price decoded as ${typeof cached.price}: ${String(cached.price)}`).toBe(true);
+    expect(Decimal.isDecimal(cached.price), `price decoded as ${typeof cached.price}: ${String(cached.price)}`).toBe(
+      true,
+    );
     expect((cached.price as Decimal).equals(new Decimal(row.price))).toBe(true);
     expect((cached.price as Decimal).toFixed(2)).toBe(row.price);
     expect(cached.createdAt).toBeInstanceOf(Date);
@@ -153,7 +194,10 @@ describe('values round-trip exactly through Redis', () => {
 describe('negative caching', () => {
   it('product(id: "999999") twice costs one SQL query; the negative entry is in Redis with a PTTL of at most 30 s', async () => {
     const query = 'query Missing { product(id: "999999") { id } }';
-    const { result, sql } = await sqlDuring(gateway, async () => [await gateway.query<{ product: null }>(query), await gateway.query<{ product: null }>(query)]);
+    const { result, sql } = await sqlDuring(gateway, async () => [
+      await gateway.query<{ product: null }>(query),
+      await gateway.query<{ product: null }>(query),
+    ]);
     for (const response of result) expect(dataOf(response).product).toBeNull();
     expect(sqlByTable(dataStatements(sql)), showSql(sql)).toEqual({ Product: 1 });
 

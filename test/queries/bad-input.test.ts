@@ -31,7 +31,8 @@ async function post(body: string, contentType = 'application/json'): Promise<Raw
   return { status: response.status, text, body: parsed };
 }
 
-const graphql = (query: string, variables?: Record<string, unknown>): Promise<RawResponse> => post(JSON.stringify({ query, variables }));
+const graphql = (query: string, variables?: Record<string, unknown>): Promise<RawResponse> =>
+  post(JSON.stringify({ query, variables }));
 
 function expectClientError(response: RawResponse, code: string, message: RegExp): void {
   expect([200, 400], response.text).toContain(response.status);
@@ -45,7 +46,8 @@ function expectClientError(response: RawResponse, code: string, message: RegExp)
   }
 }
 
-const PRODUCTS = 'query ($first: Int, $after: String, $filter: ProductFilter) { products(first: $first, after: $after, filter: $filter) { totalCount nodes { id } } }';
+const PRODUCTS =
+  'query ($first: Int, $after: String, $filter: ProductFilter) { products(first: $first, after: $after, filter: $filter) { totalCount nodes { id } } }';
 
 describe('page sizes outside 1..100 are BAD_USER_INPUT naming `first`', () => {
   for (const first of [-1, 0, 101]) {
@@ -54,7 +56,11 @@ describe('page sizes outside 1..100 are BAD_USER_INPUT naming `first`', () => {
     });
   }
   it('events(first: 1000)', async () => {
-    expectClientError(await graphql('{ events(first: 1000) { totalCount } }'), 'BAD_USER_INPUT', /first.*between 1 and 100/);
+    expectClientError(
+      await graphql('{ events(first: 1000) { totalCount } }'),
+      'BAD_USER_INPUT',
+      /first.*between 1 and 100/,
+    );
   });
 });
 
@@ -72,14 +78,22 @@ describe('invalid cursors are BAD_USER_INPUT naming `after`', () => {
       expectClientError(await graphql(PRODUCTS, { first: 5, after }), 'BAD_USER_INPUT', /after is not a valid cursor/);
     });
     it(`events(after: ${name})`, async () => {
-      expectClientError(await graphql('query ($after: String) { events(first: 5, after: $after) { totalCount } }', { after }), 'BAD_USER_INPUT', /after is not a valid cursor/);
+      expectClientError(
+        await graphql('query ($after: String) { events(first: 5, after: $after) { totalCount } }', { after }),
+        'BAD_USER_INPUT',
+        /after is not a valid cursor/,
+      );
     });
   }
   it('a product cursor of one sort is rejected by another sort whose cursor has a different shape', async () => {
     const first = await graphql('{ products(sort: PRICE_ASC, first: 2) { pageInfo { endCursor } } }');
-    const endCursor = (first.body.data as { products: { pageInfo: { endCursor: string } } }).products.pageInfo.endCursor;
+    const endCursor = (first.body.data as { products: { pageInfo: { endCursor: string } } }).products.pageInfo
+      .endCursor;
     expectClientError(
-      await graphql('query ($after: String) { products(sort: BEST_SELLING, first: 2, after: $after) { nodes { id } } }', { after: endCursor }),
+      await graphql(
+        'query ($after: String) { products(sort: BEST_SELLING, first: 2, after: $after) { nodes { id } } }',
+        { after: endCursor },
+      ),
       'BAD_USER_INPUT',
       /after is not a valid cursor/,
     );
@@ -95,9 +109,17 @@ describe('malformed arguments are BAD_USER_INPUT that names the problem', () => 
     ["category id '1.5'", '{ category(id: "1.5") { id } }', /id must be a positive integer/],
     ["event id 'not-a-uuid'", '{ event(id: "not-a-uuid") { id } }', /id must be a UUID/],
     ["venue id 'not-a-uuid'", '{ venue(id: "not-a-uuid") { id } }', /id must be a UUID/],
-    ['minPrice > maxPrice', '{ products(filter: { minPrice: "500", maxPrice: "100" }) { totalCount } }', /minPrice must not be greater than filter\.maxPrice/],
+    [
+      'minPrice > maxPrice',
+      '{ products(filter: { minPrice: "500", maxPrice: "100" }) { totalCount } }',
+      /minPrice must not be greater than filter\.maxPrice/,
+    ],
     ['a negative minPrice', '{ products(filter: { minPrice: "-1" }) { totalCount } }', /minPrice must not be negative/],
-    ["filter.categoryId 'abc'", '{ products(filter: { categoryId: "abc" }) { totalCount } }', /categoryId must be a positive integer/],
+    [
+      "filter.categoryId 'abc'",
+      '{ products(filter: { categoryId: "abc" }) { totalCount } }',
+      /categoryId must be a positive integer/,
+    ],
     ["filter.sellerId 'x'", '{ products(filter: { sellerId: "x" }) { totalCount } }', /sellerId must be a UUID/],
   ];
   for (const [name, query, message] of cases) {
@@ -108,7 +130,11 @@ describe('malformed arguments are BAD_USER_INPUT that names the problem', () => 
   }
 
   it('minPrice > maxPrice in variables', async () => {
-    expectClientError(await graphql(PRODUCTS, { filter: { minPrice: '500.00', maxPrice: '100.00' } }), 'BAD_USER_INPUT', /minPrice must not be greater than filter\.maxPrice/);
+    expectClientError(
+      await graphql(PRODUCTS, { filter: { minPrice: '500.00', maxPrice: '100.00' } }),
+      'BAD_USER_INPUT',
+      /minPrice must not be greater than filter\.maxPrice/,
+    );
   });
 
   it('a Decimal that is not a number, in a variable, is a 400 BAD_USER_INPUT naming Decimal', async () => {

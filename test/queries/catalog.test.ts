@@ -56,7 +56,17 @@ async function busiestRootCategory(): Promise<{ id: number; productCount: number
 
 describe('product(id)', () => {
   it('returns the product with its category, inventory, base price and GOLD member price from PostgreSQL', async () => {
-    const [expected] = await sql<{ id: number; sku: string; name: string; price: string; categoryId: number; categoryName: string; onHand: number; reserved: number; gold: string }>(`
+    const [expected] = await sql<{
+      id: number;
+      sku: string;
+      name: string;
+      price: string;
+      categoryId: number;
+      categoryName: string;
+      onHand: number;
+      reserved: number;
+      gold: string;
+    }>(`
       SELECT p.id, p.sku, p.name, p.price::text AS price, c.id AS "categoryId", c.name AS "categoryName",
              i."onHand", i.reserved, mp.price::text AS gold
       FROM "Product" p
@@ -76,7 +86,13 @@ describe('product(id)', () => {
           price: { tier: string; amount: string; currency: string; isMemberPrice: boolean };
           regular: { amount: string; isMemberPrice: boolean };
           category: { id: string; name: string };
-          inventory: { productId: string; onHand: number; reserved: number; available: number; inStock: boolean } | null;
+          inventory: {
+            productId: string;
+            onHand: number;
+            reserved: number;
+            available: number;
+            inStock: boolean;
+          } | null;
         } | null;
       }>(
         `query ($id: ID!) {
@@ -92,7 +108,12 @@ describe('product(id)', () => {
       ),
     );
     const product = data.product;
-    expect(product).toMatchObject({ id: String(expected.id), sku: expected.sku, name: expected.name, basePrice: expected.price });
+    expect(product).toMatchObject({
+      id: String(expected.id),
+      sku: expected.sku,
+      name: expected.name,
+      basePrice: expected.price,
+    });
     expect(product?.basePrice).toMatch(DECIMAL_STRING);
     expect(product?.price).toEqual({ tier: 'GOLD', amount: expected.gold, currency: 'MYR', isMemberPrice: true });
     expect(product?.price.amount).toMatch(DECIMAL_STRING);
@@ -112,8 +133,12 @@ describe('products(first, sort, filter)', () => {
   it('totalCount equals a COUNT in SQL, with and without filters', async () => {
     const root = await busiestRootCategory();
     const [all] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM "Product"');
-    const [ranged] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM "Product" WHERE price BETWEEN 50 AND 500');
-    const [onlyRoot] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM "Product" WHERE "categoryId" = $1', [root.id]);
+    const [ranged] = await sql<{ n: number }>(
+      'SELECT count(*)::int AS n FROM "Product" WHERE price BETWEEN 50 AND 500',
+    );
+    const [onlyRoot] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM "Product" WHERE "categoryId" = $1', [
+      root.id,
+    ]);
     const cases: [filter: Record<string, unknown> | null, expected: number | undefined][] = [
       [null, all?.n],
       [{ categoryId: String(root.id) }, root.productCount],
@@ -128,10 +153,17 @@ describe('products(first, sort, filter)', () => {
   });
 
   it('a case-insensitive name search counts what ILIKE counts', async () => {
-    const [sample] = await sql<{ word: string }>(`SELECT split_part(name, ' ', 1) AS word FROM "Product" ORDER BY id LIMIT 1`);
+    const [sample] = await sql<{ word: string }>(
+      `SELECT split_part(name, ' ', 1) AS word FROM "Product" ORDER BY id LIMIT 1`,
+    );
     const word = sample?.word ?? '';
-    const [expected] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Product" WHERE name ILIKE '%' || $1 || '%'`, [word]);
-    const data = dataOf(await gateway().query<ProductListData>(PRODUCT_LIST, { filter: { search: word.toUpperCase() }, first: 100 }));
+    const [expected] = await sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Product" WHERE name ILIKE '%' || $1 || '%'`,
+      [word],
+    );
+    const data = dataOf(
+      await gateway().query<ProductListData>(PRODUCT_LIST, { filter: { search: word.toUpperCase() }, first: 100 }),
+    );
     expect(data.products.totalCount).toBe(expected?.n);
     expect(data.products.nodes.length).toBe(Math.min(100, expected?.n ?? 0));
   });
@@ -140,7 +172,10 @@ describe('products(first, sort, filter)', () => {
     it(`paginates a category with ${sort} through every page with endCursor: no duplicates, no gaps, SQL order`, async () => {
       const root = await busiestRootCategory();
       const expectedIds = (
-        await sql<{ id: number }>(`${SUBTREE_CTE} SELECT p.id FROM "Product" p WHERE p."categoryId" IN (SELECT id FROM subtree) ORDER BY ${ORDER_BY[sort]}`, [root.id])
+        await sql<{ id: number }>(
+          `${SUBTREE_CTE} SELECT p.id FROM "Product" p WHERE p."categoryId" IN (SELECT id FROM subtree) ORDER BY ${ORDER_BY[sort]}`,
+          [root.id],
+        )
       ).map((r) => String(r.id));
       expect(expectedIds.length).toBeGreaterThan(16); // at least three pages of 8
 
@@ -148,7 +183,12 @@ describe('products(first, sort, filter)', () => {
       let after: string | null = null;
       for (let page = 0; page < 50; page += 1) {
         const data: ProductListData = dataOf(
-          await gateway().query<ProductListData>(PRODUCT_LIST, { filter: { categoryId: String(root.id) }, sort, first: 8, after }),
+          await gateway().query<ProductListData>(PRODUCT_LIST, {
+            filter: { categoryId: String(root.id) },
+            sort,
+            first: 8,
+            after,
+          }),
         );
         const { edges, nodes, pageInfo, totalCount } = data.products;
         expect(totalCount).toBe(expectedIds.length);
@@ -166,21 +206,35 @@ describe('products(first, sort, filter)', () => {
   }
 
   it('PRICE_ASC really ascends and PRICE_DESC really descends (compared as decimals)', async () => {
-    const asc = dataOf(await gateway().query<ProductListData>(PRODUCT_LIST, { sort: 'PRICE_ASC', first: 100 })).products.edges.map((e) => e.node.basePrice);
-    const desc = dataOf(await gateway().query<ProductListData>(PRODUCT_LIST, { sort: 'PRICE_DESC', first: 100 })).products.edges.map((e) => e.node.basePrice);
+    const asc = dataOf(
+      await gateway().query<ProductListData>(PRODUCT_LIST, { sort: 'PRICE_ASC', first: 100 }),
+    ).products.edges.map((e) => e.node.basePrice);
+    const desc = dataOf(
+      await gateway().query<ProductListData>(PRODUCT_LIST, { sort: 'PRICE_DESC', first: 100 }),
+    ).products.edges.map((e) => e.node.basePrice);
     const cents = (amount: string): number => Math.round(Number(amount) * 100);
     expect(asc).toHaveLength(100);
     for (let i = 1; i < asc.length; i += 1) expect(cents(asc[i]!)).toBeGreaterThanOrEqual(cents(asc[i - 1]!));
     for (let i = 1; i < desc.length; i += 1) expect(cents(desc[i]!)).toBeLessThanOrEqual(cents(desc[i - 1]!));
     // (Not `AS price`: ORDER BY would then sort the text alias.)
-    const [cheapest] = await sql<{ amount: string }>('SELECT price::text AS amount FROM "Product" ORDER BY price, id LIMIT 1');
-    const [dearest] = await sql<{ amount: string }>('SELECT price::text AS amount FROM "Product" ORDER BY price DESC, id DESC LIMIT 1');
+    const [cheapest] = await sql<{ amount: string }>(
+      'SELECT price::text AS amount FROM "Product" ORDER BY price, id LIMIT 1',
+    );
+    const [dearest] = await sql<{ amount: string }>(
+      'SELECT price::text AS amount FROM "Product" ORDER BY price DESC, id DESC LIMIT 1',
+    );
     expect(asc[0]).toBe(cheapest?.amount);
     expect(desc[0]).toBe(dearest?.amount);
   });
 
   it('a price range returns only products inside it', async () => {
-    const data = dataOf(await gateway().query<ProductListData>(PRODUCT_LIST, { filter: { minPrice: '100', maxPrice: '300' }, sort: 'PRICE_ASC', first: 100 }));
+    const data = dataOf(
+      await gateway().query<ProductListData>(PRODUCT_LIST, {
+        filter: { minPrice: '100', maxPrice: '300' },
+        sort: 'PRICE_ASC',
+        first: 100,
+      }),
+    );
     expect(data.products.nodes.length).toBeGreaterThan(0);
     for (const edge of data.products.edges) {
       expect(Number(edge.node.basePrice)).toBeGreaterThanOrEqual(100);
@@ -199,14 +253,23 @@ describe('categories and category(id)', () => {
   }
 
   it('categories returns the roots of the tree, each with its children as in PostgreSQL', async () => {
-    const rows = await sql<{ id: number; slug: string; name: string; parentId: number | null }>('SELECT id, slug, name, "parentId" FROM "Category"');
-    const data = dataOf(await gateway().query<{ categories: Node[] }>('{ categories { id slug name parent { id } children { id name parent { id } } } }'));
+    const rows = await sql<{ id: number; slug: string; name: string; parentId: number | null }>(
+      'SELECT id, slug, name, "parentId" FROM "Category"',
+    );
+    const data = dataOf(
+      await gateway().query<{ categories: Node[] }>(
+        '{ categories { id slug name parent { id } children { id name parent { id } } } }',
+      ),
+    );
     const roots = rows.filter((r) => r.parentId === null);
     expect(data.categories.map((c) => c.id).sort()).toEqual(roots.map((r) => String(r.id)).sort());
     for (const root of data.categories) {
       const row = rows.find((r) => String(r.id) === root.id);
       expect(root).toMatchObject({ slug: row?.slug, name: row?.name, parent: null });
-      const expectedChildren = rows.filter((r) => String(r.parentId) === root.id).map((r) => String(r.id)).sort();
+      const expectedChildren = rows
+        .filter((r) => String(r.parentId) === root.id)
+        .map((r) => String(r.id))
+        .sort();
       expect(root.children.map((c) => c.id).sort()).toEqual(expectedChildren);
       for (const child of root.children) expect(child.parent).toEqual({ id: root.id });
     }
@@ -219,12 +282,16 @@ describe('categories and category(id)', () => {
       FROM "Category" c JOIN "Category" p ON p.id = c."parentId" ORDER BY c.id LIMIT 1`);
     if (!child) throw new Error('the seed has no subcategory');
     const data = dataOf(
-      await gateway().query<{ category: { id: string; slug: string; name: string; parent: { id: string; name: string } | null } | null }>(
-        'query ($id: ID!) { category(id: $id) { id slug name parent { id name } } }',
-        { id: String(child.id) },
-      ),
+      await gateway().query<{
+        category: { id: string; slug: string; name: string; parent: { id: string; name: string } | null } | null;
+      }>('query ($id: ID!) { category(id: $id) { id slug name parent { id name } } }', { id: String(child.id) }),
     );
-    expect(data.category).toEqual({ id: String(child.id), slug: child.slug, name: child.name, parent: { id: String(child.parentId), name: child.parentName } });
+    expect(data.category).toEqual({
+      id: String(child.id),
+      slug: child.slug,
+      name: child.name,
+      parent: { id: String(child.parentId), name: child.parentName },
+    });
   });
 
   it('Category.products lists the same products as products(filter: { categoryId })', async () => {
@@ -235,7 +302,13 @@ describe('categories and category(id)', () => {
         { id: String(root.id) },
       ),
     );
-    const viaFilter = dataOf(await gateway().query<ProductListData>(PRODUCT_LIST, { filter: { categoryId: String(root.id) }, sort: 'PRICE_ASC', first: 10 }));
+    const viaFilter = dataOf(
+      await gateway().query<ProductListData>(PRODUCT_LIST, {
+        filter: { categoryId: String(root.id) },
+        sort: 'PRICE_ASC',
+        first: 10,
+      }),
+    );
     expect(viaCategory.category.products.totalCount).toBe(root.productCount);
     expect(viaCategory.category.products.nodes).toEqual(viaFilter.products.nodes);
   });

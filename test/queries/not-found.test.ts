@@ -38,5 +38,4 @@ describe('me', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ data: { me: null } });
   });
-
 });

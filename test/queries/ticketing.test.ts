@@ -18,7 +18,9 @@ interface EventRow {
 let merdeka: EventRow;
 
 beforeAll(async () => {
-  const [row] = await sql<EventRow>(`SELECT id, name, status, capacity, "venueId", "organizationId" FROM "Event" WHERE name = 'Merdeka Night Concert'`);
+  const [row] = await sql<EventRow>(
+    `SELECT id, name, status, capacity, "venueId", "organizationId" FROM "Event" WHERE name = 'Merdeka Night Concert'`,
+  );
   if (!row) throw new Error('the seed has no "Merdeka Night Concert"');
   merdeka = row;
 });
@@ -33,16 +35,32 @@ interface EventData {
     availableSeats: number;
     venue: { id: string; name: string; city: string; capacity: number; organization: { id: string } };
     organization: { id: string; slug: string; name: string };
-    seats: { id: string; section: string; row: string; number: number; price: string; status: string; event?: { id: string } }[];
+    seats: {
+      id: string;
+      section: string;
+      row: string;
+      number: number;
+      price: string;
+      status: string;
+      event?: { id: string };
+    }[];
     sections: { name: string; total: number; available: number; minPrice: string; maxPrice: string }[];
   } | null;
 }
 
 describe('event(id)', () => {
   it('returns the Merdeka Night Concert with its venue, organization and 2,560 seats', async () => {
-    const [venue] = await sql<{ name: string; city: string; capacity: number }>('SELECT name, city, capacity FROM "Venue" WHERE id = $1', [merdeka.venueId]);
-    const [org] = await sql<{ slug: string; name: string }>('SELECT slug, name FROM "Organization" WHERE id = $1', [merdeka.organizationId]);
-    const [available] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Seat" WHERE "eventId" = $1 AND status = 'AVAILABLE'`, [merdeka.id]);
+    const [venue] = await sql<{ name: string; city: string; capacity: number }>(
+      'SELECT name, city, capacity FROM "Venue" WHERE id = $1',
+      [merdeka.venueId],
+    );
+    const [org] = await sql<{ slug: string; name: string }>('SELECT slug, name FROM "Organization" WHERE id = $1', [
+      merdeka.organizationId,
+    ]);
+    const [available] = await sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Seat" WHERE "eventId" = $1 AND status = 'AVAILABLE'`,
+      [merdeka.id],
+    );
     const data = dataOf(
       await gateway().query<EventData>(
         `query ($id: ID!) {
@@ -58,7 +76,12 @@ describe('event(id)', () => {
       ),
     );
     const event = data.event;
-    expect(event).toMatchObject({ id: merdeka.id, name: 'Merdeka Night Concert', status: merdeka.status, capacity: merdeka.capacity });
+    expect(event).toMatchObject({
+      id: merdeka.id,
+      name: 'Merdeka Night Concert',
+      status: merdeka.status,
+      capacity: merdeka.capacity,
+    });
     expect(event?.startsAt).toBe('2027-08-31T13:00:00.000Z');
     expect(event?.venue).toEqual({ id: merdeka.venueId, ...venue, organization: { id: merdeka.organizationId } });
     expect(event?.organization).toEqual({ id: merdeka.organizationId, ...org });
@@ -75,12 +98,19 @@ describe('event(id)', () => {
        FROM "Seat" WHERE "eventId" = $1 GROUP BY section ORDER BY section`,
       [merdeka.id],
     );
-    const data = dataOf(await gateway().query<EventData>('query ($id: ID!) { event(id: $id) { availableSeats sections { name total available minPrice maxPrice } } }', { id: merdeka.id }));
+    const data = dataOf(
+      await gateway().query<EventData>(
+        'query ($id: ID!) { event(id: $id) { availableSeats sections { name total available minPrice maxPrice } } }',
+        { id: merdeka.id },
+      ),
+    );
     const sections = data.event?.sections ?? [];
     expect(sections.map((s) => s.name)).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']);
     expect(sections.reduce((sum, s) => sum + s.total, 0)).toBe(2560);
     expect(sections.reduce((sum, s) => sum + s.available, 0)).toBe(data.event?.availableSeats);
-    expect(sections).toEqual(rows.map((r) => ({ name: r.section, total: r.total, available: r.available, minPrice: r.min, maxPrice: r.max })));
+    expect(sections).toEqual(
+      rows.map((r) => ({ name: r.section, total: r.total, available: r.available, minPrice: r.min, maxPrice: r.max })),
+    );
     expect(sections.find((s) => s.name === 'A')).toMatchObject({ total: 320, minPrice: '688.00', maxPrice: '688.00' });
   });
 
@@ -90,7 +120,10 @@ describe('event(id)', () => {
       [merdeka.id],
     );
     const data = dataOf(
-      await gateway().query<EventData>('query ($id: ID!) { event(id: $id) { seats(section: "A") { id section row number price status event { id } } } }', { id: merdeka.id }),
+      await gateway().query<EventData>(
+        'query ($id: ID!) { event(id: $id) { seats(section: "A") { id section row number price status event { id } } } }',
+        { id: merdeka.id },
+      ),
     );
     const seats = data.event?.seats ?? [];
     expect(seats).toHaveLength(320);
@@ -99,7 +132,12 @@ describe('event(id)', () => {
   });
 
   it('seats(status: AVAILABLE) counts what availableSeats says', async () => {
-    const data = dataOf(await gateway().query<EventData>('query ($id: ID!) { event(id: $id) { availableSeats seats(status: AVAILABLE) { status } } }', { id: merdeka.id }));
+    const data = dataOf(
+      await gateway().query<EventData>(
+        'query ($id: ID!) { event(id: $id) { availableSeats seats(status: AVAILABLE) { status } } }',
+        { id: merdeka.id },
+      ),
+    );
     expect(data.event?.seats.every((s) => s.status === 'AVAILABLE')).toBe(true);
     expect(data.event?.seats).toHaveLength(data.event?.availableSeats ?? -1);
   });
@@ -113,11 +151,14 @@ describe('events(first, after)', () => {
       edges: { cursor: string; node: { id: string; startsAt: string } }[];
     };
   }
-  const EVENTS = 'query ($first: Int, $after: String, $filter: EventFilter) { events(first: $first, after: $after, filter: $filter) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id startsAt } } } }';
+  const EVENTS =
+    'query ($first: Int, $after: String, $filter: EventFilter) { events(first: $first, after: $after, filter: $filter) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id startsAt } } } }';
 
   // Anonymous requests: DRAFT events exist only for their organization's admins, so they are not listed.
   it('pages through every public event soonest first with endCursor: no duplicates, no gaps', async () => {
-    const expected = (await sql<{ id: string }>(`SELECT id FROM "Event" WHERE status <> 'DRAFT' ORDER BY "startsAt", id`)).map((r) => r.id);
+    const expected = (
+      await sql<{ id: string }>(`SELECT id FROM "Event" WHERE status <> 'DRAFT' ORDER BY "startsAt", id`)
+    ).map((r) => r.id);
     expect(expected.length).toBeGreaterThan(2);
     const seen: string[] = [];
     let after: string | null = null;
@@ -133,7 +174,10 @@ describe('events(first, after)', () => {
   });
 
   it('filters by venue, counting what SQL counts', async () => {
-    const [expected] = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM "Event" WHERE "venueId" = $1 AND status <> 'DRAFT'`, [merdeka.venueId]);
+    const [expected] = await sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "Event" WHERE "venueId" = $1 AND status <> 'DRAFT'`,
+      [merdeka.venueId],
+    );
     const data = dataOf(await gateway().query<EventsData>(EVENTS, { first: 10, filter: { venueId: merdeka.venueId } }));
     expect(data.events.totalCount).toBe(expected?.n);
     expect(data.events.edges.map((e) => e.node.id)).toContain(merdeka.id);
@@ -142,14 +186,35 @@ describe('events(first, after)', () => {
 
 describe('venue(id)', () => {
   it("returns the Merdeka Night Concert's venue with its organization and events", async () => {
-    const [venue] = await sql<{ name: string; city: string; capacity: number }>('SELECT name, city, capacity FROM "Venue" WHERE id = $1', [merdeka.venueId]);
-    const events = (await sql<{ id: string }>(`SELECT id FROM "Event" WHERE "venueId" = $1 AND status <> 'DRAFT' ORDER BY "startsAt", id`, [merdeka.venueId])).map((r) => r.id);
-    const data = dataOf(
-      await gateway().query<{ venue: { id: string; name: string; city: string; capacity: number; organization: { id: string }; events: { id: string }[] } | null }>(
-        'query ($id: ID!) { venue(id: $id) { id name city capacity organization { id } events { id } } }',
-        { id: merdeka.venueId },
-      ),
+    const [venue] = await sql<{ name: string; city: string; capacity: number }>(
+      'SELECT name, city, capacity FROM "Venue" WHERE id = $1',
+      [merdeka.venueId],
     );
-    expect(data.venue).toEqual({ id: merdeka.venueId, ...venue, organization: { id: merdeka.organizationId }, events: events.map((id) => ({ id })) });
+    const events = (
+      await sql<{ id: string }>(
+        `SELECT id FROM "Event" WHERE "venueId" = $1 AND status <> 'DRAFT' ORDER BY "startsAt", id`,
+        [merdeka.venueId],
+      )
+    ).map((r) => r.id);
+    const data = dataOf(
+      await gateway().query<{
+        venue: {
+          id: string;
+          name: string;
+          city: string;
+          capacity: number;
+          organization: { id: string };
+          events: { id: string }[];
+        } | null;
+      }>('query ($id: ID!) { venue(id: $id) { id name city capacity organization { id } events { id } } }', {
+        id: merdeka.venueId,
+      }),
+    );
+    expect(data.venue).toEqual({
+      id: merdeka.venueId,
+      ...venue,
+      organization: { id: merdeka.organizationId },
+      events: events.map((id) => ({ id })),
+    });
   });
 });

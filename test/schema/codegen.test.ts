@@ -40,7 +40,12 @@ describe('GraphQL Code Generator output', () => {
 
   it('makes the resolver types and the typed client', () => {
     expect(generated.map((f) => f.filename).sort()).toEqual(
-      expect.arrayContaining(['src/generated/graphql/resolvers.ts', 'src/generated/client/graphql.ts', 'src/generated/client/gql.ts', 'src/generated/client/index.ts']),
+      expect.arrayContaining([
+        'src/generated/graphql/resolvers.ts',
+        'src/generated/client/graphql.ts',
+        'src/generated/client/gql.ts',
+        'src/generated/client/index.ts',
+      ]),
     );
   });
 
@@ -62,10 +67,15 @@ describe('the typed client', () => {
     // example.ts uses @ts-expect-error on fields that do not exist: if the types were `any`, tsc would fail.
     const tsc = join(ROOT, 'node_modules/.bin/tsc');
     const result = await new Promise<{ code: number; output: string }>((resolve) => {
-      execFile(tsc, ['-p', 'client/tsconfig.json', '--noEmit'], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, output: `${stdout}${stderr}` });
-      });
+      execFile(
+        tsc,
+        ['-p', 'client/tsconfig.json', '--noEmit'],
+        { cwd: ROOT, timeout: 120_000 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolve({ code, output: `${stdout}${stderr}` });
+        },
+      );
     });
     expect(result.output).toBe('');
     expect(result.code).toBe(0);

@@ -26,7 +26,19 @@ describe('the SDL', () => {
 
   it('Query has the catalog, reference, ticketing and account fields', () => {
     const fields = Object.keys(objectType('Query').getFields());
-    for (const name of ['product', 'products', 'categories', 'category', 'postcode', 'states', 'cities', 'event', 'events', 'venue', 'me']) {
+    for (const name of [
+      'product',
+      'products',
+      'categories',
+      'category',
+      'postcode',
+      'states',
+      'cities',
+      'event',
+      'events',
+      'venue',
+      'me',
+    ]) {
       expect(fields, `Query.${name}`).toContain(name);
     }
   });

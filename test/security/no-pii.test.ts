@@ -15,8 +15,21 @@ import { createLogger } from '../../src/infra/logger.ts';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { EMAILS, SEED_PASSWORD, bearer, codesOf, dataOf, errorOf, gatewayConnected, gql, rawRedis, sha256Hex, signIn, signInReply, sqlRows } from '../accounts/kit.ts';
-
+import {
+  EMAILS,
+  SEED_PASSWORD,
+  bearer,
+  codesOf,
+  dataOf,
+  errorOf,
+  gatewayConnected,
+  gql,
+  rawRedis,
+  sha256Hex,
+  signIn,
+  signInReply,
+  sqlRows,
+} from '../accounts/kit.ts';
 
 const EMAIL_AS_TYPED = 'Nur.Aisyah.Pii+Test@Example-Mail.test';
 const EMAIL = EMAIL_AS_TYPED.toLowerCase();
@@ -42,7 +55,9 @@ beforeAll(async () => {
   // Every message on every channel of this private Redis, for the whole session.
   subscriber = rawRedis(redisServer.url);
   await subscriber.connect();
-  subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => pubsubMessages.push(`${channel} ${message}`));
+  subscriber.on('pmessage', (_pattern: string, channel: string, message: string) =>
+    pubsubMessages.push(`${channel} ${message}`),
+  );
   await subscriber.psubscribe('*');
 
   const destination = new Writable({
@@ -77,13 +92,17 @@ afterAll(async () => {
 });
 
 /** Where each secret shows up in `texts`: [secret label, text label] pairs. */
-function findSecrets(texts: Iterable<[string, string]>, except: (secretLabel: string, textLabel: string) => boolean = () => false): string[] {
+function findSecrets(
+  texts: Iterable<[string, string]>,
+  except: (secretLabel: string, textLabel: string) => boolean = () => false,
+): string[] {
   const found: string[] = [];
   for (const [textLabel, text] of texts) {
     const lower = text.toLowerCase();
     for (const [secretLabel, secret] of secrets) {
       if (except(secretLabel, textLabel)) continue;
-      if (text.includes(secret) || lower.includes(secret.toLowerCase())) found.push(`${secretLabel} in ${textLabel}: ${text.slice(0, 300)}`);
+      if (text.includes(secret) || lower.includes(secret.toLowerCase()))
+        found.push(`${secretLabel} in ${textLabel}: ${text.slice(0, 300)}`);
     }
   }
   return found;
@@ -119,37 +138,83 @@ describe('a realistic session leaves no personal data behind', () => {
     errorOf(await signInReply(url, EMAIL, WRONG_PASSWORD), 'UNAUTHENTICATED');
     errorOf(await signInReply(url, UNKNOWN_EMAIL, WRONG_PASSWORD), 'UNAUTHENTICATED');
     // Inline literals instead of variables: the query text itself carries the secrets.
-    errorOf(await gql(url, `mutation { signIn(email: "${EMAIL}", password: "${WRONG_PASSWORD}") { token } }`), 'UNAUTHENTICATED');
+    errorOf(
+      await gql(url, `mutation { signIn(email: "${EMAIL}", password: "${WRONG_PASSWORD}") { token } }`),
+      'UNAUTHENTICATED',
+    );
     // Requests that end in errors the gateway logs (masked or request-level), with the secrets in the query text.
-    await gql(url, `subscription Leak { inventoryChanged(productId: "1") { productId } } # ${EMAIL} ${PASSWORD} ${DISPLAY_NAME}`);
+    await gql(
+      url,
+      `subscription Leak { inventoryChanged(productId: "1") { productId } } # ${EMAIL} ${PASSWORD} ${DISPLAY_NAME}`,
+    );
     await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `mutation { signIn(email: "${EMAIL}", password: "${PASSWORD}") { token } }`, extensions: { persistedQuery: { version: 2, sha256Hash: EMAIL } } }),
+      body: JSON.stringify({
+        query: `mutation { signIn(email: "${EMAIL}", password: "${PASSWORD}") { token } }`,
+        extensions: { persistedQuery: { version: 2, sha256Hash: EMAIL } },
+      }),
     });
     await gql(url, `{ product(id: "${EMAIL}") { id } }`);
-    expect(codesOf(await gql(url, 'mutation S($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: $password, displayName: $displayName) { token } }', { email: EMAIL, password: PASSWORD, displayName: DISPLAY_NAME }))).toEqual(['CONFLICT']);
+    expect(
+      codesOf(
+        await gql(
+          url,
+          'mutation S($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: $password, displayName: $displayName) { token } }',
+          { email: EMAIL, password: PASSWORD, displayName: DISPLAY_NAME },
+        ),
+      ),
+    ).toEqual(['CONFLICT']);
 
-    const me = dataOf(await gql<{ me: { email: string; displayName: string } }>(url, '{ me { id email displayName role sessions { id current userAgent } wishlist { id } } }', {}, session.headers)).me;
+    const me = dataOf(
+      await gql<{ me: { email: string; displayName: string } }>(
+        url,
+        '{ me { id email displayName role sessions { id current userAgent } wishlist { id } } }',
+        {},
+        session.headers,
+      ),
+    ).me;
     expect(me).toMatchObject({ email: EMAIL, displayName: DISPLAY_NAME });
-    dataOf(await gql(url, 'mutation W($id: ID!) { toggleWishlist(productId: $id) { count } }', { id: '7' }, session.headers));
+    dataOf(
+      await gql(url, 'mutation W($id: ID!) { toggleWishlist(productId: $id) { count } }', { id: '7' }, session.headers),
+    );
     dataOf(await gql(url, '{ me { wishlist { id name } } }', {}, session.headers));
-    dataOf(await gql(url, '{ products(first: 5, filter: { search: "a" }) { totalCount nodes { id name price(tier: GOLD) { amount } } } }', {}, session.headers));
+    dataOf(
+      await gql(
+        url,
+        '{ products(first: 5, filter: { search: "a" }) { totalCount nodes { id name price(tier: GOLD) { amount } } } }',
+        {},
+        session.headers,
+      ),
+    );
 
     const admin = await signIn(url, EMAILS.platform);
     secrets.set('admin token', admin.token);
     secrets.set('admin token hash', sha256Hex(admin.token));
-    dataOf(await gql(url, 'mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name } }', { id: '7', input: { name: 'Songket runner (renamed)' } }, admin.headers));
+    dataOf(
+      await gql(
+        url,
+        'mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name } }',
+        { id: '7', input: { name: 'Songket runner (renamed)' } },
+        admin.headers,
+      ),
+    );
     dataOf(await gql(url, 'mutation { purgeCache(tags: ["Product", "Event"]) }', {}, admin.headers));
     dataOf(await gql(url, '{ auditLog(first: 20) { action actorId } cacheStats { mode } }', {}, admin.headers));
 
-    expect(dataOf(await gql<{ signOut: boolean }>(url, 'mutation { signOut }', {}, bearer(signUp.token))).signOut).toBe(true);
+    expect(dataOf(await gql<{ signOut: boolean }>(url, 'mutation { signOut }', {}, bearer(signUp.token))).signOut).toBe(
+      true,
+    );
     expect(dataOf(await gql<{ me: unknown }>(url, '{ me { id } }', {}, bearer(signUp.token))).me).toBeNull();
     // A malformed and a forged token.
     dataOf(await gql(url, '{ me { id } }', {}, { authorization: `Bearer ${signUp.token}x` }));
     dataOf(await gql(url, '{ me { id } }', {}, { authorization: `Bearer ${'Z'.repeat(43)}` }));
 
-    const users = await sqlRows<{ passwordHash: string }>(database.url, 'SELECT "passwordHash" FROM "User" WHERE email = $1', [EMAIL]);
+    const users = await sqlRows<{ passwordHash: string }>(
+      database.url,
+      'SELECT "passwordHash" FROM "User" WHERE email = $1',
+      [EMAIL],
+    );
     expect(users).toHaveLength(1);
     const hash = users[0]!.passwordHash;
     secrets.set('password hash', hash);
@@ -198,17 +263,27 @@ describe('a realistic session leaves no personal data behind', () => {
     expect(sessionKeys).toContain(liveKey);
     expect(sessionKeys).not.toContain(`${cachePrefix}:session:${secrets.get('signUp token hash')}`); // signed out
     const liveValue = entries.find(([label]) => label === `value of ${liveKey}`)![1];
-    expect(Object.keys(JSON.parse(liveValue) as object).sort()).toEqual(['organizationId', 'role', 'sessionId', 'touchedAt', 'userId']);
+    expect(Object.keys(JSON.parse(liveValue) as object).sort()).toEqual([
+      'organizationId',
+      'role',
+      'sessionId',
+      'touchedAt',
+      'userId',
+    ]);
 
     const isSessionKeyHash = (secretLabel: string, textLabel: string): boolean =>
-      secretLabel.endsWith('token hash') && textLabel.startsWith(`key ${cachePrefix}:session:`) && textLabel.endsWith(secrets.get(secretLabel)!);
+      secretLabel.endsWith('token hash') &&
+      textLabel.startsWith(`key ${cachePrefix}:session:`) &&
+      textLabel.endsWith(secrets.get(secretLabel)!);
     expect(findSecrets(entries, isSessionKeyHash)).toEqual([]);
   });
 
   it('no pub/sub message between instances contains a secret, except a session entry key', () => {
     expect(pubsubMessages.length).toBeGreaterThan(0);
     // signOut's invalidation names the session entry's key (already visible as a key); nothing else may show.
-    const withoutSessionKeys = pubsubMessages.map((m) => m.replaceAll(new RegExp(`${cachePrefix}:session:[0-9a-f]{64}`, 'g'), '<session key>'));
+    const withoutSessionKeys = pubsubMessages.map((m) =>
+      m.replaceAll(new RegExp(`${cachePrefix}:session:[0-9a-f]{64}`, 'g'), '<session key>'),
+    );
     expect(findSecrets(withoutSessionKeys.map((m, i) => [`message ${i + 1}`, m]))).toEqual([]);
   });
 

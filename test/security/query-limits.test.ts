@@ -6,9 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { codesOf, dataOf, gql, type Reply } from '../accounts/kit.ts';
 
-
 /** The defaults of src/config.ts (the test harness raises some of them; put them back). */
-const DEFAULT_LIMITS = { QUERY_MAX_DEPTH: '10', QUERY_MAX_ALIASES: '30', QUERY_MAX_DIRECTIVES: '20', QUERY_MAX_TOKENS: '2000', QUERY_MAX_COST: '5000' };
+const DEFAULT_LIMITS = {
+  QUERY_MAX_DEPTH: '10',
+  QUERY_MAX_ALIASES: '30',
+  QUERY_MAX_DIRECTIVES: '20',
+  QUERY_MAX_TOKENS: '2000',
+  QUERY_MAX_COST: '5000',
+};
 const REFUSAL_CODES = ['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST'];
 
 let gw: TestGateway;
@@ -25,7 +30,11 @@ afterAll(async () => {
 });
 
 /** Sends the query and returns the reply with the SQL it caused. */
-async function withSql(gateway: TestGateway, query: string, variables?: Record<string, unknown>): Promise<{ reply: Reply; sql: string[] }> {
+async function withSql(
+  gateway: TestGateway,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ reply: Reply; sql: string[] }> {
   gateway.sql.length = 0;
   const reply = await gql(gateway.url, query, variables);
   return { reply, sql: [...gateway.sql] };
@@ -50,13 +59,19 @@ const nest = (levels: number, inner: string): string => 'parent { '.repeat(level
 
 describe('limits, refused before execution', () => {
   it('a control query within every limit executes (and sends SQL)', async () => {
-    const { reply, sql } = await withSql(gw, `{ category(id: "5") { id ${nest(6, 'id name')} } products(first: 3) { nodes { id name } } }`);
+    const { reply, sql } = await withSql(
+      gw,
+      `{ category(id: "5") { id ${nest(6, 'id name')} } products(first: 3) { nodes { id name } } }`,
+    );
     dataOf(reply);
     expect(sql.length).toBeGreaterThan(0);
   });
 
   it('too deep', async () => {
-    expectRefusedBeforeExecution(await withSql(gw, `{ category(id: "5") { ${nest(12, 'id')} } }`), /depth limit of 10/i);
+    expectRefusedBeforeExecution(
+      await withSql(gw, `{ category(id: "5") { ${nest(12, 'id')} } }`),
+      /depth limit of 10/i,
+    );
   });
 
   it('too many aliases', async () => {
@@ -74,7 +89,10 @@ describe('limits, refused before execution', () => {
 
   it('too many tokens', async () => {
     const fields = Array.from({ length: 700 }, () => 'id name sku').join(' ');
-    expectRefusedBeforeExecution(await withSql(gw, `{ product(id: "1") { ${fields} } }`), /token limit of 2000|contains more \w+ 2000 tokens/i);
+    expectRefusedBeforeExecution(
+      await withSql(gw, `{ product(id: "1") { ${fields} } }`),
+      /token limit of 2000|contains more \w+ 2000 tokens/i,
+    );
   });
 
   it('too costly', async () => {
@@ -85,7 +103,11 @@ describe('limits, refused before execution', () => {
   });
 
   it('first: 101 is BAD_USER_INPUT (and 100 is fine)', async () => {
-    for (const query of ['{ products(first: 101) { totalCount } }', '{ events(first: 101) { totalCount } }', '{ category(id: "5") { products(first: 101) { totalCount } } }']) {
+    for (const query of [
+      '{ products(first: 101) { totalCount } }',
+      '{ events(first: 101) { totalCount } }',
+      '{ category(id: "5") { products(first: 101) { totalCount } } }',
+    ]) {
       const { reply } = await withSql(gw, query);
       expect(codesOf(reply), reply.text).toEqual(['BAD_USER_INPUT']);
       expect(reply.body.errors![0]!.message).toMatch(/first must be between 1 and 100/);
@@ -121,7 +143,9 @@ describe('introspection and the landing page', () => {
   });
 
   it('are on otherwise', async () => {
-    const data = dataOf(await gql<{ __schema: { queryType: { name: string }; types: { name: string }[] } }>(gw.url, INTROSPECTION));
+    const data = dataOf(
+      await gql<{ __schema: { queryType: { name: string }; types: { name: string }[] } }>(gw.url, INTROSPECTION),
+    );
     expect(data.__schema.queryType.name).toBe('Query');
     expect(data.__schema.types.map((t) => t.name)).toContain('Product');
     const page = await fetch(gw.url, { headers: { accept: 'text/html' } });
@@ -139,7 +163,11 @@ describe('no field suggestions in error messages', () => {
     ['type in a variable definition', 'query Q($id: I) { product(id: $id) { id } }', { id: '1' }],
     ['enum value in the query', '{ products(sort: NEWST) { totalCount } }'],
     ['enum value in a variable', 'query Q($s: ProductSort) { products(sort: $s) { totalCount } }', { s: 'PRICE_AS' }],
-    ['input field in a variable', 'query Q($f: ProductFilter) { products(filter: $f) { totalCount } }', { f: { serch: 'batik' } }],
+    [
+      'input field in a variable',
+      'query Q($f: ProductFilter) { products(filter: $f) { totalCount } }',
+      { f: { serch: 'batik' } },
+    ],
     ['input field in the query', '{ products(filter: { serch: "batik" }) { totalCount } }'],
     ['enum value of a member tier', '{ product(id: "1") { price(tier: GOLDD) { amount } } }'],
     ['fragment type condition', '{ product(id: "1") { ...F } } fragment F on Prodct { id }'],

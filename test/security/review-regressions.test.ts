@@ -41,13 +41,23 @@ async function wsQuery(client: Client, query: string, variables: Record<string, 
 describe('lockout under a concurrent burst', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ databaseUrl: database.url, redisUrl: inject('redisUrl'), env: { LOCKOUT_MAX_FAILURES: '5', LOCKOUT_MAX_FAILURES_PER_IP: '1000' } });
+    gw = await startTestGateway({
+      databaseUrl: database.url,
+      redisUrl: inject('redisUrl'),
+      env: { LOCKOUT_MAX_FAILURES: '5', LOCKOUT_MAX_FAILURES_PER_IP: '1000' },
+    });
   });
   afterAll(async () => gw?.stop());
 
   it('30 concurrent wrong sign-ins get at most 5 password checks; the rest are ACCOUNT_LOCKED', async () => {
     const email = 'customer7@cachegate.test';
-    const replies = await Promise.all(Array.from({ length: 30 }, () => gql(gw.url, 'mutation ($e: String!) { signIn(email: $e, password: "wrong-password-xx") { token } }', { e: email })));
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        gql(gw.url, 'mutation ($e: String!) { signIn(email: $e, password: "wrong-password-xx") { token } }', {
+          e: email,
+        }),
+      ),
+    );
     const codes = replies.map((r) => codesOf(r)[0]);
     const checked = codes.filter((c) => c === 'UNAUTHENTICATED').length;
     expect(checked).toBeLessThanOrEqual(5);
@@ -74,8 +84,10 @@ describe('rate-limit classes see through fragments', () => {
 
   it('a sign-in inside an inline fragment or a named fragment counts against the sign-in budget', async () => {
     const headers = fromIp('203.0.113.77');
-    const inline = 'mutation { ... on Mutation { signIn(email: "customer8@cachegate.test", password: "wrong-password-xx") { token } } }';
-    const named = 'mutation { ...S } fragment S on Mutation { signIn(email: "customer8@cachegate.test", password: "wrong-password-xx") { token } }';
+    const inline =
+      'mutation { ... on Mutation { signIn(email: "customer8@cachegate.test", password: "wrong-password-xx") { token } } }';
+    const named =
+      'mutation { ...S } fragment S on Mutation { signIn(email: "customer8@cachegate.test", password: "wrong-password-xx") { token } }';
     const codes = [];
     for (const query of [inline, named, inline, named]) codes.push(codesOf(await gql(gw.url, query, {}, headers))[0]);
     expect(codes.slice(0, 2)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
@@ -114,7 +126,11 @@ describe('operations over WebSocket', () => {
   });
 
   it('bad variables are BAD_USER_INPUT with no "Did you mean" suggestion', async () => {
-    const [result] = await wsQuery(client, 'query ($s: ProductSort) { products(first: 1, sort: $s) { nodes { id } } }', { s: 'NEWST' });
+    const [result] = await wsQuery(
+      client,
+      'query ($s: ProductSort) { products(first: 1, sort: $s) { nodes { id } } }',
+      { s: 'NEWST' },
+    );
     const error = result?.errors?.[0];
     expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error?.message).not.toMatch(/did you mean/i);
@@ -122,14 +138,19 @@ describe('operations over WebSocket', () => {
 
   it('a tampered cursor is BAD_USER_INPUT, not an internal error with source paths', async () => {
     const after = Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z', 1e20])).toString('base64url');
-    const [result] = await wsQuery(client, 'query ($a: String) { products(first: 1, after: $a) { nodes { id } } }', { a: after });
+    const [result] = await wsQuery(client, 'query ($a: String) { products(first: 1, after: $a) { nodes { id } } }', {
+      a: after,
+    });
     const error = result?.errors?.[0];
     expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(result)).not.toMatch(/\.ts:|\/src\//);
   });
 
   it('the query depth limit applies before execution', async () => {
-    const [result] = await wsQuery(client, '{ product(id: "1") { category { parent { parent { parent { parent { id } } } } } } }');
+    const [result] = await wsQuery(
+      client,
+      '{ product(id: "1") { category { parent { parent { parent { parent { id } } } } } } }',
+    );
     expect(result?.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(result?.data ?? null).toBeNull();
   });
@@ -154,7 +175,10 @@ describe('Redis down', () => {
     const { token } = await signIn(gw.url, EMAILS.platform);
     const reply = await gql(gw.url, 'mutation { setStock(productId: "3", onHand: 41) { onHand } }', {}, bearer(token));
     expect(dataOf(reply)).toEqual({ setStock: { onHand: 41 } });
-    const [stock] = await sqlRows<{ onHand: number }>(database.url, 'SELECT "onHand" FROM "Inventory" WHERE "productId" = 3');
+    const [stock] = await sqlRows<{ onHand: number }>(
+      database.url,
+      'SELECT "onHand" FROM "Inventory" WHERE "productId" = 3',
+    );
     expect(stock?.onHand).toBe(41);
 
     // Redis comes back: the gateway uses it without a restart.
@@ -162,7 +186,10 @@ describe('Redis down', () => {
     const deadline = Date.now() + 10_000;
     let mode = '';
     while (Date.now() < deadline) {
-      const readiness = (await (await fetch(gw.url.replace('/graphql', '/readyz'))).json()) as { redis: string; redisCircuit: string };
+      const readiness = (await (await fetch(gw.url.replace('/graphql', '/readyz'))).json()) as {
+        redis: string;
+        redisCircuit: string;
+      };
       mode = `${readiness.redis}/${readiness.redisCircuit}`;
       if (mode === 'up/closed') break;
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -90,7 +90,9 @@ export async function waitUntilReady(gateway: ChildGateway, port: number, timeou
   for (;;) {
     if (gateway.hasExited()) {
       const exit = await gateway.exited;
-      throw new Error(`the gateway exited (${JSON.stringify(exit)}) before it was ready\n--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-4000)}`);
+      throw new Error(
+        `the gateway exited (${JSON.stringify(exit)}) before it was ready\n--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-4000)}`,
+      );
     }
     try {
       const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
@@ -99,7 +101,9 @@ export async function waitUntilReady(gateway: ChildGateway, port: number, timeou
       // not listening yet
     }
     if (Date.now() > deadline) {
-      throw new Error(`the gateway was not ready within ${timeoutMs} ms\n--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-4000)}`);
+      throw new Error(
+        `the gateway was not ready within ${timeoutMs} ms\n--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-4000)}`,
+      );
     }
     await sleep(250);
   }
@@ -137,11 +141,24 @@ export function processesMentioning(text: string): number[] {
 }
 
 /** GraphQL over HTTP POST to a gateway on 127.0.0.1:port. */
-export async function postGraphQL(port: number, query: string, variables?: Record<string, unknown>): Promise<{ status: number; body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] } }> {
+export async function postGraphQL(
+  port: number,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{
+  status: number;
+  body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+}> {
   const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: response.status, body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      data?: any;
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    },
+  };
 }

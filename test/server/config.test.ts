@@ -42,8 +42,14 @@ describe.concurrent('invalid configuration', () => {
       });
       started.push(gateway);
       const exit = await exitWithin(gateway, 20_000);
-      expect(exit, `still running after 20 s\n${gateway.stderr()}\n${gateway.stdout()}`).toEqual({ code: 1, signal: null });
-      const lines = gateway.stderr().split('\n').filter((line) => line.trim() !== '');
+      expect(exit, `still running after 20 s\n${gateway.stderr()}\n${gateway.stdout()}`).toEqual({
+        code: 1,
+        signal: null,
+      });
+      const lines = gateway
+        .stderr()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
       expect(lines, gateway.stderr()).toHaveLength(1);
       expect(lines[0]).toContain(variable);
       expect(lines[0]).not.toMatch(/\bat \S+:\d+/); // a message, not a stack trace

@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getFreePort } from '../support/free-port.ts';
 import { isPortOpen, sleep } from '../support/process-utils.ts';
-import { exitWithin, logLines, postGraphQL, processesMentioning, spawnGateway, waitUntilReady, type ChildGateway } from './child-gateway.ts';
+import {
+  exitWithin,
+  logLines,
+  postGraphQL,
+  processesMentioning,
+  spawnGateway,
+  waitUntilReady,
+  type ChildGateway,
+} from './child-gateway.ts';
 
 let dir: string;
 let port: number;
@@ -46,7 +54,10 @@ afterAll(async () => {
 
 describe('npm start without DATABASE_URL and REDIS_URL', () => {
   it('serves the seeded data from its embedded PostgreSQL', async () => {
-    const response = await postGraphQL(port, '{ postcode(code: "50000") { city state { code } } products(first: 3) { totalCount nodes { id name basePrice } } }');
+    const response = await postGraphQL(
+      port,
+      '{ postcode(code: "50000") { city state { code } } products(first: 3) { totalCount nodes { id name basePrice } } }',
+    );
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data.postcode).toEqual({ city: 'Kuala Lumpur', state: { code: 'KUL' } });
@@ -57,13 +68,24 @@ describe('npm start without DATABASE_URL and REDIS_URL', () => {
   it('reports postgres up and redis disabled on /readyz', async () => {
     const response = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ready', postgres: 'up', redis: 'disabled', cache: 'in-process' });
+    expect(await response.json()).toMatchObject({
+      status: 'ready',
+      postgres: 'up',
+      redis: 'disabled',
+      cache: 'in-process',
+    });
   });
 
   it('logs that it runs as a single instance with the in-process cache', () => {
     const messages = logLines(gateway.stdout()).map((line) => String(line.msg ?? ''));
-    expect(messages.some((msg) => /single instance/.test(msg) && /in-process cache/.test(msg)), messages.join('\n')).toBe(true);
-    expect(logLines(gateway.stdout()).find((line) => line.msg === 'cachegate ready')).toMatchObject({ database: 'embedded', cache: 'in-process' });
+    expect(
+      messages.some((msg) => /single instance/.test(msg) && /in-process cache/.test(msg)),
+      messages.join('\n'),
+    ).toBe(true);
+    expect(logLines(gateway.stdout()).find((line) => line.msg === 'cachegate ready')).toMatchObject({
+      database: 'embedded',
+      cache: 'in-process',
+    });
   });
 
   it('on SIGTERM exits 0 within 20 s and leaves no PostgreSQL running from its data dir', async () => {
@@ -72,7 +94,9 @@ describe('npm start without DATABASE_URL and REDIS_URL', () => {
     const exit = await exitWithin(gateway, 20_000);
     expect(exit, 'still running 20 s after SIGTERM').toBeDefined();
     // Soft: the checks below still say whether PostgreSQL was left behind when the exit code is wrong.
-    expect.soft(exit, `--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-3000)}`).toEqual({ code: 0, signal: null });
+    expect
+      .soft(exit, `--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-3000)}`)
+      .toEqual({ code: 0, signal: null });
     // The postmaster's children may take a moment longer than the postmaster itself.
     for (let i = 0; i < 40 && processesMentioning(dir).length > 0; i += 1) await sleep(100);
     expect(processesMentioning(dir)).toEqual([]);

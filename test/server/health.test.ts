@@ -21,7 +21,11 @@ async function getJson(url: string): Promise<{ status: number; body: ReadyBody }
 }
 
 /** Polls /readyz until `accept` holds (dependencies are noticed going away and coming back within seconds). */
-async function readyzUntil(base: string, accept: (r: { status: number; body: ReadyBody }) => boolean, timeoutMs: number): Promise<{ status: number; body: ReadyBody }> {
+async function readyzUntil(
+  base: string,
+  accept: (r: { status: number; body: ReadyBody }) => boolean,
+  timeoutMs: number,
+): Promise<{ status: number; body: ReadyBody }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await getJson(`${base}/readyz`);
@@ -93,7 +97,9 @@ describe('with a private PostgreSQL and a private Redis that the test stops and 
     });
     const text = await response.text();
     expect(response.status, text).not.toBe(500);
-    const result = JSON.parse(text) as { errors?: { message: string; extensions?: { code?: unknown; requestId?: unknown } }[] };
+    const result = JSON.parse(text) as {
+      errors?: { message: string; extensions?: { code?: unknown; requestId?: unknown } }[];
+    };
     expect(result.errors?.length, text).toBeGreaterThan(0);
     expect(typeof result.errors?.[0]?.extensions?.code, text).toBe('string');
     // A backing service that is down is not a bug in the gateway: SERVICE_UNAVAILABLE (src/infra/errors.ts).
@@ -133,7 +139,9 @@ describe('without REDIS_URL', () => {
 
   it('/metrics counts a named query by operation and an error by code, in Prometheus text', async () => {
     expect((await gateway.query('query HealthProbeStates { states { code } }')).status).toBe(200);
-    expect((await gateway.query('query HealthProbeBadId { product(id: "abc") { id } }')).body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(
+      (await gateway.query('query HealthProbeBadId { product(id: "abc") { id } }')).body.errors?.[0]?.extensions?.code,
+    ).toBe('BAD_USER_INPUT');
 
     const response = await fetch(`${base}/metrics`);
     expect(response.status).toBe(200);

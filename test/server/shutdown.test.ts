@@ -27,7 +27,13 @@ beforeAll(async () => {
     await client.end();
   }
   port = await getFreePort();
-  gateway = spawnGateway({ DATABASE_URL: database.url, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '5000' });
+  gateway = spawnGateway({
+    DATABASE_URL: database.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  });
   await waitUntilReady(gateway, port, 60_000);
 }, 90_000);
 
@@ -65,8 +71,15 @@ describe('SIGTERM', () => {
     const subscriptionEnd = new Promise<string>((resolve) => (subscriptionEnded = resolve));
     const received: unknown[] = [];
     wsClient.subscribe(
-      { query: 'subscription ($eventId: ID!) { seatsChanged(eventId: $eventId) { eventId seats { id status } } }', variables: { eventId } },
-      { next: (value) => received.push(value), error: () => subscriptionEnded('error'), complete: () => subscriptionEnded('complete') },
+      {
+        query: 'subscription ($eventId: ID!) { seatsChanged(eventId: $eventId) { eventId seats { id status } } }',
+        variables: { eventId },
+      },
+      {
+        next: (value) => received.push(value),
+        error: () => subscriptionEnded('error'),
+        complete: () => subscriptionEnded('complete'),
+      },
     );
 
     // The server counts the subscription once it has accepted it.
@@ -77,7 +90,9 @@ describe('SIGTERM', () => {
     const exit = await exitWithin(gateway, 20_000);
     expect(exit, 'still running 20 s after SIGTERM').toBeDefined();
     // Soft: the checks below still run and report when the exit code is wrong.
-    expect.soft(exit, `--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-3000)}`).toEqual({ code: 0, signal: null });
+    expect
+      .soft(exit, `--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-3000)}`)
+      .toEqual({ code: 0, signal: null });
     expect.soft(gateway.stdout(), 'the shutdown ran to its end').toContain('shutdown complete');
 
     // The client saw its socket closed by the server, and its subscription ended.

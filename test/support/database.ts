@@ -33,7 +33,10 @@ export const withAdminClient = withPg;
 
 /** PostgreSQL refuses to copy a template that has open connections: close them first. */
 export async function disconnectAll(client: pg.Client, database: string): Promise<void> {
-  await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+  await client.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [database],
+  );
 }
 
 const isTemplateBusy = (error: unknown): boolean =>
@@ -58,7 +61,11 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
 }
 
 /** A fresh, uniquely named copy of `template` on the server at `adminUrl`. */
-export async function createDatabaseFromTemplate(adminUrl: string, template: string, prefix = 'cg_test'): Promise<TestDatabase> {
+export async function createDatabaseFromTemplate(
+  adminUrl: string,
+  template: string,
+  prefix = 'cg_test',
+): Promise<TestDatabase> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withAdminClient(adminUrl, (client) => copyDatabase(client, template, name));
   return { name, url: databaseUrl(adminUrl, name), drop: () => dropDatabase(adminUrl, name) };

@@ -48,7 +48,10 @@ describe('shared servers from global setup', () => {
   });
 
   test('the shared database is migrated', async () => {
-    const rows = await pgQuery<{ n: number }>(inject('databaseUrl'), 'SELECT count(*)::int AS n FROM "_prisma_migrations"');
+    const rows = await pgQuery<{ n: number }>(
+      inject('databaseUrl'),
+      'SELECT count(*)::int AS n FROM "_prisma_migrations"',
+    );
     expect(rows[0]?.n).toBeGreaterThan(0);
   });
 
@@ -56,10 +59,16 @@ describe('shared servers from global setup', () => {
     const admin = inject('adminDatabaseUrl');
     const db = await createDatabaseFromTemplate(admin, inject('templateDatabase'));
     await pgQuery(db.url, 'CREATE TABLE harness_probe (id int)');
-    const copies = await pgQuery<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'harness_probe'");
+    const copies = await pgQuery<{ n: number }>(
+      db.url,
+      "SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'harness_probe'",
+    );
     expect(copies[0]?.n).toBe(1);
     await db.drop();
-    const left = await pgQuery<{ n: number }>(admin, `SELECT count(*)::int AS n FROM pg_database WHERE datname = '${db.name}'`);
+    const left = await pgQuery<{ n: number }>(
+      admin,
+      `SELECT count(*)::int AS n FROM pg_database WHERE datname = '${db.name}'`,
+    );
     expect(left[0]?.n).toBe(0);
   });
 });

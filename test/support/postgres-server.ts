@@ -50,10 +50,14 @@ export function findPostgresBinDir(): string {
   if (process.env.PG_BIN) return process.env.PG_BIN;
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
-    ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl')))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions[0] === undefined) {
-    throw new Error(`no PostgreSQL server binaries under ${root}/*/bin; run "npm test" (scripts/test.sh installs them) or set PG_BIN`);
+    throw new Error(
+      `no PostgreSQL server binaries under ${root}/*/bin; run "npm test" (scripts/test.sh installs them) or set PG_BIN`,
+    );
   }
   return join(root, versions[0], 'bin');
 }
@@ -85,13 +89,26 @@ function serverOptions(dir: string, port: number, settings: Record<string, strin
 
 async function pgCtlStart(bin: string, dir: string, port: number, settings: Record<string, string>): Promise<void> {
   const log = join(dir, 'server.log');
-  const args = ['-D', join(dir, 'data'), '-l', log, '-w', '-t', String(START_TIMEOUT_S), '-o', serverOptions(dir, port, settings), 'start'];
+  const args = [
+    '-D',
+    join(dir, 'data'),
+    '-l',
+    log,
+    '-w',
+    '-t',
+    String(START_TIMEOUT_S),
+    '-o',
+    serverOptions(dir, port, settings),
+    'start',
+  ];
   try {
     await asServerUser(join(bin, 'pg_ctl'), args);
   } catch (error) {
     await pgCtlStop(bin, dir, 'immediate').catch(() => undefined); // pg_ctl may time out with a postmaster still starting
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`PostgreSQL did not start on port ${port}: ${message}\n--- tail of ${log} ---\n${await tailOf(log)}`);
+    throw new Error(
+      `PostgreSQL did not start on port ${port}: ${message}\n--- tail of ${log} ---\n${await tailOf(log)}`,
+    );
   }
 }
 
@@ -114,7 +131,16 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const settings = options.settings ?? {};
   const dir = await makeServerDir();
   try {
-    await asServerUser(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    await asServerUser(join(bin, 'initdb'), [
+      '-D',
+      join(dir, 'data'),
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
     const startOn = async (p: number): Promise<number> => {
       await pgCtlStart(bin, dir, p, settings);
       return p;
@@ -128,7 +154,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 }
 
 function serverHandle(bin: string, dir: string, port: number, settings: Record<string, string>): PostgresServer {
-  const urlFor = (database: string): string => `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const urlFor = (database: string): string =>
+    `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
   // Remembered while running: during a shutdown the pidfile may already be gone while the postmaster
   // is still writing into the data dir.
   let pid = postmasterPid(dir);

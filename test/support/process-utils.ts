@@ -14,7 +14,8 @@ export function run(file: string, args: string[], timeoutMs = 60_000): Promise<R
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (error, stdout, stderr) => {
       // Not error.message: it repeats the whole command line and stderr.
-      const how = error && (error.killed ? `timed out after ${timeoutMs} ms` : `exit code ${error.code ?? error.signal}`);
+      const how =
+        error && (error.killed ? `timed out after ${timeoutMs} ms` : `exit code ${error.code ?? error.signal}`);
       if (error) reject(new Error(`${file} ${args.join(' ')} failed (${how})\n${stderr}${stdout}`.trim()));
       else resolve({ stdout, stderr });
     });
@@ -24,7 +25,11 @@ export function run(file: string, args: string[], timeoutMs = 60_000): Promise<R
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it returns true; throws `describe()`'s message after `timeoutMs`. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => Promise<string>): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => Promise<string>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(await describe());
@@ -82,7 +87,11 @@ export async function tailOf(path: string, bytes = 4000): Promise<string> {
 }
 
 /** Runs `start` on a fresh free port, retrying when another process grabbed the port first. */
-export async function withPortRetry<T>(pickPort: () => Promise<number>, start: (port: number) => Promise<T>, attempts = 3): Promise<T> {
+export async function withPortRetry<T>(
+  pickPort: () => Promise<number>,
+  start: (port: number) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const port = await pickPort();
     try {

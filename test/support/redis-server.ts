@@ -56,8 +56,22 @@ async function launch(dir: string, port: number): Promise<number> {
   await rm(join(dir, 'redis.pid'), { force: true }); // left behind only if a previous run was SIGKILLed
   const log = join(dir, 'redis.log');
   await run('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--dir', dir, '--logfile', log,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    join(dir, 'redis.pid'),
+    '--dir',
+    dir,
+    '--logfile',
+    log,
   ]);
   // The pidfile is written after the port is bound, so it proves the server answering PING is ours
   // and not some other process that took the port.
@@ -79,7 +93,11 @@ async function terminate(pid: number | undefined, port: number): Promise<void> {
     // already gone
   }
   const gone = async (): Promise<boolean> => !isProcessAlive(pid) && !(await isPortOpen(port));
-  await waitFor(gone, STOP_TIMEOUT_MS, async () => `redis-server (pid ${pid}) still running ${STOP_TIMEOUT_MS} ms after SIGTERM`);
+  await waitFor(
+    gone,
+    STOP_TIMEOUT_MS,
+    async () => `redis-server (pid ${pid}) still running ${STOP_TIMEOUT_MS} ms after SIGTERM`,
+  );
 }
 
 export async function startRedis(): Promise<RedisServer> {
