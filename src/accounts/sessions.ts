@@ -1,6 +1,6 @@
 // Sessions: opaque random bearer tokens. Redis holds the live entry (sliding TTL) so every instance sees
 // a sign-out at once; PostgreSQL holds a write-through copy so stopping Redis logs nobody out
-// (ARCHITECTURE rule 1). Only a SHA-256 of the token is stored anywhere: a leaked database or Redis
+// (PostgreSQL is the truth: docs/ARCHITECTURE.md). Only a SHA-256 of the token is stored anywhere: a leaked database or Redis
 // dump holds no usable token.
 //
 // Decisions:
@@ -16,9 +16,9 @@ import { decode, encode } from '../cache/codec.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Role } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
-import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { execPipeline, type RedisCircuit } from '../redis/circuit-breaker.ts';
+import type { Redis } from '../redis/connection.ts';
 import { isDatabaseUnavailable } from '../infra/errors.ts';
-import type { Metrics } from '../infra/metrics.ts';
 
 const TOKEN_BYTES = 32;
 const TOKEN_FORMAT = /^[A-Za-z0-9_-]{43}$/;
@@ -39,7 +39,6 @@ export interface SessionServiceDeps {
   cache: EntityCache;
   prefix: string;
   ttlSeconds: number;
-  metrics: Metrics;
 }
 
 export function hashToken(token: string): string {
@@ -140,14 +139,11 @@ export class SessionService {
   private async readRedis(tokenHash: string): Promise<SessionEntry | undefined> {
     const redis = this.deps.redis;
     if (!redis) return undefined;
-    try {
-      const key = this.key(tokenHash);
-      const [text] = await redis.pipeline((multi) => multi.get(key).pexpire(key, this.deps.ttlSeconds * 1000), true);
-      return typeof text === 'string' ? decode<SessionEntry>(text) : undefined;
-    } catch {
-      this.deps.metrics.redisErrors.inc({ operation: 'session-get' });
-      return undefined;
-    }
+    const key = this.key(tokenHash);
+    const ttlMs = this.deps.ttlSeconds * 1000;
+    const read = (r: Redis) => execPipeline(r, (multi) => multi.get(key).pexpire(key, ttlMs), true);
+    const [text] = await redis.attempt(read, 'session-get', () => []);
+    return typeof text === 'string' ? decode<SessionEntry>(text) : undefined;
   }
 
   private async readDatabase(tokenHash: string): Promise<SessionEntry | undefined> {
@@ -170,10 +166,7 @@ export class SessionService {
   private async writeRedis(tokenHash: string, entry: SessionEntry): Promise<void> {
     const redis = this.deps.redis;
     if (!redis) return;
-    try {
-      await redis.run((r) => r.set(this.key(tokenHash), encode(entry), 'PX', this.deps.ttlSeconds * 1000));
-    } catch {
-      this.deps.metrics.redisErrors.inc({ operation: 'session-set' });
-    }
+    const write = (r: Redis) => r.set(this.key(tokenHash), encode(entry), 'PX', this.deps.ttlSeconds * 1000);
+    await redis.attempt(write, 'session-set', () => null);
   }
 }

@@ -1,57 +1,24 @@
-// The shared layers under the per-request DataLoaders: L1 (in-process LRU) then L2 (Redis), with
-// invalidation that reaches every instance. The DataLoader batch function (loader-factory.ts) calls
-// getMany once per batch, and setMany once for what it had to read from PostgreSQL.
-//
-// Decisions:
-// - One MGET per batch for the L1 misses, one pipelined SET PX for the fills: a batch costs at most
-//   two Redis round trips, whatever its size.
-// - Redis failures never fail a read: the layer reports a miss and the loader goes to PostgreSQL.
-//   The circuit breaker makes that instant while Redis is down (no waiting on a dead socket).
-// - TTLs get up to 10% taken off at random, so keys written together do not expire together.
-// - Invalidation deletes from L1 and Redis, then tells the other instances to drop their L1 copies.
-//   Deletes that cannot reach Redis are queued and replayed when the circuit closes; if more pile up
-//   than the queue holds, every key under the prefix is flushed instead (correct, just colder).
-// - Lists and counts are filed under tags whose generation is part of their keys (tag-generations.ts):
-//   a write purges a tag by bumping its generation, in O(1), whatever the number of entries.
-// - A second delete follows each invalidation after a short delay: it removes a stale value that a
-//   reader which fetched from PostgreSQL just before the write committed may have put back.
+// The shared cache under the per-request DataLoaders: one object that services and loaders hold, made of
+//   layered-store.ts      the read/write path, L1 then Redis
+//   fill-coordinator.ts   which instance fills a key from PostgreSQL, and waiting for the others' fills
+//   invalidation.ts       deletes on every instance, the second delete, tag purges, the replay queue
+//   tag-generations.ts    the generations that file lists and counts
+// The loader factory (loader-factory.ts) calls getMany once per batch and setMany once for what it had
+// to read from PostgreSQL; services call invalidate and invalidateTags after their writes commit.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../infra/logger.ts';
-import type { Metrics } from '../infra/metrics.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
-import { decode, encode } from './codec.ts';
+import { type CacheHooks, silentHooks } from './cache-hooks.ts';
+import { FillCoordinator } from './fill-coordinator.ts';
+import { Invalidation } from './invalidation.ts';
+import { InvalidationStamps } from './invalidation-stamps.ts';
 import type { L1Cache } from './l1-cache.ts';
+import { type CacheEntry, type CacheWrite, LayeredStore } from './layered-store.ts';
 import { TagGenerations } from './tag-generations.ts';
 
-export const INVALIDATION_TOPIC = 'cache-invalidate';
-const MAX_PENDING_INVALIDATIONS = 50_000;
-const SECOND_DELETE_DELAY_MS = 750;
-const TTL_JITTER = 0.1;
-/** How long one instance may hold the right to fill a key from PostgreSQL. */
-const FILL_LOCK_MS = 2_000;
-/** How long another instance waits for that fill before reading PostgreSQL itself. */
-const FILL_WAIT_MS = 250;
-const FILL_POLL_MS = 15;
-
-export interface CacheEntry {
-  /** null: the entity is known not to exist (negative entry). */
-  value: unknown;
-}
-
-export interface CacheWrite {
-  key: string;
-  value: unknown;
-  ttlSeconds: number;
-}
-
-interface InvalidationMessage {
-  origin: string;
-  keys: string[];
-  /** New tag generations: receivers switch to them (tag-generations.ts). */
-  tags?: Record<string, number>;
-  prefixes?: string[];
-}
+export type { CacheEntry, CacheWrite } from './layered-store.ts';
+export { INVALIDATION_TOPIC } from './invalidation.ts';
 
 export interface EntityCacheDeps {
   l1: L1Cache;
@@ -59,30 +26,28 @@ export interface EntityCacheDeps {
   redis: RedisCircuit | undefined;
   bus: EventBus;
   prefix: string;
-  metrics: Metrics;
+  /** Lookup counts; the composition root wires them to the metrics. */
+  hooks?: CacheHooks;
   logger: Logger;
 }
 
 export class EntityCache {
   readonly instanceId = randomUUID();
-  private readonly pendingDeletes = new Set<string>();
-  private flushPrefixOnRecovery = false;
-  private unsubscribe: (() => void) | undefined;
-  private stopped = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  /** When each key was last invalidated: a fill that read PostgreSQL before then must not write back. */
-  private readonly invalidatedAt = new Map<string, number>();
+  private readonly stamps = new InvalidationStamps();
+  private readonly store: LayeredStore;
+  private readonly fills: FillCoordinator;
   private readonly tags: TagGenerations;
-  private readonly log: Logger;
+  private readonly invalidation: Invalidation;
 
   constructor(private readonly deps: EntityCacheDeps) {
-    this.log = deps.logger.child({ component: 'entity-cache' });
-    this.tags = new TagGenerations(deps.redis, deps.prefix, deps.metrics);
-    deps.redis?.on('state', (state) => {
-      deps.metrics.redisCircuitOpen.set(state === 'open' ? 1 : 0);
-      if (state === 'closed') void this.replayPendingDeletes();
-    });
-    deps.metrics.redisCircuitOpen.set(deps.redis?.state === 'open' ? 1 : 0);
+    const { l1, redis, bus, prefix } = deps;
+    const hooks = deps.hooks ?? silentHooks;
+    this.store = new LayeredStore({ l1, redis, stamps: this.stamps, hooks });
+    this.fills = new FillCoordinator(redis, this.store, hooks);
+    this.tags = new TagGenerations(redis, prefix);
+    const logger = deps.logger.child({ component: 'entity-cache' });
+    const { instanceId, stamps, tags } = this;
+    this.invalidation = new Invalidation({ instanceId, l1, redis, bus, prefix, stamps, tags, logger });
   }
 
   /**
@@ -90,103 +55,44 @@ export class EntityCache {
    * Redis down at start that is whenever it comes back, so callers cap the wait and serve meanwhile.
    */
   start(): Promise<void> {
-    const subscribed = this.deps.bus.subscribe(INVALIDATION_TOPIC, (payload) => {
-      const message = payload as InvalidationMessage;
-      if (message.origin === this.instanceId) return;
-      // Also stamp them, so a fill here that read PostgreSQL before the other instance's write cannot
-      // put the old value back into our L1 once this message has passed.
-      const now = performance.now();
-      for (const key of message.keys) {
-        this.deps.l1.delete(key);
-        this.invalidatedAt.set(key, now);
-      }
-      if (message.tags) this.tags.observe(message.tags);
-      if (message.prefixes?.length) this.deps.l1.deleteByPrefix(message.prefixes);
-    });
-    return subscribed.then(
-      (unsubscribe) => {
-        if (this.stopped) unsubscribe();
-        else this.unsubscribe = unsubscribe;
-      },
-      (error: unknown) => this.log.error({ err: error }, 'could not subscribe to cache invalidations'),
-    );
+    return this.invalidation.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.unsubscribe?.();
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.invalidation.stop();
   }
 
-  /**
-   * Cross-instance stampede protection: claims the right to fill each key from PostgreSQL with a short
-   * Redis lock (SET NX PX). true: this instance fills it (also whenever Redis is absent or down).
-   * false: another instance is filling it right now; wait for it with awaitFills.
-   */
-  async claimFills(keys: readonly string[]): Promise<boolean[]> {
-    const redis = this.deps.redis;
-    if (!redis || redis.state === 'open') return keys.map(() => true);
-    try {
-      const replies = await redis.pipeline((pipeline) => {
-        for (const key of keys) pipeline.set(`${key}:fill`, this.instanceId, 'PX', FILL_LOCK_MS, 'NX');
-      });
-      return replies.map((reply) => reply === 'OK');
-    } catch {
-      this.deps.metrics.redisErrors.inc({ operation: 'claim-fill' });
-      return keys.map(() => true);
-    }
+  /** One lookup per key, in order: undefined for a miss in both layers. */
+  getMany(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
+    return this.store.getMany(type, keys, ttlSeconds);
   }
 
-  /** Releases fill claims once the values are in Redis (or the read failed). */
-  async releaseFills(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    await this.deps.redis?.run((r) => r.unlink(...keys.map((k) => `${k}:fill`))).catch(() => undefined);
-  }
-
-  /**
-   * Waits a moment for another instance's fill to land in Redis. Returns what arrived; the caller reads
-   * PostgreSQL for the rest, so a crashed or slow filler costs one extra read, never a failure.
-   */
-  async awaitFills(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
-    const results: (CacheEntry | undefined)[] = keys.map(() => undefined);
-    const deadline = performance.now() + FILL_WAIT_MS;
-    while (performance.now() < deadline && this.deps.redis?.state === 'closed') {
-      await new Promise((resolve) => setTimeout(resolve, FILL_POLL_MS));
-      const waiting = results.flatMap((entry, index) => (entry === undefined ? [index] : []));
-      let raw: (string | null)[];
-      try {
-        raw = await this.deps.redis.run((r) => r.mget(waiting.map((i) => keys[i]!)));
-      } catch {
-        break;
-      }
-      raw.forEach((text, position) => {
-        if (text === null) return;
-        const index = waiting[position]!;
-        const value = decode<unknown>(text);
-        results[index] = { value };
-        this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
-      });
-      if (results.every((entry) => entry !== undefined)) break;
-    }
-    const arrived = results.filter((entry) => entry !== undefined).length;
-    this.deps.metrics.cacheLookups.inc({ layer: 'redis', type, result: 'hit' }, arrived);
-    return results;
-  }
-
-  /** This instance's cache state, for the admin view. */
-  stats(): { l1Entries: number; l1Bytes: number; redisCircuit: 'closed' | 'open' | null } {
-    return { l1Entries: this.deps.l1.size, l1Bytes: this.deps.l1.bytes, redisCircuit: this.deps.redis?.state ?? null };
+  /** Writes fills to both layers, except those invalidated since `fillStartedAt` (from fillStarted). */
+  setMany(writes: readonly CacheWrite[], fillStartedAt: number): Promise<void> {
+    return this.store.setMany(writes, fillStartedAt);
   }
 
   /** Call before reading PostgreSQL for a fill; pass the result to setMany. */
   fillStarted(): number {
-    return performance.now();
+    return this.stamps.now();
   }
 
   /** Whether the key was invalidated at or after `since` (a fillStarted time): its read is stale. */
   invalidatedSince(key: string, since: number): boolean {
-    return (this.invalidatedAt.get(key) ?? -1) >= since;
+    return this.stamps.since(key, since);
+  }
+
+  /** See fill-coordinator.ts: true where this instance fills the key, false where another one does. */
+  claimFills(keys: readonly string[]): Promise<boolean[]> {
+    return this.fills.claimFills(keys);
+  }
+
+  releaseFills(keys: readonly string[]): Promise<void> {
+    return this.fills.releaseFills(keys);
+  }
+
+  awaitFills(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
+    return this.fills.awaitFills(type, keys, ttlSeconds);
   }
 
   /** The key part that files an entry under tags (their current generations): see tag-generations.ts. */
@@ -194,182 +100,24 @@ export class EntityCache {
     return this.tags.keyPart(tags);
   }
 
-  /** One lookup per key, in order: undefined for a miss in both layers. */
-  async getMany(type: string, keys: readonly string[], ttlSeconds: number): Promise<(CacheEntry | undefined)[]> {
-    const { l1, metrics } = this.deps;
-    const results: (CacheEntry | undefined)[] = keys.map((key) => l1.get(key));
-    const missIndexes: number[] = [];
-    for (const [index, entry] of results.entries()) if (entry === undefined) missIndexes.push(index);
-    metrics.cacheLookups.inc({ layer: 'l1', type, result: 'hit' }, keys.length - missIndexes.length);
-    if (missIndexes.length === 0) return results;
-    metrics.cacheLookups.inc({ layer: 'l1', type, result: 'miss' }, missIndexes.length);
-
-    const redis = this.deps.redis;
-    if (!redis) return results;
-    let raw: (string | null)[];
-    try {
-      raw = await redis.run((r) => r.mget(missIndexes.map((i) => keys[i]!)));
-    } catch {
-      metrics.redisErrors.inc({ operation: 'mget' });
-      return results;
-    }
-    let hits = 0;
-    raw.forEach((text, position) => {
-      if (text === null) return;
-      const index = missIndexes[position]!;
-      const value = decode<unknown>(text);
-      results[index] = { value };
-      this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
-      hits += 1;
-    });
-    metrics.cacheLookups.inc({ layer: 'redis', type, result: 'hit' }, hits);
-    metrics.cacheLookups.inc({ layer: 'redis', type, result: 'miss' }, missIndexes.length - hits);
-    return results;
-  }
-
-  /** Writes fills to both layers, except those invalidated since `fillStartedAt` (from fillStarted). */
-  async setMany(writes: readonly CacheWrite[], fillStartedAt: number): Promise<void> {
-    const fresh = writes.filter((w) => !this.invalidatedSince(w.key, fillStartedAt));
-    if (fresh.length === 0) return;
-    const encoded = fresh.map((w) => ({ key: w.key, text: encode(w.value), ttlMs: jitter(w.ttlSeconds * 1000) }));
-    for (const [i, e] of encoded.entries()) this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length);
-    const redis = this.deps.redis;
-    if (!redis) return;
-    try {
-      await redis.pipeline((pipeline) => {
-        for (const e of encoded) pipeline.set(e.key, e.text, 'PX', e.ttlMs);
-      });
-    } catch {
-      // A fill that cannot reach Redis only costs a future miss.
-      this.deps.metrics.redisErrors.inc({ operation: 'set' });
-    }
-  }
-
   /**
    * Drops keys everywhere: this L1, Redis, and (through the bus) every other instance's L1. Keys that
    * are never in any L1 (sessions) pass `broadcast: false`: there is nothing to tell the others.
    */
-  async invalidate(keys: readonly string[], options: { broadcast?: boolean } = {}): Promise<void> {
-    const broadcast = options.broadcast ?? true;
-    if (keys.length === 0) return;
-    const now = performance.now();
-    for (const key of keys) {
-      this.deps.l1.delete(key);
-      this.invalidatedAt.set(key, now);
-    }
-    this.pruneInvalidatedAt(now);
-    await this.deleteFromRedis(keys);
-    if (broadcast) await this.broadcast({ origin: this.instanceId, keys: [...keys] });
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      for (const key of keys) this.deps.l1.delete(key);
-      void this.deleteFromRedis(keys);
-      if (broadcast) void this.broadcast({ origin: this.instanceId, keys: [...keys] });
-    }, SECOND_DELETE_DELAY_MS);
-    timer.unref();
-    this.timers.add(timer);
+  invalidate(keys: readonly string[], options: { broadcast?: boolean } = {}): Promise<void> {
+    return this.invalidation.invalidate(keys, options.broadcast ?? true);
   }
 
   /**
    * Drops every entry filed under the tags (e.g. every product list and count), on every instance: the
    * tags move to new generations, so every later lookup uses new keys.
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    const generations = await this.tags.bump(tags);
-    await this.broadcast({ origin: this.instanceId, keys: [], tags: generations });
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    return this.invalidation.invalidateTags(tags);
   }
 
-  /** Fills take milliseconds; a minute-old invalidation can no longer race one. */
-  private pruneInvalidatedAt(now: number): void {
-    if (this.invalidatedAt.size < 10_000) return;
-    for (const [key, at] of this.invalidatedAt) if (now - at > 60_000) this.invalidatedAt.delete(key);
+  /** This instance's cache state, for the admin view. */
+  stats(): { l1Entries: number; l1Bytes: number; redisCircuit: 'closed' | 'open' | null } {
+    return { l1Entries: this.deps.l1.size, l1Bytes: this.deps.l1.bytes, redisCircuit: this.deps.redis?.state ?? null };
   }
-
-  private async deleteFromRedis(keys: readonly string[]): Promise<void> {
-    const redis = this.deps.redis;
-    if (!redis) return;
-    try {
-      await redis.run((r) => r.unlink(...keys));
-    } catch {
-      this.deps.metrics.redisErrors.inc({ operation: 'unlink' });
-      this.queueDeletes(keys);
-    }
-  }
-
-  private queueDeletes(keys: readonly string[]): void {
-    if (this.flushPrefixOnRecovery) return;
-    for (const key of keys) this.pendingDeletes.add(key);
-    if (this.pendingDeletes.size > MAX_PENDING_INVALIDATIONS) {
-      this.pendingDeletes.clear();
-      this.flushPrefixOnRecovery = true;
-    }
-  }
-
-  private async broadcast(message: InvalidationMessage): Promise<void> {
-    try {
-      await this.deps.bus.publish(INVALIDATION_TOPIC, message);
-    } catch {
-      // The other instances cannot hear us now; their L1 TTL cap bounds how long they may serve the old value,
-      // and the replay on recovery tells them again.
-      this.deps.metrics.redisErrors.inc({ operation: 'publish' });
-      this.queueDeletes(message.keys);
-      if (message.prefixes?.length) this.flushPrefixOnRecovery = true;
-    }
-  }
-
-  /** Runs when the Redis circuit closes: deletes what could not be deleted while Redis was away. */
-  private async replayPendingDeletes(): Promise<void> {
-    const redis = this.deps.redis;
-    if (!redis) return;
-    try {
-      // Tag bumps first: they are what makes lists fresh again, and there are few of them.
-      const generations = await this.tags.replay();
-      if (Object.keys(generations).length)
-        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: [], tags: generations });
-      if (this.flushPrefixOnRecovery) {
-        this.flushPrefixOnRecovery = false;
-        this.pendingDeletes.clear();
-        // Cached entities only (their keys hold "@<version>"): sessions and rate-limit counters stay.
-        await redis.run((r) => unlinkMatching(r, `${this.deps.prefix}:*@*`));
-        await this.deps.bus.publish(INVALIDATION_TOPIC, {
-          origin: this.instanceId,
-          keys: [],
-          prefixes: [`${this.deps.prefix}:`],
-        });
-        this.log.warn('flushed every cache key under the prefix after an outage with too many writes to replay');
-        return;
-      }
-      const keys = [...this.pendingDeletes];
-      this.pendingDeletes.clear();
-      for (let i = 0; i < keys.length; i += 500) {
-        const chunk = keys.slice(i, i + 500);
-        await redis.run((r) => r.unlink(...chunk));
-        await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.instanceId, keys: chunk });
-      }
-      if (keys.length || Object.keys(generations).length) {
-        this.log.info(
-          { keys: keys.length, tags: Object.keys(generations).length },
-          'replayed invalidations queued during the redis outage',
-        );
-      }
-    } catch {
-      this.deps.metrics.redisErrors.inc({ operation: 'replay' });
-      this.flushPrefixOnRecovery = true; // the next recovery flushes everything rather than guess
-      this.log.warn('replaying queued invalidations failed: the next recovery flushes the whole prefix');
-    }
-  }
-}
-
-function jitter(ttlMs: number): number {
-  return Math.max(1, Math.round(ttlMs * (1 - Math.random() * TTL_JITTER)));
-}
-
-async function unlinkMatching(redis: import('ioredis').Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }

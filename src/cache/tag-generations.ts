@@ -14,7 +14,7 @@
 // - While Redis is away, a bump is made locally (the clock in ms, or current + 1) and replayed to Redis
 //   when the circuit closes.
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
-import type { Metrics } from '../infra/metrics.ts';
+import type { Redis } from '../redis/connection.ts';
 
 const REFRESH_MS = 1_000;
 
@@ -38,7 +38,6 @@ export class TagGenerations {
   constructor(
     private readonly redis: RedisCircuit | undefined,
     private readonly prefix: string,
-    private readonly metrics: Metrics,
   ) {}
 
   /** The key part for entries filed under these tags, e.g. "g17" or "g17.4". */
@@ -52,13 +51,16 @@ export class TagGenerations {
     const bumped: Record<string, number> = {};
     for (const tag of tags) {
       const proposed = Math.max(Date.now(), (this.known.get(tag)?.generation ?? 0) + 1);
-      let generation = proposed;
-      try {
-        generation = await this.bumpInRedis(tag, proposed);
-      } catch {
-        this.metrics.redisErrors.inc({ operation: 'tag-bump' });
-        this.pending.set(tag, proposed);
-      }
+      const generation = this.redis
+        ? await this.redis.attempt(
+            (r) => bumpIn(r, this.key(tag), proposed),
+            'tag-bump',
+            () => {
+              this.pending.set(tag, proposed);
+              return proposed;
+            },
+          )
+        : proposed;
       this.known.set(tag, { generation, checkedAt: Date.now() });
       bumped[tag] = generation;
     }
@@ -77,7 +79,7 @@ export class TagGenerations {
   async replay(): Promise<Record<string, number>> {
     const replayed: Record<string, number> = {};
     for (const [tag, proposed] of this.pending) {
-      const generation = await this.bumpInRedis(tag, proposed);
+      const generation = this.redis ? await this.redis.run((r) => bumpIn(r, this.key(tag), proposed)) : proposed;
       this.pending.delete(tag);
       this.observe({ [tag]: generation });
       replayed[tag] = generation;
@@ -90,26 +92,23 @@ export class TagGenerations {
     const redis = this.redis;
     if (known && (Date.now() - known.checkedAt < REFRESH_MS || !redis || redis.state === 'open'))
       return known.generation;
-    let remote = 0;
-    if (redis) {
-      try {
-        remote = Number((await redis.run((r) => r.get(this.key(tag)))) ?? 0);
-      } catch {
-        this.metrics.redisErrors.inc({ operation: 'tag-get' });
-      }
-    }
+    const remote = Number(
+      (await redis?.attempt(
+        (r) => r.get(this.key(tag)),
+        'tag-get',
+        () => null,
+      )) ?? 0,
+    );
     const generation = Math.max(remote, known?.generation ?? 0);
     this.known.set(tag, { generation, checkedAt: Date.now() });
     return generation;
   }
 
-  private async bumpInRedis(tag: string, proposed: number): Promise<number> {
-    const redis = this.redis;
-    if (!redis) return proposed;
-    return Number(await redis.run((r) => r.eval(BUMP_LUA, 1, this.key(tag), String(proposed))));
-  }
-
   private key(tag: string): string {
     return `${this.prefix}:tagver:${tag}`;
   }
+}
+
+async function bumpIn(redis: Redis, key: string, proposed: number): Promise<number> {
+  return Number(await redis.eval(BUMP_LUA, 1, key, String(proposed)));
 }

@@ -1,4 +1,4 @@
-// A circuit breaker in front of Redis (ARCHITECTURE rule 4: Redis is optional at run time).
+// A circuit breaker in front of Redis: Redis is optional at run time (docs/ARCHITECTURE.md).
 //
 // Why our own rather than a generic breaker library: generic breakers (cockatiel, opossum) let a live
 // request through as the half-open probe. Here no user request is ever the probe: while the circuit is
@@ -26,7 +26,7 @@ export interface RedisCircuitOptions {
   logger: Logger;
 }
 
-export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
+export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure: [operation: string] }> {
   private stateValue: CircuitState = 'closed';
   private consecutiveFailures = 0;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -74,19 +74,23 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
   }
 
   /**
-   * Runs a pipeline (or MULTI) built by `build`. ioredis resolves exec() even when commands inside
-   * failed (a timeout, say) and puts the errors in the result; here any such error is a failure, so a
-   * hung Redis opens the circuit instead of passing for healthy.
+   * The one way the request path uses Redis: runs the operation through the circuit and, should Redis
+   * fail or be away, reports the failure under `operation` (a metric label) and answers `fallback()`
+   * instead. Rejections that are answers (see run) pass through.
    */
-  async pipeline(build: (pipeline: ChainableCommander) => void, transaction = false): Promise<unknown[]> {
-    return this.run(async (redis) => {
-      const pipeline = transaction ? redis.multi() : redis.pipeline();
-      build(pipeline);
-      const results = (await pipeline.exec()) ?? [];
-      const failed = results.find(([error]) => error !== null);
-      if (failed) throw failed[0];
-      return results.map(([, value]) => value);
-    });
+  async attempt<T>(run: (redis: Redis) => Promise<T>, operation: string, fallback: () => T | Promise<T>): Promise<T> {
+    try {
+      return await this.run(run);
+    } catch (error) {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      this.reportFailure(operation);
+      return await fallback();
+    }
+  }
+
+  /** Tells listeners (the composition root counts them) that an operation could not reach Redis. */
+  reportFailure(operation: string): void {
+    this.emit('failure', operation);
   }
 
   private recordFailure(reason: string): void {
@@ -127,4 +131,22 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState] }> {
     this.log.info('redis circuit closed: redis answers again');
     this.emit('state', 'closed');
   }
+}
+
+/**
+ * Runs a pipeline (or MULTI) built by `build`. ioredis resolves exec() even when commands inside failed
+ * (a timeout, say) and puts the errors in the result; here any such error is thrown, so inside the
+ * circuit a hung Redis opens it instead of passing for healthy.
+ */
+export async function execPipeline(
+  redis: Redis,
+  build: (pipeline: ChainableCommander) => void,
+  transaction = false,
+): Promise<unknown[]> {
+  const pipeline = transaction ? redis.multi() : redis.pipeline();
+  build(pipeline);
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error !== null);
+  if (failed) throw failed[0];
+  return results.map(([, value]) => value);
 }

@@ -8,6 +8,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Config } from '../config.ts';
+import type { CacheHooks } from '../cache/cache-hooks.ts';
 import { readCachePolicy } from '../cache/cache-policy.ts';
 import { EntityCache } from '../cache/entity-cache.ts';
 import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../cache/keys.ts';
@@ -123,6 +124,17 @@ async function connectRedis(url: string, logger: Logger): Promise<RedisClients> 
   return { main, subscriber, circuit: new RedisCircuit(main, { logger }) };
 }
 
+/** The cache and the circuit report through hooks and events; here they become metrics. */
+function observeCache(metrics: Metrics, circuit: RedisCircuit | undefined): CacheHooks {
+  metrics.redisCircuitOpen.set(circuit?.state === 'open' ? 1 : 0);
+  circuit?.on('state', (state) => metrics.redisCircuitOpen.set(state === 'open' ? 1 : 0));
+  circuit?.on('failure', (operation) => metrics.redisErrors.inc({ operation }));
+  return {
+    lookups: (layer, type, result, count) => metrics.cacheLookups.inc({ layer, type, result }, count),
+    batch: (type, size) => metrics.loaderBatchSize.observe({ type }, size),
+  };
+}
+
 export interface GatewayOptions {
   logger?: Logger;
   /** Sees every SQL statement Prisma sends (tests count them; production needs none). */
@@ -143,14 +155,13 @@ function createServices(
     limiters: LimiterFactory;
   },
 ): Services {
-  const { db, cache, keys, bus, redis, metrics, logger, limiters } = deps;
+  const { db, cache, keys, bus, redis, logger, limiters } = deps;
   const sessions = new SessionService({
     db,
     redis: redis?.circuit,
     cache,
     prefix: config.cachePrefix,
     ttlSeconds: config.sessionTtlSeconds,
-    metrics,
   });
   const audit = new AuditLog(db, logger);
   return {
@@ -269,12 +280,13 @@ async function startServing(
   // The cache layers and the per-request loaders over them.
   const l1 = new L1Cache({ maxBytes: config.l1MaxBytes, maxTtlSeconds: L1_MAX_TTL_SECONDS });
   const keys = createKeyBuilder(config.cachePrefix, readPrismaSchemaText(), CACHE_TYPE_MODELS);
-  const cache = new EntityCache({ l1, redis: redis?.circuit, bus, prefix: config.cachePrefix, metrics, logger });
+  const hooks = observeCache(metrics, redis?.circuit);
+  const cache = new EntityCache({ l1, redis: redis?.circuit, bus, prefix: config.cachePrefix, hooks, logger });
   // Subscribed before serving when Redis is up; without it, serve anyway and subscribe when it returns.
   closers.push(() => cache.stop());
   await Promise.race([cache.start(), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
   const schema = buildSchema();
-  const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, metrics }), readCachePolicy(schema));
+  const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, hooks }), readCachePolicy(schema));
 
   // Services and the per-request context.
   if (!config.keyHashSecret && config.env === 'production')

@@ -4,27 +4,25 @@
 // under test is the ordering of a slow read, an invalidation and a second read, which a real database
 // cannot be made to hold still for.
 import { describe, expect, it } from 'vitest';
+import { silentHooks } from '../../src/cache/cache-hooks.ts';
 import { EntityCache } from '../../src/cache/entity-cache.ts';
 import { createKeyBuilder } from '../../src/cache/keys.ts';
 import { L1Cache } from '../../src/cache/l1-cache.ts';
 import { createCachedLoader, createLoaderRuntime, type LoaderSpec } from '../../src/cache/loader-factory.ts';
 import { createInProcessBus } from '../../src/realtime/event-bus.ts';
 import { createLogger } from '../../src/infra/logger.ts';
-import { createMetrics } from '../../src/infra/metrics.ts';
 
 describe('coalescing never hands out a read that a write has overtaken', () => {
   it('a request after the invalidation reads again instead of joining the older read', async () => {
-    const metrics = createMetrics();
     const cache = new EntityCache({
       l1: new L1Cache({ maxBytes: 1 << 20, maxTtlSeconds: 60 }),
       redis: undefined,
       bus: createInProcessBus(),
       prefix: 'inflight',
-      metrics,
       logger: createLogger('silent'),
     });
     await cache.start();
-    const runtime = createLoaderRuntime({ cache, keys: createKeyBuilder('inflight', ''), metrics });
+    const runtime = createLoaderRuntime({ cache, keys: createKeyBuilder('inflight', ''), hooks: silentHooks });
 
     let stored = 'old';
     const reads: { release: () => void }[] = [];

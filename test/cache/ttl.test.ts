@@ -5,6 +5,7 @@ import { Decimal } from '@prisma/client/runtime/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readCachePolicy } from '../../src/cache/cache-policy.ts';
 import { decode } from '../../src/cache/codec.ts';
+import { silentHooks } from '../../src/cache/cache-hooks.ts';
 import { EntityCache } from '../../src/cache/entity-cache.ts';
 import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../../src/cache/keys.ts';
 import { L1Cache } from '../../src/cache/l1-cache.ts';
@@ -16,7 +17,6 @@ import { createRedisBus } from '../../src/realtime/event-bus.ts';
 import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady } from '../../src/redis/connection.ts';
 import { createLogger } from '../../src/infra/logger.ts';
-import { createMetrics } from '../../src/infra/metrics.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import {
   dataOf,
@@ -94,7 +94,6 @@ describe('TTLs from @cacheControl', () => {
     const policy = readCachePolicy(buildSchema(modified));
     const prefix = `t${Date.now().toString(36)}`;
     const logger = createLogger('silent');
-    const metrics = createMetrics();
     const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2 });
     const main = createRedisConnection({ url: inject('redisUrl'), name: 'ttl-test', logger });
     const subscriber = createRedisConnection({ url: inject('redisUrl'), name: 'ttl-test-sub', logger });
@@ -105,14 +104,13 @@ describe('TTLs from @cacheControl', () => {
       redis: circuit,
       bus: createRedisBus(circuit, subscriber, prefix),
       prefix,
-      metrics,
       logger,
     });
     try {
       const builder = createKeyBuilder(prefix, readPrismaSchemaText());
       const loaders = createLoaderFactory(
         db,
-        createLoaderRuntime({ cache, keys: builder, metrics }),
+        createLoaderRuntime({ cache, keys: builder, hooks: silentHooks }),
         policy,
       )({ dbQueries: 0 });
       expect((await loaders.product.load(8))?.id).toBe(8);
