@@ -31,7 +31,7 @@ export function createAccountLoaders(db: Database, specs: AccountSpecs, deps: Lo
   return {
     organization: createCachedLoader(specs.organization, deps.runtime, deps.stats),
     user: new DataLoader<string, User | null, string>(async (ids) => {
-      deps.stats.dbQueries += 1;
+      deps.stats.loaderFetches += 1;
       const users = byId(await db.user.findMany({ where: { id: { in: [...ids] } } }), (u) => u.id);
       return ids.map((id) => users.get(id) ?? null);
     }),

@@ -43,28 +43,48 @@ export function createLoaderRuntime(parts: { cache: EntityCache; keys: KeyBuilde
 
 /** Per-request counters, kept in the GraphQL context. */
 export interface RequestStats {
-  dbQueries: number;
+  /** Reads the loaders sent to PostgreSQL for this request (batches that missed every cache layer). */
+  loaderFetches: number;
 }
 
+/** A per-request loader of an entity type: an id that does not exist loads as null. */
 export function createCachedLoader<K, V>(
   spec: LoaderSpec<K, V>,
   runtime: LoaderRuntime,
   stats: RequestStats,
 ): DataLoader<K, V | null, string> {
-  const onFetch = (): void => void (stats.dbQueries += 1);
+  return cachedLoader(spec, null, runtime, stats);
+}
 
-  async function batch(keys: readonly K[]): Promise<(V | null)[]> {
+/** A per-request loader of a relation edge: a key with nothing behind it loads as spec.missing ([]), never null. */
+export function createRelationLoader<K, V>(
+  spec: LoaderSpec<K, V> & { missing: V },
+  runtime: LoaderRuntime,
+  stats: RequestStats,
+): DataLoader<K, V, string> {
+  return cachedLoader(spec, spec.missing, runtime, stats);
+}
+
+function cachedLoader<K, V, M extends V | null>(
+  spec: LoaderSpec<K, V>,
+  missing: M,
+  runtime: LoaderRuntime,
+  stats: RequestStats,
+): DataLoader<K, V | M, string> {
+  const onFetch = (): void => void (stats.loaderFetches += 1);
+
+  async function batch(keys: readonly K[]): Promise<(V | M)[]> {
     runtime.hooks.batch(spec.type, keys.length);
     const generation = spec.tags ? await runtime.cache.tagKeyPart(spec.tags) : undefined;
     const cacheKeys = keys.map((key) =>
       runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key), generation),
     );
     const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);
-    const results: (V | null)[] = new Array(keys.length);
+    const results: (V | M)[] = new Array(keys.length);
     const missed: number[] = [];
     cached.forEach((entry, index) => {
       if (entry === undefined) missed.push(index);
-      else results[index] = (entry.value as V | null) ?? spec.missing;
+      else results[index] = (entry.value as V | null) ?? missing;
     });
     if (missed.length === 0) return results;
     const read = await runtime.coalescerOf(spec).read(
@@ -72,11 +92,11 @@ export function createCachedLoader<K, V>(
       missed.map((i) => cacheKeys[i]!),
       onFetch,
     );
-    for (const [position, index] of missed.entries()) results[index] = read[position]!;
+    for (const [position, index] of missed.entries()) results[index] = read[position] ?? missing;
     return results;
   }
 
-  return new DataLoader<K, V | null, string>(batch, { cacheKeyFn: spec.idOf, maxBatchSize: 1000 });
+  return new DataLoader<K, V | M, string>(batch, { cacheKeyFn: spec.idOf, maxBatchSize: 1000 });
 }
 
 /** What a domain needs to build its loaders for one request. */

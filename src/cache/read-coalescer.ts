@@ -49,15 +49,15 @@ export class ReadCoalescer<K, V> {
   }
 
   /**
-   * The values of keys no cache layer had, in order (spec.missing where a key does not exist).
-   * `onFetch` runs once for each read this call sends to PostgreSQL.
+   * The values of keys no cache layer had, in order (null where a key does not exist). `onFetch` runs
+   * once for each read this call sends to PostgreSQL.
    */
   async read(keys: readonly K[], cacheKeys: readonly string[], onFetch: () => void): Promise<(V | null)[]> {
     const results: (V | null)[] = new Array(keys.length);
     const waits: Promise<void>[] = [];
     const toFetch: number[] = [];
     const settle = (index: number, value: Promise<unknown>): void =>
-      void waits.push(value.then((v) => void (results[index] = (v as V | null | undefined) ?? this.spec.missing)));
+      void waits.push(value.then((v) => void (results[index] = (v as V | null | undefined) ?? null)));
     cacheKeys.forEach((cacheKey, index) => {
       const pending = this.inflight.get(cacheKey);
       if (pending && !this.cache.invalidatedSince(cacheKey, pending.startedAt)) settle(index, pending.value);

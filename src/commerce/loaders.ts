@@ -1,7 +1,7 @@
 // Loaders of the storefront's entities and relation edges. Each fetch is exactly one SQL query for
 // the whole batch; caching, batching and coalescing come from the loader factory.
 import type DataLoader from 'dataloader';
-import { createCachedLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
+import { createCachedLoader, createRelationLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import { byId } from '../db/rows.ts';
 import type { Category, Inventory, MemberPrice, MemberTier, Product } from '../generated/prisma/client.ts';
@@ -67,7 +67,7 @@ export type CommerceSpecs = ReturnType<typeof commerceSpecs>;
 export interface CommerceLoaders {
   product: DataLoader<number, Product | null, string>;
   category: DataLoader<number, Category | null, string>;
-  categoryTree: DataLoader<'all', Category[] | null, string>;
+  categoryTree: DataLoader<'all', Category[], string>;
   inventory: DataLoader<number, Inventory | null, string>;
   memberPrice: DataLoader<PriceKey, MemberPrice | null, string>;
 }
@@ -76,7 +76,7 @@ export function createCommerceLoaders(specs: CommerceSpecs, deps: LoaderDeps): C
   return {
     product: createCachedLoader(specs.product, deps.runtime, deps.stats),
     category: createCachedLoader(specs.category, deps.runtime, deps.stats),
-    categoryTree: createCachedLoader(specs.categoryTree, deps.runtime, deps.stats),
+    categoryTree: createRelationLoader(specs.categoryTree, deps.runtime, deps.stats),
     inventory: createCachedLoader(specs.inventory, deps.runtime, deps.stats),
     memberPrice: createCachedLoader(specs.memberPrice, deps.runtime, deps.stats),
   };

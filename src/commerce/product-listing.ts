@@ -217,7 +217,7 @@ async function normaliseFilter(loaders: CommerceLoaders, input: ProductFilterInp
     filter.categoryIds =
       input.includeSubcategories === false
         ? [categoryId]
-        : descendantsOf(categoryId, (await loaders.categoryTree.load('all')) ?? []);
+        : descendantsOf(categoryId, await loaders.categoryTree.load('all'));
   }
   if (input.minPrice != null) filter.minPrice = nonNegativePrice(input.minPrice.toString(), 'filter.minPrice');
   if (input.maxPrice != null) filter.maxPrice = nonNegativePrice(input.maxPrice.toString(), 'filter.maxPrice');

@@ -11,7 +11,7 @@ export const commerceResolvers: Resolvers = {
     product: (_root, { id }, { loaders }) => loaders.product.load(parseIntId(id, 'id')),
     products: (_root, args, { loaders }) => listProducts(loaders, args),
     categories: async (_root, _args, { loaders }) =>
-      ((await loaders.categoryTree.load('all')) ?? []).filter((c) => c.parentId === null),
+      (await loaders.categoryTree.load('all')).filter((c) => c.parentId === null),
     category: (_root, { id }, { loaders }) => loaders.category.load(parseIntId(id, 'id')),
   },
   Category: {
@@ -19,7 +19,7 @@ export const commerceResolvers: Resolvers = {
     parent: (category, _args, { loaders }) =>
       category.parentId === null ? null : loaders.category.load(category.parentId),
     children: async (category, _args, { loaders }) =>
-      ((await loaders.categoryTree.load('all')) ?? []).filter((c) => c.parentId === category.id),
+      (await loaders.categoryTree.load('all')).filter((c) => c.parentId === category.id),
     products: (category, args, { loaders }) =>
       listProducts(loaders, {
         ...args,

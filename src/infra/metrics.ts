@@ -12,7 +12,7 @@ export interface Metrics {
   cacheLookups: Counter<'layer' | 'type' | 'result'>;
   loaderBatchSize: Histogram<'type'>;
   dbQueries: Counter;
-  dbQueriesPerRequest: Histogram;
+  loaderFetchesPerRequest: Histogram;
   redisErrors: Counter<'operation'>;
   redisCircuitOpen: Gauge;
   subscriptionsActive: Gauge;
@@ -62,9 +62,9 @@ export function createMetrics(): Metrics {
       help: 'SQL statements sent to PostgreSQL',
       registers,
     }),
-    dbQueriesPerRequest: new Histogram({
-      name: 'cachegate_db_queries_per_request',
-      help: 'SQL statements caused by one GraphQL operation',
+    loaderFetchesPerRequest: new Histogram({
+      name: 'cachegate_loader_fetches_per_request',
+      help: 'Loader reads of PostgreSQL (batches that missed every cache layer) for one GraphQL operation',
       buckets: [0, 1, 2, 3, 5, 8, 13, 21, 50],
       registers,
     }),

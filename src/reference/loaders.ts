@@ -1,6 +1,6 @@
 // Loaders of the Malaysian reference data: states, their cities and postcodes. Cached for 7 days.
 import type DataLoader from 'dataloader';
-import { createCachedLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
+import { createCachedLoader, createRelationLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import { byId, groupBy } from '../db/rows.ts';
 import type { State } from '../generated/prisma/client.ts';
@@ -80,17 +80,17 @@ export function referenceSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
 export type ReferenceSpecs = ReturnType<typeof referenceSpecs>;
 
 export interface ReferenceLoaders {
-  states: DataLoader<'all', State[] | null, string>;
+  states: DataLoader<'all', State[], string>;
   state: DataLoader<number, State | null, string>;
   postcode: DataLoader<string, PostcodeEntry | null, string>;
-  citiesOfState: DataLoader<number, CityEntry[] | null, string>;
+  citiesOfState: DataLoader<number, CityEntry[], string>;
 }
 
 export function createReferenceLoaders(specs: ReferenceSpecs, deps: LoaderDeps): ReferenceLoaders {
   return {
-    states: createCachedLoader(specs.states, deps.runtime, deps.stats),
+    states: createRelationLoader(specs.states, deps.runtime, deps.stats),
     state: createCachedLoader(specs.state, deps.runtime, deps.stats),
     postcode: createCachedLoader(specs.postcode, deps.runtime, deps.stats),
-    citiesOfState: createCachedLoader(specs.citiesOfState, deps.runtime, deps.stats),
+    citiesOfState: createRelationLoader(specs.citiesOfState, deps.runtime, deps.stats),
   };
 }

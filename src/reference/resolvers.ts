@@ -7,20 +7,20 @@ import { BadUserInputError } from '../infra/errors.ts';
 export const referenceResolvers: Resolvers = {
   Query: {
     postcode: (_root, { code }, { loaders }) => loaders.postcode.load(parsePostcode(code)),
-    states: async (_root, _args, { loaders }) => (await loaders.states.load('all')) ?? [],
+    states: (_root, _args, { loaders }) => loaders.states.load('all'),
     cities: async (_root, { state }, { loaders }) => {
       const wanted = state.trim().toLowerCase();
       if (!wanted || wanted.length > 64)
         throw new BadUserInputError('state must be a state code (KUL) or name', 'state');
-      const match = ((await loaders.states.load('all')) ?? []).find(
+      const match = (await loaders.states.load('all')).find(
         (s) => s.code.toLowerCase() === wanted || s.name.toLowerCase() === wanted,
       );
-      return match ? ((await loaders.citiesOfState.load(match.id)) ?? []) : [];
+      return match ? await loaders.citiesOfState.load(match.id) : [];
     },
   },
   State: {
     id: (state) => String(state.id),
-    cities: async (state, _args, { loaders }) => (await loaders.citiesOfState.load(state.id)) ?? [],
+    cities: (state, _args, { loaders }) => loaders.citiesOfState.load(state.id),
   },
   City: {
     state: (city, _args, { loaders }) => loadRequired(loaders.state, city.stateId, 'state'),

@@ -43,7 +43,7 @@ export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayConte
           };
           metrics.graphqlRequests.inc(labels);
           metrics.graphqlDuration.observe(labels, (performance.now() - started) / 1000);
-          metrics.dbQueriesPerRequest.observe(context.contextValue.stats.dbQueries);
+          metrics.loaderFetchesPerRequest.observe(context.contextValue.stats.loaderFetches);
         },
       };
     },
@@ -65,7 +65,7 @@ export function requestLogPlugin(rootLogger: Logger): ApolloServerPlugin<Gateway
               operation: operationName(context),
               type: context.operation?.operation,
               ms: Math.round(performance.now() - started),
-              sql: stats.dbQueries,
+              loaderFetches: stats.loaderFetches,
               ...(errors?.length && { errors }),
             },
             'graphql operation',

@@ -9,7 +9,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Config } from '../config.ts';
 import type { CacheHooks } from '../cache/cache-hooks.ts';
-import { readCachePolicy } from '../cache/cache-policy.ts';
+import { readTtlPolicy } from '../cache/ttl-policy.ts';
 import { EntityCache } from '../cache/entity-cache.ts';
 import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../cache/keys.ts';
 import { L1Cache } from '../cache/l1-cache.ts';
@@ -17,7 +17,8 @@ import { createLoaderRuntime, type RequestStats } from '../cache/loader-factory.
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
 import { applyMigrations } from '../db/migrator.ts';
 import { createDatabase, type Database } from '../db/prisma.ts';
-import { createLoaderFactory, type GatewayContext } from '../graphql/context.ts';
+import type { GatewayContext } from '../graphql/context.ts';
+import { createLoaderFactory } from '../graphql/loaders.ts';
 import { buildSchema } from '../graphql/schema.ts';
 import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
@@ -286,7 +287,7 @@ async function startServing(
   closers.push(() => cache.stop());
   await Promise.race([cache.start(), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
   const schema = buildSchema();
-  const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, hooks }), readCachePolicy(schema));
+  const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, hooks }), readTtlPolicy(schema));
 
   // Services and the per-request context.
   if (!config.keyHashSecret && config.env === 'production')
@@ -302,7 +303,7 @@ async function startServing(
     headers: Record<string, string | string[] | undefined>,
     remoteAddress: string | undefined,
   ): Promise<GatewayContext> => {
-    const stats: RequestStats = { dbQueries: 0 };
+    const stats: RequestStats = { loaderFetches: 0 };
     // Most requests log nothing: the child logger is made on first use, not on every request.
     let requestLogger: Logger | undefined;
     const requestLog = (): Logger => (requestLogger ??= logger.child({ requestId }));

@@ -1,7 +1,7 @@
 // Loaders of the ticketing entities and edges. A 2,500-seat event's seats are one relation entry
 // (Event.seats), read with one SQL query and cached for the few seconds availability allows.
 import type DataLoader from 'dataloader';
-import { createCachedLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
+import { createCachedLoader, createRelationLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import { byId, groupBy } from '../db/rows.ts';
 import type { Event, Seat, Venue } from '../generated/prisma/client.ts';
@@ -72,17 +72,17 @@ export type TicketingSpecs = ReturnType<typeof ticketingSpecs>;
 export interface TicketingLoaders {
   event: DataLoader<string, Event | null, string>;
   venue: DataLoader<string, Venue | null, string>;
-  seatsOfEvent: DataLoader<string, Seat[] | null, string>;
-  eventsOfVenue: DataLoader<string, Event[] | null, string>;
-  venuesOfOrganization: DataLoader<string, Venue[] | null, string>;
+  seatsOfEvent: DataLoader<string, Seat[], string>;
+  eventsOfVenue: DataLoader<string, Event[], string>;
+  venuesOfOrganization: DataLoader<string, Venue[], string>;
 }
 
 export function createTicketingLoaders(specs: TicketingSpecs, deps: LoaderDeps): TicketingLoaders {
   return {
     event: createCachedLoader(specs.event, deps.runtime, deps.stats),
     venue: createCachedLoader(specs.venue, deps.runtime, deps.stats),
-    seatsOfEvent: createCachedLoader(specs.seatsOfEvent, deps.runtime, deps.stats),
-    eventsOfVenue: createCachedLoader(specs.eventsOfVenue, deps.runtime, deps.stats),
-    venuesOfOrganization: createCachedLoader(specs.venuesOfOrganization, deps.runtime, deps.stats),
+    seatsOfEvent: createRelationLoader(specs.seatsOfEvent, deps.runtime, deps.stats),
+    eventsOfVenue: createRelationLoader(specs.eventsOfVenue, deps.runtime, deps.stats),
+    venuesOfOrganization: createRelationLoader(specs.venuesOfOrganization, deps.runtime, deps.stats),
   };
 }

@@ -21,18 +21,17 @@ export const ticketingResolvers: Resolvers = {
     },
   },
   Organization: {
-    venues: async (organization, _args, { loaders }) =>
-      (await loaders.venuesOfOrganization.load(organization.id)) ?? [],
+    venues: async (organization, _args, { loaders }) => await loaders.venuesOfOrganization.load(organization.id),
   },
   Event: {
     venue: (event, _args, { loaders }) => loadRequired(loaders.venue, event.venueId, 'venue'),
     organization: (event, _args, { loaders }) =>
       loadRequired(loaders.organization, event.organizationId, 'organization'),
     seats: async (event, { section, status }, { loaders }) =>
-      filterSeats((await loaders.seatsOfEvent.load(event.id)) ?? [], section, status),
-    sections: async (event, _args, { loaders }) => summariseSections((await loaders.seatsOfEvent.load(event.id)) ?? []),
+      filterSeats(await loaders.seatsOfEvent.load(event.id), section, status),
+    sections: async (event, _args, { loaders }) => summariseSections(await loaders.seatsOfEvent.load(event.id)),
     availableSeats: async (event, _args, { loaders }) =>
-      filterSeats((await loaders.seatsOfEvent.load(event.id)) ?? [], null, 'AVAILABLE').length,
+      filterSeats(await loaders.seatsOfEvent.load(event.id), null, 'AVAILABLE').length,
   },
   Seat: {
     event: (seat, _args, { loaders }) => loadRequired(loaders.event, seat.eventId, 'event'),
@@ -41,7 +40,7 @@ export const ticketingResolvers: Resolvers = {
     organization: (venue, _args, { loaders }) =>
       loadRequired(loaders.organization, venue.organizationId, 'organization'),
     events: async (venue, { first }, { loaders, viewer }) => {
-      const events = (await loaders.eventsOfVenue.load(venue.id)) ?? [];
+      const events = await loaders.eventsOfVenue.load(venue.id);
       const visible = administers(viewer, venue.organizationId) ? events : events.filter((e) => e.status !== 'DRAFT');
       return visible.slice(0, parsePageSize(first));
     },

@@ -39,7 +39,7 @@ describe('coalescing never hands out a read that a write has overtaken', () => {
       },
     };
 
-    const first = createCachedLoader(spec, runtime, { dbQueries: 0 }).load('1');
+    const first = createCachedLoader(spec, runtime, { loaderFetches: 0 }).load('1');
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(reads).toHaveLength(1);
 
@@ -47,7 +47,7 @@ describe('coalescing never hands out a read that a write has overtaken', () => {
     stored = 'new';
     await cache.invalidate([runtime.keys.entityKey('Thing', '1')]);
 
-    const second = createCachedLoader(spec, runtime, { dbQueries: 0 }).load('1');
+    const second = createCachedLoader(spec, runtime, { loaderFetches: 0 }).load('1');
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(reads, 'the second request started its own read').toHaveLength(2);
     for (const r of reads) r.release();
@@ -55,7 +55,7 @@ describe('coalescing never hands out a read that a write has overtaken', () => {
     expect((await first)?.name).toBe('old');
     expect((await second)?.name).toBe('new');
     // And the older read did not put its value into the cache after the write.
-    const third = await createCachedLoader(spec, runtime, { dbQueries: 0 }).load('1');
+    const third = await createCachedLoader(spec, runtime, { loaderFetches: 0 }).load('1');
     expect(third?.name).toBe('new');
     cache.stop();
   });

@@ -47,13 +47,13 @@ describe('/metrics', () => {
       cachegate_cache_lookups_total: 'counter',
       cachegate_loader_batch_size: 'histogram',
       cachegate_db_queries_total: 'counter',
-      cachegate_db_queries_per_request: 'histogram',
+      cachegate_loader_fetches_per_request: 'histogram',
       cachegate_redis_errors_total: 'counter',
       cachegate_redis_circuit_open: 'gauge',
     });
   });
 
-  it('counts cache lookups by layer l1 / redis / db, batch sizes and SQL per request', async () => {
+  it('counts cache lookups by layer l1 / redis / db, batch sizes and loader fetches per request', async () => {
     dataOf(await gateway.query(PRODUCT, { id: '1' })); // cold: l1 miss, redis miss, db
     dataOf(await gateway.query(PRODUCT, { id: '1' })); // l1 hit, no SQL
     dataOf(await other.query(PRODUCT, { id: '2' })); // another instance fills Redis ...
@@ -77,10 +77,10 @@ describe('/metrics', () => {
     // One counter increment per statement Prisma sent: the same number the test harness saw.
     expect(total(samples, 'cachegate_db_queries_total')).toBe(gateway.sql.length);
     expect(total(samples, 'cachegate_db_queries_total')).toBeGreaterThanOrEqual(2);
-    expect(total(samples, 'cachegate_db_queries_per_request_count')).toBeGreaterThanOrEqual(3);
+    expect(total(samples, 'cachegate_loader_fetches_per_request_count')).toBeGreaterThanOrEqual(3);
     expect(
-      total(samples, 'cachegate_db_queries_per_request_bucket', { le: '0' }),
-      'the warm request ran no SQL',
+      total(samples, 'cachegate_loader_fetches_per_request_bucket', { le: '0' }),
+      'the warm request read nothing from PostgreSQL',
     ).toBeGreaterThanOrEqual(1);
     expect(total(samples, 'cachegate_redis_circuit_open')).toBe(0);
   });

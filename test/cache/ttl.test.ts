@@ -3,7 +3,7 @@
 // short-lived negative entries.
 import { Decimal } from '@prisma/client/runtime/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readCachePolicy } from '../../src/cache/cache-policy.ts';
+import { readTtlPolicy } from '../../src/cache/ttl-policy.ts';
 import { decode } from '../../src/cache/codec.ts';
 import { silentHooks } from '../../src/cache/cache-hooks.ts';
 import { EntityCache } from '../../src/cache/entity-cache.ts';
@@ -11,7 +11,7 @@ import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../../s
 import { L1Cache } from '../../src/cache/l1-cache.ts';
 import { createDatabase } from '../../src/db/prisma.ts';
 import { createLoaderRuntime } from '../../src/cache/loader-factory.ts';
-import { createLoaderFactory } from '../../src/graphql/context.ts';
+import { createLoaderFactory } from '../../src/graphql/loaders.ts';
 import { buildSchema, readTypeDefs } from '../../src/graphql/schema.ts';
 import { createRedisBus } from '../../src/realtime/event-bus.ts';
 import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
@@ -77,8 +77,8 @@ describe('TTLs from @cacheControl', () => {
     expect(typeDefs.filter((sdl) => sdl.includes(original))).toHaveLength(1);
     const modified = typeDefs.map((sdl) => sdl.replace(original, 'type Product @cacheControl(maxAge: 60)'));
 
-    expect(readCachePolicy(buildSchema(typeDefs)).ttlOf('Product')).toBe(7200);
-    const policy = readCachePolicy(buildSchema(modified));
+    expect(readTtlPolicy(buildSchema(typeDefs)).ttlOf('Product')).toBe(7200);
+    const policy = readTtlPolicy(buildSchema(modified));
     expect(policy.ttlOf('Product')).toBe(60);
     expect(policy.ttlOf('Inventory')).toBe(300); // nothing else moved
     expect(policy.ttlOf('Query', 'products')).toBe(3600);
@@ -91,7 +91,7 @@ describe('TTLs from @cacheControl', () => {
     const modified = readTypeDefs().map((sdl) =>
       sdl.replace('type Product @cacheControl(maxAge: 7200)', 'type Product @cacheControl(maxAge: 60)'),
     );
-    const policy = readCachePolicy(buildSchema(modified));
+    const policy = readTtlPolicy(buildSchema(modified));
     const prefix = `t${Date.now().toString(36)}`;
     const logger = createLogger('silent');
     const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2 });
@@ -112,7 +112,7 @@ describe('TTLs from @cacheControl', () => {
         db,
         createLoaderRuntime({ cache, keys: builder, hooks: silentHooks }),
         policy,
-      )({ dbQueries: 0 });
+      )({ loaderFetches: 0 });
       expect((await loaders.product.load(8))?.id).toBe(8);
       const pttl = await redis.pttl(builder.entityKey('Product', '8'));
       console.log(`[ttl] Product with maxAge 60 in the SDL: PTTL ${pttl} ms`);

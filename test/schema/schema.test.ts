@@ -1,16 +1,16 @@
 // The SDL in schema/*.graphql loads into an executable schema with the promised root fields, and its
-// @cacheControl hints are the TTLs the caches use (src/cache/cache-policy.ts).
+// @cacheControl hints are the TTLs the caches use (src/cache/ttl-policy.ts).
 import { isObjectType, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readCachePolicy, type CachePolicy } from '../../src/cache/cache-policy.ts';
+import { readTtlPolicy, type TtlPolicy } from '../../src/cache/ttl-policy.ts';
 import { buildSchema } from '../../src/graphql/schema.ts';
 
 let schema: GraphQLSchema;
-let policy: CachePolicy;
+let policy: TtlPolicy;
 
 beforeAll(() => {
   schema = buildSchema();
-  policy = readCachePolicy(schema);
+  policy = readTtlPolicy(schema);
 });
 
 function objectType(name: string): GraphQLObjectType {
@@ -58,7 +58,7 @@ describe('the SDL', () => {
   });
 });
 
-describe('readCachePolicy: TTLs come from the @cacheControl hints', () => {
+describe('readTtlPolicy: TTLs come from the @cacheControl hints', () => {
   const expected: [type: string, field: string | undefined, maxAge: number][] = [
     ['State', undefined, 604_800],
     ['Product', undefined, 7_200],

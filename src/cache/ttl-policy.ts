@@ -1,5 +1,6 @@
-// Reads the @cacheControl hints of the schema once at start-up (ARCHITECTURE rule 2: one source for
-// TTLs). The same directives drive Apollo's HTTP Cache-Control header; here they become entity TTLs.
+// Reads the @cacheControl hints of the schema once at start-up: the one source of TTLs
+// (docs/ARCHITECTURE.md). The same directives drive Apollo's HTTP Cache-Control header (Apollo's own
+// CachePolicy); here they become entity TTLs, hence the name TtlPolicy.
 import { getDirective } from '@graphql-tools/utils';
 import { isObjectType, type GraphQLSchema } from 'graphql';
 
@@ -10,7 +11,7 @@ export interface CacheHint {
   scope: CacheScope;
 }
 
-export interface CachePolicy {
+export interface TtlPolicy {
   /** The hint on a type, e.g. typeHint('Product') -> 7200 s PUBLIC; undefined when the type has none. */
   typeHint(typeName: string): CacheHint | undefined;
   /** The hint on a field, falling back to the hint of the type it returns. */
@@ -29,7 +30,7 @@ function namedTypeName(type: { toString(): string }): string {
   return type.toString().replace(/[[\]!]/g, '');
 }
 
-export function readCachePolicy(schema: GraphQLSchema): CachePolicy {
+export function readTtlPolicy(schema: GraphQLSchema): TtlPolicy {
   const typeHints = new Map<string, CacheHint>();
   const fieldHints = new Map<string, CacheHint>();
   for (const type of Object.values(schema.getTypeMap())) {
@@ -44,7 +45,7 @@ export function readCachePolicy(schema: GraphQLSchema): CachePolicy {
       if (hint) fieldHints.set(`${type.name}.${field.name}`, hint);
     }
   }
-  const policy: CachePolicy = {
+  const policy: TtlPolicy = {
     typeHint: (typeName) => typeHints.get(typeName),
     fieldHint: (typeName, fieldName) => fieldHints.get(`${typeName}.${fieldName}`),
     ttlOf(typeName, fieldName) {
