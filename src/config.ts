@@ -60,7 +60,7 @@ export interface Config {
   cachePrefix: string;
   l1MaxBytes: number;
   shutdownTimeoutMs: number;
-  /** Sliding session lifetime (reference 000: sessions 2 h). */
+  /** Sliding session lifetime (default 2 h). */
   sessionTtlSeconds: number;
   /** Believe X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;

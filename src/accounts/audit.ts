@@ -1,4 +1,4 @@
-// The audit trail (reference 002): sign-ins, failures, lockouts, admin changes and cache purges, in
+// The audit trail: sign-ins, failures, lockouts, admin changes and cache purges, in
 // PostgreSQL. Entries name users by id, never by email, and carry no secrets.
 import type { Database } from '../db/prisma.ts';
 import type { Prisma } from '../generated/prisma/client.ts';

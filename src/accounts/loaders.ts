@@ -1,5 +1,5 @@
 // Loaders for tenants and users. Organizations are public and cached like any entity. Users carry PII
-// (email), so they are NEVER put in the shared cache (ARCHITECTURE rule 7): their loader batches and
+// (email), so they are NEVER put in the shared cache (docs/ARCHITECTURE.md): their loader batches and
 // memoises within one request only.
 import DataLoader from 'dataloader';
 import { createCachedLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';

@@ -1,4 +1,4 @@
-// Brute-force protection for sign-in (reference 002): after `maxFailures` failed sign-ins for one account
+// Brute-force protection for sign-in: after `maxFailures` failed sign-ins for one account
 // within the window, the account refuses every sign-in for `lockSeconds` with ACCOUNT_LOCKED, whether or
 // not the password is right. Per IP, failures across all accounts are counted too, so one address
 // cannot cycle through accounts staying under each account's limit.

@@ -1,7 +1,7 @@
 // Sessions: opaque random bearer tokens. Redis holds the live entry (sliding TTL) so every instance sees
 // a sign-out at once; PostgreSQL holds a write-through copy so stopping Redis logs nobody out
-// (PostgreSQL is the truth: docs/ARCHITECTURE.md). Only a SHA-256 of the token is stored anywhere: a leaked database or Redis
-// dump holds no usable token.
+// (PostgreSQL is the truth: docs/ARCHITECTURE.md). Only a SHA-256 of the token is stored anywhere: a
+// leaked database or Redis dump holds no usable token.
 //
 // Decisions:
 // - Validation reads Redis first (one GET + PEXPIRE), then PostgreSQL on a miss or while Redis is down,

@@ -1,7 +1,8 @@
 // Entity keys: <prefix>:<Type>@<version>:<id>, with t=<tenant>: before the id for tenant-scoped types
-// and g<generation>: for entries filed under tags (lists and counts; see tag-generations.ts). The version is a hash of the model's definition in prisma/schema.prisma, so a
-// model change never reads an entry written in the old shape; ids are sanitised so no client input
-// can forge a key or inject Redis syntax.
+// and g<generation>: for entries filed under tags (lists and counts; see tag-generations.ts). The
+// version is a hash of the model's definition in prisma/schema.prisma, so a model change never reads an
+// entry written in the old shape; ids are sanitised so no client input can forge a key or inject Redis
+// syntax.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -13,7 +14,6 @@ export function sanitiseIdPart(id: string): string {
 }
 
 export interface KeyBuilder {
-  prefix: string;
   entityKey(type: string, id: string, tenant?: string, generation?: string): string;
 }
 
@@ -39,7 +39,6 @@ export function createKeyBuilder(
     return version;
   };
   return {
-    prefix,
     entityKey(type, id, tenant, generation) {
       const tenantPart = tenant === undefined ? '' : `t=${sanitiseIdPart(tenant)}:`;
       const generationPart = generation === undefined ? '' : `${generation}:`;

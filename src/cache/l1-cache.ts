@@ -40,10 +40,6 @@ export class L1Cache {
     for (const key of this.lru.keys()) if (prefixes.some((p) => key.startsWith(p))) this.lru.delete(key);
   }
 
-  clear(): void {
-    this.lru.clear();
-  }
-
   get size(): number {
     return this.lru.size;
   }

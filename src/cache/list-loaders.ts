@@ -1,6 +1,6 @@
 // Cached list pages and counts, for any entity: a page is the ids of one keyset page (filter + sort +
 // size + cursor), a count is the total for a filter. Both are filed under a tag that every write of
-// the entity purges (reference 003: list and count caches invalidated on every write). The page query
+// the entity purges, so no list or count outlives a write. The page query
 // reads whole rows and primes the entity loader and cache with them, so the nodes cost no second query.
 import type DataLoader from 'dataloader';
 import { createCachedLoader, primeCached, type LoaderDeps, type LoaderSpec } from './loader-factory.ts';

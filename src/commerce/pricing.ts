@@ -1,5 +1,5 @@
 // Member-tier pricing: REGULAR is the product's base price; other tiers have their own rows, cached
-// separately (30 min) because they change independently of the product (reference 000).
+// separately (30 min) because they change independently of the product.
 import type { Decimal } from '@prisma/client/runtime/client';
 import type { MemberTier, Product } from '../generated/prisma/client.ts';
 import type { CommerceLoaders } from './loaders.ts';

@@ -1,6 +1,5 @@
 // Product listings: keyset-paginated pages cached by filter + sort + page, and counts cached by filter.
-// Both live in their own cache namespaces (ProductList, ProductCount) that every product write purges
-// (reference 003: list and count caches invalidated on every write).
+// Both live in their own cache namespaces (ProductList, ProductCount) that every product write purges.
 import { createListLoaders, type ListLoaders, type PageKey, type PageValue } from '../cache/list-loaders.ts';
 import type { LoaderDeps } from '../cache/loader-factory.ts';
 import { allOf, countEach, likePattern, readPages, type PageQuery } from '../db/batched-queries.ts';

@@ -1,5 +1,5 @@
 // Product writes. Every write commits in PostgreSQL first, then invalidates what it touched: the entity
-// keys, and every cached list and count (ARCHITECTURE rule 1; reference 003). Stock changes are also
+// keys, and every cached list and count (docs/ARCHITECTURE.md, the write path). Stock changes are also
 // published to inventoryChanged subscribers on every instance.
 import type { Decimal } from '@prisma/client/runtime/client';
 import type { EntityCache } from '../cache/entity-cache.ts';

@@ -1,5 +1,5 @@
 // Wishlists are per user: PRIVATE data, read from PostgreSQL and never put in a shared cache
-// (ARCHITECTURE rule 7). The toggle is one transaction, so a double click cannot leave two rows.
+// (docs/ARCHITECTURE.md). The toggle is one transaction, so a double click cannot leave two rows.
 import type { Database } from '../db/prisma.ts';
 
 export interface WishlistToggleResult {

@@ -1,5 +1,5 @@
-// One SQL statement for a batch of list pages or counts that differ in their filters (ARCHITECTURE
-// rule 3: a batch makes at most one SQL query). Each page or count is a branch of a UNION ALL, tagged
+// One SQL statement for a batch of list pages or counts that differ in their filters: a batch makes at
+// most one SQL query (docs/ARCHITECTURE.md, "No N+1"). Each page or count is a branch of a UNION ALL, tagged
 // with its position so the rows can be handed back per page, in order.
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Database } from './prisma.ts';

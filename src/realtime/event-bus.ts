@@ -8,7 +8,6 @@ import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { waitUntilReady, type Redis } from '../redis/connection.ts';
 
 export interface EventBus {
-  readonly kind: 'redis' | 'in-process';
   publish(topic: string, payload: unknown): Promise<void>;
   /** Calls `onMessage` for every payload on the topic until the returned function is called. */
   subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => void>;
@@ -18,7 +17,6 @@ export interface EventBus {
 }
 
 class InProcessBus implements EventBus {
-  readonly kind = 'in-process' as const;
   private readonly pubsub = new PubSub<Record<string, unknown>>();
 
   async publish(topic: string, payload: unknown): Promise<void> {
@@ -38,7 +36,6 @@ class InProcessBus implements EventBus {
 }
 
 class RedisBus implements EventBus {
-  readonly kind = 'redis' as const;
   private readonly pubsub: RedisPubSub;
 
   constructor(
@@ -46,11 +43,11 @@ class RedisBus implements EventBus {
     private readonly subscriber: Redis,
     private readonly channelPrefix: string,
   ) {
-    // Payloads use the cache codec so Decimals and Dates survive the trip between instances.
+    // Payloads use the cache codec so Decimals and Dates survive the trip between instances. publish()
+    // encodes them itself and sends through the circuit, so RedisPubSub only ever decodes.
     this.pubsub = new RedisPubSub({
       publisher: circuit.redis,
       subscriber: quietUnsubscribes(subscriber),
-      serializer: encode,
       deserializer: (text) => decode(String(text)),
     });
   }

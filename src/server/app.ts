@@ -196,7 +196,7 @@ function createApollo(
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
     allowBatchedHttpRequests: false,
     // Automatic persisted queries would live in each instance's memory (not shared), and their errors
-    // carry no code; the response cache issue is the place to add a shared query store.
+    // carry no code; a shared query store belongs with a response cache, should one be added.
     persistedQueries: false,
     // Shutdown is ours (src/main.ts); Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,

@@ -11,7 +11,10 @@ export interface SeatSectionSummary {
   maxPrice: Decimal;
 }
 
-/** Published on topic seats:<eventId> after a committed change. */
+/**
+ * The message on topic seats:<eventId>, which seatsChanged subscribers hear. No write publishes it yet:
+ * seat writes (holds, bookings) are to publish it after their commit.
+ */
 export interface SeatChangeMessage {
   eventId: string;
   seats: Seat[];

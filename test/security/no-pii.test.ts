@@ -1,4 +1,4 @@
-// No personal data or secrets in logs or in Redis (ARCHITECTURE rule 7; src/infra/logger.ts,
+// No personal data or secrets in logs or in Redis (docs/ARCHITECTURE.md; src/infra/logger.ts,
 // src/accounts/sessions.ts, src/limits/limiter-factory.ts). A realistic session runs on a gateway with
 // log level 'debug' whose every log line is captured, over a private redis-server:
 // signUp, signIn, a failed signIn, a signIn for an unknown email, me, toggleWishlist, a duplicate signUp,
