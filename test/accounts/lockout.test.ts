@@ -10,19 +10,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import {
-  EMAILS,
-  SEED_PASSWORD,
-  dataOf,
-  errorOf,
-  fromIp,
-  gql,
-  signIn,
-  signInReply,
-  sleep,
-  sqlRows,
-  type Reply,
-} from './kit.ts';
+import { EMAILS, errorOf, fromIp, sqlRows } from './kit.ts';
+import { SEED_PASSWORD, dataOf, gql, signIn, signInReply, sleep, type Reply } from '../support/kit.ts';
 
 const MAX_FAILURES = 5;
 const MAX_FAILURES_PER_IP = 8;

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { EMAILS, codesOf, errorOf, fromIp, gatewayConnected, gql, signIn, type Headers, type Reply } from './kit.ts';
+import { EMAILS, codesOf, errorOf, fromIp, gatewayConnected } from './kit.ts';
+import { gql, signIn, type Headers, type Reply } from '../support/kit.ts';
 
 const READS = 20;
 const WRITES = 5;

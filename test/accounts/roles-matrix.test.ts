@@ -14,7 +14,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { EMAILS, codesOf, dataOf, errorOf, gql, signIn, sqlRows, type Headers, type Reply } from './kit.ts';
+import { EMAILS, codesOf, errorOf, sqlRows } from './kit.ts';
+import { dataOf, gql, signIn, type Headers, type Reply } from '../support/kit.ts';
 
 const ROLES = ['anonymous', 'customer', 'orgA', 'orgB', 'platform'] as const;
 type Role = (typeof ROLES)[number];

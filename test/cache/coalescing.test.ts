@@ -3,7 +3,8 @@
 // ideally 1) when split across two instances sharing Redis (the SET NX fill lock).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
-import { dataOf, showSql, tableOf, type GraphQLResponse, type TestGateway } from './kit.ts';
+import { showSql, tableOf, type GraphQLResponse, type TestGateway } from './kit.ts';
+import { dataOf } from '../support/kit.ts';
 
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice } }

@@ -1,10 +1,5 @@
-// Shared by the entity-cache integration tests (test/cache/*.test.ts): SQL grouping by table, GraphQL
-// helpers, a raw Redis client, metric readers and a Prometheus text parser. No mocks: every test runs
-// real gateways over real PostgreSQL and real redis-server.
-
-import { Redis } from 'ioredis';
-import { expect } from 'vitest';
-import { SEED_PASSWORD } from '../../prisma/seed.ts';
+// What the entity-cache tests (test/cache/*.test.ts) add to test/support/kit.ts: SQL grouping by table,
+// metric readers and a Prometheus text parser.
 import type { GraphQLResponse, TestGateway } from '../support/gateway.ts';
 
 export type { GraphQLResponse, TestGateway };
@@ -57,43 +52,8 @@ export async function sqlDuring<T>(
   return { result, sql: [...gateway.sql] };
 }
 
-// ------------------------------------------------------------------------------------------ GraphQL
-
-/** Asserts HTTP 200 with data and no errors; returns the data. */
-export function dataOf<T>(response: GraphQLResponse<T>): T {
-  expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
-  expect(response.status).toBe(200);
-  expect(response.body.data).toBeTruthy();
-  return response.body.data as T;
-}
-
-export const PLATFORM_ADMIN_EMAIL = 'admin@cachegate.test';
-
-/** Signs in a seeded user; returns the headers to send as that user. */
-export async function signIn(gateway: TestGateway, email = PLATFORM_ADMIN_EMAIL): Promise<Record<string, string>> {
-  const data = dataOf(
-    await gateway.query<{ signIn: { token: string } }>(
-      'mutation SignIn($email: String!, $password: String!) { signIn(email: $email, password: $password) { token } }',
-      { email, password: SEED_PASSWORD },
-    ),
-  );
-  return { authorization: `Bearer ${data.signIn.token}` };
-}
-
 export function endpoint(gateway: TestGateway, path: '/metrics' | '/readyz' | '/healthz'): string {
   return gateway.url.replace(/\/graphql$/, path);
-}
-
-// -------------------------------------------------------------------------------------------- Redis
-
-/** A plain client for looking at what the gateway wrote (PTTL, GET, EXISTS) and planting values. */
-export function rawRedis(url: string): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    retryStrategy: () => null,
-    lazyConnect: true,
-  });
 }
 
 // ------------------------------------------------------------------------------------------- SQL (pg)
@@ -141,22 +101,4 @@ export function parsePrometheus(text: string): { samples: Sample[]; types: Map<s
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return { samples, types };
-}
-
-// --------------------------------------------------------------------------------------------- Misc
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` is true; returns the ms it took, or throws after `timeoutMs`. */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-): Promise<number> {
-  const started = performance.now();
-  while (!(await check())) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-  return performance.now() - started;
 }

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { dataOf, endpoint, parsePrometheus, waitUntil, metricSum, type Sample, type TestGateway } from './kit.ts';
+import { endpoint, parsePrometheus, metricSum, type Sample, type TestGateway } from './kit.ts';
+import { dataOf, waitUntil } from '../support/kit.ts';
 
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name category { name } } }';
 

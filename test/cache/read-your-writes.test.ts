@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
-import { dataOf, signIn, withPg, type TestGateway } from './kit.ts';
+import { withPg, type TestGateway } from './kit.ts';
+import { dataOf, signIn } from '../support/kit.ts';
 
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice price { amount } } }
@@ -46,7 +47,7 @@ beforeAll(async () => {
   cachePrefix = randomPrefix();
   a = await startTestGateway({ databaseUrl: database.url, redisUrl: inject('redisUrl'), cachePrefix });
   b = await startTestGateway({ databaseUrl: database.url, redisUrl: inject('redisUrl'), cachePrefix });
-  admin = await signIn(a);
+  admin = (await signIn(a.url)).headers;
 });
 
 afterAll(async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { dataOf, metricSum, waitUntil, type TestGateway } from './kit.ts';
+import { metricSum, type TestGateway } from './kit.ts';
+import { dataOf, waitUntil } from '../support/kit.ts';
 
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name } }';
 /** Requests allowed to pay command timeouts before the circuit opens. */

@@ -9,18 +9,8 @@ import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../../s
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import {
-  dataOf,
-  endpoint,
-  metricSum,
-  rawRedis,
-  signIn,
-  sleep,
-  waitUntil,
-  withPg,
-  type GraphQLResponse,
-  type TestGateway,
-} from './kit.ts';
+import { endpoint, metricSum, withPg, type GraphQLResponse, type TestGateway } from './kit.ts';
+import { dataOf, rawRedis, signIn, sleep, waitUntil } from '../support/kit.ts';
 
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) { product(id: $id) { id name basePrice inventory { available } category { name } } }
@@ -85,7 +75,7 @@ beforeAll(async () => {
     env: ENV,
   });
   keys = createKeyBuilder(gateway.cachePrefix, readPrismaSchemaText());
-  admin = await signIn(gateway);
+  admin = (await signIn(gateway.url)).headers;
   for (const id of WARM_IDS) dataOf(await gateway.query<ProductData>(PRODUCT, { id }));
   dataOf(await gateway.query(PAGE));
   dataOf(await peer.query<ProductData>(PRODUCT, { id: UPDATED_ID })); // from Redis into the peer's L1

@@ -4,7 +4,8 @@
 // reads follow the cold one at once.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
-import { dataOf, dataStatements, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
+import { dataStatements, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
+import { dataOf } from '../support/kit.ts';
 
 const SEAT_MAP = /* GraphQL */ `
   query SeatMap($id: ID!) {

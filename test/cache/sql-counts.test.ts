@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
-import { dataOf, dataStatements, metricSum, showSql, sqlByTable, sqlDuring, type TestGateway } from './kit.ts';
+import { dataStatements, metricSum, showSql, sqlByTable, sqlDuring, type TestGateway } from './kit.ts';
+import { dataOf } from '../support/kit.ts';
 
 const PAGE_QUERY = /* GraphQL */ `
   query Page {

@@ -18,17 +18,8 @@ import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady } from '../../src/redis/connection.ts';
 import { createLogger } from '../../src/infra/logger.ts';
 import { startTestGateway } from '../support/gateway.ts';
-import {
-  dataOf,
-  dataStatements,
-  rawRedis,
-  showSql,
-  signIn,
-  sqlByTable,
-  sqlDuring,
-  withPg,
-  type TestGateway,
-} from './kit.ts';
+import { dataStatements, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
+import { dataOf, rawRedis, signIn } from '../support/kit.ts';
 
 const JITTER = 0.1;
 /** PTTL is read a few ms after the SET: allow for that at the low end. */
@@ -137,7 +128,7 @@ describe('tag generations (lists and counts)', () => {
     expect(dataStatements(warm), showSql(warm)).toEqual([]);
 
     const generationBefore = Number((await redis.get(`${gateway.cachePrefix}:tagver:Product`)) ?? 0);
-    const headers = await signIn(gateway);
+    const headers = (await signIn(gateway.url)).headers;
     dataOf(await gateway.query('mutation { purgeCache(tags: ["Product"]) }', {}, headers));
     const generationAfter = Number(await redis.get(`${gateway.cachePrefix}:tagver:Product`));
     expect(generationAfter).toBeGreaterThan(generationBefore);

@@ -1,7 +1,8 @@
 // The storefront queries answer from the seeded PostgreSQL: product, products (a keyset cursor
 // connection), categories and category. Expected values come from SQL against the same database.
 import { describe, expect, it } from 'vitest';
-import { DECIMAL_STRING, dataOf, useSharedGateway, useSql } from './helpers.ts';
+import { DECIMAL_STRING, useSharedGateway, useSql } from './helpers.ts';
+import { dataOf } from '../support/kit.ts';
 
 const gateway = useSharedGateway();
 const sql = useSql();

@@ -1,7 +1,7 @@
 // Shared by the query tests: one real gateway per test file over the run's seeded, read-only database
 // (no Redis: L1 + PostgreSQL), and direct SQL against the same database to compute the expected answers.
 import pg from 'pg';
-import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
 
 export type { GraphQLResponse, TestGateway };
@@ -35,14 +35,6 @@ export function useSql(): <T extends pg.QueryResultRow>(text: string, params?: u
     if (!client) throw new Error('the SQL client is not connected');
     return (await client.query(text, params)).rows;
   };
-}
-
-/** Asserts an HTTP 200 response with data and no errors, and returns the data. */
-export function dataOf<T>(response: GraphQLResponse<T>): T {
-  expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
-  expect(response.status).toBe(200);
-  expect(response.body.data).toBeTruthy();
-  return response.body.data as T;
 }
 
 /** Decimal(12,2) as PostgreSQL prints it and as the gateway serialises it: "1299.90". */

@@ -1,6 +1,7 @@
 // The Malaysian reference data answers from the seeded PostgreSQL: postcode, states and cities.
 import { describe, expect, it } from 'vitest';
-import { dataOf, useSharedGateway, useSql } from './helpers.ts';
+import { useSharedGateway, useSql } from './helpers.ts';
+import { dataOf } from '../support/kit.ts';
 
 const gateway = useSharedGateway();
 const sql = useSql();

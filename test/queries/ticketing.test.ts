@@ -1,7 +1,8 @@
 // Live ticketing queries answer from the seeded PostgreSQL: event (the 2,560-seat Merdeka Night
 // Concert), its seats and sections, events (a cursor connection) and venue.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DECIMAL_STRING, dataOf, useSharedGateway, useSql } from './helpers.ts';
+import { DECIMAL_STRING, useSharedGateway, useSql } from './helpers.ts';
+import { dataOf } from '../support/kit.ts';
 
 const gateway = useSharedGateway();
 const sql = useSql();

@@ -15,21 +15,8 @@ import { createLogger } from '../../src/infra/logger.ts';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import {
-  EMAILS,
-  SEED_PASSWORD,
-  bearer,
-  codesOf,
-  dataOf,
-  errorOf,
-  gatewayConnected,
-  gql,
-  rawRedis,
-  sha256Hex,
-  signIn,
-  signInReply,
-  sqlRows,
-} from '../accounts/kit.ts';
+import { EMAILS, codesOf, errorOf, gatewayConnected, sha256Hex, sqlRows } from '../accounts/kit.ts';
+import { SEED_PASSWORD, bearer, dataOf, gql, rawRedis, signIn, signInReply } from '../support/kit.ts';
 
 const EMAIL_AS_TYPED = 'Nur.Aisyah.Pii+Test@Example-Mail.test';
 const EMAIL = EMAIL_AS_TYPED.toLowerCase();

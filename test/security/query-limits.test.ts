@@ -4,7 +4,8 @@
 // landing page are off in production and on otherwise; field suggestions never appear in messages.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { codesOf, dataOf, gql, type Reply } from '../accounts/kit.ts';
+import { codesOf } from '../accounts/kit.ts';
+import { dataOf, gql, type Reply } from '../support/kit.ts';
 
 /** The defaults of src/config.ts (the test harness raises some of them; put them back). */
 const DEFAULT_LIMITS = {

@@ -11,7 +11,8 @@ import WebSocket from 'ws';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { EMAILS, bearer, codesOf, dataOf, fromIp, gql, signIn, sqlRows } from '../accounts/kit.ts';
+import { EMAILS, codesOf, fromIp, sqlRows } from '../accounts/kit.ts';
+import { bearer, dataOf, gql, signIn } from '../support/kit.ts';
 
 let database: TestDatabase;
 

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { sleep } from '../support/process-utils.ts';
+import { sleep } from '../support/kit.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getFreePort } from '../support/free-port.ts';
-import { isPortOpen, sleep } from '../support/process-utils.ts';
+import { isPortOpen } from '../support/process-utils.ts';
 import {
   exitWithin,
   logLines,
@@ -16,6 +16,7 @@ import {
   waitUntilReady,
   type ChildGateway,
 } from './child-gateway.ts';
+import { sleep } from '../support/kit.ts';
 
 let dir: string;
 let port: number;

@@ -5,8 +5,8 @@ import { applyMigrations } from '../../src/db/migrator.ts';
 import { withAdminClient } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres-server.ts';
-import { sleep } from '../support/process-utils.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
+import { sleep } from '../support/kit.ts';
 
 interface ReadyBody {
   status: string;

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { getFreePort } from '../support/free-port.ts';
-import { isPortOpen, sleep } from '../support/process-utils.ts';
+import { isPortOpen } from '../support/process-utils.ts';
 import { exitWithin, spawnGateway, waitUntilReady, type ChildGateway } from './child-gateway.ts';
+import { sleep } from '../support/kit.ts';
 
 let database: TestDatabase;
 let gateway: ChildGateway;

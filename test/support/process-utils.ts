@@ -22,21 +22,6 @@ export function run(file: string, args: string[], timeoutMs = 60_000): Promise<R
   });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` until it returns true; throws `describe()`'s message after `timeoutMs`. */
-export async function waitFor(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  describe: () => Promise<string>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(await describe());
-    await sleep(25);
-  }
-}
-
 /** True while something accepts TCP connections on 127.0.0.1:port. */
 export function isPortOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

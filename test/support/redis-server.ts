@@ -7,7 +7,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from './free-port.ts';
-import { isPortOpen, isProcessAlive, killAndWaitSync, run, tailOf, waitFor, withPortRetry } from './process-utils.ts';
+import { isPortOpen, isProcessAlive, killAndWaitSync, run, tailOf, withPortRetry } from './process-utils.ts';
+import { waitUntil } from './wait.ts';
 
 export interface RedisServer {
   port: number;
@@ -76,10 +77,12 @@ async function launch(dir: string, port: number): Promise<number> {
   // The pidfile is written after the port is bound, so it proves the server answering PING is ours
   // and not some other process that took the port.
   const ready = async (): Promise<boolean> => (await readPid(dir)) !== undefined && (await pingRedis(port));
-  await waitFor(ready, START_TIMEOUT_MS, async () => {
+  const failed = async (): Promise<string> => {
     await terminate(await readPid(dir), port).catch(() => undefined);
-    return `redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms\n--- tail of ${log} ---\n${await tailOf(log)}`;
-  });
+    const tail = await tailOf(log);
+    return `redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms\n--- tail of ${log} ---\n${tail}`;
+  };
+  await waitUntil(ready, START_TIMEOUT_MS, failed, 25);
   const pid = await readPid(dir);
   if (pid === undefined) throw new Error(`redis-server on port ${port} lost its pidfile`);
   return pid;
@@ -93,11 +96,9 @@ async function terminate(pid: number | undefined, port: number): Promise<void> {
     // already gone
   }
   const gone = async (): Promise<boolean> => !isProcessAlive(pid) && !(await isPortOpen(port));
-  await waitFor(
-    gone,
-    STOP_TIMEOUT_MS,
-    async () => `redis-server (pid ${pid}) still running ${STOP_TIMEOUT_MS} ms after SIGTERM`,
-  );
+  const stillRunning = async (): Promise<string> =>
+    `redis-server (pid ${pid}) still running ${STOP_TIMEOUT_MS} ms after SIGTERM`;
+  await waitUntil(gone, STOP_TIMEOUT_MS, stillRunning, 25);
 }
 
 export async function startRedis(): Promise<RedisServer> {
