@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { EMAILS, errorOf, fromIp, sqlRows } from './kit.ts';
+import { EMAILS, codesOf, errorOf, fromIp, sqlRows } from './kit.ts';
 import { SEED_PASSWORD, dataOf, gql, signIn, signInReply, sleep, type Reply } from '../support/kit.ts';
 
 const MAX_FAILURES = 5;
@@ -195,5 +195,33 @@ describe('lock expiry', () => {
     expect(dataOf(await gql<{ me: { id: string } }>(short.url, '{ me { id } }', {}, signedIn.headers)).me.id).toBe(
       signedIn.userId,
     );
+  });
+});
+
+describe('lockout under a concurrent burst', () => {
+  let burst: TestGateway;
+  beforeAll(async () => {
+    burst = await startTestGateway({
+      databaseUrl: database.url,
+      redisUrl: inject('redisUrl'),
+      env: { LOCKOUT_MAX_FAILURES: '5', LOCKOUT_MAX_FAILURES_PER_IP: '1000' },
+    });
+  });
+  afterAll(async () => burst?.stop());
+
+  it('30 concurrent wrong sign-ins get at most 5 password checks; the rest are ACCOUNT_LOCKED', async () => {
+    const email = customer(10);
+    const replies = await Promise.all(Array.from({ length: 30 }, () => signInReply(burst.url, email, WRONG)));
+    const codes = replies.map((r) => codesOf(r)[0]);
+    const checked = codes.filter((c) => c === 'UNAUTHENTICATED').length;
+    expect(checked).toBeLessThanOrEqual(5);
+    expect(codes.filter((c) => c === 'ACCOUNT_LOCKED').length).toBe(30 - checked);
+    const [row] = await sqlRows<{ failures: string }>(
+      database.url,
+      `SELECT count(*) AS failures FROM "AuditLog" a JOIN "User" u ON u.id = a."actorId"
+       WHERE u.email = $1 AND a.action = 'SIGN_IN_FAILED'`,
+      [email],
+    );
+    expect(Number(row?.failures)).toBeLessThanOrEqual(5);
   });
 });

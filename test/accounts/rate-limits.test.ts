@@ -147,3 +147,27 @@ describe('with redis-server stopped', () => {
     expect(Object.fromEntries(kinds)).toEqual({ '200:OK': 2 * READS, '429:RATE_LIMITED': 60 - 2 * READS });
   });
 });
+
+describe('operation classes see through fragments', () => {
+  let signIns: TestGateway;
+  beforeAll(async () => {
+    signIns = await startTestGateway({
+      databaseUrl: database.url,
+      redisUrl: inject('redisUrl'),
+      env: { TRUST_PROXY: 'true', RATE_LIMIT_SIGNINS_PER_MINUTE: '2', RATE_LIMIT_IP_MULTIPLIER: '1' },
+    });
+  });
+  afterAll(async () => signIns?.stop());
+
+  it('a sign-in inside an inline fragment or a named fragment counts against the sign-in budget', async () => {
+    const headers = fromIp('203.0.113.77');
+    const signIn = 'signIn(email: "customer8@cachegate.test", password: "wrong-password-xx") { token }';
+    const inline = `mutation { ... on Mutation { ${signIn} } }`;
+    const named = `mutation { ...S } fragment S on Mutation { ${signIn} }`;
+    const codes = [];
+    for (const query of [inline, named, inline, named])
+      codes.push(codesOf(await gql(signIns.url, query, {}, headers))[0]);
+    expect(codes.slice(0, 2)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    expect(codes.slice(2)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);
+  });
+});

@@ -336,3 +336,39 @@ describe('redis-server back', () => {
     }
   }, 30_000);
 });
+
+describe('a gateway started while Redis is down', () => {
+  let stopped: RedisServer;
+  let gw: TestGateway | undefined;
+  beforeAll(async () => {
+    stopped = await startRedis();
+    await stopped.stop();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await stopped?.destroy();
+  });
+
+  it('starts, serves, and does not report a committed stock change as an error', async () => {
+    gw = await startTestGateway({ databaseUrl: database.url, redisUrl: stopped.url });
+    expect((await fetch(endpoint(gw, '/readyz'))).status).toBe(200);
+    expect(dataOf(await gw.query(PRODUCT, { id: '3' }))).toMatchObject({ product: { id: '3' } });
+    const headers = (await signIn(gw.url)).headers;
+    const reply = await gw.query('mutation { setStock(productId: "3", onHand: 41) { onHand } }', {}, headers);
+    expect(dataOf(reply)).toEqual({ setStock: { onHand: 41 } });
+    const stock = await withPg(
+      database.url,
+      async (client) =>
+        (await client.query<{ onHand: number }>('SELECT "onHand" FROM "Inventory" WHERE "productId" = 3')).rows,
+    );
+    expect(stock[0]?.onHand).toBe(41);
+
+    // Redis comes back: the gateway uses it without a restart.
+    await stopped.start();
+    const readiness = async (): Promise<string> => {
+      const body = (await (await fetch(endpoint(gw!, '/readyz'))).json()) as { redis: string; redisCircuit: string };
+      return `${body.redis}/${body.redisCircuit}`;
+    };
+    await waitUntil(async () => (await readiness()) === 'up/closed', 10_000, 'readyz to say redis up/closed', 200);
+  });
+});

@@ -19,7 +19,7 @@ import { createRedisConnection, waitUntilReady } from '../../src/redis/connectio
 import { createLogger } from '../../src/infra/logger.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { dataStatements, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
-import { dataOf, rawRedis, signIn } from '../support/kit.ts';
+import { dataOf, gql, rawRedis, signIn } from '../support/kit.ts';
 
 const JITTER = 0.1;
 /** PTTL is read a few ms after the SET: allow for that at the low end. */
@@ -196,5 +196,17 @@ describe('negative caching', () => {
     expect(value).toBe('null');
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe('Cache-Control for signed-in viewers', () => {
+  it('the same public query is public for anonymous readers and private for a signed-in one', async () => {
+    const query = '{ products(first: 2) { nodes { id } } }';
+    const anonymous = await gql(gateway.url, query);
+    expect(anonymous.headers.get('cache-control')).toContain('public');
+    const { headers } = await signIn(gateway.url, 'admin@klcc-live.test');
+    const signedIn = await gql(gateway.url, query, {}, headers);
+    expect(signedIn.headers.get('cache-control')).toContain('private');
+    expect(signedIn.headers.get('cache-control')).not.toContain('public');
   });
 });
