@@ -1,8 +1,10 @@
 // Entry point: `npm start` (node --import tsx src/main.ts: one process, so SIGTERM reaches us directly,
-// not through a wrapper that may kill us if we take time to answer). Loads the configuration (one clear line and exit 1 when it is bad), starts
-// the gateway, and shuts it down gracefully on SIGTERM / SIGINT.
+// not through a wrapper that may kill us if we take time to answer). Loads the configuration, starts the
+// gateway, and shuts it down gracefully on SIGTERM / SIGINT. Any failure to start is one clear line on
+// stderr and exit code 1.
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { startGateway } from './server/app.ts';
+import { describeStartFailure } from './server/start-failure.ts';
 
 let config: Config;
 try {
@@ -17,7 +19,7 @@ try {
 
 const gateway = await startGateway(config).catch((error: unknown) => {
   // One clear line, not a stack dump; the details are in the structured log above it, if any.
-  process.stderr.write(`cachegate: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`cachegate: could not start: ${describeStartFailure(error, config)}\n`);
   process.exit(1);
 });
 

@@ -341,6 +341,9 @@ async function startServing(
   apollo = createApollo(config, { schema, httpServer, armor, rateLimits, metrics, logger });
   await apollo.start();
   closers.push(() => apollo!.stop()); // the drain plugin stops accepting and waits for in-flight requests
+  // Listening before graphql-ws attaches: a taken port is then one error for main.ts to explain, not
+  // also a report from the WebSocket server, which re-emits the HTTP server's errors.
+  const port = await listen(httpServer, config);
   const webSocket = attachWebSocket({
     server: httpServer,
     schema,
@@ -352,7 +355,6 @@ async function startServing(
     logger,
   });
   closers.push(() => webSocket.close());
-  const port = await listen(httpServer, config);
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/graphql`;
   logger.info(
     { url, cache: redis ? 'redis' : 'in-process', database: database.embedded ? 'embedded' : 'external' },

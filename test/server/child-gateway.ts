@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { sleep } from '../support/kit.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -85,6 +86,24 @@ export async function exitWithin(gateway: ChildGateway, ms: number): Promise<Exi
 }
 
 /** Polls GET http://127.0.0.1:port/readyz until it answers 200; fails early with the logs if the process exits. */
+/**
+ * Waits for a start that must fail: exit code 1 within `ms`, and exactly one line on stderr, a message
+ * rather than a stack trace. Returns that line.
+ */
+export async function failedStartLine(gateway: ChildGateway, ms: number): Promise<string> {
+  const exit = await exitWithin(gateway, ms);
+  const output = `${gateway.stderr()}\n${gateway.stdout()}`;
+  expect(exit, `still running after ${ms} ms\n${output}`).toEqual({ code: 1, signal: null });
+  const lines = gateway
+    .stderr()
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  expect(lines, gateway.stderr()).toHaveLength(1);
+  expect(lines[0]).not.toMatch(/\bat \S+:\d+/); // a message, not a stack trace
+  expect(lines[0]).not.toMatch(/undefined/);
+  return lines[0]!;
+}
+
 export async function waitUntilReady(gateway: ChildGateway, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -9,6 +9,7 @@ import { getFreePort } from '../support/free-port.ts';
 import { isPortOpen } from '../support/process-utils.ts';
 import {
   exitWithin,
+  failedStartLine,
   logLines,
   postGraphQL,
   processesMentioning,
@@ -88,6 +89,26 @@ describe('npm start without DATABASE_URL and REDIS_URL', () => {
       cache: 'in-process',
     });
   });
+
+  it('a second start in the same checkout exits 1 with one line naming the running server and its port', async () => {
+    const second = spawnGateway({
+      EMBEDDED_PG_DIR: join(dir, 'pgdata'),
+      EMBEDDED_PG_PORT: String(pgPort),
+      PORT: String(await getFreePort()),
+      SEED_SCALE: 'small',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const line = await failedStartLine(second, 30_000);
+      expect(line).toContain('already running');
+      expect(line).toContain(`port ${pgPort}`);
+      expect(line).toContain('EMBEDDED_PG_PORT');
+    } finally {
+      if (!second.hasExited()) second.killGroup();
+    }
+    // And the first one is untouched.
+    expect((await postGraphQL(port, '{ product(id: "1") { id } }')).status).toBe(200);
+  }, 40_000);
 
   it('on SIGTERM exits 0 within 20 s and leaves no PostgreSQL running from its data dir', async () => {
     expect(processesMentioning(dir).length).toBeGreaterThan(0); // the embedded postmaster, before
