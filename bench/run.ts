@@ -143,7 +143,8 @@ async function throughput(
       };
       (rounds[target.name] ??= []).push(row);
       log(
-        `${label} round ${round} ${target.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}, GraphQL errors ${row.graphqlErrors}`,
+        `${label} round ${round} ${target.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ` +
+          `non-2xx ${row.non2xx}, GraphQL errors ${row.graphqlErrors}`,
       );
     }
   }
@@ -176,7 +177,8 @@ async function sanityCheck(targets: Target[], picks: Picks): Promise<{ compared:
     for (const answer of answers.slice(1)) {
       if (JSON.stringify(answer.result.data) !== reference) {
         mismatches.push(
-          `${answer.name} differs from ${answers[0]!.name} on ${JSON.stringify(probe.variables)}: ${JSON.stringify(answer.result).slice(0, 300)}`,
+          `${answer.name} differs from ${answers[0]!.name} on ${JSON.stringify(probe.variables)}: ` +
+            `${JSON.stringify(answer.result).slice(0, 300)}`,
         );
       }
     }
@@ -329,7 +331,8 @@ async function roundTrips(
       executed,
     };
     log(
-      `redis-round-trips ${target.name}: ${out[target.name]!.sentPerRequest.toFixed(3)} commands sent/request ${JSON.stringify(counts.sent)}, inside Lua ${JSON.stringify(counts.insideLua)}`,
+      `redis-round-trips ${target.name}: ${out[target.name]!.sentPerRequest.toFixed(3)} commands sent/request ` +
+        `${JSON.stringify(counts.sent)}, inside Lua ${JSON.stringify(counts.insideLua)}`,
     );
   }
   return out;
@@ -410,7 +413,8 @@ async function main(): Promise<void> {
     killers.push(killNow);
   });
   log(
-    `seeded ${infra.seed.products} products in ${infra.seed.ms} ms (PostgreSQL :${infra.pg.port}, Redis :${infra.redis.port})`,
+    `seeded ${infra.seed.products} products in ${infra.seed.ms} ms (PostgreSQL :${infra.pg.port}, Redis ` +
+      `:${infra.redis.port})`,
   );
 
   const sql = new pg.Client({ connectionString: infra.databaseUrl });
@@ -505,7 +509,8 @@ async function main(): Promise<void> {
     'updateProduct mutation (commit, then entity + list invalidation in L1, Redis and on the bus)',
   );
   log(
-    `write-then-read ${OURS}: ${ours.staleImmediately}/${ours.writes} stale immediately, ${ours.staleAfter1s} after 1 s`,
+    `write-then-read ${OURS}: ${ours.staleImmediately}/${ours.writes} stale immediately, ${ours.staleAfter1s} after ` +
+      `1 s`,
   );
   const directWrite = async (id: number, price: string): Promise<void> => {
     await sql.query('UPDATE "Product" SET price = $1, "updatedAt" = now() WHERE id = $2', [price, id]);

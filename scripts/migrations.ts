@@ -4,9 +4,9 @@
 //   tsx scripts/migrations.ts check        exits 1 when schema.prisma and the migrations have drifted
 //
 // Both need ADMIN_DATABASE_URL (or DATABASE_URL): a PostgreSQL server where scratch databases may be
-// created and dropped. Why this shape: Prisma 7's `migrate diff` needs its native schema engine, which cannot be downloaded
-// here. Prisma 6.19 (installed as the `prisma6` alias) ships the schema engine as WebAssembly, but in
-// that mode it can only diff schema files, not describe a live database. So:
+// created and dropped. Why this shape: Prisma 7's `migrate diff` needs its native schema engine, which
+// cannot be downloaded here. Prisma 6.19 (installed as the `prisma6` alias) ships the schema engine as
+// WebAssembly, but in that mode it can only diff schema files, not describe a live database. So:
 // - `new` diffs the schema as of the last commit that touched prisma/migrations against today's schema;
 // - `check` applies the committed migrations to one scratch database and Prisma's from-empty SQL for today's
 //   schema to another, then compares the two catalogs (tables, columns, enums, indexes, keys).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite. The tests start their own redis-server and PostgreSQL on free ports in temp dirs
-# (test/global-setup.ts), so this script makes sure those binaries are installed, runs the static checks (Biome: lint, format,
-# import cycles; tsc), then runs vitest.
+# (test/global-setup.ts), so this script makes sure those binaries are installed, runs the static checks
+# (Biome: lint, format, import cycles; tsc), then runs vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -64,7 +64,8 @@ export interface Config {
   sessionTtlSeconds: number;
   /** Believe X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy: boolean;
-  /** Keys the hashes of emails and IPs in rate-limit counters; undefined: a built-in default (set one in production). */
+  /** Keys the hashes of emails and IPs in rate-limit counters; undefined: a built-in default (set one in
+   *  production). */
   keyHashSecret: string | undefined;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number; maxFailuresPerIp: number };
   rateLimits: { perMinute: { read: number; write: number; hold: number; signIn: number }; ipMultiplier: number };

@@ -135,17 +135,25 @@ function throughputSection(title: string, what: string, rows: Record<string, Thr
       )
     : '';
   const note =
-    'SQL/req: statements the server sent per request during the measured run. Redis executed/req: INFO commandstats, so it includes commands run inside Lua scripts (round trips are in d).';
-  return `## ${title}\n\n${what} ${r.knobs.connections} connections, ${r.knobs.seconds} s per server after a warm pass and ${r.knobs.warmupSeconds} s of warm-up load${r.knobs.rounds > 1 ? `, median of ${r.knobs.rounds} rounds` : ''}.\n\n${main}\n\n${note}\n\n${ratios}\n`;
+    'SQL/req: statements the server sent per request during the measured run. ' +
+    'Redis executed/req: INFO commandstats, so it includes commands run inside Lua scripts (round trips are in d).';
+  const { connections, seconds, warmupSeconds, rounds } = r.knobs;
+  const median = rounds > 1 ? `, median of ${rounds} rounds` : '';
+  const how =
+    `${connections} connections, ${seconds} s per server ` + `after a warm pass and ${warmupSeconds} s of warm-up load`;
+  return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n`;
 }
 
 export function renderMarkdown(r: Results): string {
   const out: string[] = [];
   out.push(`# cachegate bench: ${r.date}`);
   out.push(
-    `${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; load average ${r.machine.loadAverageBefore.join(' / ')} before, ` +
-      `${r.machine.loadAverageAfter.join(' / ')} after. Seed: ${r.seed.products} products. Whole run ${r.durationSeconds} s. ` +
-      `Every server ran in this same run over the same PostgreSQL and Redis, one at a time under load, in its own process; ` +
+    `${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ` +
+      `load average ${r.machine.loadAverageBefore.join(' / ')} before, ` +
+      `${r.machine.loadAverageAfter.join(' / ')} after. Seed: ${r.seed.products} products. ` +
+      `Whole run ${r.durationSeconds} s. ` +
+      'Every server ran in this same run over the same PostgreSQL and Redis, one at a time under load, ' +
+      'in its own process; ' +
       `absolute numbers move with the machine's noise, the ratios are what to read. ` +
       `Sanity check: ${r.sanity.compared} answers compared across servers, ${r.sanity.mismatches.length} mismatches.`,
   );
@@ -153,7 +161,8 @@ export function renderMarkdown(r: Results): string {
   out.push(
     throughputSection(
       'a. product-page-warm',
-      `\`product(id)\` with name, basePrice, GOLD price, category + parent, inventory; ${r.picks.hotIds} hot ids cycled;`,
+      '`product(id)` with name, basePrice, GOLD price, category + parent, inventory; ' +
+        `${r.picks.hotIds} hot ids cycled;`,
       r.productPageWarm,
       r,
     ),
@@ -161,7 +170,9 @@ export function renderMarkdown(r: Results): string {
   out.push(
     throughputSection(
       'b. listing-warm',
-      `\`products(first: 20, sort: PRICE_ASC, filter: {categoryId})\` with nodes { id name basePrice inventory { available } } over categories ${r.picks.categoryIds.join(', ')};`,
+      '`products(first: 20, sort: PRICE_ASC, filter: {categoryId})` ' +
+        'with nodes { id name basePrice inventory { available } } ' +
+        `over categories ${r.picks.categoryIds.join(', ')};`,
       r.listingWarm,
       r,
     ),
@@ -173,12 +184,14 @@ export function renderMarkdown(r: Results): string {
     p: { requests: number; sql: number; sqlPerRequest: number; redisPerRequest: number; errors: number },
   ): (string | number)[] => [label, p.requests, p.sql, fmt(p.sqlPerRequest, 2), fmt(p.redisPerRequest, 2), p.errors];
   out.push(
-    `## c. cold-vs-warm-sql (cachegate only: counts, not time)\n\nSQL statements from startGateway's onQuery hook; Redis commands from INFO commandstats.\n\n` +
+    '## c. cold-vs-warm-sql (cachegate only: counts, not time)\n\n' +
+      "SQL statements from startGateway's onQuery hook; Redis commands from INFO commandstats.\n\n" +
       table(
         ['phase', 'requests', 'SQL', 'SQL/req', 'Redis cmds/req', 'errors'],
         [
           phase(
-            `product page, ${c.productPage.cold.requests} distinct ids, cold (fresh prefix, empty Redis), one at a time`,
+            `product page, ${c.productPage.cold.requests} distinct ids, ` +
+              'cold (fresh prefix, empty Redis), one at a time',
             c.productPage.cold,
           ),
           phase('same ids again, warm (same instance)', c.productPage.warm),
@@ -191,7 +204,8 @@ export function renderMarkdown(r: Results): string {
           phase('same listing, warm', c.listing100.warm),
         ],
       ) +
-      `\n\nFor reference, no-cache sends ${fmt(c.noCacheReference.productPageSqlPerRequest, 2)} SQL statements per product page and ${c.noCacheReference.listing100Sql} for the 100-product listing, every time.\n`,
+      `\n\nFor reference, no-cache sends ${fmt(c.noCacheReference.productPageSqlPerRequest, 2)} SQL statements ` +
+      `per product page and ${c.noCacheReference.listing100Sql} for the 100-product listing, every time.\n`,
   );
 
   const list = (counts: CommandCounts): string =>
@@ -200,7 +214,8 @@ export function renderMarkdown(r: Results): string {
       .join(', ') || 'none';
   out.push(
     `## d. redis-round-trips (warm product page, ${r.knobs.roundTripRequests} requests each)\n\n` +
-      'Sent: commands the server sent to Redis (MONITOR; a Lua script counts once). Executed: what Redis ran (INFO commandstats), including the commands inside scripts.\n\n' +
+      'Sent: commands the server sent to Redis (MONITOR; a Lua script counts once). ' +
+      'Executed: what Redis ran (INFO commandstats), including the commands inside scripts.\n\n' +
       table(
         ['server', 'sent/request', 'of which cache reads (GET/MGET)', 'executed/request', 'sent', 'run inside Lua'],
         Object.entries(r.redisRoundTrips).map(([name, d]) => [
@@ -213,7 +228,8 @@ export function renderMarkdown(r: Results): string {
         ]),
       ) +
       (r.redisRoundTrips[OURS]?.sent.evalsha
-        ? "\n\ncachegate's EVALSHA is its per-IP rate limiter (rate-limiter-flexible), not a cache read; the commands run inside Lua are that script's.\n"
+        ? "\n\ncachegate's EVALSHA is its per-IP rate limiter (rate-limiter-flexible), not a cache read; " +
+          "the commands run inside Lua are that script's.\n"
         : '\n'),
   );
 

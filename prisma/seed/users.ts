@@ -32,13 +32,27 @@ export interface UserRow extends UserDraft {
 }
 
 /** Malaysian names across the Malay, Chinese and Indian naming traditions. */
+const MALAY_GIVEN = [
+  'Aisyah',
+  'Nurul Huda',
+  'Siti Aminah',
+  'Nur Izzati',
+  'Farah',
+  'Amirul',
+  'Ahmad Faiz',
+  'Muhammad Hafiz',
+  'Hakim',
+  'Zulkifli',
+];
+const MALAY_FAMILY = ['Rahman', 'Ismail', 'Abdullah', 'Hassan', 'Yusof', 'Osman', 'Ibrahim'];
+const CHINESE_FAMILY = ['Tan', 'Lim', 'Lee', 'Wong', 'Ng', 'Chong', 'Ong', 'Goh'];
+const CHINESE_GIVEN = ['Wei Ming', 'Mei Ling', 'Jia Hui', 'Kah Seng', 'Xin Yi', 'Zhi Hao', 'Siew Lan', 'Chee Keong'];
+const INDIAN_GIVEN = ['Priya', 'Arjun', 'Kavitha', 'Suresh', 'Deepa', 'Ravi', 'Lakshmi', 'Ganesh'];
+const INDIAN_FAMILY = ['Subramaniam', 'Krishnan', 'Muthu', 'Rajendran', 'Nair', 'Pillai', 'Raman'];
 const NAME_STYLES: readonly ((rng: Rng) => string)[] = [
-  (rng) =>
-    `${rng.pick(['Aisyah', 'Nurul Huda', 'Siti Aminah', 'Nur Izzati', 'Farah', 'Amirul', 'Ahmad Faiz', 'Muhammad Hafiz', 'Hakim', 'Zulkifli'])} ${rng.pick(['Rahman', 'Ismail', 'Abdullah', 'Hassan', 'Yusof', 'Osman', 'Ibrahim'])}`,
-  (rng) =>
-    `${rng.pick(['Tan', 'Lim', 'Lee', 'Wong', 'Ng', 'Chong', 'Ong', 'Goh'])} ${rng.pick(['Wei Ming', 'Mei Ling', 'Jia Hui', 'Kah Seng', 'Xin Yi', 'Zhi Hao', 'Siew Lan', 'Chee Keong'])}`,
-  (rng) =>
-    `${rng.pick(['Priya', 'Arjun', 'Kavitha', 'Suresh', 'Deepa', 'Ravi', 'Lakshmi', 'Ganesh'])} ${rng.pick(['Subramaniam', 'Krishnan', 'Muthu', 'Rajendran', 'Nair', 'Pillai', 'Raman'])}`,
+  (rng) => `${rng.pick(MALAY_GIVEN)} ${rng.pick(MALAY_FAMILY)}`,
+  (rng) => `${rng.pick(CHINESE_FAMILY)} ${rng.pick(CHINESE_GIVEN)}`,
+  (rng) => `${rng.pick(INDIAN_GIVEN)} ${rng.pick(INDIAN_FAMILY)}`,
 ];
 
 function userDraft(idRng: Rng, fields: Omit<UserDraft, 'id' | 'updatedAt'>): UserDraft {

@@ -60,7 +60,10 @@ export class SignInLockout {
     });
   }
 
-  /** Charges the attempt; throws ACCOUNT_LOCKED / RATE_LIMITED when it is over a limit (and uncharges nothing: refused attempts count). */
+  /**
+   * Charges the attempt; throws ACCOUNT_LOCKED / RATE_LIMITED when it is over a limit (and uncharges
+   * nothing: refused attempts count).
+   */
   async begin(attempt: Attempt): Promise<void> {
     const [account, address] = await Promise.all([
       this.accountFailures.penalty(attempt.email, 1),

@@ -21,7 +21,8 @@ function audit(context: GatewayContext, actorId: string, action: AuditAction, pr
 export const commerceMutations: Resolvers = {
   Mutation: {
     createProduct: async (_root, { input }, context) => {
-      // An organization admin sells as their organization; a platform admin chooses (or none: the platform's own catalog).
+      // An organization admin sells as their organization; a platform admin chooses (or none: the
+      // platform's own catalog).
       const sellerId = input.sellerId ?? (context.viewer?.role === 'ORG_ADMIN' ? context.viewer.organizationId : null);
       const viewer = requireOrganizationAdmin(context, sellerId);
       const product = await context.services.products.create(input, sellerId);

@@ -95,7 +95,10 @@ async function removeOrphanedStagings(): Promise<void> {
   }
 }
 
-/** The data folder to use: the configured one, or (as root, when the server user cannot reach it) one under /var/tmp. */
+/**
+ * The data folder to use: the configured one, or (as root, when the server user cannot reach it) one
+ * under /var/tmp.
+ */
 export function reachableDataDir(configured: string, logger: Logger): string {
   const dir = resolve(configured);
   if (!runningAsRoot() || reachableByOthers(dir)) return dir;

@@ -58,9 +58,8 @@ function pageQuery(key: PageKey<NormalisedEventFilter>): PageQuery {
   if (key.after) {
     const startsAt = new Date(String(key.after[0]));
     const id = String(key.after[1]);
-    conditions.push(
-      Prisma.sql`(t."startsAt" > ${startsAt}::timestamptz OR (t."startsAt" = ${startsAt}::timestamptz AND t."id" > ${id}::uuid))`,
-    );
+    const sameStart = Prisma.sql`t."startsAt" = ${startsAt}::timestamptz AND t."id" > ${id}::uuid`;
+    conditions.push(Prisma.sql`(t."startsAt" > ${startsAt}::timestamptz OR (${sameStart}))`);
   }
   return { where: allOf(conditions), orderBy: Prisma.raw('t."startsAt" ASC, t."id" ASC'), limit: key.first + 1 };
 }

@@ -61,34 +61,42 @@ afterAll(async () => {
 });
 
 describe('with Redis', () => {
-  it(`the ${READS + 1}st read from one IP is RATE_LIMITED with HTTP 429, Retry-After and extensions.retryAfter, before execution`, async () => {
-    const ip = fromIp('10.3.0.1');
-    const allowed = await send(READS, READ, ip);
-    for (const reply of allowed) {
-      expect(reply.status).toBe(200);
-      expect(reply.body.errors).toBeUndefined();
-    }
-    gw.sql.length = 0;
-    const over = await gql(gw.url, READ, {}, ip);
-    expectRateLimited(over);
-    expect(gw.sql, 'a refused operation must not reach PostgreSQL').toEqual([]);
-    expectRateLimited(await gql(gw.url, '{ categories { id } }', {}, ip));
-    // Another address still has its budget.
-    const other = await gql(gw.url, READ, {}, fromIp('10.3.0.2'));
-    expect(other.status).toBe(200);
-    expect(other.body.errors).toBeUndefined();
-  });
+  it(
+    `the ${READS + 1}st read from one IP is RATE_LIMITED with HTTP 429, Retry-After and extensions.retryAfter, ` +
+      `before execution`,
+    async () => {
+      const ip = fromIp('10.3.0.1');
+      const allowed = await send(READS, READ, ip);
+      for (const reply of allowed) {
+        expect(reply.status).toBe(200);
+        expect(reply.body.errors).toBeUndefined();
+      }
+      gw.sql.length = 0;
+      const over = await gql(gw.url, READ, {}, ip);
+      expectRateLimited(over);
+      expect(gw.sql, 'a refused operation must not reach PostgreSQL').toEqual([]);
+      expectRateLimited(await gql(gw.url, '{ categories { id } }', {}, ip));
+      // Another address still has its budget.
+      const other = await gql(gw.url, READ, {}, fromIp('10.3.0.2'));
+      expect(other.status).toBe(200);
+      expect(other.body.errors).toBeUndefined();
+    },
+  );
 
-  it('writes have their own budget: an address out of reads still writes, until its write budget is spent', async () => {
-    const ip = fromIp('10.3.0.3');
-    await send(READS, READ, ip);
-    expectRateLimited(await gql(gw.url, READ, {}, ip));
-    // The anonymous write is refused by authorization (UNAUTHENTICATED), not by the read limit; it spends write budget.
-    const writes = await send(WRITES, WRITE, ip);
-    for (const reply of writes) expect(codesOf(reply)).toEqual(['UNAUTHENTICATED']);
-    expectRateLimited(await gql(gw.url, WRITE, {}, ip));
-    expectRateLimited(await gql(gw.url, READ, {}, ip));
-  });
+  it(
+    'writes have their own budget: an address out of reads still writes, until its write budget is ' + 'spent',
+    async () => {
+      const ip = fromIp('10.3.0.3');
+      await send(READS, READ, ip);
+      expectRateLimited(await gql(gw.url, READ, {}, ip));
+      // The anonymous write is refused by authorization (UNAUTHENTICATED), not by the read limit; it
+      // spends write budget.
+      const writes = await send(WRITES, WRITE, ip);
+      for (const reply of writes) expect(codesOf(reply)).toEqual(['UNAUTHENTICATED']);
+      expectRateLimited(await gql(gw.url, WRITE, {}, ip));
+      expectRateLimited(await gql(gw.url, READ, {}, ip));
+    },
+  );
 
   it("a signed-in user's budget follows the user across addresses", async () => {
     const user = await signIn(gw.url, EMAILS.customer, undefined, fromIp('10.3.1.1'));

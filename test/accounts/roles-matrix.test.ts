@@ -154,13 +154,17 @@ const OPERATIONS: Operation[] = [
   },
   {
     name: 'setStock(A)',
-    query: `mutation S($productId: ID!, $onHand: Int!) { setStock(productId: $productId, onHand: $onHand) { productId onHand } }`,
+    query:
+      `mutation S($productId: ID!, $onHand: Int!) { setStock(productId: $productId, onHand: $onHand) { ` +
+      `productId onHand } }`,
     variables: (_role, refused) => ({ productId: String(fx.productsA[1]), onHand: stock(refused) }),
     allowed: ADMINS_OF_A,
   },
   {
     name: 'setStock(platform)',
-    query: `mutation S($productId: ID!, $onHand: Int!) { setStock(productId: $productId, onHand: $onHand) { productId onHand } }`,
+    query:
+      `mutation S($productId: ID!, $onHand: Int!) { setStock(productId: $productId, onHand: $onHand) { ` +
+      `productId onHand } }`,
     variables: (_role, refused) => ({ productId: String(fx.platformProducts[1]), onHand: stock(refused) }),
     allowed: ['platform'],
   },
@@ -213,7 +217,9 @@ const OPERATIONS: Operation[] = [
   },
   {
     name: 'events(A, drafts)',
-    query: `query L($filter: EventFilter) { events(filter: $filter, first: 50) { totalCount nodes { id status organization { id } } } }`,
+    query:
+      `query L($filter: EventFilter) { events(filter: $filter, first: 50) { totalCount nodes { id status ` +
+      `organization { id } } } }`,
     variables: () => ({ filter: { organizationId: fx.orgA, includeDrafts: true } }),
     allowed: ADMINS_OF_A,
     check: (data) => {
@@ -316,7 +322,8 @@ beforeAll(async () => {
   const day = 86_400_000;
   await sqlRows(
     database.url,
-    `INSERT INTO "Event" (id, "organizationId", "venueId", name, "startsAt", "salesOpenAt", "salesCloseAt", status, capacity, "createdAt", "updatedAt")
+    `INSERT INTO "Event" (id, "organizationId", "venueId", name, "startsAt", "salesOpenAt", "salesCloseAt", status,
+                          capacity, "createdAt", "updatedAt")
      VALUES ($1, $2, $3, 'KLCC secret draft', $4, $5, $6, 'DRAFT', 50, now(), now())`,
     [
       draftA,
@@ -345,7 +352,8 @@ beforeAll(async () => {
   ).map((r) => r.id);
   const leaf = await sqlRows<{ id: number }>(
     database.url,
-    `SELECT c.id FROM "Category" c WHERE NOT EXISTS (SELECT 1 FROM "Category" k WHERE k."parentId" = c.id) ORDER BY c.id LIMIT 1`,
+    `SELECT c.id FROM "Category" c WHERE NOT EXISTS (SELECT 1 FROM "Category" k WHERE k."parentId" = c.id) ORDER BY ` +
+      `c.id LIMIT 1`,
   );
   const draftB = (
     await sqlRows<{ id: string }>(
@@ -432,7 +440,9 @@ describe('roles × operations', () => {
     // Audit rows exist only for the allowed writes, by admins.
     const actors = await sqlRows<{ actorId: string }>(
       database.url,
-      `SELECT DISTINCT "actorId" FROM "AuditLog" WHERE action IN ('PRODUCT_CREATED','PRODUCT_UPDATED','PRODUCT_DELETED','STOCK_SET','VENUE_CREATED','VENUE_UPDATED','EVENT_CREATED','EVENT_UPDATED','CACHE_PURGE')`,
+      `SELECT DISTINCT "actorId" FROM "AuditLog" WHERE action IN
+         ('PRODUCT_CREATED','PRODUCT_UPDATED','PRODUCT_DELETED','STOCK_SET','VENUE_CREATED','VENUE_UPDATED',
+          'EVENT_CREATED','EVENT_UPDATED','CACHE_PURGE')`,
     );
     expect(actors.map((a) => a.actorId).sort()).toEqual([userIds.orgA!, userIds.platform!].sort());
   });
@@ -448,7 +458,8 @@ describe("a tenant admin trying every other tenant's ids", () => {
       `SELECT row_to_json(x)::text AS row FROM (
          SELECT 'v' AS kind, id::text, name, "updatedAt" FROM "Venue" WHERE "organizationId" = $1
          UNION ALL SELECT 'e', id::text, name || status::text, "updatedAt" FROM "Event" WHERE "organizationId" = $1
-         UNION ALL SELECT 'p', p.id::text, p.name || p.price::text || coalesce(i."onHand"::text, '-'), p."updatedAt" FROM "Product" p
+         UNION ALL SELECT 'p', p.id::text, p.name || p.price::text || coalesce(i."onHand"::text, '-'), p."updatedAt"
+           FROM "Product" p
            LEFT JOIN "Inventory" i ON i."productId" = p.id WHERE p."organizationId" = $1
        ) x ORDER BY 1`,
       [fx.orgA],
@@ -531,7 +542,8 @@ describe("a tenant admin trying every other tenant's ids", () => {
     expect((await snapshot()).rows).toBe(before.rows);
     const traces = await sqlRows<{ n: number }>(
       database.url,
-      `SELECT (SELECT count(*) FROM "Venue" WHERE name = 'B was here') + (SELECT count(*) FROM "Event" WHERE name = 'B was here')
+      `SELECT (SELECT count(*) FROM "Venue" WHERE name = 'B was here')
+            + (SELECT count(*) FROM "Event" WHERE name = 'B was here')
             + (SELECT count(*) FROM "Product" WHERE name = 'B was here') AS n`,
     );
     expect(Number(traces[0]!.n)).toBe(0);
@@ -539,129 +551,134 @@ describe("a tenant admin trying every other tenant's ids", () => {
 });
 
 describe('no cross-tenant value ever comes back from a cache', () => {
-  const LIST = `query L($filter: EventFilter) { events(filter: $filter, first: 100) { totalCount nodes { id status organization { id } } } }`;
+  const LIST =
+    `query L($filter: EventFilter) { events(filter: $filter, first: 100) { totalCount nodes { id status ` +
+    `organization { id } } } }`;
   const EVENT = `query E($id: ID!) { event(id: $id) { id status name } }`;
   const VENUE = `query V($id: ID!) { venue(id: $id) { id events(first: 100) { id status } } }`;
   interface ListData {
     events: { totalCount: number; nodes: { id: string; status: string; organization: { id: string } }[] };
   }
 
-  it("A's warm draft list, draft event and venue events never reach admin B or anonymous, on either instance", async () => {
-    const a = headersOf.orgA;
-    const b = headersOf.orgB;
-    const drafts = { organizationId: fx.orgA, includeDrafts: true };
-    // Warm every layer as admin A, on both instances (the second read of each is a cache hit).
-    for (const instance of [gw, gw2]) {
-      for (let i = 0; i < 2; i++) {
-        const list = dataOf(await gql<ListData>(instance.url, LIST, { filter: drafts }, a)).events;
-        expect(list.nodes.map((n) => n.id)).toContain(fx.draftA);
+  it(
+    "A's warm draft list, draft event and venue events never reach admin B or anonymous, on either " + 'instance',
+    async () => {
+      const a = headersOf.orgA;
+      const b = headersOf.orgB;
+      const drafts = { organizationId: fx.orgA, includeDrafts: true };
+      // Warm every layer as admin A, on both instances (the second read of each is a cache hit).
+      for (const instance of [gw, gw2]) {
+        for (let i = 0; i < 2; i++) {
+          const list = dataOf(await gql<ListData>(instance.url, LIST, { filter: drafts }, a)).events;
+          expect(list.nodes.map((n) => n.id)).toContain(fx.draftA);
+          expect(
+            dataOf(await gql<{ event: { status: string } | null }>(instance.url, EVENT, { id: fx.draftA }, a)).event
+              ?.status,
+          ).toBe('DRAFT');
+          const venue = dataOf(
+            await gql<{ venue: { events: { id: string }[] } }>(instance.url, VENUE, { id: fx.draftVenueA }, a),
+          ).venue;
+          expect(venue.events.map((e) => e.id)).toContain(fx.draftA);
+        }
+      }
+      // The tenant-scoped list really is in Redis (so what follows is read against a warm cache).
+      const redis = new Redis(inject('redisUrl'), { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await redis.connect();
+      try {
+        const keys: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, found] = await redis.scan(cursor, 'MATCH', `${gw.cachePrefix}:*`, 'COUNT', 1000);
+          cursor = next;
+          keys.push(...found);
+        } while (cursor !== '0');
         expect(
-          dataOf(await gql<{ event: { status: string } | null }>(instance.url, EVENT, { id: fx.draftA }, a)).event
-            ?.status,
-        ).toBe('DRAFT');
-        const venue = dataOf(
-          await gql<{ venue: { events: { id: string }[] } }>(instance.url, VENUE, { id: fx.draftVenueA }, a),
-        ).venue;
-        expect(venue.events.map((e) => e.id)).toContain(fx.draftA);
+          keys.some((k) => k.includes(':EventList@') && k.includes(`t=${fx.orgA}`)),
+          keys.join('\n'),
+        ).toBe(true);
+        expect(
+          keys.some((k) => k.includes(':Event@') && k.endsWith(fx.draftA)),
+          keys.join('\n'),
+        ).toBe(true);
+      } finally {
+        redis.disconnect();
       }
-    }
-    // The tenant-scoped list really is in Redis (so what follows is read against a warm cache).
-    const redis = new Redis(inject('redisUrl'), { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
-    try {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${gw.cachePrefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...found);
-      } while (cursor !== '0');
-      expect(
-        keys.some((k) => k.includes(':EventList@') && k.includes(`t=${fx.orgA}`)),
-        keys.join('\n'),
-      ).toBe(true);
-      expect(
-        keys.some((k) => k.includes(':Event@') && k.endsWith(fx.draftA)),
-        keys.join('\n'),
-      ).toBe(true);
-    } finally {
-      redis.disconnect();
-    }
 
-    const expectedPublic = (
-      await sqlRows<{ id: string }>(
-        database.url,
-        `SELECT id FROM "Event" WHERE "organizationId" = $1 AND status <> 'DRAFT'`,
-        [fx.orgA],
-      )
-    ).map((r) => r.id);
+      const expectedPublic = (
+        await sqlRows<{ id: string }>(
+          database.url,
+          `SELECT id FROM "Event" WHERE "organizationId" = $1 AND status <> 'DRAFT'`,
+          [fx.orgA],
+        )
+      ).map((r) => r.id);
 
-    for (const instance of [gw, gw2]) {
-      for (const [who, headers] of [
-        ['orgB', b],
-        ['customer', headersOf.customer],
-        ['anonymous', {}],
-      ] as const) {
-        // A's drafts by organizationId: refused, no data.
-        const refused = await gql<ListData>(instance.url, LIST, { filter: drafts }, headers);
-        expect(refused.body.data ?? null, `${who}: ${refused.text}`).toBeNull();
-        expect(codesOf(refused).length, who).toBe(1);
-        expect(['FORBIDDEN', 'UNAUTHENTICATED']).toContain(codesOf(refused)[0]);
-        if (who !== 'anonymous') expect(codesOf(refused)).toEqual(['FORBIDDEN']);
-        expect(refused.text).not.toContain(fx.draftA);
-        // Asking for DRAFT by status is refused too.
-        const byStatus = await gql<ListData>(
-          instance.url,
-          LIST,
-          { filter: { organizationId: fx.orgA, status: 'DRAFT' } },
-          headers,
-        );
-        expect(byStatus.body.data ?? null).toBeNull();
-        expect(byStatus.text).not.toContain(fx.draftA);
-        // A's public events: no DRAFT, exactly the non-draft ones.
-        const open = dataOf(
-          await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgA } }, headers),
-        ).events;
-        expect(open.nodes.map((n) => n.id).sort(), who).toEqual([...expectedPublic].sort());
-        expect(open.totalCount).toBe(expectedPublic.length);
-        expect(open.nodes.every((n) => n.status !== 'DRAFT')).toBe(true);
-        // All public events: no DRAFT of anyone.
-        const all = dataOf(await gql<ListData>(instance.url, LIST, {}, headers)).events;
-        expect(all.nodes.filter((n) => n.status === 'DRAFT')).toEqual([]);
-        // The draft itself: null, not an error.
-        const event = await gql<{ event: unknown }>(instance.url, EVENT, { id: fx.draftA }, headers);
-        expect(event.body.errors).toBeUndefined();
-        expect(event.body.data).toEqual({ event: null });
-        // The venue's event list: no draft.
-        const venue = dataOf(
-          await gql<{ venue: { events: { id: string; status: string }[] } }>(
+      for (const instance of [gw, gw2]) {
+        for (const [who, headers] of [
+          ['orgB', b],
+          ['customer', headersOf.customer],
+          ['anonymous', {}],
+        ] as const) {
+          // A's drafts by organizationId: refused, no data.
+          const refused = await gql<ListData>(instance.url, LIST, { filter: drafts }, headers);
+          expect(refused.body.data ?? null, `${who}: ${refused.text}`).toBeNull();
+          expect(codesOf(refused).length, who).toBe(1);
+          expect(['FORBIDDEN', 'UNAUTHENTICATED']).toContain(codesOf(refused)[0]);
+          if (who !== 'anonymous') expect(codesOf(refused)).toEqual(['FORBIDDEN']);
+          expect(refused.text).not.toContain(fx.draftA);
+          // Asking for DRAFT by status is refused too.
+          const byStatus = await gql<ListData>(
             instance.url,
-            VENUE,
-            { id: fx.draftVenueA },
+            LIST,
+            { filter: { organizationId: fx.orgA, status: 'DRAFT' } },
             headers,
-          ),
-        ).venue;
-        expect(venue.events.map((e) => e.id)).not.toContain(fx.draftA);
-        expect(venue.events.every((e) => e.status !== 'DRAFT')).toBe(true);
+          );
+          expect(byStatus.body.data ?? null).toBeNull();
+          expect(byStatus.text).not.toContain(fx.draftA);
+          // A's public events: no DRAFT, exactly the non-draft ones.
+          const open = dataOf(
+            await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgA } }, headers),
+          ).events;
+          expect(open.nodes.map((n) => n.id).sort(), who).toEqual([...expectedPublic].sort());
+          expect(open.totalCount).toBe(expectedPublic.length);
+          expect(open.nodes.every((n) => n.status !== 'DRAFT')).toBe(true);
+          // All public events: no DRAFT of anyone.
+          const all = dataOf(await gql<ListData>(instance.url, LIST, {}, headers)).events;
+          expect(all.nodes.filter((n) => n.status === 'DRAFT')).toEqual([]);
+          // The draft itself: null, not an error.
+          const event = await gql<{ event: unknown }>(instance.url, EVENT, { id: fx.draftA }, headers);
+          expect(event.body.errors).toBeUndefined();
+          expect(event.body.data).toEqual({ event: null });
+          // The venue's event list: no draft.
+          const venue = dataOf(
+            await gql<{ venue: { events: { id: string; status: string }[] } }>(
+              instance.url,
+              VENUE,
+              { id: fx.draftVenueA },
+              headers,
+            ),
+          ).venue;
+          expect(venue.events.map((e) => e.id)).not.toContain(fx.draftA);
+          expect(venue.events.every((e) => e.status !== 'DRAFT')).toBe(true);
+        }
+        // B's own draft list holds B's drafts only, never A's.
+        const own = dataOf(
+          await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgB, includeDrafts: true } }, b),
+        ).events;
+        expect(own.nodes.every((n) => n.organization.id === fx.orgB)).toBe(true);
+        expect(own.nodes.map((n) => n.id)).not.toContain(fx.draftA);
+        if (fx.draftB) expect(own.nodes.map((n) => n.id)).toContain(fx.draftB);
+        // And A never sees B's draft.
+        if (fx.draftB) {
+          expect(dataOf(await gql<{ event: unknown }>(instance.url, EVENT, { id: fx.draftB }, a)).event).toBeNull();
+          const refused = await gql<ListData>(
+            instance.url,
+            LIST,
+            { filter: { organizationId: fx.orgB, includeDrafts: true } },
+            a,
+          );
+          expect(codesOf(refused)).toEqual(['FORBIDDEN']);
+        }
       }
-      // B's own draft list holds B's drafts only, never A's.
-      const own = dataOf(
-        await gql<ListData>(instance.url, LIST, { filter: { organizationId: fx.orgB, includeDrafts: true } }, b),
-      ).events;
-      expect(own.nodes.every((n) => n.organization.id === fx.orgB)).toBe(true);
-      expect(own.nodes.map((n) => n.id)).not.toContain(fx.draftA);
-      if (fx.draftB) expect(own.nodes.map((n) => n.id)).toContain(fx.draftB);
-      // And A never sees B's draft.
-      if (fx.draftB) {
-        expect(dataOf(await gql<{ event: unknown }>(instance.url, EVENT, { id: fx.draftB }, a)).event).toBeNull();
-        const refused = await gql<ListData>(
-          instance.url,
-          LIST,
-          { filter: { organizationId: fx.orgB, includeDrafts: true } },
-          a,
-        );
-        expect(codesOf(refused)).toEqual(['FORBIDDEN']);
-      }
-    }
-  });
+    },
+  );
 });

@@ -18,7 +18,9 @@ const ME = /* GraphQL */ `
 `;
 const SIGN_UP = /* GraphQL */ `
   mutation SignUp($email: String!, $password: String!, $displayName: String!) {
-    signUp(email: $email, password: $password, displayName: $displayName) { token expiresAt user { id email displayName role } }
+    signUp(email: $email, password: $password, displayName: $displayName) {
+      token expiresAt user { id email displayName role }
+    }
   }
 `;
 

@@ -56,29 +56,37 @@ describe('concurrent requests for one cold product', () => {
     const sql = [...single.sql];
     expectAllFound(responses, id);
     console.log(
-      `[coalescing] one instance, ${CONCURRENCY} concurrent: ${productQueries(sql).length} Product queries (${sql.length} statements)`,
+      `[coalescing] one instance, ${CONCURRENCY} concurrent: ${productQueries(sql).length} Product queries ` +
+        `(${sql.length} statements)`,
     );
     expect(productQueries(sql), showSql(sql)).toHaveLength(1);
   });
 
-  it(`${CONCURRENCY} concurrent requests split across two instances sharing Redis cause at most 2 "Product" queries`, async () => {
-    const id = '78';
-    pairA.sql.length = 0;
-    pairB.sql.length = 0;
-    const responses = await Promise.all(
-      Array.from({ length: CONCURRENCY }, (_, i) => (i % 2 === 0 ? pairA : pairB).query<ProductData>(PRODUCT, { id })),
-    );
-    const sqlA = productQueries(pairA.sql);
-    const sqlB = productQueries(pairB.sql);
-    expectAllFound(responses, id);
-    console.log(
-      `[coalescing] two instances, ${CONCURRENCY} concurrent: ${sqlA.length} + ${sqlB.length} Product queries (A + B)`,
-    );
-    expect(sqlA.length, `A:\n${showSql(pairA.sql)}`).toBeLessThanOrEqual(1);
-    expect(sqlB.length, `B:\n${showSql(pairB.sql)}`).toBeLessThanOrEqual(1);
-    expect(sqlA.length + sqlB.length).toBeGreaterThanOrEqual(1);
-    expect(sqlA.length + sqlB.length).toBeLessThanOrEqual(2);
-  });
+  it(
+    `${CONCURRENCY} concurrent requests split across two instances sharing Redis cause at most 2 "Product" ` +
+      `queries`,
+    async () => {
+      const id = '78';
+      pairA.sql.length = 0;
+      pairB.sql.length = 0;
+      const responses = await Promise.all(
+        Array.from({ length: CONCURRENCY }, (_, i) =>
+          (i % 2 === 0 ? pairA : pairB).query<ProductData>(PRODUCT, { id }),
+        ),
+      );
+      const sqlA = productQueries(pairA.sql);
+      const sqlB = productQueries(pairB.sql);
+      expectAllFound(responses, id);
+      console.log(
+        `[coalescing] two instances, ${CONCURRENCY} concurrent: ` +
+          `${sqlA.length} + ${sqlB.length} Product queries (A + B)`,
+      );
+      expect(sqlA.length, `A:\n${showSql(pairA.sql)}`).toBeLessThanOrEqual(1);
+      expect(sqlB.length, `B:\n${showSql(pairB.sql)}`).toBeLessThanOrEqual(1);
+      expect(sqlA.length + sqlB.length).toBeGreaterThanOrEqual(1);
+      expect(sqlA.length + sqlB.length).toBeLessThanOrEqual(2);
+    },
+  );
 });
 
 describe('concurrent requests for different cold products', () => {
@@ -89,7 +97,8 @@ describe('concurrent requests for different cold products', () => {
     const sql = [...single.sql];
     for (const [i, response] of responses.entries()) expect(dataOf(response).product?.id).toBe(ids[i]);
     console.log(
-      `[coalescing] ${ids.length} concurrent requests for distinct cold products: ${productQueries(sql).length} Product queries`,
+      `[coalescing] ${ids.length} concurrent requests for distinct cold products: ${productQueries(sql).length} ` +
+        `Product queries`,
     );
     // Requests arrive over a few ticks, so a few batches; without cross-request batching it would be 20.
     expect(productQueries(sql).length, showSql(sql)).toBeLessThan(ids.length / 2);

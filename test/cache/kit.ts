@@ -31,13 +31,16 @@ export function sqlByTable(sql: readonly string[]): Record<string, number> {
   return counts;
 }
 
+/** A parameter list of ten or more, as in a batch's IN list. */
+const LONG_PARAMS = /\(\$\d+(?:,\$\d+){8,}\)/g;
+
 /** For assertion messages: every statement, numbered, with its table (long IN lists shortened). */
 export function showSql(sql: readonly string[]): string {
   if (sql.length === 0) return '(no SQL)';
   return sql
     .map(
       (s, i) =>
-        `#${i + 1} [${tableOf(s)}] ${s.replace(/\(\$\d+(?:,\$\d+){8,}\)/g, (m) => `(${m.split(',').length} params)`).slice(0, 400)}`,
+        `#${i + 1} [${tableOf(s)}] ${s.replace(LONG_PARAMS, (m) => `(${m.split(',').length} params)`).slice(0, 400)}`,
     )
     .join('\n');
 }

@@ -101,32 +101,35 @@ describe('a write through instance A', () => {
     }
   });
 
-  it('deleteProduct: totalCount drops, the product leaves the page and product(id) is null, on both instances', async () => {
-    const beforeA = await warm(() => readPage(a));
-    const beforeB = await warm(() => readPage(b));
-    expect(beforeB).toEqual(beforeA);
-    const victim = beforeA.nodes[1]!.id;
-    await warm(() => readProduct(a, victim));
-    await warm(() => readProduct(b, victim));
+  it(
+    'deleteProduct: totalCount drops, the product leaves the page and product(id) is null, on both ' + 'instances',
+    async () => {
+      const beforeA = await warm(() => readPage(a));
+      const beforeB = await warm(() => readPage(b));
+      expect(beforeB).toEqual(beforeA);
+      const victim = beforeA.nodes[1]!.id;
+      await warm(() => readProduct(a, victim));
+      await warm(() => readProduct(b, victim));
 
-    expect(dataOf(await a.query<{ deleteProduct: boolean }>(DELETE, { id: victim }, admin)).deleteProduct).toBe(true);
+      expect(dataOf(await a.query<{ deleteProduct: boolean }>(DELETE, { id: victim }, admin)).deleteProduct).toBe(true);
 
-    for (const [label, gw] of [
-      ['A', a],
-      ['B', b],
-    ] as const) {
-      const page = await readPage(gw);
-      expect(page.totalCount, `instance ${label} serves the count cached before the delete`).toBe(
-        beforeA.totalCount - 1,
-      );
-      expect(
-        page.nodes.map((n) => n.id),
-        `instance ${label}`,
-      ).not.toContain(victim);
-      expect(page.nodes).toHaveLength(5);
-      expect(await readProduct(gw, victim), `instance ${label} still serves the deleted product`).toBeNull();
-    }
-  });
+      for (const [label, gw] of [
+        ['A', a],
+        ['B', b],
+      ] as const) {
+        const page = await readPage(gw);
+        expect(page.totalCount, `instance ${label} serves the count cached before the delete`).toBe(
+          beforeA.totalCount - 1,
+        );
+        expect(
+          page.nodes.map((n) => n.id),
+          `instance ${label}`,
+        ).not.toContain(victim);
+        expect(page.nodes).toHaveLength(5);
+        expect(await readProduct(gw, victim), `instance ${label} still serves the deleted product`).toBeNull();
+      }
+    },
+  );
 
   it('Decimal round-trip: a price of "1234.50" comes back as the string "1234.50" from every cache layer', async () => {
     const id = '12'; // set to 1234.50 by the first test

@@ -42,7 +42,8 @@ afterAll(async () => {
 });
 
 describe('redis-server frozen (SIGSTOP)', () => {
-  it(`the circuit opens within ${GRACE_REQUESTS} requests and later requests take under 1 s; it closes again after SIGCONT`, async () => {
+  it(`the circuit opens within ${GRACE_REQUESTS} requests and later requests take under 1 s; it closes again after ` +
+    `SIGCONT`, async () => {
     frozenPid = Number(readFileSync(join(redisServer.dir, 'redis.pid'), 'utf8').trim());
     process.kill(frozenPid, 'SIGSTOP');
     const latencies: number[] = [];
@@ -64,7 +65,8 @@ describe('redis-server frozen (SIGSTOP)', () => {
       .map((v) => `${v.labels.operation}=${v.value}`)
       .join(' ');
     console.log(
-      `[redis-hang] latencies ${latencies.join(', ')} ms; circuit opened after ${openedAfter ?? 'never'} requests; redis errors: ${errors}`,
+      `[redis-hang] latencies ${latencies.join(', ')} ms; circuit opened after ${openedAfter ?? 'never'} requests; ` +
+        `redis errors: ${errors}`,
     );
     expect(
       openedAfter,

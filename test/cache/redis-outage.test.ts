@@ -58,7 +58,7 @@ let gateway: TestGateway;
 let peer: TestGateway;
 let keys: KeyBuilder;
 let admin: Record<string, string>;
-/** The updated product's Redis entry as it was before the outage: planted back to imitate a Redis that kept its data. */
+/** The updated product's Redis entry before the outage: planted back to imitate a Redis that kept its data. */
 let staleEntry: { text: string; pttl: number } | undefined;
 let newName: string;
 
@@ -163,7 +163,8 @@ describe('redis-server stopped in the middle of a query loop', () => {
     const maxOf = (list: Outcome[]): number => Math.round(Math.max(0, ...list.map((o) => o.ms)));
     const during = outcomes.filter((o) => o.phase !== 'before');
     console.log(
-      `[redis-outage] ${outcomes.length} queries (${completed('before')} before, ${completed('stopping')} while stopping, ${completed('outage')} during the outage); ` +
+      `[redis-outage] ${outcomes.length} queries (${completed('before')} before, ${completed('stopping')} while ` +
+        `stopping, ${completed('outage')} during the outage); ` +
         `max latency ${maxOf(outcomes)} ms overall, ${maxOf(during)} ms from the stop on; ${failures.length} failures`,
     );
     expect(outcomes.length).toBeGreaterThanOrEqual(200);
@@ -224,7 +225,8 @@ describe('redis-server back', () => {
         plantedStale = true;
       } else {
         console.warn(
-          '[redis-outage] the circuit closed before the stale entry could be planted: the replay check is weaker this run',
+          '[redis-outage] the circuit closed before the stale entry could be planted: the replay check is weaker ' +
+            'this run',
         );
       }
     } finally {
@@ -238,7 +240,8 @@ describe('redis-server back', () => {
     expect(body).toMatchObject({ redis: 'up', redisCircuit: 'closed' });
   }, 30_000);
 
-  it('the invalidation queued during the outage is replayed: a fresh instance does not get the stale entry from Redis', async () => {
+  it('the invalidation queued during the outage is replayed: a fresh instance does not get the stale entry from ' +
+    'Redis', async () => {
     const raw = rawRedis(redisServer.url);
     await raw.connect();
     const key = keys.entityKey('Product', UPDATED_ID);
@@ -250,7 +253,8 @@ describe('redis-server back', () => {
           `the replay to delete ${key}`,
         ).catch((error: unknown) => {
           throw new Error(
-            `the delete queued during the outage was not replayed: ${key} still holds the pre-outage value (${String(error)})`,
+            `the delete queued during the outage was not replayed: ${key} still holds the pre-outage value ` +
+              `(${String(error)})`,
           );
         });
         console.log(`[redis-outage] queued delete replayed ${Math.round(replayMs)} ms after the circuit closed`);
@@ -285,13 +289,15 @@ describe('redis-server back', () => {
       await waitUntil(async () => (await peerName()) === newName, 5_000, 'the peer to drop its stale L1 entry').catch(
         async () => {
           throw new Error(
-            `the peer instance still serves "${await peerName()}" (want "${newName}") 5 s after recovery: the replayed invalidation never reached its L1`,
+            `the peer instance still serves "${await peerName()}" (want "${newName}") 5 s after recovery: the ` +
+              `replayed invalidation never reached its L1`,
           );
         },
       );
     }
     console.log(
-      `[redis-outage] peer instance after recovery: first read ${firstRead === newName ? 'already fresh' : 'STALE, fresh later'}`,
+      `[redis-outage] peer instance after recovery: first read ` +
+        `${firstRead === newName ? 'already fresh' : 'STALE, fresh later'}`,
     );
   }, 30_000);
 
@@ -319,7 +325,8 @@ describe('redis-server back', () => {
     const hits =
       (await metricSum(gateway.metrics.cacheLookups, { layer: 'redis', type: 'Product', result: 'hit' })) - hitsBefore;
     console.log(
-      `[redis-outage] after recovery: ${hits} Redis hits for ${fromRedis.length} products filled by another instance; ${gateway.sql.length} SQL`,
+      `[redis-outage] after recovery: ${hits} Redis hits for ${fromRedis.length} products filled by another ` +
+        `instance; ${gateway.sql.length} SQL`,
     );
     expect(hits).toBe(fromRedis.length);
     expect(gateway.sql.filter((s) => s.includes('"Product"'))).toEqual([]);

@@ -45,7 +45,8 @@ beforeAll(async () => {
     async (c) =>
       (
         await c.query<{ id: string; seats: number }>(
-          `SELECT e.id, (SELECT count(*)::int FROM "Seat" s WHERE s."eventId" = e.id) AS seats FROM "Event" e WHERE e.name = 'Merdeka Night Concert'`,
+          `SELECT e.id, (SELECT count(*)::int FROM "Seat" s WHERE s."eventId" = e.id) AS seats FROM "Event" e WHERE ` +
+            `e.name = 'Merdeka Night Concert'`,
         )
       ).rows[0],
   );
@@ -98,7 +99,8 @@ describe('the Merdeka Night Concert seat map', () => {
     expect(dataOf(fromRedis.result)).toEqual(coldData);
     expect(dataStatements(fromRedis.sql), `second instance went to PostgreSQL:\n${showSql(fromRedis.sql)}`).toEqual([]);
     console.log(
-      `[seat-map] cold ${Math.round(coldMs)} ms; warm: ${warm.sql.length} SQL in ${Math.round(warm.ms)} ms; second instance: ${fromRedis.sql.length} SQL in ${Math.round(fromRedis.ms)} ms`,
+      `[seat-map] cold ${Math.round(coldMs)} ms; warm: ${warm.sql.length} SQL in ${Math.round(warm.ms)} ms; second ` +
+        `instance: ${fromRedis.sql.length} SQL in ${Math.round(fromRedis.ms)} ms`,
     );
   });
 });

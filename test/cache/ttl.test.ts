@@ -78,125 +78,138 @@ describe('TTLs from @cacheControl', () => {
   // startGateway() always builds its schema from schema/*.graphql (buildSchema() without arguments), so a
   // gateway cannot be started on modified SDL. The next best end-to-end proof: the real loader factory,
   // entity cache, Redis and PostgreSQL, wired as app.ts wires them, but given the modified schema's policy.
-  it('the loaders write Redis entries with the modified TTL (real Redis and PostgreSQL, policy from modified SDL)', async () => {
-    const modified = readTypeDefs().map((sdl) =>
-      sdl.replace('type Product @cacheControl(maxAge: 7200)', 'type Product @cacheControl(maxAge: 60)'),
-    );
-    const policy = readTtlPolicy(buildSchema(modified));
-    const prefix = `t${Date.now().toString(36)}`;
-    const logger = createLogger('silent');
-    const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2 });
-    const main = createRedisConnection({ url: inject('redisUrl'), name: 'ttl-test', logger });
-    const subscriber = createRedisConnection({ url: inject('redisUrl'), name: 'ttl-test-sub', logger });
-    expect(await waitUntilReady(main, 3_000)).toBe(true);
-    const circuit = new RedisCircuit(main, { logger });
-    const cache = new EntityCache({
-      l1: new L1Cache({ maxBytes: 1 << 20, maxTtlSeconds: 60 }),
-      redis: circuit,
-      bus: createRedisBus(circuit, subscriber, prefix),
-      prefix,
-      logger,
-    });
-    try {
-      const builder = createKeyBuilder(prefix, readPrismaSchemaText());
-      const loaders = createLoaderFactory(
-        db,
-        createLoaderRuntime({ cache, keys: builder, hooks: silentHooks }),
-        policy,
-      )({ loaderFetches: 0 });
-      expect((await loaders.product.load(8))?.id).toBe(8);
-      const pttl = await redis.pttl(builder.entityKey('Product', '8'));
-      console.log(`[ttl] Product with maxAge 60 in the SDL: PTTL ${pttl} ms`);
-      expectTtlFromSchema(pttl, 60, 'Product (maxAge 60)');
-    } finally {
-      cache.stop();
-      circuit.dispose();
-      await Promise.allSettled([main.quit(), subscriber.quit()]);
-      await db.$disconnect();
-    }
-  });
+  it(
+    'the loaders write Redis entries with the modified TTL (real Redis and PostgreSQL, policy from modified ' + 'SDL)',
+    async () => {
+      const modified = readTypeDefs().map((sdl) =>
+        sdl.replace('type Product @cacheControl(maxAge: 7200)', 'type Product @cacheControl(maxAge: 60)'),
+      );
+      const policy = readTtlPolicy(buildSchema(modified));
+      const prefix = `t${Date.now().toString(36)}`;
+      const logger = createLogger('silent');
+      const db = createDatabase({ url: inject('databaseUrl'), poolSize: 2 });
+      const main = createRedisConnection({ url: inject('redisUrl'), name: 'ttl-test', logger });
+      const subscriber = createRedisConnection({ url: inject('redisUrl'), name: 'ttl-test-sub', logger });
+      expect(await waitUntilReady(main, 3_000)).toBe(true);
+      const circuit = new RedisCircuit(main, { logger });
+      const cache = new EntityCache({
+        l1: new L1Cache({ maxBytes: 1 << 20, maxTtlSeconds: 60 }),
+        redis: circuit,
+        bus: createRedisBus(circuit, subscriber, prefix),
+        prefix,
+        logger,
+      });
+      try {
+        const builder = createKeyBuilder(prefix, readPrismaSchemaText());
+        const loaders = createLoaderFactory(
+          db,
+          createLoaderRuntime({ cache, keys: builder, hooks: silentHooks }),
+          policy,
+        )({ loaderFetches: 0 });
+        expect((await loaders.product.load(8))?.id).toBe(8);
+        const pttl = await redis.pttl(builder.entityKey('Product', '8'));
+        console.log(`[ttl] Product with maxAge 60 in the SDL: PTTL ${pttl} ms`);
+        expectTtlFromSchema(pttl, 60, 'Product (maxAge 60)');
+      } finally {
+        cache.stop();
+        circuit.dispose();
+        await Promise.allSettled([main.quit(), subscriber.quit()]);
+        await db.$disconnect();
+      }
+    },
+  );
 });
 
 describe('tag generations (lists and counts)', () => {
   // A write purges lists and counts by moving their tag to a new generation, which is part of their keys:
   // the old entries are never read again, whatever their TTL, and nothing has to list them.
-  it('a purge moves product lists to new keys at once: the next read goes to PostgreSQL, the old entry is left to expire', async () => {
-    const page = 'query Page { products(first: 3, sort: BEST_SELLING) { totalCount nodes { id } } }';
-    dataOf(await gateway.query(page));
-    const before = await redis.keys(`${gateway.cachePrefix}:ProductList@*`);
-    const { sql: warm } = await sqlDuring(gateway, async () => dataOf(await gateway.query(page)));
-    expect(dataStatements(warm), showSql(warm)).toEqual([]);
+  it(
+    'a purge moves product lists to new keys at once: the next read goes to PostgreSQL, the old entry is left to ' +
+      'expire',
+    async () => {
+      const page = 'query Page { products(first: 3, sort: BEST_SELLING) { totalCount nodes { id } } }';
+      dataOf(await gateway.query(page));
+      const before = await redis.keys(`${gateway.cachePrefix}:ProductList@*`);
+      const { sql: warm } = await sqlDuring(gateway, async () => dataOf(await gateway.query(page)));
+      expect(dataStatements(warm), showSql(warm)).toEqual([]);
 
-    const generationBefore = Number((await redis.get(`${gateway.cachePrefix}:tagver:Product`)) ?? 0);
-    const headers = (await signIn(gateway.url)).headers;
-    dataOf(await gateway.query('mutation { purgeCache(tags: ["Product"]) }', {}, headers));
-    const generationAfter = Number(await redis.get(`${gateway.cachePrefix}:tagver:Product`));
-    expect(generationAfter).toBeGreaterThan(generationBefore);
+      const generationBefore = Number((await redis.get(`${gateway.cachePrefix}:tagver:Product`)) ?? 0);
+      const headers = (await signIn(gateway.url)).headers;
+      dataOf(await gateway.query('mutation { purgeCache(tags: ["Product"]) }', {}, headers));
+      const generationAfter = Number(await redis.get(`${gateway.cachePrefix}:tagver:Product`));
+      expect(generationAfter).toBeGreaterThan(generationBefore);
 
-    const { sql: afterPurge } = await sqlDuring(gateway, async () => dataOf(await gateway.query(page)));
-    expect(sqlByTable(afterPurge).Product, showSql(afterPurge)).toBeGreaterThanOrEqual(1);
-    const after = await redis.keys(`${gateway.cachePrefix}:ProductList@*`);
-    const added = after.filter((k) => !before.includes(k));
-    expect(added.length, 'the re-read page is written under a new key').toBeGreaterThanOrEqual(1);
-    expect(
-      added.every((k) => k.includes(`:g${generationAfter}:`)),
-      added.join('\n'),
-    ).toBe(true);
-    for (const key of before)
-      expect(await redis.pttl(key), `old entry ${key} keeps its TTL and simply goes unread`).toBeGreaterThan(0);
-  });
+      const { sql: afterPurge } = await sqlDuring(gateway, async () => dataOf(await gateway.query(page)));
+      expect(sqlByTable(afterPurge).Product, showSql(afterPurge)).toBeGreaterThanOrEqual(1);
+      const after = await redis.keys(`${gateway.cachePrefix}:ProductList@*`);
+      const added = after.filter((k) => !before.includes(k));
+      expect(added.length, 'the re-read page is written under a new key').toBeGreaterThanOrEqual(1);
+      expect(
+        added.every((k) => k.includes(`:g${generationAfter}:`)),
+        added.join('\n'),
+      ).toBe(true);
+      for (const key of before)
+        expect(await redis.pttl(key), `old entry ${key} keeps its TTL and simply goes unread`).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('values round-trip exactly through Redis', () => {
-  it('the raw Redis value of a Product decodes to a Decimal price and a Date createdAt equal to the database', async () => {
-    const id = 9;
-    dataOf(
-      await gateway.query('query P($id: ID!) { product(id: $id) { id basePrice createdAt } }', { id: String(id) }),
-    );
-    const text = await redis.get(keys.entityKey('Product', String(id)));
-    expect(text, 'no Redis entry for the product').not.toBeNull();
-    const cached = decode<{ id: number; price: unknown; createdAt: unknown; updatedAt: unknown }>(text!);
+  it(
+    'the raw Redis value of a Product decodes to a Decimal price and a Date createdAt equal to the ' + 'database',
+    async () => {
+      const id = 9;
+      dataOf(
+        await gateway.query('query P($id: ID!) { product(id: $id) { id basePrice createdAt } }', { id: String(id) }),
+      );
+      const text = await redis.get(keys.entityKey('Product', String(id)));
+      expect(text, 'no Redis entry for the product').not.toBeNull();
+      const cached = decode<{ id: number; price: unknown; createdAt: unknown; updatedAt: unknown }>(text!);
 
-    const [row] = await withPg(
-      inject('databaseUrl'),
-      async (c) =>
-        (
-          await c.query<{ price: string; createdAt: Date; updatedAt: Date }>(
-            'SELECT price::text AS price, "createdAt", "updatedAt" FROM "Product" WHERE id = $1',
-            [id],
-          )
-        ).rows,
-    );
-    if (!row) throw new Error(`no product ${id}`);
-    expect(cached.id).toBe(id);
-    expect(Decimal.isDecimal(cached.price), `price decoded as ${typeof cached.price}: ${String(cached.price)}`).toBe(
-      true,
-    );
-    expect((cached.price as Decimal).equals(new Decimal(row.price))).toBe(true);
-    expect((cached.price as Decimal).toFixed(2)).toBe(row.price);
-    expect(cached.createdAt).toBeInstanceOf(Date);
-    expect((cached.createdAt as Date).getTime()).toBe(row.createdAt.getTime());
-    expect((cached.updatedAt as Date).getTime()).toBe(row.updatedAt.getTime());
-  });
+      const [row] = await withPg(
+        inject('databaseUrl'),
+        async (c) =>
+          (
+            await c.query<{ price: string; createdAt: Date; updatedAt: Date }>(
+              'SELECT price::text AS price, "createdAt", "updatedAt" FROM "Product" WHERE id = $1',
+              [id],
+            )
+          ).rows,
+      );
+      if (!row) throw new Error(`no product ${id}`);
+      expect(cached.id).toBe(id);
+      expect(Decimal.isDecimal(cached.price), `price decoded as ${typeof cached.price}: ${String(cached.price)}`).toBe(
+        true,
+      );
+      expect((cached.price as Decimal).equals(new Decimal(row.price))).toBe(true);
+      expect((cached.price as Decimal).toFixed(2)).toBe(row.price);
+      expect(cached.createdAt).toBeInstanceOf(Date);
+      expect((cached.createdAt as Date).getTime()).toBe(row.createdAt.getTime());
+      expect((cached.updatedAt as Date).getTime()).toBe(row.updatedAt.getTime());
+    },
+  );
 });
 
 describe('negative caching', () => {
-  it('product(id: "999999") twice costs one SQL query; the negative entry is in Redis with a PTTL of at most 30 s', async () => {
-    const query = 'query Missing { product(id: "999999") { id } }';
-    const { result, sql } = await sqlDuring(gateway, async () => [
-      await gateway.query<{ product: null }>(query),
-      await gateway.query<{ product: null }>(query),
-    ]);
-    for (const response of result) expect(dataOf(response).product).toBeNull();
-    expect(sqlByTable(dataStatements(sql)), showSql(sql)).toEqual({ Product: 1 });
+  it(
+    'product(id: "999999") twice costs one SQL query; the negative entry is in Redis with a PTTL of at most 30 ' + 's',
+    async () => {
+      const query = 'query Missing { product(id: "999999") { id } }';
+      const { result, sql } = await sqlDuring(gateway, async () => [
+        await gateway.query<{ product: null }>(query),
+        await gateway.query<{ product: null }>(query),
+      ]);
+      for (const response of result) expect(dataOf(response).product).toBeNull();
+      expect(sqlByTable(dataStatements(sql)), showSql(sql)).toEqual({ Product: 1 });
 
-    const key = keys.entityKey('Product', '999999');
-    const [value, pttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
-    console.log(`[ttl] negative entry ${key} = ${value}, PTTL ${pttl} ms`);
-    expect(value).toBe('null');
-    expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(30_000);
-  });
+      const key = keys.entityKey('Product', '999999');
+      const [value, pttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
+      console.log(`[ttl] negative entry ${key} = ${value}, PTTL ${pttl} ms`);
+      expect(value).toBe('null');
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(30_000);
+    },
+  );
 });
 
 describe('Cache-Control for signed-in viewers', () => {

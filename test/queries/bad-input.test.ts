@@ -47,7 +47,8 @@ function expectClientError(response: RawResponse, code: string, message: RegExp)
 }
 
 const PRODUCTS =
-  'query ($first: Int, $after: String, $filter: ProductFilter) { products(first: $first, after: $after, filter: $filter) { totalCount nodes { id } } }';
+  'query ($first: Int, $after: String, $filter: ProductFilter) { products(first: $first, after: $after, filter: ' +
+  '$filter) { totalCount nodes { id } } }';
 
 describe('page sizes outside 1..100 are BAD_USER_INPUT naming `first`', () => {
   for (const first of [-1, 0, 101]) {

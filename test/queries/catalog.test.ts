@@ -170,40 +170,44 @@ describe('products(first, sort, filter)', () => {
   });
 
   for (const sort of ['NEWEST', 'PRICE_ASC', 'PRICE_DESC', 'BEST_SELLING'] as const) {
-    it(`paginates a category with ${sort} through every page with endCursor: no duplicates, no gaps, SQL order`, async () => {
-      const root = await busiestRootCategory();
-      const expectedIds = (
-        await sql<{ id: number }>(
-          `${SUBTREE_CTE} SELECT p.id FROM "Product" p WHERE p."categoryId" IN (SELECT id FROM subtree) ORDER BY ${ORDER_BY[sort]}`,
-          [root.id],
-        )
-      ).map((r) => String(r.id));
-      expect(expectedIds.length).toBeGreaterThan(16); // at least three pages of 8
+    it(
+      `paginates a category with ${sort} through every page with endCursor: no duplicates, no gaps, SQL ` + `order`,
+      async () => {
+        const root = await busiestRootCategory();
+        const expectedIds = (
+          await sql<{ id: number }>(
+            `${SUBTREE_CTE} SELECT p.id FROM "Product" p WHERE p."categoryId" IN (SELECT id FROM subtree) ORDER BY ` +
+              `${ORDER_BY[sort]}`,
+            [root.id],
+          )
+        ).map((r) => String(r.id));
+        expect(expectedIds.length).toBeGreaterThan(16); // at least three pages of 8
 
-      const seen: string[] = [];
-      let after: string | null = null;
-      for (let page = 0; page < 50; page += 1) {
-        const data: ProductListData = dataOf(
-          await gateway().query<ProductListData>(PRODUCT_LIST, {
-            filter: { categoryId: String(root.id) },
-            sort,
-            first: 8,
-            after,
-          }),
-        );
-        const { edges, nodes, pageInfo, totalCount } = data.products;
-        expect(totalCount).toBe(expectedIds.length);
-        expect(nodes.map((n) => n.id)).toEqual(edges.map((e) => e.node.id));
-        expect(edges.length).toBeLessThanOrEqual(8);
-        seen.push(...nodes.map((n) => n.id));
-        expect(pageInfo.endCursor).toBe(edges.at(-1)?.cursor ?? null);
-        if (!pageInfo.hasNextPage) break;
-        expect(edges).toHaveLength(8);
-        after = pageInfo.endCursor;
-      }
-      expect(new Set(seen).size).toBe(seen.length);
-      expect(seen).toEqual(expectedIds);
-    });
+        const seen: string[] = [];
+        let after: string | null = null;
+        for (let page = 0; page < 50; page += 1) {
+          const data: ProductListData = dataOf(
+            await gateway().query<ProductListData>(PRODUCT_LIST, {
+              filter: { categoryId: String(root.id) },
+              sort,
+              first: 8,
+              after,
+            }),
+          );
+          const { edges, nodes, pageInfo, totalCount } = data.products;
+          expect(totalCount).toBe(expectedIds.length);
+          expect(nodes.map((n) => n.id)).toEqual(edges.map((e) => e.node.id));
+          expect(edges.length).toBeLessThanOrEqual(8);
+          seen.push(...nodes.map((n) => n.id));
+          expect(pageInfo.endCursor).toBe(edges.at(-1)?.cursor ?? null);
+          if (!pageInfo.hasNextPage) break;
+          expect(edges).toHaveLength(8);
+          after = pageInfo.endCursor;
+        }
+        expect(new Set(seen).size).toBe(seen.length);
+        expect(seen).toEqual(expectedIds);
+      },
+    );
   }
 
   it('PRICE_ASC really ascends and PRICE_DESC really descends (compared as decimals)', async () => {

@@ -30,7 +30,8 @@ describe('postcode(code)', () => {
 
   it('a postcode serving several towns lists all of them, city being the first by name', async () => {
     const [shared] = await sql<{ code: string; cities: string[] }>(`
-      SELECT code, array_agg(city ORDER BY city) AS cities FROM "Postcode" GROUP BY code HAVING count(*) > 1 ORDER BY code LIMIT 1`);
+      SELECT code, array_agg(city ORDER BY city) AS cities FROM "Postcode"
+      GROUP BY code HAVING count(*) > 1 ORDER BY code LIMIT 1`);
     if (!shared) return; // the data release has no shared postcode: nothing to check
     const data = dataOf(
       await gateway().query<{ postcode: { city: string; cities: string[] } | null }>(
@@ -75,7 +76,8 @@ describe('cities(state)', () => {
 
   it("cities(state: 'Selangor') finds the state by name", async () => {
     const [expected] = await sql<{ n: number }>(`
-      SELECT count(DISTINCT p.city)::int AS n FROM "Postcode" p JOIN "State" s ON s.id = p."stateId" WHERE s.name = 'Selangor'`);
+      SELECT count(DISTINCT p.city)::int AS n FROM "Postcode" p
+      JOIN "State" s ON s.id = p."stateId" WHERE s.name = 'Selangor'`);
     const data = dataOf(await gateway().query<CitiesData>(CITIES, { state: 'Selangor' }));
     expect(data.cities.length).toBeGreaterThan(0);
     expect(data.cities).toHaveLength(expected?.n ?? -1);

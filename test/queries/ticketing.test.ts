@@ -122,7 +122,8 @@ describe('event(id)', () => {
     );
     const data = dataOf(
       await gateway().query<EventData>(
-        'query ($id: ID!) { event(id: $id) { seats(section: "A") { id section row number price status event { id } } } }',
+        'query ($id: ID!) { event(id: $id) { seats(section: "A") { id section row number price status event { id } ' +
+          '} } }',
         { id: merdeka.id },
       ),
     );
@@ -153,7 +154,8 @@ describe('events(first, after)', () => {
     };
   }
   const EVENTS =
-    'query ($first: Int, $after: String, $filter: EventFilter) { events(first: $first, after: $after, filter: $filter) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id startsAt } } } }';
+    'query ($first: Int, $after: String, $filter: EventFilter) { events(first: $first, after: $after, filter: ' +
+    '$filter) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id startsAt } } } }';
 
   // Anonymous requests: DRAFT events exist only for their organization's admins, so they are not listed.
   it('pages through every public event soonest first with endCursor: no duplicates, no gaps', async () => {

@@ -93,12 +93,14 @@ function loadSeeds(ids: { eventId: string; venueId: string; orgId: string }): Se
   seeds.push(
     {
       query:
-        'mutation SignIn($email: String!, $password: String!) { signIn(email: $email, password: $password) { token user { id } } }',
+        'mutation SignIn($email: String!, $password: String!) { signIn(email: $email, password: $password) { token ' +
+        'user { id } } }',
       variables: { email: 'nobody@cachegate.test', password: 'x'.repeat(12) },
     },
     {
       query:
-        'mutation SignUp($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: $password, displayName: $displayName) { token } }',
+        'mutation SignUp($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, ' +
+        'password: $password, displayName: $displayName) { token } }',
       variables: { email: 'fuzz', password: 'short', displayName: '' },
     },
     {
@@ -107,12 +109,14 @@ function loadSeeds(ids: { eventId: string; venueId: string; orgId: string }): Se
     },
     {
       query:
-        'mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name basePrice } }',
+        'mutation U($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id name ' +
+        'basePrice } }',
       variables: { id: '4', input: { name: 'Fuzzed', price: '9.90' } },
     },
     {
       query:
-        'mutation S($productId: ID!, $onHand: Int!) { setStock(productId: $productId, onHand: $onHand) { onHand available } }',
+        'mutation S($productId: ID!, $onHand: Int!) { setStock(productId: $productId, onHand: $onHand) { onHand ' +
+        'available } }',
       variables: { productId: '5', onHand: 7 },
     },
     {
@@ -147,7 +151,8 @@ function loadSeeds(ids: { eventId: string; venueId: string; orgId: string }): Se
     },
     {
       query:
-        'query A($action: String, $first: Int) { auditLog(action: $action, first: $first) { id action } cacheStats { mode } myOrganization { id } }',
+        'query A($action: String, $first: Int) { auditLog(action: $action, first: $first) { id action } cacheStats ' +
+        '{ mode } myOrganization { id } }',
       variables: { action: 'SIGN_IN', first: 3 },
     },
     { query: 'query Me { me { id sessions { id current } wishlist(first: 3) { id } } }', variables: {} },
@@ -158,7 +163,8 @@ function loadSeeds(ids: { eventId: string; venueId: string; orgId: string }): Se
     { query: 'query Cycle { ...A } fragment A on Query { ...B } fragment B on Query { ...A }', variables: {} },
     {
       query:
-        'query Intro { __schema { types { name fields { name type { name ofType { name ofType { name ofType { name } } } } } } } }',
+        'query Intro { __schema { types { name fields { name type { name ofType { name ofType { name ofType { name ' +
+        '} } } } } } } }',
       variables: {},
     },
     { query: 'query Two { me { id } } query Three { categories { id } }', variables: {} },
@@ -630,13 +636,17 @@ function generate(index: number, seeds: readonly Seed[], adminToken: string): Fu
   }
   const valid = json(rng, '{ __typename }', {});
   const raws = [
-    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${valid.length + 50}\r\n\r\n${valid}`,
+    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ` +
+      `${valid.length + 50}\r\n\r\n${valid}`,
     `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n${valid}`,
-    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n${valid}\r\n0\r\n\r\n`,
-    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{"q":1}`,
+    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ` +
+      `chunked\r\n\r\nZZ\r\n${valid}\r\n0\r\n\r\n`,
+    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nContent-Length: ` +
+      `7\r\n\r\n{"q":1}`,
     `GARBAGE\r\n\r\n`,
     `GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: x\r\nX-Bad\u0001Header: 1\r\n\r\n`,
-    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${valid.length}\r\n\r\n${valid.slice(0, 10)}`,
+    `POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ` +
+      `${valid.length}\r\n\r\n${valid.slice(0, 10)}`,
     `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
   ];
   return { category: 'raw-http', method: 'RAW', path: '/graphql', headers: {}, raw: rng.pick(raws) };
@@ -806,7 +816,9 @@ describe('fuzz', () => {
         };
         bump(byCategory, request.category);
         bump(byStatus, String(outcome.status));
-        const where = `#${index} [${request.category}] ${request.method} ${request.path.slice(0, 80)} ${String(request.body ?? request.raw ?? '').slice(0, 160)}`;
+        const where =
+          `#${index} [${request.category}] ${request.method} ${request.path.slice(0, 80)} ` +
+          `${String(request.body ?? request.raw ?? '').slice(0, 160)}`;
         if (typeof outcome.status === 'number' && outcome.status >= 500)
           problems.push(`HTTP ${outcome.status}: ${where} -> ${outcome.text.slice(0, 300)}`);
         if (typeof outcome.status === 'string' && request.category !== 'raw-http' && request.category !== 'oversized')

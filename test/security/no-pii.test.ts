@@ -110,7 +110,8 @@ describe('a realistic session leaves no personal data behind', () => {
     const signUp = dataOf(
       await gql<{ signUp: { token: string; user: { id: string } } }>(
         url,
-        'mutation SignUp($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: $password, displayName: $displayName) { token user { id email displayName } } }',
+        'mutation SignUp($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, ' +
+          'password: $password, displayName: $displayName) { token user { id email displayName } } }',
         { email: EMAIL_AS_TYPED, password: PASSWORD, displayName: DISPLAY_NAME },
         { 'user-agent': 'pii-test-agent' },
       ),
@@ -147,7 +148,8 @@ describe('a realistic session leaves no personal data behind', () => {
       codesOf(
         await gql(
           url,
-          'mutation S($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: $password, displayName: $displayName) { token } }',
+          'mutation S($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: ' +
+            '$password, displayName: $displayName) { token } }',
           { email: EMAIL, password: PASSWORD, displayName: DISPLAY_NAME },
         ),
       ),

@@ -120,7 +120,8 @@ describe('limits, refused before execution', () => {
   });
 });
 
-const INTROSPECTION = `query IntrospectionQuery { __schema { queryType { name } types { name kind fields { name } } } }`;
+const INTROSPECTION =
+  `query IntrospectionQuery { __schema { queryType { name } types { name kind fields { name } } ` + `} }`;
 
 describe('introspection and the landing page', () => {
   it('are off with NODE_ENV=production', async () => {

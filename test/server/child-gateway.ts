@@ -110,7 +110,8 @@ export async function waitUntilReady(gateway: ChildGateway, port: number, timeou
     if (gateway.hasExited()) {
       const exit = await gateway.exited;
       throw new Error(
-        `the gateway exited (${JSON.stringify(exit)}) before it was ready\n--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-4000)}`,
+        `the gateway exited (${JSON.stringify(exit)}) before it was ready\n--- stderr ---\n${gateway.stderr()}\n--- ` +
+          `stdout (tail) ---\n${gateway.stdout().slice(-4000)}`,
       );
     }
     try {
@@ -121,7 +122,8 @@ export async function waitUntilReady(gateway: ChildGateway, port: number, timeou
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `the gateway was not ready within ${timeoutMs} ms\n--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-4000)}`,
+        `the gateway was not ready within ${timeoutMs} ms\n--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ` +
+          `---\n${gateway.stdout().slice(-4000)}`,
       );
     }
     await sleep(250);

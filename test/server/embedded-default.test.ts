@@ -58,7 +58,8 @@ describe('npm start without DATABASE_URL and REDIS_URL', () => {
   it('serves the seeded data from its embedded PostgreSQL', async () => {
     const response = await postGraphQL(
       port,
-      '{ postcode(code: "50000") { city state { code } } products(first: 3) { totalCount nodes { id name basePrice } } }',
+      '{ postcode(code: "50000") { city state { code } } products(first: 3) { totalCount nodes { id name basePrice ' +
+        '} } }',
     );
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();

@@ -82,7 +82,8 @@ describe('with a private PostgreSQL and a private Redis that the test stops and 
     expect(body).toMatchObject({ postgres: 'up', redis: 'up' });
   }, 30_000);
 
-  it('with PostgreSQL stopped, /readyz is 503 with postgres down, and a query gets an error with a code, not a 500', async () => {
+  it('with PostgreSQL stopped, /readyz is 503 with postgres down, and a query gets an error with a code, not a ' +
+    '500', async () => {
     await postgres.stop();
     const { status, body } = await readyzUntil(base, (r) => r.status === 503, 10_000);
     expect(status).toBe(503);

@@ -104,7 +104,8 @@ async function pgCtlStart(bin: string, dir: string, port: number, settings: Reco
   try {
     await asServerUser(join(bin, 'pg_ctl'), args);
   } catch (error) {
-    await pgCtlStop(bin, dir, 'immediate').catch(() => undefined); // pg_ctl may time out with a postmaster still starting
+    // pg_ctl may time out with a postmaster still starting.
+    await pgCtlStop(bin, dir, 'immediate').catch(() => undefined);
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(
       `PostgreSQL did not start on port ${port}: ${message}\n--- tail of ${log} ---\n${await tailOf(log)}`,

@@ -80,7 +80,10 @@ async function launch(dir: string, port: number): Promise<number> {
   const failed = async (): Promise<string> => {
     await terminate(await readPid(dir), port).catch(() => undefined);
     const tail = await tailOf(log);
-    return `redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms\n--- tail of ${log} ---\n${tail}`;
+    return (
+      `redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms\n--- tail of ${log} ` +
+      `---\n${tail}`
+    );
   };
   await waitUntil(ready, START_TIMEOUT_MS, failed, 25);
   const pid = await readPid(dir);
