@@ -12,7 +12,8 @@ import { SEED_PASSWORD } from '../prisma/seed.ts';
 import { ChildServer, type ServerSpec } from './lib/children.ts';
 import { pick, startInfra, type Infra, type Picks } from './lib/infra.ts';
 import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
-import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, mapLimit, post } from './lib/queries.ts';
+import { pool } from '../test/support/pool.ts';
+import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
 import { renderMarkdown, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
 
@@ -103,7 +104,7 @@ const listingBodies = (categoryIds: readonly number[], first = 20): string[] =>
 
 /** Every body once (8 in flight), so each server's caches hold the working set before it is measured. */
 async function warmPass(url: string, bodies: readonly string[]): Promise<void> {
-  await mapLimit(bodies, 8, async (text) => {
+  await pool(bodies, 8, async (text) => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -220,7 +221,7 @@ async function countPhase(
   const sqlBefore = sqlCount();
   const redisBefore = await commandCounts(redis);
   let errors = 0;
-  await mapLimit(bodies, concurrency, async (text) => {
+  await pool(bodies, concurrency, async (text) => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -279,7 +280,7 @@ async function coldVsWarm(
     };
     // The floor for reference: no-cache's statements for the same 100 requests (counted in its process).
     const noCacheBefore = (await noCache.server.stats()).sql;
-    await mapLimit(page, 1, (text) =>
+    await pool(page, 1, (text) =>
       fetch(noCache.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).then((r) =>
         r.arrayBuffer(),
       ),

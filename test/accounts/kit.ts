@@ -1,5 +1,5 @@
 // What the accounts and security tests add to test/support/kit.ts: the seeded admins' emails, error
-// assertions, a pg helper, a concurrency pool and waiting for a gateway to reconnect to Redis.
+// assertions, a pg helper and waiting for a gateway to reconnect to Redis.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { expect } from 'vitest';
@@ -36,24 +36,6 @@ export async function sqlRows<T extends pg.QueryResultRow>(
   params: unknown[] = [],
 ): Promise<T[]> {
   return withPg(url, async (client) => (await client.query<T>(text, params)).rows);
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**

@@ -9,7 +9,7 @@
 // Client addresses are simulated with TRUST_PROXY=true and X-Forwarded-For.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { startTestGateway, useTestGateway, type TestGateway } from '../support/gateway.ts';
 import { EMAILS, codesOf, errorOf, fromIp, sqlRows } from './kit.ts';
 import { SEED_PASSWORD, dataOf, gql, signIn, signInReply, sleep, type Reply } from '../support/kit.ts';
 
@@ -192,17 +192,14 @@ describe('account lockout', () => {
 });
 
 describe('lock expiry', () => {
-  let short: TestGateway;
-  beforeAll(async () => {
-    short = await startTestGateway({
-      databaseUrl: database.url,
-      redisUrl: inject('redisUrl'),
-      env: { TRUST_PROXY: 'true', LOCKOUT_SECONDS: '2', LOCKOUT_MAX_FAILURES_PER_IP: String(MAX_FAILURES_PER_IP) },
-    });
-  });
-  afterAll(async () => short?.stop());
+  const shortLock = useTestGateway(() => ({
+    databaseUrl: database.url,
+    redisUrl: inject('redisUrl'),
+    env: { TRUST_PROXY: 'true', LOCKOUT_SECONDS: '2', LOCKOUT_MAX_FAILURES_PER_IP: String(MAX_FAILURES_PER_IP) },
+  }));
 
   it('a locked account signs in again once LOCKOUT_SECONDS have passed', async () => {
+    const short = shortLock();
     const ip = fromIp('10.2.0.1');
     for (let i = 0; i < MAX_FAILURES; i++)
       errorOf(await signInReply(short.url, customer(8), WRONG, ip), 'UNAUTHENTICATED');
@@ -216,17 +213,14 @@ describe('lock expiry', () => {
 });
 
 describe('lockout under a concurrent burst', () => {
-  let burst: TestGateway;
-  beforeAll(async () => {
-    burst = await startTestGateway({
-      databaseUrl: database.url,
-      redisUrl: inject('redisUrl'),
-      env: { LOCKOUT_MAX_FAILURES: '5', LOCKOUT_MAX_FAILURES_PER_IP: '1000' },
-    });
-  });
-  afterAll(async () => burst?.stop());
+  const burstGateway = useTestGateway(() => ({
+    databaseUrl: database.url,
+    redisUrl: inject('redisUrl'),
+    env: { LOCKOUT_MAX_FAILURES: '5', LOCKOUT_MAX_FAILURES_PER_IP: '1000' },
+  }));
 
   it('30 concurrent wrong sign-ins get at most 5 password checks; the rest are ACCOUNT_LOCKED', async () => {
+    const burst = burstGateway();
     const email = customer(10);
     const replies = await Promise.all(Array.from({ length: 30 }, () => signInReply(burst.url, email, WRONG)));
     const codes = replies.map((r) => codesOf(r)[0]);

@@ -7,7 +7,7 @@
 // Client addresses are simulated with TRUST_PROXY=true and X-Forwarded-For.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { startTestGateway, useTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { EMAILS, codesOf, errorOf, fromIp, gatewayConnected } from './kit.ts';
 import { gql, signIn, type Headers, type Reply } from '../support/kit.ts';
@@ -157,17 +157,14 @@ describe('with redis-server stopped', () => {
 });
 
 describe('operation classes see through fragments', () => {
-  let signIns: TestGateway;
-  beforeAll(async () => {
-    signIns = await startTestGateway({
-      databaseUrl: database.url,
-      redisUrl: inject('redisUrl'),
-      env: { TRUST_PROXY: 'true', RATE_LIMIT_SIGNINS_PER_MINUTE: '2', RATE_LIMIT_IP_MULTIPLIER: '1' },
-    });
-  });
-  afterAll(async () => signIns?.stop());
+  const signInBudget = useTestGateway(() => ({
+    databaseUrl: database.url,
+    redisUrl: inject('redisUrl'),
+    env: { TRUST_PROXY: 'true', RATE_LIMIT_SIGNINS_PER_MINUTE: '2', RATE_LIMIT_IP_MULTIPLIER: '1' },
+  }));
 
   it('a sign-in inside an inline fragment or a named fragment counts against the sign-in budget', async () => {
+    const signIns = signInBudget();
     const headers = fromIp('203.0.113.77');
     const signIn = 'signIn(email: "customer8@cachegate.test", password: "wrong-password-xx") { token }';
     const inline = `mutation { ... on Mutation { ${signIn} } }`;

@@ -43,6 +43,11 @@ const meId = async (url: string, headers: Headers) =>
   dataOf(await gql<{ me: { id: string } | null }>(url, '{ me { id } }', {}, headers)).me?.id ?? null;
 
 /** Every key under the prefix with its value(s) as text. */
+const REVOKE = 'mutation R($id: ID!) { revokeSession(id: $id) }';
+/** revokeSession's answer: true when a session of the viewer's was ended. */
+const revoke = async (url: string, id: string, headers: Headers): Promise<boolean> =>
+  dataOf(await gql<{ revokeSession: boolean }>(url, REVOKE, { id }, headers)).revokeSession;
+
 async function dumpPrefix(redis: Redis, prefix: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   let cursor = '0';
@@ -131,33 +136,12 @@ describe('session lifecycle on one gateway', () => {
     const sessions = (await me(gw.url, bearer(second)))!.sessions;
     const firstSessionId = sessions.find((s) => !s.current)!.id;
     const stranger = await signIn(gw.url, EMAILS.customer);
-    expect(
-      dataOf(
-        await gql<{ revokeSession: boolean }>(
-          gw.url,
-          'mutation R($id: ID!) { revokeSession(id: $id) }',
-          { id: firstSessionId },
-          stranger.headers,
-        ),
-      ).revokeSession,
-    ).toBe(false);
+    expect(await revoke(gw.url, firstSessionId, stranger.headers)).toBe(false);
     expect(await meId(gw.url, bearer(first))).toBe(userId);
     // Anonymous: UNAUTHENTICATED.
-    errorOf(
-      await gql(gw.url, 'mutation R($id: ID!) { revokeSession(id: $id) }', { id: firstSessionId }),
-      'UNAUTHENTICATED',
-    );
+    errorOf(await gql(gw.url, REVOKE, { id: firstSessionId }), 'UNAUTHENTICATED');
 
-    expect(
-      dataOf(
-        await gql<{ revokeSession: boolean }>(
-          gw.url,
-          'mutation R($id: ID!) { revokeSession(id: $id) }',
-          { id: firstSessionId },
-          bearer(second),
-        ),
-      ).revokeSession,
-    ).toBe(true);
+    expect(await revoke(gw.url, firstSessionId, bearer(second))).toBe(true);
     expect(await meId(gw.url, bearer(first))).toBeNull();
     const left = (await me(gw.url, bearer(second)))!.sessions;
     expect(left).toHaveLength(1);
@@ -246,16 +230,7 @@ describe('signOut on every instance at once', () => {
     const two = await signIn(b.url, EMAILS.customer);
     const sessions = (await me(a.url, one.headers))!.sessions;
     const oneId = sessions.find((s) => s.current)!.id;
-    expect(
-      dataOf(
-        await gql<{ revokeSession: boolean }>(
-          b.url,
-          'mutation R($id: ID!) { revokeSession(id: $id) }',
-          { id: oneId },
-          two.headers,
-        ),
-      ).revokeSession,
-    ).toBe(true);
+    expect(await revoke(b.url, oneId, two.headers)).toBe(true);
     expect(await meId(a.url, one.headers)).toBeNull();
     expect(await meId(b.url, one.headers)).toBeNull();
     expect(await meId(a.url, two.headers)).toBe(two.userId);

@@ -2,23 +2,13 @@
 // (no Redis: L1 + PostgreSQL), and direct SQL against the same database to compute the expected answers.
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
+import { useTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.ts';
 
 export type { GraphQLResponse, TestGateway };
 
-/** Starts a gateway before the file's tests and stops it after them; call at the top level of a file. */
+/** A gateway over the run's seeded database for the file's tests; call at the top level of a file. */
 export function useSharedGateway(): () => TestGateway {
-  let gateway: TestGateway | undefined;
-  beforeAll(async () => {
-    gateway = await startTestGateway({ databaseUrl: inject('databaseUrl') });
-  });
-  afterAll(async () => {
-    await gateway?.stop();
-  });
-  return () => {
-    if (!gateway) throw new Error('the gateway is not started (useSharedGateway must be called at the top level)');
-    return gateway;
-  };
+  return useTestGateway(() => ({ databaseUrl: inject('databaseUrl') }));
 }
 
 /** A pg client to the seeded database for expected values, opened before and closed after the file's tests. */

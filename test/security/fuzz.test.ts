@@ -10,7 +10,8 @@ import { Kind, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { EMAILS, pool, sqlRows } from '../accounts/kit.ts';
+import { EMAILS, sqlRows } from '../accounts/kit.ts';
+import { pool } from '../support/pool.ts';
 import { dataOf, gql, signIn } from '../support/kit.ts';
 
 const SEED = 0x5eed_c0de;

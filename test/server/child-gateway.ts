@@ -87,6 +87,18 @@ export async function exitWithin(gateway: ChildGateway, ms: number): Promise<Exi
 
 /** Polls GET http://127.0.0.1:port/readyz until it answers 200; fails early with the logs if the process exits. */
 /**
+ * SIGTERM, as a process manager sends it; expects an exit within 20 s, and (softly, so the caller's later
+ * checks still run and report) that it was exit code 0.
+ */
+export async function terminateAndExpectCleanExit(gateway: ChildGateway): Promise<void> {
+  gateway.terminate();
+  const exit = await exitWithin(gateway, 20_000);
+  expect(exit, 'still running 20 s after SIGTERM').toBeDefined();
+  const output = `--- stderr ---\n${gateway.stderr()}\n--- stdout (tail) ---\n${gateway.stdout().slice(-3000)}`;
+  expect.soft(exit, output).toEqual({ code: 0, signal: null });
+}
+
+/**
  * Waits for a start that must fail: exit code 1 within `ms`, and exactly one line on stderr, a message
  * rather than a stack trace. Returns that line.
  */

@@ -1,6 +1,7 @@
 // Starts a real gateway in the test process (real PostgreSQL, optionally real Redis) on a free port, and
 // a small GraphQL-over-HTTP client for it.
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { startGateway, type Gateway } from '../../src/server/app.ts';
 
@@ -76,4 +77,22 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
       };
     },
   } as TestGateway;
+}
+
+/**
+ * A gateway for the tests of one describe block (or file, at the top level): started before them, with
+ * options read when it starts (so they may use values another beforeAll set), and stopped after them.
+ */
+export function useTestGateway(options: () => TestGatewayOptions): () => TestGateway {
+  let gateway: TestGateway | undefined;
+  beforeAll(async () => {
+    gateway = await startTestGateway(options());
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+  return () => {
+    if (!gateway) throw new Error('the gateway is not started (call useTestGateway in a describe block or at the top)');
+    return gateway;
+  };
 }
