@@ -4,6 +4,34 @@ import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { requireOrganizationAdmin } from '../accounts/authorization.ts';
 import { parseUuid } from '../graphql/arguments.ts';
 import { BadUserInputError } from '../infra/errors.ts';
+import type { AuditAction } from '../accounts/audit.ts';
+import type { GatewayContext } from '../graphql/context.ts';
+
+/** The audit entry of an admin's write to a venue or an event, in the organization that owns it. */
+function audit(
+  context: GatewayContext,
+  actorId: string,
+  action: AuditAction,
+  targetType: 'Venue' | 'Event',
+  target: { id: string; organizationId: string },
+): Promise<void> {
+  const { id: targetId, organizationId } = target;
+  return context.services.audit.record({ action, actorId, organizationId, targetType, targetId });
+}
+
+/** An update by an admin of the target's organization: load it, check the viewer, write, then audit. */
+async function adminUpdate<T extends { id: string; organizationId: string }, R>(
+  context: GatewayContext,
+  load: Promise<T>,
+  audited: { action: AuditAction; targetType: 'Venue' | 'Event' },
+  write: (target: T) => Promise<R>,
+): Promise<R> {
+  const target = await load;
+  const viewer = requireOrganizationAdmin(context, target.organizationId);
+  const updated = await write(target);
+  await audit(context, viewer.userId, audited.action, audited.targetType, target);
+  return updated;
+}
 
 export const ticketingMutations: Resolvers = {
   Mutation: {
@@ -14,53 +42,32 @@ export const ticketingMutations: Resolvers = {
       if (!organizationId) throw new BadUserInputError('organizationId is required', 'organizationId');
       const viewer = requireOrganizationAdmin(context, organizationId);
       const venue = await context.services.venues.createVenue(organizationId, input);
-      await context.services.audit.record({
-        action: 'VENUE_CREATED',
-        actorId: viewer.userId,
-        organizationId,
-        targetType: 'Venue',
-        targetId: venue.id,
-      });
+      await audit(context, viewer.userId, 'VENUE_CREATED', 'Venue', { id: venue.id, organizationId });
       return venue;
     },
-    updateVenue: async (_root, { id, input }, context) => {
-      const venue = await context.services.venues.venue(id);
-      const viewer = requireOrganizationAdmin(context, venue.organizationId);
-      const updated = await context.services.venues.updateVenue(venue, input);
-      await context.services.audit.record({
-        action: 'VENUE_UPDATED',
-        actorId: viewer.userId,
-        organizationId: venue.organizationId,
-        targetType: 'Venue',
-        targetId: venue.id,
-      });
-      return updated;
-    },
+    updateVenue: (_root, { id, input }, context) =>
+      adminUpdate(
+        context,
+        context.services.venues.venue(id),
+        { action: 'VENUE_UPDATED', targetType: 'Venue' },
+        (venue) => context.services.venues.updateVenue(venue, input),
+      ),
     createEvent: async (_root, { input }, context) => {
       const venue = await context.services.venues.venue(input.venueId);
       const viewer = requireOrganizationAdmin(context, venue.organizationId);
       const event = await context.services.venues.createEvent(venue, input);
-      await context.services.audit.record({
-        action: 'EVENT_CREATED',
-        actorId: viewer.userId,
+      await audit(context, viewer.userId, 'EVENT_CREATED', 'Event', {
+        id: event.id,
         organizationId: venue.organizationId,
-        targetType: 'Event',
-        targetId: event.id,
       });
       return event;
     },
-    updateEvent: async (_root, { id, input }, context) => {
-      const event = await context.services.venues.event(id);
-      const viewer = requireOrganizationAdmin(context, event.organizationId);
-      const updated = await context.services.venues.updateEvent(event, input);
-      await context.services.audit.record({
-        action: 'EVENT_UPDATED',
-        actorId: viewer.userId,
-        organizationId: event.organizationId,
-        targetType: 'Event',
-        targetId: event.id,
-      });
-      return updated;
-    },
+    updateEvent: (_root, { id, input }, context) =>
+      adminUpdate(
+        context,
+        context.services.venues.event(id),
+        { action: 'EVENT_UPDATED', targetType: 'Event' },
+        (event) => context.services.venues.updateEvent(event, input),
+      ),
   },
 };
