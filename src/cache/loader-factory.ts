@@ -19,7 +19,7 @@ export type { LoaderSpec } from './loader-spec.ts';
 /** Shared by every request of the process; created once in the composition root. */
 export class LoaderRuntime {
   /** One coalescer per spec object, made on first use. */
-  private readonly coalescers = new WeakMap<object, unknown>();
+  private readonly coalescers = new WeakMap<LoaderSpec<unknown, unknown>, ReadCoalescer>();
 
   constructor(
     readonly cache: EntityCache,
@@ -27,8 +27,8 @@ export class LoaderRuntime {
     readonly hooks: CacheHooks,
   ) {}
 
-  coalescerOf<K, V>(spec: LoaderSpec<K, V>): ReadCoalescer<K, V> {
-    let coalescer = this.coalescers.get(spec) as ReadCoalescer<K, V> | undefined; // set just below, for this spec
+  coalescerOf(spec: LoaderSpec<unknown, unknown>): ReadCoalescer {
+    let coalescer = this.coalescers.get(spec);
     if (!coalescer) {
       coalescer = new ReadCoalescer(spec, this.cache, this.hooks);
       this.coalescers.set(spec, coalescer);
@@ -92,7 +92,8 @@ function cachedLoader<K, V, M extends V | null>(
       missed.map((i) => cacheKeys[i]!),
       onFetch,
     );
-    for (const [position, index] of missed.entries()) results[index] = read[position] ?? missing;
+    // Untyped through the shared layers, like the cache entries above: this spec's fetch produced them.
+    for (const [position, index] of missed.entries()) results[index] = (read[position] as V | null) ?? missing;
     return results;
   }
 

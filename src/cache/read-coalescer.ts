@@ -23,23 +23,27 @@ interface InflightRead {
 }
 
 /** One key to read from PostgreSQL, with the cache key its value is filled under. */
-interface DatabaseRead<K> {
-  key: K;
+interface DatabaseRead {
+  key: unknown;
   cacheKey: string;
 }
 
-export class ReadCoalescer<K, V> {
+/**
+ * Values pass through here untyped, as they pass through the cache layers: the per-request loader that
+ * asked for them (loader-factory.ts) knows their type.
+ */
+export class ReadCoalescer {
   private readonly inflight = new Map<string, InflightRead>();
-  private readonly batcher: DataLoader<DatabaseRead<K>, V | undefined>;
+  private readonly batcher: DataLoader<DatabaseRead, unknown>;
   private readonly negativeTtl: number;
 
   constructor(
-    private readonly spec: LoaderSpec<K, V>,
+    private readonly spec: LoaderSpec<unknown, unknown>,
     private readonly cache: EntityCache,
     hooks: CacheHooks,
   ) {
     this.negativeTtl = Math.min(NEGATIVE_TTL_SECONDS, spec.ttlSeconds);
-    this.batcher = new DataLoader<DatabaseRead<K>, V | undefined>(
+    this.batcher = new DataLoader<DatabaseRead, unknown>(
       async (reads) => {
         hooks.lookups('db', spec.type, 'miss', reads.length);
         return this.fetchAndFill(reads);
@@ -52,12 +56,12 @@ export class ReadCoalescer<K, V> {
    * The values of keys no cache layer had, in order (null where a key does not exist). `onFetch` runs
    * once for each read this call sends to PostgreSQL.
    */
-  async read(keys: readonly K[], cacheKeys: readonly string[], onFetch: () => void): Promise<(V | null)[]> {
-    const results: (V | null)[] = new Array(keys.length);
+  async read(keys: readonly unknown[], cacheKeys: readonly string[], onFetch: () => void): Promise<unknown[]> {
+    const results: unknown[] = new Array(keys.length);
     const waits: Promise<void>[] = [];
     const toFetch: number[] = [];
     const settle = (index: number, value: Promise<unknown>): void =>
-      void waits.push(value.then((v) => void (results[index] = (v as V | null | undefined) ?? null)));
+      void waits.push(value.then((v) => void (results[index] = v ?? null)));
     cacheKeys.forEach((cacheKey, index) => {
       const pending = this.inflight.get(cacheKey);
       if (pending && !this.cache.invalidatedSince(cacheKey, pending.startedAt)) settle(index, pending.value);
@@ -88,11 +92,11 @@ export class ReadCoalescer<K, V> {
    * Reads keys nobody here is reading. Across instances only one fills a key at a time: keys another
    * instance is already filling are waited for, and read here only if that fill does not arrive in time.
    */
-  private async readOnce(keys: K[], cacheKeys: string[], onFetch: () => void): Promise<(V | undefined)[]> {
+  private async readOnce(keys: unknown[], cacheKeys: string[], onFetch: () => void): Promise<unknown[]> {
     const claims = await this.cache.claimFills(cacheKeys);
     const ours = claims.flatMap((claimed, i) => (claimed ? [i] : []));
     const theirs = claims.flatMap((claimed, i) => (claimed ? [] : [i]));
-    const values: (V | undefined)[] = new Array(keys.length);
+    const values: unknown[] = new Array(keys.length);
     const fillOurs = async (indexes: number[]): Promise<void> => {
       if (indexes.length === 0) return;
       onFetch();
@@ -115,7 +119,7 @@ export class ReadCoalescer<K, V> {
       theirs.forEach((index, position) => {
         const entry = arrived[position];
         if (entry === undefined) late.push(index);
-        else values[index] = (entry.value ?? undefined) as V | undefined;
+        else values[index] = entry.value ?? undefined;
       });
       await fillOurs(late);
     };
@@ -128,7 +132,7 @@ export class ReadCoalescer<K, V> {
   }
 
   /** One query for the batch, then its values (and negative entries for the ids not found) into the layers. */
-  private async fetchAndFill(reads: readonly DatabaseRead<K>[]): Promise<(V | undefined)[]> {
+  private async fetchAndFill(reads: readonly DatabaseRead[]): Promise<unknown[]> {
     const { spec } = this;
     const started = this.cache.fillStarted();
     const found = await spec.fetch(reads.map((r) => r.key));
