@@ -19,11 +19,14 @@ function audit(
   return context.services.audit.record({ action, actorId, organizationId, targetType, targetId });
 }
 
+const VENUE_UPDATED = { action: 'VENUE_UPDATED', targetType: 'Venue' } as const;
+const EVENT_UPDATED = { action: 'EVENT_UPDATED', targetType: 'Event' } as const;
+
 /** An update by an admin of the target's organization: load it, check the viewer, write, then audit. */
 async function adminUpdate<T extends { id: string; organizationId: string }, R>(
   context: GatewayContext,
-  load: Promise<T>,
   audited: { action: AuditAction; targetType: 'Venue' | 'Event' },
+  load: Promise<T>,
   write: (target: T) => Promise<R>,
 ): Promise<R> {
   const target = await load;
@@ -45,13 +48,10 @@ export const ticketingMutations: Resolvers = {
       await audit(context, viewer.userId, 'VENUE_CREATED', 'Venue', { id: venue.id, organizationId });
       return venue;
     },
-    updateVenue: (_root, { id, input }, context) =>
-      adminUpdate(
-        context,
-        context.services.venues.venue(id),
-        { action: 'VENUE_UPDATED', targetType: 'Venue' },
-        (venue) => context.services.venues.updateVenue(venue, input),
-      ),
+    updateVenue: (_root, { id, input }, context) => {
+      const { venues } = context.services;
+      return adminUpdate(context, VENUE_UPDATED, venues.venue(id), (venue) => venues.updateVenue(venue, input));
+    },
     createEvent: async (_root, { input }, context) => {
       const venue = await context.services.venues.venue(input.venueId);
       const viewer = requireOrganizationAdmin(context, venue.organizationId);
@@ -62,12 +62,9 @@ export const ticketingMutations: Resolvers = {
       });
       return event;
     },
-    updateEvent: (_root, { id, input }, context) =>
-      adminUpdate(
-        context,
-        context.services.venues.event(id),
-        { action: 'EVENT_UPDATED', targetType: 'Event' },
-        (event) => context.services.venues.updateEvent(event, input),
-      ),
+    updateEvent: (_root, { id, input }, context) => {
+      const { venues } = context.services;
+      return adminUpdate(context, EVENT_UPDATED, venues.event(id), (event) => venues.updateEvent(event, input));
+    },
   },
 };
