@@ -8,6 +8,7 @@ import { createListingLoaders, type ListingLoaders } from '../commerce/product-l
 import { createReferenceLoaders, referenceSpecs, type ReferenceLoaders } from '../reference/loaders.ts';
 import { createTicketingLoaders, ticketingSpecs, type TicketingLoaders } from '../ticketing/loaders.ts';
 import { createEventListingLoaders, type EventListingLoaders } from '../ticketing/event-listing.ts';
+import { createBookingLoaders, type BookingLoaders } from '../ticketing/booking-loaders.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { CachePolicy } from '../cache/cache-policy.ts';
@@ -18,6 +19,7 @@ export type Loaders = CommerceLoaders &
   ListingLoaders &
   TicketingLoaders &
   EventListingLoaders &
+  BookingLoaders &
   ReferenceLoaders &
   AccountLoaders;
 
@@ -57,6 +59,7 @@ export function createLoaderFactory(
     (deps, loaders) => createListingLoaders(db, specs.commerce, loaders, deps),
     (deps) => createTicketingLoaders(specs.ticketing, deps),
     (deps, loaders) => createEventListingLoaders(db, specs.ticketing, loaders, deps),
+    (deps) => createBookingLoaders(db, deps),
     (deps) => createReferenceLoaders(specs.reference, deps),
     (deps) => createAccountLoaders(db, specs.accounts, deps),
   ];

@@ -31,6 +31,7 @@ import { clientIpOf } from './client-ip.ts';
 import { ProductService } from '../commerce/product-service.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
 import { VenueEventService } from '../ticketing/venue-event-service.ts';
+import { createTicketing } from '../ticketing/ticketing.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
@@ -161,6 +162,15 @@ function createServices(
     products: new ProductService({ db, cache, keys, bus, logger }),
     wishlist: new WishlistService(db),
     venues: new VenueEventService({ db, cache, keys }),
+    ticketing: createTicketing(config.ticketing, {
+      db,
+      redis: redis?.circuit,
+      bus,
+      cache,
+      keys,
+      prefix: config.cachePrefix,
+      logger,
+    }),
     cache,
     cacheMode: redis ? 'redis' : 'in-process',
   };
@@ -285,6 +295,8 @@ async function startServing(
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
   const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
+  services.ticketing.start(); // the hold-expiry sweeper
+  closers.push(() => services.ticketing.stop());
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,
