@@ -135,6 +135,7 @@ function createServices(
   config: Config,
   deps: {
     db: Database;
+    backgroundDb: Database;
     cache: EntityCache;
     keys: KeyBuilder;
     bus: EventBus;
@@ -144,7 +145,7 @@ function createServices(
     limiters: LimiterFactory;
   },
 ): Services {
-  const { db, cache, keys, bus, redis, metrics, logger, limiters } = deps;
+  const { db, backgroundDb, cache, keys, bus, redis, metrics, logger, limiters } = deps;
   const sessions = new SessionService({
     db,
     redis: redis?.circuit,
@@ -164,6 +165,7 @@ function createServices(
     venues: new VenueEventService({ db, cache, keys }),
     ticketing: createTicketing(config.ticketing, {
       db,
+      backgroundDb,
       redis: redis?.circuit,
       bus,
       cache,
@@ -262,6 +264,10 @@ async function startServing(
   };
   const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery });
   closers.push(() => db.$disconnect());
+  // Background work (the hold sweeper, publishing seat changes) has its own small pool: it never waits
+  // behind requests for a connection, and its statements are not counted as any request's SQL.
+  const backgroundDb = createDatabase({ url: database.url, poolSize: 2 });
+  closers.push(() => backgroundDb.$disconnect());
   let redis: RedisClients | undefined;
   let bus: EventBus;
   if (config.redisUrl) {
@@ -294,7 +300,7 @@ async function startServing(
     config.cachePrefix,
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
-  const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
+  const services = createServices(config, { db, backgroundDb, cache, keys, bus, redis, metrics, logger, limiters });
   services.ticketing.start(); // the hold-expiry sweeper
   closers.push(() => services.ticketing.stop());
   const createContext = async (

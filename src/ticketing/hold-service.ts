@@ -55,7 +55,7 @@ export function checkOnSale(event: Event, now = new Date()): void {
 }
 
 export class HoldService {
-  constructor(private readonly deps: { db: Database; sync: SeatSync; config: TicketingConfig }) {}
+  constructor(private readonly deps: { db: Database; sweepDb: Database; sync: SeatSync; config: TicketingConfig }) {}
 
   /** Validates and de-duplicates the requested seat ids. */
   parseSeatIds(seatIds: readonly string[]): string[] {
@@ -186,7 +186,7 @@ export class HoldService {
 
   /** Expires holds past their time (every instance runs this; see hold-sweeper.ts). Returns how many. */
   async sweep(): Promise<number> {
-    const expired = await expireHolds(this.deps.db, SWEEP_BATCH);
+    const expired = await expireHolds(this.deps.sweepDb, SWEEP_BATCH);
     for (const hold of expired) await this.afterEnded(hold.holdId, hold.eventId, hold.seatIds);
     return expired.length;
   }

@@ -31,6 +31,8 @@ export function createTicketing(
   config: TicketingConfig,
   deps: {
     db: Database;
+    /** For the sweeper and the publisher: work no request waits for. */
+    backgroundDb: Database;
     redis: RedisCircuit | undefined;
     bus: EventBus;
     cache: EntityCache;
@@ -39,12 +41,18 @@ export function createTicketing(
     logger: Logger;
   },
 ): Ticketing {
-  const { db, redis, bus, cache, keys, prefix, logger } = deps;
+  const { db, backgroundDb, redis, bus, cache, keys, prefix, logger } = deps;
   const log = createSeatChangeLog({ redis, bus, prefix }, config.changeLogLength);
-  const publisher = new SeatChangePublisher({ db, changes: log, redis, logger, coalesceMs: config.coalesceMs });
+  const publisher = new SeatChangePublisher({
+    db: backgroundDb,
+    changes: log,
+    redis,
+    logger,
+    coalesceMs: config.coalesceMs,
+  });
   const lock = redis ? new SeatLock(redis, prefix) : undefined;
   const sync = new SeatSync({ db, lock, redis, publisher, cache, keys, logger });
-  const holds = new HoldService({ db, sync, config });
+  const holds = new HoldService({ db, sweepDb: backgroundDb, sync, config });
   const sweeper = new HoldSweeper(holds, config.sweepIntervalMs, logger.child({ component: 'hold-sweeper' }));
   const source = { bus, log, snapshot: (eventId: string) => publisher.snapshotMessage(eventId) };
   return {
