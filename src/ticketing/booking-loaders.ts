@@ -1,4 +1,4 @@
-// Request-scoped loaders for bookings: private data, so batched per request and never cached across
+// Request-scoped loaders for bookings and holds: private data, so batched per request and never cached across
 // requests (no shared cache entry ever holds a customer's booking).
 import DataLoader from 'dataloader';
 import type { LoaderDeps } from '../cache/loader-factory.ts';
@@ -8,6 +8,7 @@ import type { Seat } from '../generated/prisma/client.ts';
 
 export interface BookingLoaders {
   seatsOfBooking: DataLoader<string, Seat[], string>;
+  seatsOfHold: DataLoader<string, Seat[], string>;
 }
 
 export function createBookingLoaders(db: Database, deps: LoaderDeps): BookingLoaders {
@@ -21,6 +22,15 @@ export function createBookingLoaders(db: Database, deps: LoaderDeps): BookingLoa
       });
       const byBooking = groupBy(rows, (r) => r.bookingId);
       return bookingIds.map((id) => (byBooking.get(id) ?? []).map((r) => r.seat));
+    }),
+    seatsOfHold: new DataLoader<string, Seat[], string>(async (holdIds) => {
+      deps.stats.dbQueries += 1;
+      const seats = await db.seat.findMany({
+        where: { holdId: { in: [...holdIds] } },
+        orderBy: [{ section: 'asc' }, { row: 'asc' }, { number: 'asc' }],
+      });
+      const byHold = groupBy(seats, (s) => s.holdId ?? '');
+      return holdIds.map((id) => byHold.get(id) ?? []);
     }),
   };
 }

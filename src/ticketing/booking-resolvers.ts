@@ -35,9 +35,7 @@ export const bookingResolvers: Resolvers = {
       const viewer = requireCustomer(context);
       const { holds } = context.services.ticketing;
       const ids = holds.parseSeatIds(seatIds);
-      const event = await publicEvent(context, eventId);
-      const known = new Set(((await context.loaders.seatsOfEvent.load(event.id)) ?? []).map((s) => s.id));
-      return holds.hold(viewer.userId, event, ids, known);
+      return holds.hold(viewer.userId, await publicEvent(context, eventId), ids);
     },
     releaseHold: (_root, { holdId }, context) =>
       context.services.ticketing.holds.release(requireCustomer(context).userId, holdId),
@@ -48,6 +46,7 @@ export const bookingResolvers: Resolvers = {
   },
   Hold: {
     event: (hold, _args, { loaders }) => loadRequired(loaders.event, hold.eventId, 'event'),
+    seats: (hold, _args, { loaders }) => loaders.seatsOfHold.load(hold.id),
   },
   Booking: {
     event: (booking, _args, { loaders }) => loadRequired(loaders.event, booking.eventId, 'event'),

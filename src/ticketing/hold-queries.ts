@@ -1,7 +1,7 @@
 // The PostgreSQL side of holds: each function runs inside the caller's transaction. A seat is claimed with
 // a conditional UPDATE (AVAILABLE, already this hold's, or left behind by an expired hold) and RETURNING
 // says which seats were really claimed, so two holders of one seat are impossible whatever Redis said.
-import type { Prisma, Seat } from '../generated/prisma/client.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import type { RefusedSeat } from './errors.ts';
 
 export type Tx = Prisma.TransactionClient;
@@ -45,18 +45,64 @@ export async function claimSeats(
     RETURNING s.id::text`;
   if (claimed.length === seatIds.length) return [];
   const got = new Set(claimed.map((r) => r.id));
-  const missing = seatIds.filter((id) => !got.has(id));
-  const rows = await tx.$queryRaw<{ id: string; status: string }[]>`
-    SELECT id::text, status::text FROM "Seat" WHERE "eventId" = ${eventId}::uuid AND id = ANY(${missing}::uuid[])`;
-  const status = new Map(rows.map((r) => [r.id, r.status]));
-  return missing.map((id) => ({
-    id,
-    reason: status.get(id) === 'BOOKED' ? 'BOOKED' : status.has(id) ? 'HELD' : 'NOT_FOUND',
-  }));
+  return claimRefusals(
+    tx,
+    eventId,
+    seatIds.filter((id) => !got.has(id)),
+  );
 }
 
-export async function seatsOfHold(tx: Tx, holdId: string): Promise<Seat[]> {
-  return tx.seat.findMany({ where: { holdId }, orderBy: [{ section: 'asc' }, { row: 'asc' }, { number: 'asc' }] });
+/**
+ * The Redis path's mirror, in one statement (one round trip, atomic without a transaction): creates or
+ * extends the hold and claims the seats only if every one of them can be claimed. Returns whether the hold
+ * is active and how many seats were claimed; fewer than asked means none were (see claimRefusals).
+ */
+export async function mirrorHold(
+  db: Tx,
+  hold: { id: string; eventId: string; userId: string; expiresAt: Date },
+  seatIds: readonly string[],
+): Promise<{ active: boolean; claimed: number }> {
+  const rows = await db.$queryRaw<{ active: number; claimed: number }[]>`
+    WITH hold AS (
+      INSERT INTO "Hold" (id, "eventId", "userId", status, "expiresAt")
+      VALUES (${hold.id}::uuid, ${hold.eventId}::uuid, ${hold.userId}::uuid, 'ACTIVE', ${hold.expiresAt})
+      ON CONFLICT (id) DO UPDATE SET "expiresAt" = GREATEST("Hold"."expiresAt", EXCLUDED."expiresAt")
+      WHERE "Hold".status = 'ACTIVE'
+      RETURNING id
+    ), target AS (
+      SELECT s.id FROM "Seat" s
+      WHERE s."eventId" = ${hold.eventId}::uuid AND s.id = ANY(${seatIds}::uuid[])
+        AND (s.status = 'AVAILABLE' OR s."holdId" = ${hold.id}::uuid
+          OR EXISTS (SELECT 1 FROM "Hold" h WHERE h.id = s."holdId" AND h."expiresAt" <= now()))
+      FOR UPDATE OF s
+    ), claim AS (
+      UPDATE "Seat" s SET status = 'HELD', "holdId" = ${hold.id}::uuid, "updatedAt" = now()
+      WHERE s.id IN (SELECT id FROM target) AND (SELECT count(*) FROM target) = ${seatIds.length}
+        AND EXISTS (SELECT 1 FROM hold)
+      RETURNING s.id
+    )
+    SELECT (SELECT count(*) FROM hold)::int AS active, (SELECT count(*) FROM claim)::int AS claimed`;
+  return { active: rows[0]!.active === 1, claimed: rows[0]!.claimed };
+}
+
+/** Why seats could not be claimed: BOOKED, HELD (by someone else) or NOT_FOUND (not a seat of the event). */
+export async function claimRefusals(db: Tx, eventId: string, seatIds: readonly string[]): Promise<RefusedSeat[]> {
+  const rows = await db.$queryRaw<{ id: string; status: string }[]>`
+    SELECT id::text, status::text FROM "Seat" WHERE "eventId" = ${eventId}::uuid AND id = ANY(${seatIds}::uuid[])`;
+  const status = new Map(rows.map((r) => [r.id, r.status]));
+  return seatIds
+    .filter((id) => status.get(id) !== 'AVAILABLE')
+    .map((id) => ({
+      id,
+      reason: status.get(id) === 'BOOKED' ? 'BOOKED' : status.has(id) ? 'HELD' : 'NOT_FOUND',
+    }));
+}
+
+/** A hold that a refused mirror created but never gave a seat: not left ACTIVE. */
+export async function dropEmptyHold(db: Tx, holdId: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE "Hold" SET status = 'RELEASED' WHERE id = ${holdId}::uuid AND status = 'ACTIVE'
+      AND NOT EXISTS (SELECT 1 FROM "Seat" WHERE "holdId" = ${holdId}::uuid)`;
 }
 
 /** The PostgreSQL-only path: the caller's active hold on the event, under a per-user-and-event lock. */
@@ -121,7 +167,7 @@ export async function expireHolds(db: Tx, limit: number): Promise<ExpiredHold[]>
     FROM expired e LEFT JOIN freed f ON f."holdId" = e.id GROUP BY e.id, e."eventId"`;
 }
 
-/** What Redis needs to decide holds for an event as PostgreSQL has it (see seat-lock.ts, prime). */
+/** What Redis needs to decide holds for an event as PostgreSQL has it: every seat (see seat-lock.ts, prime). */
 export async function lockStateOf(
   db: Tx,
   eventId: string,
@@ -130,5 +176,5 @@ export async function lockStateOf(
     SELECT s.id::text AS "seatId", s.status::text AS status, s."holdId"::text AS "holdId",
       h."userId"::text AS "userId", h."expiresAt" AS "expiresAt"
     FROM "Seat" s LEFT JOIN "Hold" h ON h.id = s."holdId" AND h.status = 'ACTIVE'
-    WHERE s."eventId" = ${eventId}::uuid AND s.status <> 'AVAILABLE'`;
+    WHERE s."eventId" = ${eventId}::uuid`;
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TicketingConfig } from '../config.ts';
 import type { Database } from '../db/prisma.ts';
-import type { Event, HoldStatus, Seat } from '../generated/prisma/client.ts';
+import type { Event, HoldStatus } from '../generated/prisma/client.ts';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../infra/errors.ts';
 import { parseUuid } from '../graphql/arguments.ts';
 import {
@@ -17,11 +17,13 @@ import {
   type RefusedSeat,
 } from './errors.ts';
 import {
+  claimRefusals,
   claimSeats,
+  dropEmptyHold,
   endHold,
   expireHolds,
   lockActiveHold,
-  seatsOfHold,
+  mirrorHold,
   TX_OPTIONS,
   upsertHold,
   type Tx,
@@ -37,7 +39,6 @@ export interface HoldView {
   userId: string;
   status: HoldStatus;
   expiresAt: Date;
-  seats: Seat[];
 }
 
 /** Thrown inside a mirror transaction to roll it back; carries why. */
@@ -49,12 +50,33 @@ class Refused extends Error {
 
 const SWEEP_BATCH = 500;
 
+/**
+ * Runs work for one key at a time, in arrival order. Without Redis, an instance sends one hold transaction
+ * per event to PostgreSQL at a time: a flash sale's contenders then wait here, in memory, instead of on
+ * row locks while each holds one of the pool's few connections (which starved the pool under load).
+ */
+class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const result = (this.tails.get(key) ?? Promise.resolve()).then(work, work);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
 export function checkOnSale(event: Event, now = new Date()): void {
   if (event.status !== 'ON_SALE') throw new NotOnSaleError(event.status);
   if (now < event.salesOpenAt || now >= event.salesCloseAt) throw new NotOnSaleError('outside the sales window');
 }
 
 export class HoldService {
+  private readonly postgresQueue = new KeyedQueue();
+
   constructor(private readonly deps: { db: Database; sweepDb: Database; sync: SeatSync; config: TicketingConfig }) {}
 
   /** Validates and de-duplicates the requested seat ids. */
@@ -66,14 +88,9 @@ export class HoldService {
     return ids;
   }
 
-  /**
-   * Holds every seat for the user, or none. `knownSeatIds` is the event's seat map (from the cached
-   * relation): ids outside it are refused as NOT_FOUND before anything is locked.
-   */
-  async hold(userId: string, event: Event, seatIds: string[], knownSeatIds: ReadonlySet<string>): Promise<HoldView> {
+  /** Holds every seat for the user, or none (seats of another event, or none, are NOT_FOUND). */
+  async hold(userId: string, event: Event, seatIds: string[]): Promise<HoldView> {
     checkOnSale(event);
-    const unknown = seatIds.filter((id) => !knownSeatIds.has(id));
-    if (unknown.length) throw new SeatsUnavailableError(unknown.map((id) => ({ id, reason: 'NOT_FOUND' })));
     const lock = this.deps.sync.lock;
     let view: HoldView | undefined;
     let added: string[] = [];
@@ -86,7 +103,7 @@ export class HoldService {
     }
     if (!view) {
       // Redis is away (or failed mid-way): PostgreSQL decides alone; Redis is rebuilt once it is back.
-      ({ view, added } = await this.holdWithPostgres(userId, event, seatIds));
+      ({ view, added } = await this.postgresQueue.run(event.id, () => this.holdWithPostgres(userId, event, seatIds)));
       await this.deps.sync.inRedis(event.id, (l) => l.forget([event.id]));
     }
     await this.deps.sync.committed(event.id, added);
@@ -115,9 +132,9 @@ export class HoldService {
     if (decision.kind === 'unprimed') throw new Error('seat lock state could not be loaded');
     if (decision.kind === 'refused') throw new SeatsUnavailableError(decision.seats);
     if (decision.kind === 'limit') throw new HoldLimitExceededError(config.maxSeatsPerUser, decision.total);
-    const { holdId, expiresAt, added } = decision;
+    const { holdId, added } = decision;
     try {
-      const view = await this.mirror(userId, event.id, holdId, expiresAt, added);
+      const view = await this.mirror(userId, event.id, decision);
       return { view, added };
     } catch (error) {
       // PostgreSQL refused what Redis allowed (Redis lost data, or missed a change): undo it in Redis and
@@ -130,13 +147,23 @@ export class HoldService {
     }
   }
 
-  private mirror(userId: string, eventId: string, holdId: string, expiresAt: Date, added: string[]): Promise<HoldView> {
-    return this.deps.db.$transaction(async (tx) => {
-      if (!(await upsertHold(tx, { id: holdId, eventId, userId, expiresAt })))
-        throw new Refused(new HoldExpiredError());
-      await this.claimOrRefuse(tx, eventId, holdId, added);
-      return { id: holdId, eventId, userId, status: 'ACTIVE', expiresAt, seats: await seatsOfHold(tx, holdId) };
-    }, TX_OPTIONS);
+  private async mirror(
+    userId: string,
+    eventId: string,
+    decision: { holdId: string; expiresAt: Date; isNew: boolean; added: string[] },
+  ): Promise<HoldView> {
+    const { holdId, expiresAt, added } = decision;
+    const { db } = this.deps;
+    const { active, claimed } = await mirrorHold(db, { id: holdId, eventId, userId, expiresAt }, added);
+    if (!active) throw new Refused(new HoldExpiredError());
+    if (claimed < added.length) {
+      if (decision.isNew) await dropEmptyHold(db, holdId);
+      const refused = await claimRefusals(db, eventId, added);
+      throw new Refused(
+        new SeatsUnavailableError(refused.length ? refused : added.map((id) => ({ id, reason: 'HELD' }))),
+      );
+    }
+    return { id: holdId, eventId, userId, status: 'ACTIVE', expiresAt };
   }
 
   private async holdWithPostgres(
@@ -158,8 +185,7 @@ export class HoldService {
         if (!(await upsertHold(tx, { id: holdId, eventId: event.id, userId, expiresAt })))
           throw new Refused(new HoldExpiredError());
         await this.claimOrRefuse(tx, event.id, holdId, added);
-        const view: HoldView = { id: holdId, eventId: event.id, userId, status: 'ACTIVE', expiresAt, seats: [] };
-        view.seats = await seatsOfHold(tx, holdId);
+        const view: HoldView = { id: holdId, eventId: event.id, userId, status: 'ACTIVE', expiresAt };
         return { view, added };
       }, TX_OPTIONS);
     } catch (error) {

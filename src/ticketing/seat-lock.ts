@@ -13,6 +13,7 @@
 // - Expired holds are freed lazily by the scripts; the sweeper (hold-sweeper.ts) releases them for real.
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import type { Redis } from '../redis/connection.ts';
+import type { RefusedSeat, SeatRefusal } from './errors.ts';
 
 /** Seat value "H:<holdId>" (held) or "B" (booked); a hold is "<userId>|<expiresAtMs>|<seat>,<seat>". */
 const LUA_PARSE = `
@@ -35,8 +36,8 @@ end
 `;
 
 /**
- * KEYS: seats, holds, users, primed. ARGV: now, ttlMs, new hold id, user id, max seats, seat ids...
- * Returns {'UNPRIMED'} | {'REFUSED', seat, reason, ...} | {'LIMIT', total}
+ * KEYS: seats, holds, users, primed, every seat id. ARGV: now, ttlMs, new hold id, user id, max seats, seat ids...
+ * Returns {'UNPRIMED'} | {'REFUSED', seat, reason (HELD, BOOKED, NOT_FOUND), ...} | {'LIMIT', total}
  *   | {'OK', holdId, expiresAt, new(0|1), added...}
  */
 const HOLD = `${LUA_PARSE}
@@ -65,7 +66,10 @@ for i = 6, #ARGV do
   if not mine[s] then
     mine[s] = true
     local v = redis.call('HGET', KEYS[1], s)
-    if v == 'B' then
+    if redis.call('SISMEMBER', KEYS[5], s) == 0 then
+      refused[#refused + 1] = s
+      refused[#refused + 1] = 'NOT_FOUND'
+    elseif v == 'B' then
       refused[#refused + 1] = s
       refused[#refused + 1] = 'BOOKED'
     elseif v then
@@ -150,11 +154,12 @@ if hid ~= '' then drop(hid) end
 return 1
 `;
 
-/** KEYS as HOLD. ARGV: JSON {seats: {id: value}, holds: {id: value}, users: {id: holdId}}. */
+/** KEYS as HOLD. ARGV: JSON {seats: {id: value}, holds: {id: value}, users: {id: holdId}, all: [id]}. */
 const PRIME = `
 if redis.call('EXISTS', KEYS[4]) == 1 then return 0 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5])
 local d = cjson.decode(ARGV[1])
+for i = 1, #d.all, 1000 do redis.call('SADD', KEYS[5], unpack(d.all, i, math.min(i + 999, #d.all))) end
 for k, v in pairs(d.seats) do redis.call('HSET', KEYS[1], k, v) end
 for k, v in pairs(d.holds) do redis.call('HSET', KEYS[2], k, v) end
 for k, v in pairs(d.users) do redis.call('HSET', KEYS[3], k, v) end
@@ -172,12 +177,14 @@ interface SeatLockCommands {
 
 export type HoldDecision =
   | { kind: 'unprimed' }
-  | { kind: 'refused'; seats: { id: string; reason: 'HELD' | 'BOOKED' }[] }
+  | { kind: 'refused'; seats: RefusedSeat[] }
   | { kind: 'limit'; total: number }
   | { kind: 'held'; holdId: string; expiresAt: Date; isNew: boolean; added: string[] };
 
 /** An event's held and booked seats as PostgreSQL has them, for priming. */
 export interface EventLockState {
+  /** Every seat id of the event: anything else is NOT_FOUND. */
+  all: string[];
   seats: Record<string, string>;
   holds: Record<string, string>;
   users: Record<string, string>;
@@ -206,7 +213,7 @@ export class SeatLock {
 
   keys(eventId: string): string[] {
     const base = `${this.prefix}:tk:{${eventId}}`;
-    return [`${base}:seats`, `${base}:holds`, `${base}:users`, `${base}:primed`];
+    return [`${base}:seats`, `${base}:holds`, `${base}:users`, `${base}:primed`, `${base}:all`];
   }
 
   async hold(
@@ -228,8 +235,8 @@ export class SeatLock {
     if (kind === 'UNPRIMED') return { kind: 'unprimed' };
     if (kind === 'LIMIT') return { kind: 'limit', total: Number(rest[0]) };
     if (kind === 'REFUSED') {
-      const seats: { id: string; reason: 'HELD' | 'BOOKED' }[] = [];
-      for (let i = 0; i < rest.length; i += 2) seats.push({ id: rest[i]!, reason: rest[i + 1] as 'HELD' | 'BOOKED' });
+      const seats: RefusedSeat[] = [];
+      for (let i = 0; i < rest.length; i += 2) seats.push({ id: rest[i]!, reason: rest[i + 1] as SeatRefusal });
       return { kind: 'refused', seats };
     }
     const [holdId, expiresAt, isNew, ...added] = rest;
@@ -264,10 +271,10 @@ export class SeatLock {
 
   private commandsOf(redis: Redis): SeatLockCommands {
     if (!this.defined.has(redis)) {
-      redis.defineCommand('cgSeatHold', { numberOfKeys: 4, lua: HOLD });
-      redis.defineCommand('cgSeatRevert', { numberOfKeys: 4, lua: REVERT });
-      redis.defineCommand('cgSeatSettle', { numberOfKeys: 4, lua: SETTLE });
-      redis.defineCommand('cgSeatPrime', { numberOfKeys: 4, lua: PRIME });
+      redis.defineCommand('cgSeatHold', { numberOfKeys: 5, lua: HOLD });
+      redis.defineCommand('cgSeatRevert', { numberOfKeys: 5, lua: REVERT });
+      redis.defineCommand('cgSeatSettle', { numberOfKeys: 5, lua: SETTLE });
+      redis.defineCommand('cgSeatPrime', { numberOfKeys: 5, lua: PRIME });
       this.defined.add(redis);
     }
     return redis as unknown as SeatLockCommands;

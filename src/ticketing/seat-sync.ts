@@ -60,7 +60,7 @@ export class SeatSync {
   /** Loads the event's held and booked seats from PostgreSQL into Redis (when Redis has none). */
   async prime(lock: SeatLock, eventId: string): Promise<void> {
     const rows = await lockStateOf(this.deps.db, eventId);
-    const state: EventLockState = { seats: {}, holds: {}, users: {} };
+    const state: EventLockState = { all: rows.map((r) => r.seatId), seats: {}, holds: {}, users: {} };
     const holds = new Map<string, { userId: string; expiresAt: Date; seats: string[] }>();
     for (const row of rows) {
       if (row.status === 'BOOKED') state.seats[row.seatId] = 'B';

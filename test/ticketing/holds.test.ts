@@ -62,7 +62,8 @@ async function race(eventId: string, seatIds: string[]) {
 function checkRace(outcomes: Awaited<ReturnType<typeof race>>, rows: HeldRow[]): void {
   const winners = outcomes.filter((o) => o.reply.body.data?.holdSeats);
   const losers = outcomes.filter((o) => !o.reply.body.data?.holdSeats);
-  expect(winners).toHaveLength(25); // one per pair
+  const codes = losers.map((l) => l.reply.body.errors?.[0]?.extensions?.code);
+  expect(winners, JSON.stringify([...new Set(codes)])).toHaveLength(25); // one per pair
   expect(losers).toHaveLength(175);
   const heldBy = new Map<string, string>();
   for (const winner of winners) {
