@@ -4,19 +4,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import {
-  CONFIRM,
-  createCustomers,
-  createEvent,
-  eventually,
-  HOLD,
-  SEATS_CHANGED,
-  seatMapInPostgres,
-  subscribe,
-  type Customer,
-  type HoldReply,
-  type SeatChange,
-} from './kit.ts';
+import * as kit from './kit.ts';
+import type { Customer, HoldReply, SeatChange } from './kit.ts';
 
 const ENV = { TICKETING_HOLD_TTL_SECONDS: '2' };
 
@@ -26,7 +15,7 @@ const gateways: TestGateway[] = [];
 
 beforeAll(async () => {
   database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'));
-  customers = await createCustomers(database.url, 2);
+  customers = await kit.createCustomers(database.url, 2);
 });
 
 afterAll(async () => {
@@ -47,18 +36,18 @@ async function start(cachePrefix?: string): Promise<TestGateway> {
 
 describe('a hold that runs out while its gateway is stopped', () => {
   it('is released within 2 s of expiry by the restarted gateway, booked seats untouched, and published', async () => {
-    const event = await createEvent(database.url, 4);
+    const event = await kit.createEvent(database.url, 4);
     const [holder, booker] = customers;
     const first = await start();
     // One seat is booked (held and confirmed) first: the sweep must never give it back.
     const booked = await first.query<HoldReply>(
-      HOLD,
+      kit.HOLD,
       { eventId: event.id, seatIds: [event.seatIds[3]] },
       booker!.headers,
     );
-    await first.query(CONFIRM, { holdId: booked.body.data!.holdSeats!.id, key: 'expiry-booking' }, booker!.headers);
+    await first.query(kit.CONFIRM, { holdId: booked.body.data!.holdSeats!.id, key: 'expiry-booking' }, booker!.headers);
     const reply = await first.query<HoldReply>(
-      HOLD,
+      kit.HOLD,
       { eventId: event.id, seatIds: event.seatIds.slice(0, 3) },
       holder!.headers,
     );
@@ -67,9 +56,9 @@ describe('a hold that runs out while its gateway is stopped', () => {
     await first.stop();
 
     const second = await start(first.cachePrefix);
-    const watcher = subscribe<SeatChange>(
+    const watcher = kit.subscribe<SeatChange>(
       second,
-      SEATS_CHANGED,
+      kit.SEATS_CHANGED,
       { eventId: event.id },
       (d) => d.seatsChanged as SeatChange,
     );
@@ -78,15 +67,15 @@ describe('a hold that runs out while its gateway is stopped', () => {
         watcher.received.some((c) =>
           event.seatIds.slice(0, 3).every((id) => c.seats.some((s) => s.id === id && s.status === 'AVAILABLE')),
         );
-      await eventually(released, expiresAt + 6_000 - Date.now(), 'the release to be published');
+      await kit.eventually(released, expiresAt + 6_000 - Date.now(), 'the release to be published');
       const heardAt = Date.now();
       expect(heardAt - expiresAt).toBeLessThan(2_000 + 500); // 2 s, plus the push's own way to us
-      const map = await seatMapInPostgres(database.url, event.id);
+      const map = await kit.seatMapInPostgres(database.url, event.id);
       expect(event.seatIds.slice(0, 3).map((id) => map.get(id))).toEqual(['AVAILABLE', 'AVAILABLE', 'AVAILABLE']);
       expect(map.get(event.seatIds[3]!)).toBe('BOOKED');
       // Redis forgot the hold too: someone else can hold the seats now.
       const again = await second.query<HoldReply>(
-        HOLD,
+        kit.HOLD,
         { eventId: event.id, seatIds: event.seatIds.slice(0, 3) },
         booker!.headers,
       );

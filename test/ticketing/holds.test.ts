@@ -2,30 +2,12 @@
 // with redis-server stopped (PostgreSQL alone decides). Exactly 50 seats end up held, never one seat by
 // two holds, and every loser is told which seats and why. Also: all or nothing, the per-customer limit,
 // NOT_ON_SALE, and the hold rate-limit class.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { startRedis, type RedisServer } from '../support/redis-server.ts';
+import { describe, expect, it } from 'vitest';
 import { withPg } from '../support/database.ts';
-import { createCustomers, createEvent, eventually, HOLD, type Customer, type HoldReply } from './kit.ts';
+import { startTestGateway } from '../support/gateway.ts';
+import { createEvent, eventually, HOLD, type HoldReply, useFixture } from './kit.ts';
 
-let redis: RedisServer;
-let database: TestDatabase;
-let gateway: TestGateway;
-let customers: Customer[];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'));
-  gateway = await startTestGateway({ databaseUrl: database.url, redisUrl: redis.url });
-  customers = await createCustomers(database.url, 40);
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  await redis?.destroy();
-  await database?.drop();
-});
+const fx = useFixture(40);
 
 interface HeldRow {
   seatId: string;
@@ -35,7 +17,7 @@ interface HeldRow {
 }
 
 async function heldSeats(eventId: string): Promise<HeldRow[]> {
-  return withPg(database.url, async (client) => {
+  return withPg(fx.database.url, async (client) => {
     const { rows } = await client.query<HeldRow>(
       `SELECT s.id::text AS "seatId", s."holdId"::text AS "holdId", h."userId"::text AS "userId", s.status::text
        FROM "Seat" s LEFT JOIN "Hold" h ON h.id = s."holdId" WHERE s."eventId" = $1`,
@@ -52,9 +34,9 @@ async function heldSeats(eventId: string): Promise<HeldRow[]> {
  */
 async function race(eventId: string, seatIds: string[]) {
   const pairs = Array.from({ length: 25 }, (_, k) => [seatIds[2 * k]!, seatIds[2 * k + 1]!]);
-  const attempts = Array.from({ length: 200 }, (_, i) => ({ customer: customers[i % 40]!, pair: pairs[i % 25]! }));
+  const attempts = Array.from({ length: 200 }, (_, i) => ({ customer: fx.customers[i % 40]!, pair: pairs[i % 25]! }));
   const replies = await Promise.all(
-    attempts.map((a) => gateway.query<HoldReply>(HOLD, { eventId, seatIds: a.pair }, a.customer.headers)),
+    attempts.map((a) => fx.gateway.query<HoldReply>(HOLD, { eventId, seatIds: a.pair }, a.customer.headers)),
   );
   return attempts.map((attempt, i) => ({ ...attempt, reply: replies[i]! }));
 }
@@ -89,42 +71,42 @@ function checkRace(outcomes: Awaited<ReturnType<typeof race>>, rows: HeldRow[]):
   for (const row of held) expect(row.userId).toBe(heldBy.get(row.seatId));
 }
 
-describe('200 concurrent clients of 40 customers racing for 50 seats', () => {
+describe('200 concurrent clients of 40 fx.customers racing for 50 seats', () => {
   it('with Redis: exactly 50 seats held, none twice, every loser told which seats and why', async () => {
-    const event = await createEvent(database.url, 50);
+    const event = await createEvent(fx.database.url, 50);
     const outcomes = await race(event.id, event.seatIds);
     checkRace(outcomes, await heldSeats(event.id));
   });
 
   it('with redis-server stopped: PostgreSQL alone gives the same guarantees', async () => {
-    const event = await createEvent(database.url, 50);
-    await redis.stop();
+    const event = await createEvent(fx.database.url, 50);
+    await fx.redis.stop();
     try {
       const outcomes = await race(event.id, event.seatIds);
       checkRace(outcomes, await heldSeats(event.id));
     } finally {
-      await redis.start();
+      await fx.redis.start();
     }
   });
 
   it('after Redis returns, holds go through Redis again and agree with what PostgreSQL decided alone', async () => {
-    const event = await createEvent(database.url, 4);
-    const [first, second] = customers;
-    await redis.stop();
-    const offline = await gateway.query<HoldReply>(
+    const event = await createEvent(fx.database.url, 4);
+    const [first, second] = fx.customers;
+    await fx.redis.stop();
+    const offline = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: [event.seatIds[0]] },
       first!.headers,
     );
     expect(offline.body.data?.holdSeats?.seats).toHaveLength(1);
-    await redis.start();
+    await fx.redis.start();
     // Once the circuit closes, Redis decides again: it must know the seat PostgreSQL gave away meanwhile.
     await eventually(
-      async () => (await gateway.query('{ __typename }')).status === 200 && (await redisAnswers()),
+      async () => (await fx.gateway.query('{ __typename }')).status === 200 && (await redisAnswers()),
       10_000,
       'redis back',
     );
-    const reply = await gateway.query<HoldReply>(
+    const reply = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: [event.seatIds[0], event.seatIds[1]] },
       second!.headers,
@@ -139,16 +121,16 @@ describe('200 concurrent clients of 40 customers racing for 50 seats', () => {
 });
 
 async function redisAnswers(): Promise<boolean> {
-  const metrics = await (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
+  const metrics = await (await fetch(fx.gateway.url.replace(/\/graphql$/, '/metrics'))).text();
   return /cachegate_redis_circuit_open\S* 0/.test(metrics);
 }
 
 async function redisKeysOf(eventId: string): Promise<string[]> {
   const { Redis } = await import('ioredis');
-  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis(fx.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();
   try {
-    return await client.keys(`${gateway.cachePrefix}:tk:{${eventId}}:*`);
+    return await client.keys(`${fx.gateway.cachePrefix}:tk:{${eventId}}:*`);
   } finally {
     client.disconnect();
   }
@@ -156,16 +138,16 @@ async function redisKeysOf(eventId: string): Promise<string[]> {
 
 describe('all or nothing, and the per-customer limit', () => {
   it('a request for 5 seats with 1 taken holds none of them and names the taken one', async () => {
-    const event = await createEvent(database.url, 10);
-    const [taker, asker] = customers;
-    const taken = await gateway.query<HoldReply>(
+    const event = await createEvent(fx.database.url, 10);
+    const [taker, asker] = fx.customers;
+    const taken = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: [event.seatIds[2]] },
       taker!.headers,
     );
     expect(taken.body.data?.holdSeats?.seats).toHaveLength(1);
     const five = event.seatIds.slice(0, 5);
-    const reply = await gateway.query<HoldReply>(HOLD, { eventId: event.id, seatIds: five }, asker!.headers);
+    const reply = await fx.gateway.query<HoldReply>(HOLD, { eventId: event.id, seatIds: five }, asker!.headers);
     expect(reply.body.errors?.[0]?.extensions).toMatchObject({
       code: 'SEATS_UNAVAILABLE',
       seats: [{ id: event.seatIds[2], reason: 'HELD' }],
@@ -175,14 +157,14 @@ describe('all or nothing, and the per-customer limit', () => {
   });
 
   it('the 11th seat for one customer on one event is refused; holding again extends the same hold', async () => {
-    const event = await createEvent(database.url, 20);
-    const buyer = customers[5]!;
-    const first = await gateway.query<HoldReply>(
+    const event = await createEvent(fx.database.url, 20);
+    const buyer = fx.customers[5]!;
+    const first = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: event.seatIds.slice(0, 6) },
       buyer.headers,
     );
-    const second = await gateway.query<HoldReply>(
+    const second = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: event.seatIds.slice(6, 10) },
       buyer.headers,
@@ -192,34 +174,34 @@ describe('all or nothing, and the per-customer limit', () => {
     expect(Date.parse(second.body.data!.holdSeats!.expiresAt)).toBeGreaterThanOrEqual(
       Date.parse(first.body.data!.holdSeats!.expiresAt),
     );
-    const eleventh = await gateway.query<HoldReply>(
+    const eleventh = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: [event.seatIds[10]] },
       buyer.headers,
     );
     expect(eleventh.body.errors?.[0]?.extensions?.code).toBe('HOLD_LIMIT_EXCEEDED');
-    const tooMany = await gateway.query<HoldReply>(
+    const tooMany = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: event.seatIds.slice(0, 11) },
-      customers[6]!.headers,
+      fx.customers[6]!.headers,
     );
     expect(tooMany.body.errors?.[0]?.extensions?.code).toBe('HOLD_LIMIT_EXCEEDED');
     expect((await heldSeats(event.id)).filter((r) => r.status === 'HELD')).toHaveLength(10);
   });
 
   it('unknown seats are NOT_FOUND, anonymous callers UNAUTHENTICATED, and nothing is held', async () => {
-    const event = await createEvent(database.url, 3);
-    const other = await createEvent(database.url, 1);
-    const reply = await gateway.query<HoldReply>(
+    const event = await createEvent(fx.database.url, 3);
+    const other = await createEvent(fx.database.url, 1);
+    const reply = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: event.id, seatIds: [event.seatIds[0], other.seatIds[0]] },
-      customers[7]!.headers,
+      fx.customers[7]!.headers,
     );
     expect(reply.body.errors?.[0]?.extensions).toMatchObject({
       code: 'SEATS_UNAVAILABLE',
       seats: [{ id: other.seatIds[0], reason: 'NOT_FOUND' }],
     });
-    const anonymous = await gateway.query<HoldReply>(HOLD, { eventId: event.id, seatIds: [event.seatIds[0]] });
+    const anonymous = await fx.gateway.query<HoldReply>(HOLD, { eventId: event.id, seatIds: [event.seatIds[0]] });
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await heldSeats(event.id)).filter((r) => r.status === 'HELD')).toHaveLength(0);
   });
@@ -227,7 +209,7 @@ describe('all or nothing, and the per-customer limit', () => {
 
 describe('the seed and the sales window', () => {
   it("the seed's SOLD_OUT event really is sold out, and holding there is NOT_ON_SALE", async () => {
-    const soldOut = await withPg(database.url, async (client) => {
+    const soldOut = await withPg(fx.database.url, async (client) => {
       const { rows } = await client.query<{ id: string; seat: string; unbooked: number; booked: number }>(
         `SELECT e.id::text, min(s.id::text) AS seat,
            count(*) FILTER (WHERE s.status <> 'BOOKED')::int AS unbooked,
@@ -242,10 +224,10 @@ describe('the seed and the sales window', () => {
       expect(event.unbooked).toBe(0);
       expect(event.booked).toBeGreaterThan(0);
     }
-    const reply = await gateway.query<HoldReply>(
+    const reply = await fx.gateway.query<HoldReply>(
       HOLD,
       { eventId: soldOut[0]!.id, seatIds: [soldOut[0]!.seat] },
-      customers[8]!.headers,
+      fx.customers[8]!.headers,
     );
     expect(reply.body.errors?.[0]?.extensions?.code).toBe('NOT_ON_SALE');
   });
@@ -254,13 +236,13 @@ describe('the seed and the sales window', () => {
 describe('the hold rate-limit class', () => {
   it('applies to holdSeats and confirmBooking: RATE_LIMITED with retryAfter once over', async () => {
     const limited = await startTestGateway({
-      databaseUrl: database.url,
-      redisUrl: redis.url,
+      databaseUrl: fx.database.url,
+      redisUrl: fx.redis.url,
       env: { RATE_LIMIT_HOLDS_PER_MINUTE: '2' },
     });
     try {
-      const event = await createEvent(database.url, 5);
-      const buyer = customers[9]!;
+      const event = await createEvent(fx.database.url, 5);
+      const buyer = fx.customers[9]!;
       const codes: unknown[] = [];
       for (const seatId of event.seatIds.slice(0, 2)) {
         const reply = await limited.query<HoldReply>(HOLD, { eventId: event.id, seatIds: [seatId] }, buyer.headers);

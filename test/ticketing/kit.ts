@@ -4,9 +4,11 @@
 // No mocks: real gateways over real PostgreSQL and real redis-server.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createClient, type Client } from 'graphql-ws';
+import { afterAll, beforeAll, inject } from 'vitest';
 import WebSocket from 'ws';
-import type { TestGateway } from '../support/gateway.ts';
-import { withPg } from '../support/database.ts';
+import { createDatabaseFromTemplate, type TestDatabase, withPg } from '../support/database.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { startRedis, type RedisServer } from '../support/redis-server.ts';
 
 export interface Customer {
   userId: string;
@@ -34,6 +36,32 @@ export async function createCustomers(databaseUrl: string, count: number): Promi
     );
   });
   return customers;
+}
+
+export interface Fixture {
+  /** A private redis-server: tests may stop and start it. */
+  redis: RedisServer;
+  /** A private copy of the seeded database. */
+  database: TestDatabase;
+  gateway: TestGateway;
+  customers: Customer[];
+}
+
+/** A test file's private redis-server, database and gateway, with `customers` customers; torn down after. */
+export function useFixture(customers: number): Fixture {
+  const fixture = {} as Fixture;
+  beforeAll(async () => {
+    fixture.redis = await startRedis();
+    fixture.database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'));
+    fixture.gateway = await startTestGateway({ databaseUrl: fixture.database.url, redisUrl: fixture.redis.url });
+    fixture.customers = await createCustomers(fixture.database.url, customers);
+  });
+  afterAll(async () => {
+    await fixture.gateway?.stop();
+    await fixture.redis?.destroy();
+    await fixture.database?.drop();
+  });
+  return fixture;
 }
 
 export interface TestEvent {
