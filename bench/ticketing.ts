@@ -119,21 +119,25 @@ async function eventsOf(databaseUrl: string, count: number, seats: number): Prom
   return events;
 }
 
-/**
- * What a running sale has already paid for, so it is not measured: each customer's session is in Redis
- * (one request each) and each event's lock state is loaded (one hold of its last seat).
- */
-async function warmUp(url: string, customers: Customer[], events: TestEvent[]): Promise<void> {
-  const post = (query: string, variables: unknown, headers: Record<string, string>) =>
-    fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query, variables }),
-    }).then((r) => r.arrayBuffer());
+const post = (url: string, query: string, variables: unknown, headers: Record<string, string>) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  }).then((r) => r.arrayBuffer());
+
+/** A running sale has every customer's session in Redis already (one request each): not measured. */
+async function warmSessions(url: string, customers: Customer[]): Promise<void> {
   for (let i = 0; i < customers.length; i += 50)
-    await Promise.all(customers.slice(i, i + 50).map((c) => post('{ __typename }', {}, c.headers)));
-  for (const [i, event] of events.entries())
-    await post(HOLD, { e: event.id, s: [event.seatIds.at(-1)] }, customers[customers.length - 1 - (i % 10)]!.headers);
+    await Promise.all(customers.slice(i, i + 50).map((c) => post(url, '{ __typename }', {}, c.headers)));
+}
+
+/** ... and each event's lock state loaded in Redis (one hold of its last seat): not measured either. */
+async function primeEvents(url: string, customers: Customer[], events: TestEvent[]): Promise<void> {
+  for (const [i, event] of events.entries()) {
+    const customer = customers[customers.length - 1 - (i % 10)]!;
+    await post(url, HOLD, { e: event.id, s: [event.seatIds.at(-1)] }, customer.headers);
+  }
 }
 
 function percentile(histogram: Uint32Array, total: number, q: number): number {
@@ -161,7 +165,7 @@ interface DeliveryRun {
 
 async function delivery(url: string, databaseUrl: string, customers: Customer[]): Promise<DeliveryRun> {
   const event = await createEvent(databaseUrl, knobs.changeRate * (knobs.seconds + 2));
-  await warmUp(url, customers, [event]);
+  await primeEvents(url, customers, [event]);
   const sentAt = new SharedArrayBuffer(event.seatIds.length * 8);
   const sent = new Float64Array(sentAt);
   // Node 20 workers ignore --import in execArgv: register tsx inside the worker, then load the module.
@@ -205,7 +209,15 @@ async function delivery(url: string, databaseUrl: string, customers: Customer[])
     spread([event], customers),
     { onSent: (i) => (sent[i] = now()), onHeld: (i) => heldSeats.push(i) },
   );
-  await sleep(3_000); // stragglers
+  // Stragglers: wait until nothing more arrives for 5 s (at most 60 s); what never arrives is lost.
+  let quietSince = Date.now();
+  let last = -1;
+  for (const started = Date.now(); Date.now() - quietSince < 5_000 && Date.now() - started < 60_000; ) {
+    await sleep(250);
+    const { messages } = await ask<{ messages: number }>('status');
+    if (messages !== last) quietSince = Date.now();
+    last = messages;
+  }
   const result = await ask<{
     histogram: Uint32Array;
     seen: Uint8Array[];
@@ -247,7 +259,8 @@ function markdown(results: { fixed: HoldRun; max: HoldRun; delivery: DeliveryRun
       [`closed loop, ${knobs.connections} connections`, max],
     ].map(([label, r]) => {
       const run = r as HoldRun;
-      return `| ${label} | ${run.sent} | ${run.held} | ${run.refused} | ${run.heldPerSecond.toFixed(0)} | ${ms(run.p50)} | ${ms(run.p90)} | ${ms(run.p99)} | ${ms(run.max)} |`;
+      const cells = [label, run.sent, run.held, run.refused, run.heldPerSecond.toFixed(0)];
+      return `| ${[...cells, ...[run.p50, run.p90, run.p99, run.max].map(ms)].join(' | ')} |`;
     }),
     '',
     `| hold → subscriber (${d.subscribers} subscribers, ${knobs.changeRate} changes/s) | value |`,
@@ -263,6 +276,7 @@ function markdown(results: { fixed: HoldRun; max: HoldRun; delivery: DeliveryRun
 
 async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
+  const loadBefore = os.loadavg();
   try {
     const infra = await startInfra('small', (destroy) => cleanups.push(destroy));
     log(`PostgreSQL :${infra.pg.port}, Redis :${infra.redis.port}`);
@@ -282,13 +296,13 @@ async function main(): Promise<void> {
     });
     cleanups.push(() => server.stop());
     const perEvent = 1_000;
-    await warmUp(server.url, customers, []);
+    await warmSessions(server.url, customers);
     const fixedEvents = await eventsOf(
       infra.databaseUrl,
       Math.ceil((knobs.holdRate * (knobs.seconds + 2)) / perEvent),
       perEvent,
     );
-    await warmUp(server.url, [], fixedEvents);
+    await primeEvents(server.url, customers, fixedEvents);
     log(`fixed rate: ${knobs.holdRate} holds/s for ${knobs.seconds} s`);
     const fixed = await holdLoad(
       server.url,
@@ -296,7 +310,7 @@ async function main(): Promise<void> {
       spread(fixedEvents, customers),
     );
     const maxEvents = await eventsOf(infra.databaseUrl, 30, perEvent);
-    await warmUp(server.url, [], maxEvents);
+    await primeEvents(server.url, customers, maxEvents);
     log(`closed loop: ${knobs.connections} connections for ${knobs.seconds} s`);
     const max = await holdLoad(
       server.url,
@@ -304,7 +318,10 @@ async function main(): Promise<void> {
       spread(maxEvents, customers),
     );
     const deliveryRun = await delivery(server.url, infra.databaseUrl, customers);
-    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+    const load = (values: number[]): string => values.map((v) => v.toFixed(1)).join(' ');
+    const machine =
+      `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ` +
+      `load average ${load(loadBefore)} before, ${load(os.loadavg())} after`;
     const results = { fixed, max, delivery: deliveryRun };
     const text = markdown(results, machine);
     const dir = new URL('./results/', import.meta.url);
