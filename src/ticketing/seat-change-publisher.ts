@@ -83,7 +83,8 @@ export class SeatChangePublisher {
   private enqueue(eventId: string, work: () => Promise<void>): void {
     const next = (this.chains.get(eventId) ?? Promise.resolve()).then(work).catch((error: unknown) => {
       this.unpublished.add(eventId);
-      this.log.warn({ err: error, eventId }, 'seat change committed but not published; a snapshot follows');
+      // Debug: during an outage this is every change, and the circuit breaker has already said Redis is away.
+      this.log.debug({ err: error, eventId }, 'seat change committed but not published; a snapshot follows');
     });
     this.chains.set(eventId, next);
     void next.then(() => {

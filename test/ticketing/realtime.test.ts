@@ -222,3 +222,31 @@ async function neverReadingSubscriber(gateway: TestGateway, eventId: string): Pr
   socket.pause();
   return socket;
 }
+
+describe('a single instance without Redis', () => {
+  it('holds through PostgreSQL and numbers, replays and pushes seat changes in process', async () => {
+    const single = await startTestGateway({ databaseUrl: database.url });
+    try {
+      const event = await createEvent(database.url, 5);
+      const first = seatChanges(single, event.id);
+      await untilLive(first, () => holdOn(single, customers[0]!, event.id, [event.seatIds[0]!]));
+      const seen = first.received.at(-1)!;
+      expect(seen.seats).toEqual([{ id: event.seatIds[0], status: 'HELD' }]);
+      await first.close();
+      await holdOn(single, customers[1]!, event.id, [event.seatIds[1]!]);
+      const again = seatChanges(single, event.id, seen.sequence);
+      try {
+        await eventually(() => again.received.length > 0, 5_000, 'the replayed change');
+        expect(again.received[0]).toMatchObject({
+          sequence: seen.sequence + 1,
+          snapshot: false,
+          seats: [{ id: event.seatIds[1], status: 'HELD' }],
+        });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await single.stop();
+    }
+  });
+});
