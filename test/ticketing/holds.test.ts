@@ -207,6 +207,27 @@ describe('all or nothing, and the per-customer limit', () => {
   });
 });
 
+describe('releaseHold', () => {
+  it('gives the seats back to everyone at once; only the owner may, and only once', async () => {
+    const event = await createEvent(fx.database.url, 3);
+    const [owner, other] = fx.customers;
+    const held = await fx.gateway.query<HoldReply>(HOLD, { eventId: event.id, seatIds: event.seatIds }, owner!.headers);
+    const holdId = held.body.data!.holdSeats!.id;
+    const release = 'mutation R($id: ID!) { releaseHold(holdId: $id) }';
+    const refused = await fx.gateway.query(release, { id: holdId }, other!.headers);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await fx.gateway.query(release, { id: holdId }, owner!.headers)).body.data).toEqual({ releaseHold: true });
+    expect((await fx.gateway.query(release, { id: holdId }, owner!.headers)).body.data).toEqual({ releaseHold: false });
+    expect((await heldSeats(event.id)).filter((r) => r.status === 'HELD')).toHaveLength(0);
+    const taken = await fx.gateway.query<HoldReply>(
+      HOLD,
+      { eventId: event.id, seatIds: event.seatIds },
+      other!.headers,
+    );
+    expect(taken.body.data?.holdSeats?.seats).toHaveLength(3);
+  });
+});
+
 describe('the seed and the sales window', () => {
   it("the seed's SOLD_OUT event really is sold out, and holding there is NOT_ON_SALE", async () => {
     const soldOut = await withPg(fx.database.url, async (client) => {
