@@ -10,7 +10,15 @@
 import pg from 'pg';
 import { insertCatalog, planCatalog, type CatalogPlan } from './seed/catalog.ts';
 import { insertReference, planReference, type ReferencePlan } from './seed/reference.ts';
-import { insertOrganizations, insertVenuesEventsSeats, planTicketing, type TicketingPlan } from './seed/ticketing.ts';
+import {
+  insertBookings,
+  insertOrganizations,
+  insertVenuesEventsSeats,
+  planSoldOutBookings,
+  planTicketing,
+  type BookingPlan,
+  type TicketingPlan,
+} from './seed/ticketing.ts';
 import type { SeedScale } from './seed/types.ts';
 import { hashUserPasswords, insertUsers, planUsers, type UserDraft } from './seed/users.ts';
 
@@ -49,16 +57,20 @@ interface SeedPlan {
   ticketing: TicketingPlan;
   catalog: CatalogPlan;
   users: UserDraft[];
+  bookings: BookingPlan;
 }
 
 function planSeed(scale: SeedScale): SeedPlan {
   const ticketing = planTicketing(scale);
   const organizationIds = ticketing.organizations.map((o) => o.id);
+  const users = planUsers(scale, ticketing.organizations);
+  const customerIds = users.filter((u) => u.role === 'CUSTOMER').map((u) => u.id);
   return {
     reference: planReference(),
     ticketing,
     catalog: planCatalog(scale, organizationIds),
-    users: planUsers(scale, ticketing.organizations),
+    users,
+    bookings: planSoldOutBookings(ticketing, customerIds),
   };
 }
 
@@ -129,7 +141,12 @@ async function insertPlan(
   log('seed: catalog inserted', { categories: plan.catalog.categories.length, products: plan.catalog.products.length });
   await insertUsers(client, users);
   await insertVenuesEventsSeats(client, plan.ticketing);
-  log('seed: ticketing inserted', { events: plan.ticketing.events.length, seats: plan.ticketing.seats.length });
+  await insertBookings(client, plan.bookings);
+  log('seed: ticketing inserted', {
+    events: plan.ticketing.events.length,
+    seats: plan.ticketing.seats.length,
+    bookings: plan.bookings.bookings.length,
+  });
 }
 
 export async function seedDatabase({ databaseUrl, scale, log = () => undefined }: SeedOptions): Promise<SeedSummary> {

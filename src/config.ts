@@ -45,6 +45,12 @@ const envSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   SEED_ON_EMPTY: bool.optional(),
   SEED_SCALE: z.enum(['full', 'small']).default('full'),
+  // Live ticketing (src/ticketing): hold lifetime and size, expiry sweep, the seat-change log.
+  TICKETING_HOLD_TTL_SECONDS: positiveInt.max(86_400).default(600),
+  TICKETING_MAX_SEATS_PER_USER: positiveInt.max(100).default(10),
+  TICKETING_SWEEP_INTERVAL_MS: positiveInt.max(60_000).default(250),
+  TICKETING_CHANGE_LOG_LENGTH: positiveInt.max(1_000_000).default(1_000),
+  TICKETING_COALESCE_MS: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1_000).default(5),
 });
 
 export interface Config {
@@ -74,6 +80,20 @@ export interface Config {
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
+  ticketing: TicketingConfig;
+}
+
+export interface TicketingConfig {
+  /** How long a hold lasts; holding again extends it. */
+  holdTtlSeconds: number;
+  /** Seats one user may hold and book per event. */
+  maxSeatsPerUser: number;
+  /** How often every instance sweeps expired holds (expiry lands within this of its time). */
+  sweepIntervalMs: number;
+  /** Seat changes kept per event for replay to reconnecting subscribers (a Redis Stream's MAXLEN). */
+  changeLogLength: number;
+  /** Seat changes of one event within this window go out as one message. */
+  coalesceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +156,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,
+    ticketing: {
+      holdTtlSeconds: e.TICKETING_HOLD_TTL_SECONDS,
+      maxSeatsPerUser: e.TICKETING_MAX_SEATS_PER_USER,
+      sweepIntervalMs: e.TICKETING_SWEEP_INTERVAL_MS,
+      changeLogLength: e.TICKETING_CHANGE_LOG_LENGTH,
+      coalesceMs: e.TICKETING_COALESCE_MS,
+    },
   };
 }
 

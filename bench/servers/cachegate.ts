@@ -18,7 +18,9 @@ const config = loadConfig({
   L1_MAX_BYTES: process.env.L1_MAX_BYTES,
   SEED_ON_EMPTY: 'false',
   // Limits the bench raises (bench/run.ts gatewayEnv), and any other limit knob given to `npm run bench`.
-  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(RATE_LIMIT|QUERY_MAX)_/.test(name))),
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => /^(RATE_LIMIT|QUERY_MAX|TICKETING)_/.test(name)),
+  ),
 });
 const gateway = await startGateway(config, { onQuery: () => void (sql += 1) });
 serveCommands(gateway.url, { stats: () => ({ sql }), stop: () => gateway.stop() });

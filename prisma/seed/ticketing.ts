@@ -146,9 +146,35 @@ export interface SeatRow {
   row: string;
   number: number;
   price: string;
-  status: 'AVAILABLE';
+  status: 'AVAILABLE' | 'BOOKED';
   updatedAt: string;
 }
+
+export interface BookingRow {
+  id: string;
+  reference: string;
+  eventId: string;
+  userId: string;
+  status: 'CONFIRMED';
+  total: string;
+  idempotencyKey: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BookingSeatRow {
+  bookingId: string;
+  seatId: string;
+  price: string;
+}
+
+export interface BookingPlan {
+  bookings: BookingRow[];
+  bookingSeats: BookingSeatRow[];
+}
+
+/** Seats per seeded booking: the default per-customer limit. */
+const SEATS_PER_BOOKING = 10;
 
 export interface TicketingPlan {
   organizations: OrganizationRow[];
@@ -363,7 +389,7 @@ export async function insertVenuesEventsSeats(client: pg.ClientBase, plan: Ticke
     },
     plan.events,
   );
-  // holdId is left to its NULL default: every seeded seat is AVAILABLE (the Seat_hold_matches_status CHECK).
+  // holdId is left to its NULL default: no seeded seat is HELD (the Seat_hold_matches_status CHECK).
   await bulkInsert(
     client,
     'Seat',
@@ -379,4 +405,59 @@ export async function insertVenuesEventsSeats(client: pg.ClientBase, plan: Ticke
     },
     plan.seats,
   );
+}
+
+/**
+ * A SOLD_OUT event really is sold out: every one of its seats is BOOKED, in bookings of up to ten seats
+ * spread over the customers in turn. Marks those seats BOOKED in the plan.
+ */
+export function planSoldOutBookings(plan: TicketingPlan, customerIds: readonly string[]): BookingPlan {
+  if (customerIds.length === 0) throw new Error('bookings need at least one customer');
+  const rng = rngFor('ticketing.bookings');
+  const result: BookingPlan = { bookings: [], bookingSeats: [] };
+  for (const event of plan.events.filter((e) => e.status === 'SOLD_OUT')) {
+    const seats = plan.seats.filter((s) => s.eventId === event.id);
+    for (let start = 0; start < seats.length; start += SEATS_PER_BOOKING) {
+      const chunk = seats.slice(start, start + SEATS_PER_BOOKING);
+      const n = result.bookings.length;
+      const id = rng.uuid();
+      const cents = chunk.reduce((sum, seat) => sum + Math.round(Number(seat.price) * 100), 0);
+      result.bookings.push({
+        id,
+        reference: `CGSEED${String(n + 1).padStart(4, '0')}`,
+        eventId: event.id,
+        userId: customerIds[n % customerIds.length]!,
+        status: 'CONFIRMED',
+        total: (cents / 100).toFixed(2),
+        idempotencyKey: `seed-${id}`,
+        createdAt: event.createdAt,
+        updatedAt: event.createdAt,
+      });
+      for (const seat of chunk) {
+        seat.status = 'BOOKED';
+        result.bookingSeats.push({ bookingId: id, seatId: seat.id, price: seat.price });
+      }
+    }
+  }
+  return result;
+}
+
+export async function insertBookings(client: pg.ClientBase, plan: BookingPlan): Promise<void> {
+  await bulkInsert(
+    client,
+    'Booking',
+    {
+      id: 'uuid',
+      reference: 'text',
+      eventId: 'uuid',
+      userId: 'uuid',
+      status: '"BookingStatus"',
+      total: 'numeric',
+      idempotencyKey: 'text',
+      createdAt: 'timestamptz',
+      updatedAt: 'timestamptz',
+    },
+    plan.bookings,
+  );
+  await bulkInsert(client, 'BookingSeat', { bookingId: 'uuid', seatId: 'uuid', price: 'numeric' }, plan.bookingSeats);
 }

@@ -9,11 +9,13 @@ import type { Database } from '../db/prisma.ts';
 import { createReferenceLoaders, referenceSpecs, type ReferenceLoaders } from '../reference/loaders.ts';
 import { createEventListingLoaders, type EventListingLoaders } from '../ticketing/event-listing.ts';
 import { createTicketingLoaders, ticketingSpecs, type TicketingLoaders } from '../ticketing/loaders.ts';
+import { createBookingLoaders, type BookingLoaders } from '../ticketing/booking-loaders.ts';
 
 export type Loaders = CommerceLoaders &
   ListingLoaders &
   TicketingLoaders &
   EventListingLoaders &
+  BookingLoaders &
   ReferenceLoaders &
   AccountLoaders;
 
@@ -40,6 +42,7 @@ export function createLoaderFactory(
     (deps, loaders) => createListingLoaders(db, specs.commerce, loaders, deps),
     (deps) => createTicketingLoaders(specs.ticketing, deps),
     (deps, loaders) => createEventListingLoaders(db, specs.ticketing, loaders, deps),
+    (deps) => createBookingLoaders(db, deps),
     (deps) => createReferenceLoaders(specs.reference, deps),
     (deps) => createAccountLoaders(db, specs.accounts, deps),
   ];

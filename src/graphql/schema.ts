@@ -9,6 +9,7 @@ import { commerceResolvers } from '../commerce/resolvers.ts';
 import { referenceResolvers } from '../reference/resolvers.ts';
 import { ticketingMutations } from '../ticketing/mutations.ts';
 import { ticketingResolvers } from '../ticketing/resolvers.ts';
+import { bookingResolvers } from '../ticketing/booking-resolvers.ts';
 import { adminResolvers } from '../accounts/admin-resolvers.ts';
 import { scalarResolvers } from './scalars.ts';
 
@@ -32,6 +33,7 @@ export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema 
       commerceMutations,
       ticketingResolvers,
       ticketingMutations,
+      bookingResolvers,
       accountResolvers,
       adminResolvers,
     ],

@@ -5,6 +5,7 @@ import type { SessionService } from '../accounts/sessions.ts';
 import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
 import type { VenueEventService } from '../ticketing/venue-event-service.ts';
+import type { Ticketing } from '../ticketing/ticketing.ts';
 import type { EntityCache } from '../cache/entity-cache.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 
@@ -16,6 +17,8 @@ export interface Services {
   products: ProductService;
   wishlist: WishlistService;
   venues: VenueEventService;
+  /** Holds, bookings and live seat maps. */
+  ticketing: Ticketing;
   /** For admin views: cache statistics and purges. */
   cache: EntityCache;
   cacheMode: 'redis' | 'in-process';

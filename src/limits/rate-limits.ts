@@ -27,8 +27,8 @@ export interface RateLimitPolicy {
 }
 
 const SIGN_IN_FIELDS = new Set(['signIn', 'signUp']);
-/** Mutations that claim seats or stock; none exist yet (the ticketing and commerce issues add them). */
-const HOLD_FIELDS = new Set<string>([]);
+/** Mutations that claim seats or stock. */
+const HOLD_FIELDS = new Set<string>(['holdSeats', 'confirmBooking']);
 
 /** The root fields an operation selects, through inline fragments and fragment spreads. */
 function rootFields(

@@ -33,6 +33,7 @@ import { clientIpOf } from './client-ip.ts';
 import { ProductService } from '../commerce/product-service.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
 import { VenueEventService } from '../ticketing/venue-event-service.ts';
+import { createTicketing } from '../ticketing/ticketing.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
@@ -147,16 +148,16 @@ function createServices(
   config: Config,
   deps: {
     db: Database;
+    backgroundDb: Database;
     cache: EntityCache;
     keys: KeyBuilder;
     bus: EventBus;
     redis: RedisClients | undefined;
-    metrics: Metrics;
     logger: Logger;
     limiters: LimiterFactory;
   },
 ): Services {
-  const { db, cache, keys, bus, redis, logger, limiters } = deps;
+  const { db, backgroundDb, cache, keys, bus, redis, logger, limiters } = deps;
   const sessions = new SessionService({
     db,
     redis: redis?.circuit,
@@ -173,6 +174,16 @@ function createServices(
     products: new ProductService({ db, cache, keys, bus, logger }),
     wishlist: new WishlistService(db),
     venues: new VenueEventService({ db, cache, keys }),
+    ticketing: createTicketing(config.ticketing, {
+      db,
+      backgroundDb,
+      redis: redis?.circuit,
+      bus,
+      cache,
+      keys,
+      prefix: config.cachePrefix,
+      logger,
+    }),
     cache,
     cacheMode: redis ? 'redis' : 'in-process',
   };
@@ -264,6 +275,10 @@ async function startServing(
   };
   const db = createDatabase({ url: database.url, poolSize: config.databasePoolSize, onQuery });
   closers.push(() => db.$disconnect());
+  // Background work (the hold sweeper, publishing seat changes) has its own small pool: it never waits
+  // behind requests for a connection, and its statements are not counted as any request's SQL.
+  const backgroundDb = createDatabase({ url: database.url, poolSize: 2 });
+  closers.push(() => backgroundDb.$disconnect());
   let redis: RedisClients | undefined;
   let bus: EventBus;
   if (config.redisUrl) {
@@ -297,7 +312,9 @@ async function startServing(
     config.cachePrefix,
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
-  const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
+  const services = createServices(config, { db, backgroundDb, cache, keys, bus, redis, logger, limiters });
+  services.ticketing.start(); // the hold-expiry sweeper
+  closers.push(() => services.ticketing.stop());
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,

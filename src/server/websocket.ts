@@ -17,6 +17,7 @@ import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../graphql/context.ts';
 import { classify, type RateLimits } from '../limits/rate-limits.ts';
 import { maskError } from '../infra/errors.ts';
+import { subscribeShared } from '../realtime/shared-execution.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import { requestIdFrom } from './request-id.ts';
@@ -65,6 +66,8 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
   const cleanup = useServer<Record<string, unknown>>(
     {
       schema: deps.schema,
+      // One execution per published event for viewer-independent subscriptions (src/realtime/shared-execution.ts).
+      subscribe: subscribeShared,
       onSubscribe: async (ctx, id, payload) => {
         let document: DocumentNode;
         try {

@@ -4,7 +4,10 @@ import { administers, requireViewer } from '../accounts/authorization.ts';
 import { parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import { loadExisting, loadRequired } from '../graphql/load.ts';
 import { countEvents, eventCursor, listEvents } from './event-listing.ts';
-import { filterSeats, seatTopic, summariseSections, type SeatChangeMessage } from './seat-map.ts';
+import { BadUserInputError } from '../infra/errors.ts';
+import type { SeatChangeMessage } from '../realtime/seat-changes.ts';
+import { publicEvent } from './booking-resolvers.ts';
+import { availabilityOf, filterSeats, summariseSections } from './seat-map.ts';
 
 export const ticketingResolvers: Resolvers = {
   Query: {
@@ -32,6 +35,8 @@ export const ticketingResolvers: Resolvers = {
     sections: async (event, _args, { loaders }) => summariseSections(await loaders.seatsOfEvent.load(event.id)),
     availableSeats: async (event, _args, { loaders }) =>
       filterSeats(await loaders.seatsOfEvent.load(event.id), null, 'AVAILABLE').length,
+    availability: async (event, _args, { loaders }) =>
+      availabilityOf(event.id, await loaders.seatsOfEvent.load(event.id)),
   },
   Seat: {
     event: (seat, _args, { loaders }) => loadRequired(loaders.event, seat.eventId, 'event'),
@@ -57,8 +62,20 @@ export const ticketingResolvers: Resolvers = {
   },
   Subscription: {
     seatsChanged: {
-      subscribe: (_root, { eventId }, { services }) => services.bus.iterate(seatTopic(parseUuid(eventId, 'eventId'))),
+      subscribe: async (_root, { eventId, afterSequence }, context) => {
+        if (afterSequence != null && afterSequence < 0)
+          throw new BadUserInputError('afterSequence must not be negative', 'afterSequence');
+        const event = await publicEvent(context, eventId);
+        return context.services.ticketing.seatChanges(event.id, afterSequence ?? null);
+      },
       resolve: (payload: SeatChangeMessage) => payload,
+    },
+    eventAvailability: {
+      subscribe: async (_root, { eventId }, context) => {
+        const event = await publicEvent(context, eventId);
+        return context.services.ticketing.seatChanges(event.id, null);
+      },
+      resolve: (payload: SeatChangeMessage) => payload.availability,
     },
   },
 };

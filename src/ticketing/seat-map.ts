@@ -2,6 +2,7 @@
 // summaries are computed in memory rather than with more SQL.
 import type { Decimal } from '@prisma/client/runtime/client';
 import type { Seat, SeatStatus } from '../generated/prisma/client.ts';
+import type { Availability } from '../realtime/seat-changes.ts';
 
 export interface SeatSectionSummary {
   name: string;
@@ -11,17 +12,11 @@ export interface SeatSectionSummary {
   maxPrice: Decimal;
 }
 
-/**
- * The message on topic seats:<eventId>, which seatsChanged subscribers hear. No write publishes it yet:
- * seat writes (holds, bookings) are to publish it after their commit.
- */
-export interface SeatChangeMessage {
-  eventId: string;
-  seats: Seat[];
-}
-
-export function seatTopic(eventId: string): string {
-  return `seats:${eventId}`;
+/** Event.availability: counted from the cached seat map, so a warm read costs no SQL. */
+export function availabilityOf(eventId: string, seats: readonly Seat[]): Availability {
+  const counts = { AVAILABLE: 0, HELD: 0, BOOKED: 0 };
+  for (const seat of seats) counts[seat.status] += 1;
+  return { eventId, total: seats.length, available: counts.AVAILABLE, held: counts.HELD, booked: counts.BOOKED };
 }
 
 export function filterSeats(seats: readonly Seat[], section?: string | null, status?: SeatStatus | null): Seat[] {

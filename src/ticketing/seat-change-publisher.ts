@@ -1,0 +1,127 @@
+// Publishes committed seat changes to the seat-change log (src/realtime/seat-changes.ts). Changes of one
+// event within `coalesceMs` go out as one message, and each message carries the seats' statuses and the
+// event's counts as PostgreSQL has them when it is sent, so a late message can never undo a newer state.
+// When the log cannot be reached (Redis away), the event is remembered and one snapshot is published when
+// Redis answers again: subscribers may miss changes during an outage, never afterwards.
+import type { Database } from '../db/prisma.ts';
+import type { Logger } from '../infra/logger.ts';
+import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import type {
+  Availability,
+  SeatChangeBody,
+  SeatChangeLog,
+  SeatChangeMessage,
+  SeatStatusName,
+} from '../realtime/seat-changes.ts';
+
+interface SeatStatusRow {
+  id: string;
+  status: SeatStatusName;
+}
+
+export class SeatChangePublisher {
+  private readonly pending = new Map<string, Set<string>>();
+  /** Per event, the publish in progress: messages of one instance leave in commit order. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Events whose changes could not be published: a snapshot follows when Redis is back. */
+  private readonly unpublished = new Set<string>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      changes: SeatChangeLog;
+      redis: RedisCircuit | undefined;
+      logger: Logger;
+      coalesceMs: number;
+    },
+  ) {
+    this.log = deps.logger.child({ component: 'seat-changes' });
+    deps.redis?.on('state', (state) => {
+      if (state === 'closed') void this.republish();
+    });
+  }
+
+  /** Call after the commit that changed the seats. */
+  changed(eventId: string, seatIds: readonly string[]): void {
+    if (seatIds.length === 0) return;
+    let seats = this.pending.get(eventId);
+    if (!seats) {
+      this.pending.set(eventId, (seats = new Set()));
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.enqueue(eventId, () => this.publishPending(eventId));
+      }, this.deps.coalesceMs);
+      this.timers.add(timer);
+    }
+    for (const id of seatIds) seats.add(id);
+  }
+
+  /** The whole map, numbered with the log's current sequence (read first: changes after it follow). */
+  async snapshotMessage(eventId: string): Promise<SeatChangeMessage> {
+    const sequence = await this.deps.changes.currentSequence(eventId).catch(() => 0);
+    return { sequence, ...(await this.snapshotBody(eventId)) };
+  }
+
+  async availability(eventId: string): Promise<Availability> {
+    const rows = await this.deps.db.$queryRaw<{ status: SeatStatusName; n: number }[]>`
+      SELECT status, count(*)::int AS n FROM "Seat" WHERE "eventId" = ${eventId}::uuid GROUP BY status`;
+    const count = (status: SeatStatusName): number => rows.find((r) => r.status === status)?.n ?? 0;
+    const [available, held, booked] = [count('AVAILABLE'), count('HELD'), count('BOOKED')];
+    return { eventId, total: available + held + booked, available, held, booked };
+  }
+
+  /** Publishes what is pending now (shutdown). */
+  async flush(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const eventId of [...this.pending.keys()]) this.enqueue(eventId, () => this.publishPending(eventId));
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  private enqueue(eventId: string, work: () => Promise<void>): void {
+    const next = (this.chains.get(eventId) ?? Promise.resolve()).then(work).catch((error: unknown) => {
+      this.unpublished.add(eventId);
+      // Debug: during an outage this is every change, and the circuit breaker has already said Redis is away.
+      this.log.debug({ err: error, eventId }, 'seat change committed but not published; a snapshot follows');
+    });
+    this.chains.set(eventId, next);
+    void next.then(() => {
+      if (this.chains.get(eventId) === next) this.chains.delete(eventId);
+    });
+  }
+
+  private async publishPending(eventId: string): Promise<void> {
+    const ids = this.pending.get(eventId);
+    this.pending.delete(eventId);
+    if (!ids?.size) return;
+    const [seats, availability] = await Promise.all([
+      this.deps.db.$queryRaw<SeatStatusRow[]>`
+        SELECT id::text, status::text FROM "Seat" WHERE id = ANY(${[...ids]}::uuid[]) ORDER BY id`,
+      this.availability(eventId),
+    ]);
+    await this.append({ eventId, seats, snapshot: false, availability });
+  }
+
+  private async append(body: SeatChangeBody): Promise<void> {
+    if (this.deps.redis?.state === 'open') throw new Error('redis unavailable');
+    await this.deps.changes.append(body);
+  }
+
+  private async snapshotBody(eventId: string): Promise<SeatChangeBody> {
+    const [seats, availability] = await Promise.all([
+      this.deps.db.$queryRaw<SeatStatusRow[]>`
+        SELECT id::text, status::text FROM "Seat" WHERE "eventId" = ${eventId}::uuid
+        ORDER BY section, row, number`,
+      this.availability(eventId),
+    ]);
+    return { eventId, seats, snapshot: true, availability };
+  }
+
+  private async republish(): Promise<void> {
+    const events = [...this.unpublished];
+    this.unpublished.clear();
+    for (const eventId of events) this.enqueue(eventId, async () => this.append(await this.snapshotBody(eventId)));
+  }
+}
