@@ -45,6 +45,9 @@ const envSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   SEED_ON_EMPTY: bool.optional(),
   SEED_SCALE: z.enum(['full', 'small']).default('full'),
+  // Storefront
+  CART_TTL_SECONDS: positiveInt.max(7 * 86_400).default(1_800),
+  WARM_ON_START: bool.optional(),
 });
 
 export interface Config {
@@ -73,6 +76,8 @@ export interface Config {
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
+  /** Storefront: the sliding lifetime of a cart's Redis copy, and whether to warm the cache at start. */
+  storefront: { cartTtlSeconds: number; warmOnStart: boolean };
 }
 
 export class ConfigError extends Error {
@@ -135,6 +140,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,
+    storefront: {
+      cartTtlSeconds: e.CART_TTL_SECONDS,
+      warmOnStart: e.WARM_ON_START ?? e.NODE_ENV === 'production',
+    },
   };
 }
 

@@ -30,6 +30,13 @@ import { rateLimitPlugin, RateLimits } from '../limits/rate-limits.ts';
 import { clientIpOf } from './client-ip.ts';
 import { ProductService } from '../commerce/product-service.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
+import { CacheWarmer } from '../commerce/cache-warming.ts';
+import { CartStore } from '../commerce/cart-store.ts';
+import { CheckoutService } from '../commerce/checkout-service.ts';
+import { OrderService } from '../commerce/orders.ts';
+import { StockEvents } from '../commerce/stock-events.ts';
+import type { RequestStats as LoaderStats } from '../cache/loader-factory.ts';
+import type { Loaders } from '../graphql/context.ts';
 import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
@@ -62,6 +69,7 @@ const CACHE_TYPE_MODELS: Record<string, string[]> = {
   StateList: ['State'],
   Postcode: ['Postcode'],
   'State.cities': ['Postcode'],
+  ShippingZoneList: ['ShippingZone'],
 };
 
 /** How long start-up waits for Redis before serving without it. */
@@ -141,9 +149,19 @@ function createServices(
     metrics: Metrics;
     logger: Logger;
     limiters: LimiterFactory;
+    createLoaders: (stats: LoaderStats) => Loaders;
   },
 ): Services {
   const { db, cache, keys, bus, redis, metrics, logger, limiters } = deps;
+  const stock = new StockEvents({ cache, keys, bus, logger });
+  const carts = new CartStore({
+    db,
+    redis: redis?.circuit,
+    cache,
+    prefix: config.cachePrefix,
+    ttlSeconds: config.storefront.cartTtlSeconds,
+    metrics,
+  });
   const sessions = new SessionService({
     db,
     redis: redis?.circuit,
@@ -158,8 +176,13 @@ function createServices(
     sessions,
     audit,
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
-    products: new ProductService({ db, cache, keys, bus, logger }),
+    products: new ProductService({ db, cache, keys, stock }),
     wishlist: new WishlistService(db),
+    carts,
+    checkout: new CheckoutService({ db, carts, stock }),
+    orders: new OrderService(db),
+    warmer: new CacheWarmer({ db, createLoaders: deps.createLoaders, logger }),
+    db,
     venues: new VenueEventService({ db, cache, keys }),
     cache,
     cacheMode: redis ? 'redis' : 'in-process',
@@ -284,7 +307,8 @@ async function startServing(
     config.cachePrefix,
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
-  const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
+  const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters, createLoaders });
+  if (config.storefront.warmOnStart) await services.warmer.warm('start-up');
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,

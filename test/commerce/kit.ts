@@ -1,0 +1,130 @@
+// Shared by the storefront tests (test/commerce/*): shoppers with sessions made straight in PostgreSQL
+// (100 scrypt sign-ins would take longer than the tests themselves), cart and checkout operations, and
+// a known-good Malaysian address. No mocks: real gateways over real PostgreSQL and redis-server.
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
+import { bearer, codesOf, dataOf, gql, sha256Hex, sqlRows, withPg, type Headers, type Reply } from '../accounts/kit.ts';
+import type { TestGateway } from '../support/gateway.ts';
+
+export { bearer, codesOf, dataOf, gql, sqlRows, withPg, type Headers, type Reply };
+
+export type Tier = 'REGULAR' | 'SILVER' | 'GOLD' | 'PLATINUM';
+
+export interface Shopper {
+  userId: string;
+  headers: Headers;
+}
+
+/** `count` new customers of `tier`, each signed in (a session row whose token we know). */
+export async function createShoppers(databaseUrl: string, count: number, tier: Tier = 'REGULAR'): Promise<Shopper[]> {
+  const run = randomBytes(4).toString('hex');
+  const tokens = Array.from({ length: count }, () => randomBytes(32).toString('base64url'));
+  const users = await withPg(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO "User" (id, email, "passwordHash", "displayName", role, tier, "createdAt", "updatedAt")
+       SELECT gen_random_uuid(), 'shopper-' || $1 || '-' || n || '@example.test', 'not-a-hash', 'Shopper ' || n,
+              'CUSTOMER', $3::"MemberTier", now(), now()
+         FROM generate_series(1, $2::int) AS n ORDER BY n RETURNING id`,
+      [run, count, tier],
+    );
+    await client.query(
+      `INSERT INTO "Session" (id, "tokenHash", "userId", "createdAt", "lastSeenAt", "expiresAt")
+       SELECT gen_random_uuid(), t.hash, t."userId", now(), now(), now() + interval '1 hour'
+         FROM unnest($1::text[], $2::uuid[]) AS t(hash, "userId")`,
+      [tokens.map(sha256Hex), rows.map((r) => r.id)],
+    );
+    return rows;
+  });
+  return users.map((u, i) => ({ userId: u.id, headers: bearer(tokens[i]!) }));
+}
+
+/** A product id with its stock set to `onHand` in PostgreSQL (caches are told by the gateway's own writes only). */
+export async function productWithStock(databaseUrl: string, onHand: number, offset = 0): Promise<number> {
+  const [row] = await sqlRows<{ productId: number }>(
+    databaseUrl,
+    `UPDATE "Inventory" SET "onHand" = $1, reserved = 0
+      WHERE "productId" = (SELECT "productId" FROM "Inventory" ORDER BY "productId" OFFSET $2 LIMIT 1)
+      RETURNING "productId"`,
+    [onHand, offset],
+  );
+  if (!row) throw new Error('the seed has no inventory rows');
+  return row.productId;
+}
+
+export interface Address {
+  line1: string;
+  postcode: string;
+  city: string;
+  state: string;
+}
+
+/** A real address from the postcode table (first code of a state), as a shopper would type it. */
+export async function addressIn(databaseUrl: string, stateCode = 'KUL'): Promise<Address> {
+  const [row] = await sqlRows<{ code: string; city: string; state: string }>(
+    databaseUrl,
+    `SELECT p.code, p.city, s.name AS state FROM "Postcode" p JOIN "State" s ON s.id = p."stateId"
+      WHERE s.code = $1 ORDER BY p.code, p.city LIMIT 1`,
+    [stateCode],
+  );
+  if (!row) throw new Error(`no postcode in ${stateCode}`);
+  return { line1: '12 Jalan Contoh', postcode: row.code, city: row.city, state: row.state };
+}
+
+export const ADD_TO_CART = /* GraphQL */ `
+  mutation Add($productId: ID!, $quantity: Int) {
+    addToCart(productId: $productId, quantity: $quantity) { itemCount subtotal items { quantity product { id } } }
+  }
+`;
+
+export const CART = /* GraphQL */ `
+  query Cart {
+    cart {
+      itemCount subtotal currency weightGrams hasUnavailableItems
+      items { quantity available isAvailable lineTotal unitPrice { tier amount } product { id } }
+    }
+  }
+`;
+
+export const CHECKOUT = /* GraphQL */ `
+  mutation Checkout($address: ShippingAddressInput!, $key: String!) {
+    checkout(shippingAddress: $address, idempotencyKey: $key) {
+      id status tier subtotal shippingFee total currency weightGrams shippingZone
+      items { productId sku name quantity unitPrice lineTotal }
+      shippingAddress { line1 postcode city state }
+    }
+  }
+`;
+
+export interface OrderData {
+  id: string;
+  status: string;
+  tier: Tier;
+  subtotal: string;
+  shippingFee: string;
+  total: string;
+  shippingZone: string;
+  items: { productId: string | null; quantity: number; unitPrice: string; lineTotal: string }[];
+}
+
+export async function addToCart(gateway: TestGateway, shopper: Shopper, productId: number, quantity = 1) {
+  return dataOf(await gql(gateway.url, ADD_TO_CART, { productId: String(productId), quantity }, shopper.headers));
+}
+
+export function checkout(gateway: TestGateway, shopper: Shopper, address: Address, key: string) {
+  return gql<{ checkout: OrderData }>(gateway.url, CHECKOUT, { address, key }, shopper.headers);
+}
+
+/** Every shopper checks out at once; returns the orders and the error codes of the refusals. */
+export async function checkoutAll(
+  gateway: TestGateway,
+  shoppers: readonly Shopper[],
+  address: Address,
+): Promise<{ orders: OrderData[]; refusals: unknown[]; replies: Reply<{ checkout: OrderData }>[] }> {
+  const replies = await Promise.all(shoppers.map((s, i) => checkout(gateway, s, address, `race-${i}-${s.userId}`)));
+  for (const reply of replies) expect(reply.status, reply.text.slice(0, 300)).toBe(200);
+  const orders = replies.flatMap((r) => (r.body.data?.checkout ? [r.body.data.checkout] : []));
+  const refusals = replies.flatMap((r) => codesOf(r));
+  return { orders, refusals, replies };
+}
+
+export const wsUrl = (gateway: TestGateway): string => gateway.url.replace(/^http/, 'ws');
