@@ -45,7 +45,7 @@ export class CacheWarmer {
     const loaders = this.deps.createLoaders({ dbQueries: 0 });
     const [reference, categories, products, events] = await Promise.all([
       this.warmReference(loaders),
-      loaders.categoryTree.load('all').then((tree) => tree?.length ?? 0),
+      this.warmCategories(loaders),
       this.warmProducts(loaders),
       this.warmEvents(loaders),
     ]);
@@ -76,6 +76,12 @@ export class CacheWarmer {
       loaders.postcode.loadMany(codes.map((c) => c.code)),
     ]);
     return { states: stateIds.length, postcodes: codes.length };
+  }
+
+  private async warmCategories(loaders: WarmLoaders): Promise<number> {
+    const tree = (await loaders.categoryTree.load('all')) ?? [];
+    await loaders.category.loadMany(tree.map((c) => c.id));
+    return tree.length;
   }
 
   private async warmProducts(loaders: WarmLoaders): Promise<number> {
