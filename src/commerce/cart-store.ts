@@ -9,13 +9,11 @@
 // - A read that missed Redis fills it with SET NX: if a write landed meanwhile, its SET wins and the
 //   fill (read before the write) is dropped.
 // - Checkout leaves an empty copy rather than deleting it, for the same reason.
-import type { EntityCache } from '../cache/entity-cache.ts';
+import type { SessionServiceDeps } from '../accounts/sessions.ts';
 import { decode, encode } from '../cache/codec.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../infra/errors.ts';
-import type { Metrics } from '../infra/metrics.ts';
-import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 
 export const MAX_CART_LINES = 50;
 export const MAX_LINE_QUANTITY = 99;
@@ -25,14 +23,8 @@ export interface CartLine {
   quantity: number;
 }
 
-export interface CartStoreDeps {
-  db: Database;
-  redis: RedisCircuit | undefined;
-  cache: EntityCache;
-  prefix: string;
-  ttlSeconds: number;
-  metrics: Metrics;
-}
+/** What sessions need too: a PostgreSQL truth with a sliding-TTL copy in Redis. */
+export type CartStoreDeps = SessionServiceDeps;
 
 type Transaction = Prisma.TransactionClient;
 

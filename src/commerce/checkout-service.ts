@@ -12,13 +12,12 @@
 //   it the (userId, idempotencyKey) unique row is looked up first: a retry gets the same order.
 // - Prices are read in the transaction and frozen into the order; the cart's Redis copy is emptied and
 //   the stock change published only after the commit.
-import { Prisma, type MemberTier, type ShippingZone } from '../generated/prisma/client.ts';
+import { Prisma, type Inventory, type MemberTier, type ShippingZone } from '../generated/prisma/client.ts';
 import type { Database } from '../db/prisma.ts';
 import { BadUserInputError } from '../infra/errors.ts';
 import type { ReferenceLoaders } from '../reference/loaders.ts';
 import { checkPostcode } from '../reference/postcode-check.ts';
 import { shippingFee, zoneOfPostcode } from '../reference/shipping.ts';
-import type { Inventory } from '../generated/prisma/client.ts';
 import { lockUserCart, openCartLines, type CartLine, type CartStore } from './cart-store.ts';
 import { OutOfStockError } from './errors.ts';
 import type { CommerceLoaders } from './loaders.ts';

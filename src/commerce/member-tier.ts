@@ -15,9 +15,9 @@ export async function pricingTier(
   context: Pick<GatewayContext, 'viewer' | 'loaders'>,
   asked: MemberTier | null | undefined,
 ): Promise<MemberTier> {
-  const own = await viewerTier(context);
+  if (!asked) return viewerTier(context);
   // REGULAR is the base price, public anyway (Product.basePrice).
-  if (!asked || asked === own || asked === 'REGULAR') return asked ?? own;
-  if (context.viewer?.role === 'PLATFORM_ADMIN') return asked;
+  if (asked === 'REGULAR' || context.viewer?.role === 'PLATFORM_ADMIN') return asked;
+  if (asked === (await viewerTier(context))) return asked;
   throw new ForbiddenError('member prices of another tier are for platform admins only');
 }

@@ -10,6 +10,7 @@ import type { Product } from '../generated/prisma/client.ts';
 import { viewCart } from './cart-view.ts';
 import { lowStock } from './low-stock.ts';
 import { viewerTier } from './member-tier.ts';
+import { CURRENCY } from './pricing.ts';
 import { audit } from './mutations.ts';
 
 async function existingProduct(context: GatewayContext, productId: string): Promise<Product> {
@@ -19,12 +20,12 @@ async function existingProduct(context: GatewayContext, productId: string): Prom
 }
 
 /** An admin of the product's seller (or a platform admin) did something to it: audited. */
-async function asProductAdmin(
+async function asProductAdmin<T>(
   context: GatewayContext,
   productId: string,
   action: AuditAction,
-  work: (product: Product) => Promise<unknown>,
-) {
+  work: (product: Product) => Promise<T>,
+): Promise<T> {
   const product = await context.services.products.get(productId);
   const viewer = requireOrganizationAdmin(context, product.organizationId);
   const result = await work(product);
@@ -85,12 +86,12 @@ export const storefrontResolvers: Resolvers = {
     setMemberPrice: (_root, { productId, tier, price }, context) =>
       asProductAdmin(context, productId, 'PRODUCT_UPDATED', async (product) => {
         const row = await context.services.products.setMemberPrice(product, tier, price);
-        return { tier: row.tier, amount: row.price, currency: 'MYR', isMemberPrice: true };
-      }) as never,
+        return { tier: row.tier, amount: row.price, currency: CURRENCY, isMemberPrice: true };
+      }),
     restock: (_root, { productId, quantity }, context) =>
       asProductAdmin(context, productId, 'STOCK_SET', (product) =>
         context.services.products.restock(product, quantity),
-      ) as never,
+      ),
     warmCache: (_root, _args, context) => {
       requirePlatformAdmin(context);
       return context.services.warmer.warm('request');

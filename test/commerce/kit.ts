@@ -1,42 +1,14 @@
-// Shared by the storefront tests (test/commerce/*): shoppers with sessions made straight in PostgreSQL
-// (100 scrypt sign-ins would take longer than the tests themselves), cart and checkout operations, and
-// a known-good Malaysian address. No mocks: real gateways over real PostgreSQL and redis-server.
-import { randomBytes } from 'node:crypto';
+// Shared by the storefront tests (test/commerce/*): shoppers (test/support/shoppers.ts), cart and
+// checkout operations, and a known-good Malaysian address. No mocks: real gateways over real PostgreSQL
+// and redis-server.
 import { expect } from 'vitest';
-import { bearer, codesOf, dataOf, gql, sha256Hex, sqlRows, withPg, type Headers, type Reply } from '../accounts/kit.ts';
+import { bearer, codesOf, dataOf, gql, sqlRows, withPg, type Headers, type Reply } from '../accounts/kit.ts';
+import type { Shopper, Tier } from '../support/shoppers.ts';
 import type { TestGateway } from '../support/gateway.ts';
 
 export { bearer, codesOf, dataOf, gql, sqlRows, withPg, type Headers, type Reply };
 
-export type Tier = 'REGULAR' | 'SILVER' | 'GOLD' | 'PLATINUM';
-
-export interface Shopper {
-  userId: string;
-  headers: Headers;
-}
-
-/** `count` new customers of `tier`, each signed in (a session row whose token we know). */
-export async function createShoppers(databaseUrl: string, count: number, tier: Tier = 'REGULAR'): Promise<Shopper[]> {
-  const run = randomBytes(4).toString('hex');
-  const tokens = Array.from({ length: count }, () => randomBytes(32).toString('base64url'));
-  const users = await withPg(databaseUrl, async (client) => {
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO "User" (id, email, "passwordHash", "displayName", role, tier, "createdAt", "updatedAt")
-       SELECT gen_random_uuid(), 'shopper-' || $1 || '-' || n || '@example.test', 'not-a-hash', 'Shopper ' || n,
-              'CUSTOMER', $3::"MemberTier", now(), now()
-         FROM generate_series(1, $2::int) AS n ORDER BY n RETURNING id`,
-      [run, count, tier],
-    );
-    await client.query(
-      `INSERT INTO "Session" (id, "tokenHash", "userId", "createdAt", "lastSeenAt", "expiresAt")
-       SELECT gen_random_uuid(), t.hash, t."userId", now(), now(), now() + interval '1 hour'
-         FROM unnest($1::text[], $2::uuid[]) AS t(hash, "userId")`,
-      [tokens.map(sha256Hex), rows.map((r) => r.id)],
-    );
-    return rows;
-  });
-  return users.map((u, i) => ({ userId: u.id, headers: bearer(tokens[i]!) }));
-}
+export { createShoppers, type Shopper, type Tier } from '../support/shoppers.ts';
 
 /** A product id with its stock set to `onHand` in PostgreSQL (caches are told by the gateway's own writes only). */
 export async function productWithStock(databaseUrl: string, onHand: number, offset = 0): Promise<number> {
