@@ -11,7 +11,6 @@
 // - Checkout leaves an empty copy rather than deleting it, for the same reason.
 import type { SessionServiceDeps } from '../accounts/sessions.ts';
 import { decode, encode } from '../cache/codec.ts';
-import type { Database } from '../db/prisma.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../infra/errors.ts';
 

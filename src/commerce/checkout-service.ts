@@ -11,7 +11,8 @@
 // - Idempotency: a per-user advisory lock serialises a user's checkouts (on every instance), and inside
 //   it the (userId, idempotencyKey) unique row is looked up first: a retry gets the same order.
 // - Prices are read in the transaction and frozen into the order; the cart's Redis copy is emptied and
-//   the stock change published only after the commit.
+//   the stock change published only after the commit. The stock is taken last in the transaction, so
+//   its row locks are held for as few statements as possible.
 import { Prisma, type Inventory, type MemberTier, type ShippingZone } from '../generated/prisma/client.ts';
 import type { Database } from '../db/prisma.ts';
 import { BadUserInputError } from '../infra/errors.ts';
@@ -72,9 +73,11 @@ export class CheckoutService {
         if (again) return again;
         const { cartId, lines } = await openCartLines(tx, buyer.userId);
         if (!cartId || lines.length === 0) throw new BadUserInputError('the cart is empty', 'cart');
-        taken = await takeStock(tx, lines);
         const created = await createOrder(tx, buyer, lines, address, idempotencyKey);
         await tx.cart.update({ where: { id: cartId }, data: { status: 'CHECKED_OUT' } });
+        // Last, so the stock rows stay locked only for these statements and the commit: buyers of one
+        // product queue here, not behind the order's inserts.
+        taken = await takeStock(tx, lines);
         return created;
       },
       { maxWait: TRANSACTION_WAIT_MS, timeout: TRANSACTION_WAIT_MS },
@@ -169,7 +172,7 @@ async function createOrder(
   const subtotal = items.reduce((sum, item) => sum.add(item.lineTotal), new Prisma.Decimal(0));
   const weightGrams = items.reduce((n, item) => n + item.weightGrams, 0);
   const fee = shippingFee(address.zone, weightGrams);
-  return tx.order.create({
+  const order = await tx.order.create({
     data: {
       userId: buyer.userId,
       idempotencyKey,
@@ -184,8 +187,11 @@ async function createOrder(
       postcode: address.postcode,
       city: address.city,
       state: address.state,
-      items: { create: items.map(({ weightGrams: _w, ...item }) => item) },
     },
-    include: ORDER_ITEMS,
   });
+  // Two INSERT ... RETURNING statements; a nested create would read both back with two more SELECTs.
+  const created = await tx.orderItem.createManyAndReturn({
+    data: items.map(({ weightGrams: _w, ...item }) => ({ ...item, orderId: order.id })),
+  });
+  return { ...order, items: created.sort((x, y) => x.id - y.id) };
 }
