@@ -22,11 +22,12 @@ export interface WarmingReport {
   events: number;
 }
 
-type WarmLoaders = CommerceLoaders & ListingLoaders & ReferenceLoaders & EventListingLoaders & TicketingLoaders;
+export type WarmLoaders = CommerceLoaders & ListingLoaders & ReferenceLoaders & EventListingLoaders & TicketingLoaders;
 
 /** The listings a storefront's first page shows, at the default page size. */
 const TOP_PRODUCT_SORTS: readonly ProductSort[] = ['BEST_SELLING', 'NEWEST'];
 const TOP_PAGE_SIZE = 20;
+const POSTCODE_SLICE = 250;
 
 export class CacheWarmer {
   private lastReport: WarmingReport | undefined;
@@ -70,11 +71,11 @@ export class CacheWarmer {
       loaders.shippingZones.load('all'),
     ]);
     const stateIds = (states ?? []).map((s) => s.id);
-    await Promise.all([
-      loaders.state.loadMany(stateIds),
-      loaders.citiesOfState.loadMany(stateIds),
-      loaders.postcode.loadMany(codes.map((c) => c.code)),
-    ]);
+    await Promise.all([loaders.state.loadMany(stateIds), loaders.citiesOfState.loadMany(stateIds)]);
+    // In slices, one after the other: each slice is one SQL query and one Redis pipeline small enough
+    // to finish well inside the Redis command timeout on a busy machine.
+    for (let start = 0; start < codes.length; start += POSTCODE_SLICE)
+      await loaders.postcode.loadMany(codes.slice(start, start + POSTCODE_SLICE).map((c) => c.code));
     return { states: stateIds.length, postcodes: codes.length };
   }
 

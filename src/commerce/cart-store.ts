@@ -13,6 +13,7 @@ import type { SessionServiceDeps } from '../accounts/sessions.ts';
 import { decode, encode } from '../cache/codec.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../infra/errors.ts';
+import type { TransactionRunner } from './transactions.ts';
 
 export const MAX_CART_LINES = 50;
 export const MAX_LINE_QUANTITY = 99;
@@ -44,7 +45,10 @@ export async function openCartLines(tx: Transaction, userId: string): Promise<{ 
 }
 
 export class CartStore {
-  constructor(private readonly deps: CartStoreDeps) {}
+  constructor(
+    private readonly deps: CartStoreDeps,
+    private readonly transactions: TransactionRunner,
+  ) {}
 
   key(userId: string): string {
     return `${this.deps.prefix}:cart:${userId}`;
@@ -60,7 +64,7 @@ export class CartStore {
 
   /** Sets one line's quantity (0 removes it), or adds to it with `add`. Returns the cart's lines. */
   async change(userId: string, productId: number, quantity: number, mode: 'set' | 'add'): Promise<CartLine[]> {
-    const lines = await this.deps.db.$transaction(async (tx) => {
+    const lines = await this.transactions.run(async (tx) => {
       await lockUserCart(tx, userId);
       let { cartId, lines: current } = await openCartLines(tx, userId);
       const existing = current.find((l) => l.productId === productId);

@@ -25,10 +25,9 @@ import type { CommerceLoaders } from './loaders.ts';
 import { ORDER_ITEMS, type OrderWithItems } from './orders.ts';
 import { CURRENCY } from './pricing.ts';
 import type { StockEvents } from './stock-events.ts';
+import type { TransactionRunner } from './transactions.ts';
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,64}$/;
-/** 100 buyers of one product queue on its row lock and on the pool: give them time, not an error. */
-const TRANSACTION_WAIT_MS = 20_000;
 
 export interface ShippingAddressInput {
   line1: string;
@@ -41,6 +40,7 @@ export interface CheckoutDeps {
   db: Database;
   carts: CartStore;
   stock: StockEvents;
+  transactions: TransactionRunner;
 }
 
 interface Address extends ShippingAddressInput {
@@ -66,22 +66,19 @@ export class CheckoutService {
     await this.preCheck(loaders, await this.deps.carts.lines(buyer.userId));
 
     let taken: Inventory[] = [];
-    const order = await this.deps.db.$transaction(
-      async (tx) => {
-        await lockUserCart(tx, buyer.userId);
-        const again = await this.existing(tx, buyer.userId, idempotencyKey);
-        if (again) return again;
-        const { cartId, lines } = await openCartLines(tx, buyer.userId);
-        if (!cartId || lines.length === 0) throw new BadUserInputError('the cart is empty', 'cart');
-        const created = await createOrder(tx, buyer, lines, address, idempotencyKey);
-        await tx.cart.update({ where: { id: cartId }, data: { status: 'CHECKED_OUT' } });
-        // Last, so the stock rows stay locked only for these statements and the commit: buyers of one
-        // product queue here, not behind the order's inserts.
-        taken = await takeStock(tx, lines);
-        return created;
-      },
-      { maxWait: TRANSACTION_WAIT_MS, timeout: TRANSACTION_WAIT_MS },
-    );
+    const order = await this.deps.transactions.run(async (tx) => {
+      await lockUserCart(tx, buyer.userId);
+      const again = await this.existing(tx, buyer.userId, idempotencyKey);
+      if (again) return again;
+      const { cartId, lines } = await openCartLines(tx, buyer.userId);
+      if (!cartId || lines.length === 0) throw new BadUserInputError('the cart is empty', 'cart');
+      const created = await createOrder(tx, buyer, lines, address, idempotencyKey);
+      await tx.cart.update({ where: { id: cartId }, data: { status: 'CHECKED_OUT' } });
+      // Last, so the stock rows stay locked only for these statements and the commit: buyers of one
+      // product queue here, not behind the order's inserts.
+      taken = await takeStock(tx, lines);
+      return created;
+    });
     if (taken.length) {
       await this.deps.carts.emptied(buyer.userId);
       await this.deps.stock.changed(taken, { salesChanged: true });

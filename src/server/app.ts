@@ -28,15 +28,8 @@ import { createLimiterFactory, type LimiterFactory } from '../limits/limiter-fac
 import { queryLimits } from '../limits/query-limits.ts';
 import { rateLimitPlugin, RateLimits } from '../limits/rate-limits.ts';
 import { clientIpOf } from './client-ip.ts';
-import { ProductService } from '../commerce/product-service.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
-import { CacheWarmer } from '../commerce/cache-warming.ts';
-import { CartStore } from '../commerce/cart-store.ts';
-import { CheckoutService } from '../commerce/checkout-service.ts';
-import { OrderService } from '../commerce/orders.ts';
-import { StockEvents } from '../commerce/stock-events.ts';
-import type { RequestStats as LoaderStats } from '../cache/loader-factory.ts';
-import type { Loaders } from '../graphql/context.ts';
+import { createStorefrontServices, type StorefrontDeps } from '../commerce/storefront-services.ts';
 import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
@@ -149,19 +142,10 @@ function createServices(
     metrics: Metrics;
     logger: Logger;
     limiters: LimiterFactory;
-    createLoaders: (stats: LoaderStats) => Loaders;
+    createLoaders: StorefrontDeps['createLoaders'];
   },
 ): Services {
   const { db, cache, keys, bus, redis, metrics, logger, limiters } = deps;
-  const stock = new StockEvents({ cache, keys, bus, logger });
-  const carts = new CartStore({
-    db,
-    redis: redis?.circuit,
-    cache,
-    prefix: config.cachePrefix,
-    ttlSeconds: config.storefront.cartTtlSeconds,
-    metrics,
-  });
   const sessions = new SessionService({
     db,
     redis: redis?.circuit,
@@ -176,12 +160,8 @@ function createServices(
     sessions,
     audit,
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
-    products: new ProductService({ db, cache, keys, stock }),
+    ...createStorefrontServices(config, { ...deps, redis: redis?.circuit }),
     wishlist: new WishlistService(db),
-    carts,
-    checkout: new CheckoutService({ db, carts, stock }),
-    orders: new OrderService(db),
-    warmer: new CacheWarmer({ db, createLoaders: deps.createLoaders, logger }),
     db,
     venues: new VenueEventService({ db, cache, keys }),
     cache,
@@ -308,7 +288,11 @@ async function startServing(
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
   const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters, createLoaders });
-  if (config.storefront.warmOnStart) await services.warmer.warm('start-up');
+  // A cold cache is slower, not wrong: a failed warming is logged and the gateway serves anyway.
+  if (config.storefront.warmOnStart)
+    await services.warmer
+      .warm('start-up')
+      .catch((error: unknown) => logger.warn({ err: error }, 'cache warming failed'));
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,
