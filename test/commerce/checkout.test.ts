@@ -2,13 +2,11 @@
 // get exactly 10 orders, and the same holds with redis-server stopped (PostgreSQL is the only judge of
 // stock). A retried checkout returns its order; totals, shipping and address checks; orders are private;
 // and inventoryChanged reaches a subscriber on the other instance.
-import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { pool } from '../accounts/kit.ts';
+import { EMAILS, pool, signIn } from '../accounts/kit.ts';
 import {
   addressIn,
   addToCart,
@@ -20,7 +18,7 @@ import {
   gql,
   productWithStock,
   sqlRows,
-  wsUrl,
+  watchStock,
   type Address,
   type Shopper,
 } from './kit.ts';
@@ -196,32 +194,29 @@ describe('inventoryChanged', () => {
     const productId = await productWithStock(database.url, 7, 5);
     const [shopper] = await createShoppers(database.url, 1);
     await addToCart(a, shopper!, productId, 2);
-    const client = createClient({ url: wsUrl(b), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const watcher = await watchStock(b, redisServer.url, productId);
     try {
-      const received = new Promise<unknown>((resolve, reject) => {
-        const stop = client.subscribe(
-          {
-            query: `subscription ($id: ID!) { inventoryChanged(productId: $id) { productId onHand available } }`,
-            variables: { id: String(productId) },
-          },
-          {
-            next: (message) => {
-              resolve(message.data);
-              stop();
-            },
-            error: reject,
-            complete: () => undefined,
-          },
-        );
-      });
-      // The subscription is live once b has subscribed its Redis channel: retry the checkout's trigger until heard.
-      await new Promise((resolve) => setTimeout(resolve, 300));
       dataOf(await checkout(a, shopper!, address, 'live-stock-01'));
-      await expect(received).resolves.toEqual({
+      await expect(watcher.next).resolves.toEqual({
         inventoryChanged: { productId: String(productId), onHand: 5, available: 5 },
       });
     } finally {
-      await client.dispose();
+      await watcher.dispose();
+    }
+  });
+
+  it('reaches it after a restock too', async () => {
+    const productId = await productWithStock(database.url, 3, 6);
+    const admin = (await signIn(b.url, EMAILS.platform)).headers;
+    const watcher = await watchStock(a, redisServer.url, productId);
+    try {
+      const restock = `mutation ($id: ID!) { restock(productId: $id, quantity: 4) { onHand } }`;
+      expect(dataOf(await gql(b.url, restock, { id: String(productId) }, admin))).toEqual({ restock: { onHand: 7 } });
+      await expect(watcher.next).resolves.toEqual({
+        inventoryChanged: { productId: String(productId), onHand: 7, available: 7 },
+      });
+    } finally {
+      await watcher.dispose();
     }
   });
 });

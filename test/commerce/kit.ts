@@ -1,7 +1,10 @@
 // Shared by the storefront tests (test/commerce/*): shoppers (test/support/shoppers.ts), cart and
 // checkout operations, and a known-good Malaysian address. No mocks: real gateways over real PostgreSQL
 // and redis-server.
+import { createClient } from 'graphql-ws';
 import { expect } from 'vitest';
+import WebSocket from 'ws';
+import { rawRedis } from '../cache/kit.ts';
 import { bearer, codesOf, dataOf, gql, sqlRows, withPg, type Headers, type Reply } from '../accounts/kit.ts';
 import type { Shopper, Tier } from '../support/shoppers.ts';
 import type { TestGateway } from '../support/gateway.ts';
@@ -99,4 +102,46 @@ export async function checkoutAll(
   return { orders, refusals, replies };
 }
 
-export const wsUrl = (gateway: TestGateway): string => gateway.url.replace(/^http/, 'ws');
+const wsUrl = (gateway: TestGateway): string => gateway.url.replace(/^http/, 'ws');
+
+/**
+ * Subscribes to inventoryChanged on `gateway` over graphql-ws and resolves once the gateway's Redis
+ * channel has its subscriber (PUBSUB NUMSUB), so nothing published afterwards can be missed.
+ */
+export async function watchStock(
+  gateway: TestGateway,
+  redisUrl: string,
+  productId: number,
+): Promise<{ next: Promise<unknown>; dispose(): Promise<void> }> {
+  const client = createClient({ url: wsUrl(gateway), webSocketImpl: WebSocket, retryAttempts: 0 });
+  const next = new Promise<unknown>((resolve, reject) => {
+    const stop = client.subscribe(
+      {
+        query: 'subscription ($id: ID!) { inventoryChanged(productId: $id) { productId onHand available } }',
+        variables: { id: String(productId) },
+      },
+      {
+        next: (message) => {
+          resolve(message.data);
+          stop();
+        },
+        error: reject,
+        complete: () => undefined,
+      },
+    );
+  });
+  const redis = rawRedis(redisUrl);
+  await redis.connect();
+  try {
+    const channel = `${gateway.cachePrefix}:inventory:${productId}`;
+    for (let tries = 0; ; tries += 1) {
+      const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
+      if (Number(count) > 0) break;
+      if (tries > 200) throw new Error(`nobody subscribed ${channel}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return { next, dispose: async () => void (await client.dispose()) };
+}
