@@ -29,7 +29,8 @@ export async function readPages<Row>(
     (
       page,
       index,
-    ) => Prisma.sql`(SELECT ${index}::int AS "__page", row_number() OVER (ORDER BY ${page.orderBy}) AS "__row", ${selected}
+    ) => Prisma.sql`(SELECT ${index}::int AS "__page", row_number() OVER (ORDER BY ${page.orderBy}) AS "__row",
+       ${selected}
        FROM ${from} t WHERE ${page.where} ORDER BY ${page.orderBy} LIMIT ${page.limit})`,
   );
   const rows = await db.$queryRaw<(Row & { __page: number; __row: bigint })[]>(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { EMAILS, pool, signIn } from '../accounts/kit.ts';
+import { EMAILS, signIn } from '../accounts/kit.ts';
 import {
   addressIn,
   addToCart,
@@ -14,6 +14,7 @@ import {
   checkoutAll,
   codesOf,
   createShoppers,
+  fillCarts,
   dataOf,
   gql,
   productWithStock,
@@ -59,7 +60,7 @@ async function stockRow(productId: number) {
 /** 100 shoppers with one unit of the product in their carts, and the product's stock cached. */
 async function hundredCarts(gateway: TestGateway, productId: number): Promise<Shopper[]> {
   const shoppers = await createShoppers(database.url, 100);
-  await pool(shoppers, 20, (shopper) => addToCart(gateway, shopper, productId, 1));
+  await fillCarts(database.url, shoppers, productId);
   dataOf(await gql(gateway.url, STOCK, { id: String(productId) }));
   return shoppers;
 }
@@ -225,9 +226,9 @@ describe('with redis-server stopped', () => {
   it('100 concurrent checkouts of 10 units still make exactly 10 orders', async () => {
     const productId = await productWithStock(database.url, 10, 1);
     const shoppers = await createShoppers(database.url, 100);
+    await fillCarts(database.url, shoppers, productId);
     await redisServer.stop();
     try {
-      await pool(shoppers, 20, (shopper) => addToCart(a, shopper, productId, 1));
       const result = await checkoutAll(a, shoppers, address);
       expectTenOrders(result, productId);
       expect((await stockRow(productId)).onHand).toBe(0);

@@ -26,6 +26,26 @@ export async function productWithStock(databaseUrl: string, onHand: number, offs
   return row.productId;
 }
 
+/**
+ * Puts `quantity` units of the product in each shopper's open cart, straight in PostgreSQL (the truth;
+ * the gateway reads it on a Redis miss). For the concurrency tests, whose subject is checkout, not carts.
+ */
+export async function fillCarts(
+  databaseUrl: string,
+  shoppers: readonly Shopper[],
+  productId: number,
+  quantity = 1,
+): Promise<void> {
+  await sqlRows(
+    databaseUrl,
+    `WITH carts AS (
+       INSERT INTO "Cart" (id, "userId", status, "createdAt", "updatedAt")
+       SELECT gen_random_uuid(), u, 'OPEN', now(), now() FROM unnest($1::uuid[]) AS u RETURNING id)
+     INSERT INTO "CartItem" ("cartId", "productId", quantity, "addedAt") SELECT id, $2, $3, now() FROM carts`,
+    [shoppers.map((s) => s.userId), productId, quantity],
+  );
+}
+
 export interface Address {
   line1: string;
   postcode: string;
