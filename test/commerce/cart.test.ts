@@ -64,6 +64,13 @@ describe('cart', () => {
     expect(linesOf(await cartOf(a))).toEqual([[String(products[0]), 3]]);
   });
 
+  it('is never cacheable by a shared cache', async () => {
+    const reply = await gql(a.url, CART, {}, shopper.headers);
+    dataOf(reply);
+    expect(reply.headers.get('cache-control')).not.toMatch(/public/);
+    expect(reply.headers.get('cache-control')).toMatch(/private|no-store/);
+  });
+
   it('is for signed-in users, within its limits', async () => {
     expect(codesOf(await gql(a.url, CART))).toEqual(['UNAUTHENTICATED']);
     const over = { productId: String(products[0]), quantity: 97 };

@@ -101,6 +101,17 @@ describe('validatePostcode', () => {
     expect(wrongState).toMatchObject({ valid: true, matches: false, city: here.city });
   });
 
+  it('carries the reference data TTL to HTTP caches (7 days, public), as shippingQuote does', async () => {
+    for (const query of [
+      '{ validatePostcode(code: "50000", city: "Kuala Lumpur") { valid matches state { name } } }',
+      '{ shippingQuote(postcode: "50000", weightGrams: 900) { fee zone { code } } }',
+    ]) {
+      const reply = await gql(gateway().url, query);
+      dataOf(reply);
+      expect(reply.headers.get('cache-control'), query).toBe('max-age=604800, public');
+    }
+  });
+
   it('is not valid (no error) for a well-formed unknown postcode', async () => {
     const unknown = ['00000', '00001', '99999'].find((c) => !KNOWN.has(c))!;
     const { validatePostcode } = dataOf(
