@@ -104,8 +104,12 @@ export class CheckoutService {
 /** The postcode, city and state must agree with the postcode table; returns the zone to ship to. */
 async function checkAddress(loaders: ReferenceLoaders, input: ShippingAddressInput): Promise<Address> {
   const line1 = input.line1.trim();
-  if (line1.length < 1 || line1.length > 200)
-    throw new BadUserInputError('shippingAddress.line1 must be 1 to 200 characters', 'shippingAddress.line1');
+  // Control characters (NUL among them, which PostgreSQL text cannot hold) have no place on a label.
+  if (line1.length < 1 || line1.length > 200 || /\p{Cc}/u.test(line1))
+    throw new BadUserInputError(
+      'shippingAddress.line1 must be 1 to 200 characters, without control characters',
+      'shippingAddress.line1',
+    );
   const check = await checkPostcode(loaders, { code: input.postcode, city: input.city, state: input.state });
   if (!check.valid) throw new BadUserInputError('shippingAddress.postcode does not exist', 'shippingAddress.postcode');
   if (!check.matches)

@@ -12,6 +12,7 @@ import { PRODUCT_LISTS_TAG } from './product-listing.ts';
 import type { StockEvents } from './stock-events.ts';
 
 const SKU = /^[A-Z0-9-]{3,32}$/;
+const MAX_PRICE = 10_000_000_000;
 const MEMBER_TIERS = ['SILVER', 'GOLD', 'PLATINUM'] as const;
 
 export interface ProductInput {
@@ -39,6 +40,8 @@ function checkName(name: string): string {
 function checkPrice(price: Decimal): Decimal {
   if (price.isNegative()) throw new BadUserInputError('price must not be negative', 'price');
   if (price.decimalPlaces() > 2) throw new BadUserInputError('price has at most 2 decimal places', 'price');
+  // The columns are numeric(12, 2): a larger amount would be a database error, not a coded one.
+  if (price.greaterThanOrEqualTo(MAX_PRICE)) throw new BadUserInputError('price must be below 10000000000', 'price');
   return price;
 }
 

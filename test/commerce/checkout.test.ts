@@ -180,6 +180,9 @@ describe('orders', () => {
       { ...address, city: sabah.city },
       { ...address, state: 'Sabah' },
       { ...address, postcode: '00000' },
+      { ...address, postcode: '5000' },
+      { ...address, line1: 'Lot 5\u0000' },
+      { ...address, line1: ' ' },
     ]) {
       const reply = await checkout(a, shopper!, wrong, 'wrong-address-1');
       expect(codesOf(reply), JSON.stringify(wrong)).toEqual(['BAD_USER_INPUT']);

@@ -115,7 +115,10 @@ describe('setMemberPrice', () => {
     expect(codesOf(await gql(gateway.url, SET, { id, tier: 'REGULAR', price: '1.00' }, admin))).toEqual([
       'BAD_USER_INPUT',
     ]);
-    expect(codesOf(await gql(gateway.url, SET, { id, tier: 'GOLD', price: '-1' }, admin))).toEqual(['BAD_USER_INPUT']);
+    for (const price of ['-1', '1.005', '10000000000', '999999999999999'])
+      expect(codesOf(await gql(gateway.url, SET, { id, tier: 'GOLD', price }, admin)), price).toEqual([
+        'BAD_USER_INPUT',
+      ]);
   });
 });
 
