@@ -51,6 +51,9 @@ const envSchema = z.object({
   TICKETING_SWEEP_INTERVAL_MS: positiveInt.max(60_000).default(250),
   TICKETING_CHANGE_LOG_LENGTH: positiveInt.max(1_000_000).default(1_000),
   TICKETING_COALESCE_MS: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1_000).default(5),
+  // Storefront
+  CART_TTL_SECONDS: positiveInt.max(7 * 86_400).default(1_800),
+  WARM_ON_START: bool.optional(),
 });
 
 export interface Config {
@@ -80,6 +83,8 @@ export interface Config {
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
+  /** Storefront: the sliding lifetime of a cart's Redis copy, and whether to warm the cache at start. */
+  storefront: { cartTtlSeconds: number; warmOnStart: boolean };
   ticketing: TicketingConfig;
 }
 
@@ -162,6 +167,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalMs: e.TICKETING_SWEEP_INTERVAL_MS,
       changeLogLength: e.TICKETING_CHANGE_LOG_LENGTH,
       coalesceMs: e.TICKETING_COALESCE_MS,
+    },
+    storefront: {
+      cartTtlSeconds: e.CART_TTL_SECONDS,
+      warmOnStart: e.WARM_ON_START ?? e.NODE_ENV === 'production',
     },
   };
 }

@@ -5,7 +5,7 @@ export const PRODUCT_PAGE = /* GraphQL */ `query ProductPage($id: ID!) {
     id
     name
     basePrice
-    price(tier: GOLD) { amount }
+    price { amount }
     category { name parent { name } }
     inventory { available inStock }
   }

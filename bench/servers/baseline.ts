@@ -177,7 +177,8 @@ const resolvers = {
   Product: {
     id: (p: Product) => String(p.id),
     basePrice: (p: Product) => p.price,
-    price: async (p: Product, { tier }: { tier: MemberTier }, { data }: Context) => {
+    // Anonymous bench traffic: the REGULAR price, as cachegate gives an anonymous visitor.
+    price: async (p: Product, { tier = 'REGULAR' }: { tier?: MemberTier }, { data }: Context) => {
       const member = tier === 'REGULAR' ? null : await data.memberPrice(p.id, tier);
       return { tier, amount: member?.price ?? p.price, currency: 'MYR', isMemberPrice: member !== null };
     },

@@ -24,10 +24,30 @@ const STATE_CODES: Readonly<Record<string, string>> = {
   'Wp Labuan': 'LBN',
 };
 
+/** Parcel rates by zone (MYR), in the shape of the national courier's published domestic tariff. */
+export const SHIPPING_ZONES = [
+  {
+    id: 1,
+    code: 'PENINSULAR',
+    name: 'Peninsular Malaysia',
+    firstKgFee: '6.00',
+    extraKgFee: '2.00',
+    etaDaysMin: 1,
+    etaDaysMax: 3,
+  },
+  { id: 2, code: 'SABAH', name: 'Sabah', firstKgFee: '12.00', extraKgFee: '5.50', etaDaysMin: 3, etaDaysMax: 6 },
+  { id: 3, code: 'SARAWAK', name: 'Sarawak', firstKgFee: '11.00', extraKgFee: '5.00', etaDaysMin: 3, etaDaysMax: 6 },
+  { id: 4, code: 'LABUAN', name: 'Labuan', firstKgFee: '12.50', extraKgFee: '5.50', etaDaysMin: 4, etaDaysMax: 7 },
+] as const;
+
+/** East Malaysian states by code; every other state is in Peninsular Malaysia. */
+const ZONE_OF_STATE: Readonly<Record<string, number>> = { SBH: 2, SWK: 3, LBN: 4 };
+
 export interface StateRow {
   id: number;
   code: string;
   name: string;
+  shippingZoneId: number;
 }
 
 export interface PostcodeRow {
@@ -58,7 +78,10 @@ export function planReference(): ReferencePlan {
   const states = allPostcodes
     .map((s) => s.name)
     .sort(compareText)
-    .map((name, i) => ({ id: i + 1, code: codeForState(name), name }));
+    .map((name, i) => {
+      const code = codeForState(name);
+      return { id: i + 1, code, name, shippingZoneId: ZONE_OF_STATE[code] ?? 1 };
+    });
   const stateIdByName = new Map(states.map((s) => [s.name, s.id]));
 
   // One row per (code, city); the package could list a pair twice, the table is unique on it.
@@ -76,8 +99,23 @@ export function planReference(): ReferencePlan {
 }
 
 export async function insertReference(client: pg.ClientBase, plan: ReferencePlan): Promise<void> {
-  await bulkInsert(client, 'State', { id: 'int', code: 'text', name: 'text' }, plan.states);
+  await bulkInsert(
+    client,
+    'ShippingZone',
+    {
+      id: 'int',
+      code: 'text',
+      name: 'text',
+      firstKgFee: 'numeric',
+      extraKgFee: 'numeric',
+      etaDaysMin: 'int',
+      etaDaysMax: 'int',
+    },
+    SHIPPING_ZONES,
+  );
+  await bulkInsert(client, 'State', { id: 'int', code: 'text', name: 'text', shippingZoneId: 'int' }, plan.states);
   await bulkInsert(client, 'Postcode', { id: 'int', code: 'text', city: 'text', stateId: 'int' }, plan.postcodes);
+  await resetSerial(client, 'ShippingZone');
   await resetSerial(client, 'State');
   await resetSerial(client, 'Postcode');
 }

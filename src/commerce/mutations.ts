@@ -8,7 +8,7 @@ import type { AuditAction } from '../accounts/audit.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { Product } from '../generated/prisma/client.ts';
 
-function audit(context: GatewayContext, actorId: string, action: AuditAction, product: Product): Promise<void> {
+export function audit(context: GatewayContext, actorId: string, action: AuditAction, product: Product): Promise<void> {
   return context.services.audit.record({
     action,
     actorId,

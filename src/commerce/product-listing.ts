@@ -1,8 +1,9 @@
 // Product listings: keyset-paginated pages cached by filter + sort + page, and counts cached by filter.
-// Both live in their own cache namespaces (ProductList, ProductCount) that every product write purges.
+// Both live in their own cache namespaces (ProductList, ProductCount) that every product write and every
+// stock change purges. Search is PostgreSQL full-text search over the generated, GIN-indexed searchVector.
 import { createListLoaders, type ListLoaders, type PageKey, type PageValue } from '../cache/list-loaders.ts';
 import type { LoaderDeps } from '../cache/loader-factory.ts';
-import { allOf, countEach, likePattern, readPages, type PageQuery } from '../db/batched-queries.ts';
+import { allOf, countEach, readPages, type PageQuery } from '../db/batched-queries.ts';
 import type { Database } from '../db/prisma.ts';
 import { Prisma, type Category, type Product } from '../generated/prisma/client.ts';
 import { BadUserInputError } from '../infra/errors.ts';
@@ -20,7 +21,11 @@ import type { CommerceLoaders, CommerceSpecs } from './loaders.ts';
 /** The tag every product list and count is filed under: any product write purges them all. */
 export const PRODUCT_LISTS_TAG = 'Product';
 
-export type ProductSort = 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
+export type ProductSort = 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING' | 'RELEVANCE';
+type ColumnSort = Exclude<ProductSort, 'RELEVANCE'>;
+
+/** The text search configuration of the generated searchVector column (see its migration). */
+const SEARCH_CONFIG = Prisma.sql`'english'::regconfig`;
 
 export interface ProductFilterInput {
   categoryId?: string | null;
@@ -29,6 +34,7 @@ export interface ProductFilterInput {
   maxPrice?: { toString(): string } | null;
   search?: string | null;
   sellerId?: string | null;
+  inStock?: boolean | null;
 }
 
 /** A filter in canonical form: it is part of the cache key, so equal filters must serialise equally. */
@@ -38,6 +44,7 @@ interface NormalisedFilter {
   maxPrice?: string;
   search?: string;
   sellerId?: string;
+  inStock?: true;
 }
 
 /** What Query.products and Category.products resolve to; ProductConnection's fields read it. */
@@ -56,7 +63,7 @@ interface SortSpec {
   sqlValue(value: Date | string | number): Prisma.Sql;
 }
 
-const SORTS: Record<ProductSort, SortSpec> = {
+const SORTS: Record<ColumnSort, SortSpec> = {
   NEWEST: {
     field: 'createdAt',
     direction: 'desc',
@@ -111,8 +118,30 @@ function parsePriceCursor(value: string | number): string {
   return String(value);
 }
 
+/** RELEVANCE cursors hold only the id: the rank is recomputed from that row (see relevanceKeysetSql). */
+const RELEVANCE_CURSOR_SHAPE = ['number'] as const;
+
 export function cursorOf(product: Product, sort: ProductSort): string {
+  if (sort === 'RELEVANCE') return encodeCursor([product.id]);
   return encodeCursor([SORTS[sort].cursorValue(product), product.id]);
+}
+
+function searchQuery(search: string): Prisma.Sql {
+  return Prisma.sql`websearch_to_tsquery(${SEARCH_CONFIG}, ${search})`;
+}
+
+function rankSql(row: string, search: string): Prisma.Sql {
+  return Prisma.sql`ts_rank(${Prisma.raw(`${row}."searchVector"`)}, ${searchQuery(search)})`;
+}
+
+/**
+ * Rows after the cursor's row in relevance order (rank descending, id ascending). The cursor's rank is
+ * computed from its row by the same expression, so equal ranks compare equal (no float round trip).
+ */
+function relevanceKeysetSql(search: string, afterId: number): Prisma.Sql {
+  const rank = rankSql('t', search);
+  const cursorRank = Prisma.sql`(SELECT ${rankSql('c', search)} FROM "Product" c WHERE c."id" = ${afterId}::int)`;
+  return Prisma.sql`(${rank} < ${cursorRank} OR (${rank} = ${cursorRank} AND t."id" > ${afterId}::int))`;
 }
 
 function filterSql(filter: NormalisedFilter): Prisma.Sql[] {
@@ -120,8 +149,12 @@ function filterSql(filter: NormalisedFilter): Prisma.Sql[] {
   if (filter.categoryIds) conditions.push(Prisma.sql`t."categoryId" IN (${Prisma.join(filter.categoryIds)})`);
   if (filter.minPrice !== undefined) conditions.push(Prisma.sql`t."price" >= ${filter.minPrice}::numeric`);
   if (filter.maxPrice !== undefined) conditions.push(Prisma.sql`t."price" <= ${filter.maxPrice}::numeric`);
-  if (filter.search) conditions.push(Prisma.sql`t."name" ILIKE ${likePattern(filter.search)}`);
+  if (filter.search) conditions.push(Prisma.sql`t."searchVector" @@ ${searchQuery(filter.search)}`);
   if (filter.sellerId) conditions.push(Prisma.sql`t."organizationId" = ${filter.sellerId}::uuid`);
+  if (filter.inStock)
+    conditions.push(
+      Prisma.sql`EXISTS (SELECT 1 FROM "Inventory" i WHERE i."productId" = t."id" AND i."onHand" - i."reserved" > 0)`,
+    );
   return conditions;
 }
 
@@ -134,8 +167,17 @@ function keysetSql(sort: SortSpec, after: (string | number)[]): Prisma.Sql {
 }
 
 function pageQuery(key: PageKey<NormalisedFilter>): PageQuery {
-  const sort = SORTS[key.sort as ProductSort];
   const conditions = filterSql(key.filter);
+  if (key.sort === 'RELEVANCE') {
+    const search = key.filter.search ?? '';
+    if (key.after) conditions.push(relevanceKeysetSql(search, Number(key.after[0])));
+    return {
+      where: allOf(conditions),
+      orderBy: Prisma.sql`${rankSql('t', search)} DESC, t."id" ASC`,
+      limit: key.first + 1,
+    };
+  }
+  const sort = SORTS[key.sort as ColumnSort];
   if (key.after) conditions.push(keysetSql(sort, key.after));
   const direction = sort.direction === 'asc' ? 'ASC' : 'DESC';
   return {
@@ -147,6 +189,10 @@ function pageQuery(key: PageKey<NormalisedFilter>): PageQuery {
 
 /** Throws BAD_USER_INPUT for a cursor that does not fit the sort, before anything is loaded. */
 function checkCursor(sort: ProductSort, after: (string | number)[]): void {
+  if (sort === 'RELEVANCE') {
+    if (!isInt4(after[0]) || after[0] < 1) throw invalidCursor();
+    return;
+  }
   SORTS[sort].parseCursorValue(after[0]!);
   if (!isInt4(after[1]) || after[1] < 0) throw invalidCursor();
 }
@@ -175,7 +221,9 @@ export function createListingLoaders(
       countType: 'ProductCount',
       ttlSeconds: deps.ttlOf('Query', 'products'),
       tag: PRODUCT_LISTS_TAG,
-      readPages: (keys) => readPages<Product>(db, 'Product', keys.map(pageQuery)),
+      // The model's fields only: the generated search column is the database's business.
+      readPages: (keys) =>
+        readPages<Product>(db, 'Product', keys.map(pageQuery), Object.values(Prisma.ProductScalarFieldEnum)),
       countEach: (filters) =>
         countEach(
           db,
@@ -195,9 +243,10 @@ export async function listProducts(
 ): Promise<ProductPage> {
   const sort = args.sort ?? 'NEWEST';
   const first = parsePageSize(args.first);
-  const after = decodeCursor(args.after, SORTS[sort].cursorShape);
+  const after = decodeCursor(args.after, sort === 'RELEVANCE' ? RELEVANCE_CURSOR_SHAPE : SORTS[sort].cursorShape);
   if (after) checkCursor(sort, after);
   const filter = await normaliseFilter(loaders, args.filter ?? {});
+  if (sort === 'RELEVANCE' && !filter.search) throw new BadUserInputError('sort RELEVANCE needs filter.search', 'sort');
   const page = (await loaders.productPage.load({ filter, sort, first, ...(after && { after }) })) ?? {
     ids: [],
     hasNextPage: false,
@@ -228,12 +277,14 @@ async function normaliseFilter(loaders: CommerceLoaders, input: ProductFilterInp
     throw new BadUserInputError('filter.minPrice must not be greater than filter.maxPrice', 'filter');
   }
   if (input.search != null) {
-    const search = input.search.trim().toLowerCase();
+    // Canonical (it is part of the cache key); PostgreSQL text cannot hold NUL.
+    const search = input.search.replaceAll('\u0000', '').trim().replace(/\s+/g, ' ').toLowerCase();
     if (search.length > 100)
       throw new BadUserInputError('filter.search must be at most 100 characters', 'filter.search');
     if (search) filter.search = search;
   }
   if (input.sellerId != null) filter.sellerId = parseUuid(input.sellerId, 'filter.sellerId');
+  if (input.inStock) filter.inStock = true;
   return filter;
 }
 

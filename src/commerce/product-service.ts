@@ -5,15 +5,14 @@ import type { Decimal } from '@prisma/client/runtime/client';
 import type { EntityCache } from '../cache/entity-cache.ts';
 import type { KeyBuilder } from '../cache/keys.ts';
 import type { Database } from '../db/prisma.ts';
-import type { Inventory, Prisma, Product } from '../generated/prisma/client.ts';
+import type { Inventory, MemberPrice, MemberTier, Prisma, Product } from '../generated/prisma/client.ts';
 import { parseIntId, parseUuid } from '../graphql/arguments.ts';
-import type { EventBus } from '../realtime/event-bus.ts';
 import { BadUserInputError, ErrorCode, GatewayError, NotFoundError } from '../infra/errors.ts';
-import type { Logger } from '../infra/logger.ts';
-import { inventoryTopic } from './inventory.ts';
 import { PRODUCT_LISTS_TAG } from './product-listing.ts';
+import type { StockEvents } from './stock-events.ts';
 
 const SKU = /^[A-Z0-9-]{3,32}$/;
+const MAX_PRICE = 10_000_000_000;
 const MEMBER_TIERS = ['SILVER', 'GOLD', 'PLATINUM'] as const;
 
 export interface ProductInput {
@@ -28,8 +27,7 @@ export interface ProductServiceDeps {
   db: Database;
   cache: EntityCache;
   keys: KeyBuilder;
-  bus: EventBus;
-  logger: Logger;
+  stock: StockEvents;
 }
 
 function checkName(name: string): string {
@@ -42,6 +40,8 @@ function checkName(name: string): string {
 function checkPrice(price: Decimal): Decimal {
   if (price.isNegative()) throw new BadUserInputError('price must not be negative', 'price');
   if (price.decimalPlaces() > 2) throw new BadUserInputError('price has at most 2 decimal places', 'price');
+  // The columns are numeric(12, 2): a larger amount would be a database error, not a coded one.
+  if (price.greaterThanOrEqualTo(MAX_PRICE)) throw new BadUserInputError('price must be below 10000000000', 'price');
   return price;
 }
 
@@ -93,8 +93,11 @@ export class ProductService {
       inventory: { create: { onHand: stock } },
     };
     await this.referencesExist(data.categoryId, data.organizationId ?? null);
-    const product = await this.deps.db.product.create({ data }).catch(rethrowWriteError);
+    const { inventory, ...product } = await this.deps.db.product
+      .create({ data, include: { inventory: true } })
+      .catch(rethrowWriteError);
     await this.invalidate(product.id);
+    if (inventory) await this.deps.stock.changed([inventory]);
     return product;
   }
 
@@ -138,15 +141,41 @@ export class ProductService {
         }
         throw error;
       });
-    await this.deps.cache.invalidate([this.deps.keys.entityKey('Inventory', String(existing.id))]);
-    // The write is committed: a subscriber missing this push (Redis away) must not turn it into an error.
-    await this.deps.bus.publish(inventoryTopic(existing.id), inventory).catch((error: unknown) => {
-      this.deps.logger.warn(
-        { err: error, productId: existing.id },
-        'stock change committed but not pushed to subscribers',
-      );
-    });
+    await this.deps.stock.changed([inventory]);
     return inventory;
+  }
+
+  /** Adds units on hand in one conditional UPDATE (no read-modify-write race with checkouts). */
+  async restock(existing: Product, quantity: number): Promise<Inventory> {
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > 1_000_000)
+      throw new BadUserInputError('quantity must be 1 to 1000000', 'quantity');
+    const rows = await this.deps.db.$queryRaw<Inventory[]>`
+      INSERT INTO "Inventory" ("productId", "onHand", "updatedAt") VALUES (${existing.id}, ${quantity}, now())
+      ON CONFLICT ("productId") DO UPDATE SET "onHand" = "Inventory"."onHand" + EXCLUDED."onHand",
+        "version" = "Inventory"."version" + 1, "updatedAt" = now()
+      WHERE "Inventory"."onHand" + EXCLUDED."onHand" <= 1000000
+      RETURNING *`;
+    const inventory = rows[0];
+    if (!inventory) throw new BadUserInputError('onHand would exceed 1000000', 'quantity');
+    await this.deps.stock.changed([inventory]);
+    return inventory;
+  }
+
+  /**
+   * A member tier's price. Invalidates exactly that tier's price entry: lists sort and filter by the base
+   * price, so no list changes. REGULAR is the base price (updateProduct).
+   */
+  async setMemberPrice(existing: Product, tier: MemberTier, price: Decimal): Promise<MemberPrice> {
+    if (tier === 'REGULAR')
+      throw new BadUserInputError('REGULAR is the base price: change it with updateProduct', 'tier');
+    const amount = checkPrice(price);
+    const row = await this.deps.db.memberPrice.upsert({
+      where: { productId_tier: { productId: existing.id, tier } },
+      create: { productId: existing.id, tier, price: amount },
+      update: { price: amount },
+    });
+    await this.deps.cache.invalidate([this.deps.keys.entityKey('MemberPrice', `${existing.id}.${tier}`)]);
+    return row;
   }
 
   /** Names the argument that points at nothing, rather than leaving it to a foreign-key error. */

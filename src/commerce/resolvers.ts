@@ -3,6 +3,7 @@ import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { parseIntId } from '../graphql/arguments.ts';
 import { loadExisting, loadRequired } from '../graphql/load.ts';
 import { inventoryTopic } from './inventory.ts';
+import { pricingTier } from './member-tier.ts';
 import { priceFor } from './pricing.ts';
 import { countProducts, cursorOf, listProducts } from './product-listing.ts';
 
@@ -29,7 +30,7 @@ export const commerceResolvers: Resolvers = {
   Product: {
     id: (product) => String(product.id),
     basePrice: (product) => product.price,
-    price: (product, { tier }, { loaders }) => priceFor(loaders, product, tier),
+    price: async (product, { tier }, context) => priceFor(context.loaders, product, await pricingTier(context, tier)),
     category: (product, _args, { loaders }) => loadRequired(loaders.category, product.categoryId, 'category'),
     inventory: (product, _args, { loaders }) => loaders.inventory.load(product.id),
     seller: (product, _args, { loaders }) =>

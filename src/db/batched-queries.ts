@@ -12,15 +12,25 @@ export interface PageQuery {
   limit: number;
 }
 
-/** `table` is a quoted identifier from our own code, never from a client. */
-export async function readPages<Row>(db: Database, table: string, pages: readonly PageQuery[]): Promise<Row[][]> {
+/**
+ * `table` is a quoted identifier from our own code, never from a client. `columns` (default every one)
+ * leaves out columns the client cannot read, such as a generated tsvector.
+ */
+export async function readPages<Row>(
+  db: Database,
+  table: string,
+  pages: readonly PageQuery[],
+  columns?: readonly string[],
+): Promise<Row[][]> {
   if (pages.length === 0) return [];
   const from = Prisma.raw(`"${table}"`);
+  const selected = Prisma.raw(columns ? columns.map((c) => `t."${c}"`).join(', ') : 't.*');
   const branches = pages.map(
     (
       page,
       index,
-    ) => Prisma.sql`(SELECT ${index}::int AS "__page", row_number() OVER (ORDER BY ${page.orderBy}) AS "__row", t.*
+    ) => Prisma.sql`(SELECT ${index}::int AS "__page", row_number() OVER (ORDER BY ${page.orderBy}) AS "__row",
+       ${selected}
        FROM ${from} t WHERE ${page.where} ORDER BY ${page.orderBy} LIMIT ${page.limit})`,
   );
   const rows = await db.$queryRaw<(Row & { __page: number; __row: bigint })[]>(

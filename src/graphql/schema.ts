@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { accountResolvers } from '../accounts/resolvers.ts';
 import { commerceMutations } from '../commerce/mutations.ts';
 import { commerceResolvers } from '../commerce/resolvers.ts';
+import { storefrontResolvers } from '../commerce/storefront-resolvers.ts';
 import { referenceResolvers } from '../reference/resolvers.ts';
 import { ticketingMutations } from '../ticketing/mutations.ts';
 import { ticketingResolvers } from '../ticketing/resolvers.ts';
@@ -31,6 +32,7 @@ export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema 
       referenceResolvers,
       commerceResolvers,
       commerceMutations,
+      storefrontResolvers,
       ticketingResolvers,
       ticketingMutations,
       bookingResolvers,

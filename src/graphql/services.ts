@@ -4,6 +4,11 @@ import type { AuditLog } from '../accounts/audit.ts';
 import type { SessionService } from '../accounts/sessions.ts';
 import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
+import type { CacheWarmer } from '../commerce/cache-warming.ts';
+import type { CartStore } from '../commerce/cart-store.ts';
+import type { CheckoutService } from '../commerce/checkout-service.ts';
+import type { OrderService } from '../commerce/orders.ts';
+import type { Database } from '../db/prisma.ts';
 import type { VenueEventService } from '../ticketing/venue-event-service.ts';
 import type { Ticketing } from '../ticketing/ticketing.ts';
 import type { EntityCache } from '../cache/entity-cache.ts';
@@ -16,6 +21,12 @@ export interface Services {
   sessions: SessionService;
   products: ProductService;
   wishlist: WishlistService;
+  carts: CartStore;
+  checkout: CheckoutService;
+  orders: OrderService;
+  warmer: CacheWarmer;
+  /** For admin reports that are one SQL query (lowStock). */
+  db: Database;
   venues: VenueEventService;
   /** Holds, bookings and live seat maps. */
   ticketing: Ticketing;

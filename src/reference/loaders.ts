@@ -3,7 +3,7 @@ import type DataLoader from 'dataloader';
 import { createCachedLoader, createRelationLoader, type LoaderDeps, type LoaderSpec } from '../cache/loader-factory.ts';
 import type { Database } from '../db/prisma.ts';
 import { byId, groupBy } from '../db/rows.ts';
-import type { State } from '../generated/prisma/client.ts';
+import type { ShippingZone, State } from '../generated/prisma/client.ts';
 
 /** One postcode with every town it serves (a handful of codes serve two). */
 export interface PostcodeEntry {
@@ -74,6 +74,14 @@ export function referenceSpecs(db: Database, ttlOf: LoaderDeps['ttlOf']) {
         return result;
       },
     } satisfies LoaderSpec<number, CityEntry[]>,
+    /** The four shipping zones with their rates (a handful of rows). */
+    shippingZones: {
+      type: 'ShippingZoneList',
+      ttlSeconds: ttlOf('ShippingZone'),
+      idOf: () => 'all',
+      missing: [],
+      fetch: async () => new Map([['all', await db.shippingZone.findMany({ orderBy: { id: 'asc' } })]]),
+    } satisfies LoaderSpec<'all', ShippingZone[]>,
   };
 }
 
@@ -84,6 +92,7 @@ export interface ReferenceLoaders {
   state: DataLoader<number, State | null, string>;
   postcode: DataLoader<string, PostcodeEntry | null, string>;
   citiesOfState: DataLoader<number, CityEntry[], string>;
+  shippingZones: DataLoader<'all', ShippingZone[] | null, string>;
 }
 
 export function createReferenceLoaders(specs: ReferenceSpecs, deps: LoaderDeps): ReferenceLoaders {
@@ -92,5 +101,6 @@ export function createReferenceLoaders(specs: ReferenceSpecs, deps: LoaderDeps):
     state: createCachedLoader(specs.state, deps.runtime, deps.stats),
     postcode: createCachedLoader(specs.postcode, deps.runtime, deps.stats),
     citiesOfState: createRelationLoader(specs.citiesOfState, deps.runtime, deps.stats),
+    shippingZones: createCachedLoader(specs.shippingZones, deps.runtime, deps.stats),
   };
 }

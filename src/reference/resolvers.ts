@@ -3,6 +3,8 @@ import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { parsePostcode } from '../graphql/arguments.ts';
 import { loadRequired } from '../graphql/load.ts';
 import { BadUserInputError } from '../infra/errors.ts';
+import { checkPostcode } from './postcode-check.ts';
+import { quoteShipping } from './shipping.ts';
 
 export const referenceResolvers: Resolvers = {
   Query: {
@@ -17,6 +19,11 @@ export const referenceResolvers: Resolvers = {
       );
       return match ? await loaders.citiesOfState.load(match.id) : [];
     },
+    validatePostcode: (_root, args, { loaders }) => checkPostcode(loaders, args),
+    shippingQuote: (_root, { postcode, weightGrams }, { loaders }) => quoteShipping(loaders, postcode, weightGrams),
+  },
+  PostcodeCheck: {
+    state: (check, _args, { loaders }) => (check.stateId === null ? null : loaders.state.load(check.stateId)),
   },
   State: {
     id: (state) => String(state.id),

@@ -30,8 +30,8 @@ import { createLimiterFactory, type LimiterFactory } from '../limits/limiter-fac
 import { queryLimits } from '../limits/query-limits.ts';
 import { rateLimitPlugin, RateLimits } from '../limits/rate-limits.ts';
 import { clientIpOf } from './client-ip.ts';
-import { ProductService } from '../commerce/product-service.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
+import { createStorefrontServices, type StorefrontDeps } from '../commerce/storefront-services.ts';
 import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createTicketing } from '../ticketing/ticketing.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
@@ -65,6 +65,7 @@ const CACHE_TYPE_MODELS: Record<string, string[]> = {
   StateList: ['State'],
   Postcode: ['Postcode'],
   'State.cities': ['Postcode'],
+  ShippingZoneList: ['ShippingZone'],
 };
 
 /** How long start-up waits for Redis before serving without it. */
@@ -155,6 +156,7 @@ function createServices(
     redis: RedisClients | undefined;
     logger: Logger;
     limiters: LimiterFactory;
+    createLoaders: StorefrontDeps['createLoaders'];
   },
 ): Services {
   const { db, backgroundDb, cache, keys, bus, redis, logger, limiters } = deps;
@@ -171,8 +173,9 @@ function createServices(
     sessions,
     audit,
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
-    products: new ProductService({ db, cache, keys, bus, logger }),
+    ...createStorefrontServices(config, { ...deps, redis: redis?.circuit }),
     wishlist: new WishlistService(db),
+    db,
     venues: new VenueEventService({ db, cache, keys }),
     ticketing: createTicketing(config.ticketing, {
       db,
@@ -312,9 +315,24 @@ async function startServing(
     config.cachePrefix,
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
-  const services = createServices(config, { db, backgroundDb, cache, keys, bus, redis, logger, limiters });
+  const services = createServices(config, {
+    db,
+    backgroundDb,
+    cache,
+    keys,
+    bus,
+    redis,
+    logger,
+    limiters,
+    createLoaders,
+  });
   services.ticketing.start(); // the hold-expiry sweeper
   closers.push(() => services.ticketing.stop());
+  // A cold cache is slower, not wrong: a failed warming is logged and the gateway serves anyway.
+  if (config.storefront.warmOnStart)
+    await services.warmer
+      .warm('start-up')
+      .catch((error: unknown) => logger.warn({ err: error }, 'cache warming failed'));
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,

@@ -2,7 +2,7 @@
 // connection), categories and category. Expected values come from SQL against the same database.
 import { describe, expect, it } from 'vitest';
 import { DECIMAL_STRING, useSharedGateway, useSql } from './helpers.ts';
-import { dataOf } from '../support/kit.ts';
+import { dataOf, signIn } from '../support/kit.ts';
 
 const gateway = useSharedGateway();
 const sql = useSql();
@@ -56,7 +56,7 @@ async function busiestRootCategory(): Promise<{ id: number; productCount: number
 }
 
 describe('product(id)', () => {
-  it('returns the product with its category, inventory, base price and GOLD member price from PostgreSQL', async () => {
+  it('returns the product with its category, inventory, base price and, to a GOLD member, the GOLD price', async () => {
     const [expected] = await sql<{
       id: number;
       sku: string;
@@ -76,6 +76,7 @@ describe('product(id)', () => {
       JOIN "MemberPrice" mp ON mp."productId" = p.id AND mp.tier = 'GOLD'
       ORDER BY p.id LIMIT 1`);
     if (!expected) throw new Error('the seed has no product with inventory and a GOLD price');
+    const goldMember = await signIn(gateway().url, 'customer3@cachegate.test'); // tiers cycle from REGULAR
 
     const data = dataOf(
       await gateway().query<{
@@ -99,13 +100,14 @@ describe('product(id)', () => {
         `query ($id: ID!) {
           product(id: $id) {
             id sku name basePrice
-            price(tier: GOLD) { tier amount currency isMemberPrice }
-            regular: price { amount isMemberPrice }
+            price { tier amount currency isMemberPrice }
+            regular: price(tier: REGULAR) { amount isMemberPrice }
             category { id name }
             inventory { productId onHand reserved available inStock }
           }
         }`,
         { id: String(expected.id) },
+        goldMember.headers,
       ),
     );
     const product = data.product;
@@ -153,13 +155,13 @@ describe('products(first, sort, filter)', () => {
     expect(all?.n).toBe(300);
   });
 
-  it('a case-insensitive name search counts what ILIKE counts', async () => {
+  it('a case-insensitive search counts what a full-text match on searchVector counts', async () => {
     const [sample] = await sql<{ word: string }>(
       `SELECT split_part(name, ' ', 1) AS word FROM "Product" ORDER BY id LIMIT 1`,
     );
     const word = sample?.word ?? '';
     const [expected] = await sql<{ n: number }>(
-      `SELECT count(*)::int AS n FROM "Product" WHERE name ILIKE '%' || $1 || '%'`,
+      `SELECT count(*)::int AS n FROM "Product" WHERE "searchVector" @@ websearch_to_tsquery('english', lower($1))`,
       [word],
     );
     const data = dataOf(

@@ -15,6 +15,8 @@ export const PLATFORM_ADMIN_EMAIL = 'admin@cachegate.test';
 
 export type Headers = Record<string, string>;
 
+import type { GraphQLResponse } from './gateway.ts';
+
 export interface GraphQLError {
   message: string;
   path?: (string | number)[];
@@ -51,6 +53,8 @@ export async function gql<T = Record<string, any>>(
 }
 
 /** Asserts HTTP 200 with data and no errors; returns the data. Takes a Reply or a TestGateway response. */
+export function dataOf<T>(reply: Reply<T>): T;
+export function dataOf<T>(reply: GraphQLResponse<T>): T;
 export function dataOf<T>(reply: { status: number; body: { data?: T | null; errors?: unknown[] } }): T {
   expect(reply.body.errors, JSON.stringify(reply.body.errors)).toBeUndefined();
   expect(reply.status).toBe(200);
