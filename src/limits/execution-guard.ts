@@ -19,10 +19,16 @@ export interface ExecutionLimits {
   maxExecutionMs: number;
   /** Fields an operation may resolve: a bound on the size of its answer. */
   maxResolvedFields: number;
+  /** Bytes of answer: estimated as fields resolve, so an oversized answer stops before it is built. */
+  maxResponseBytes: number;
 }
+
+/** A field's name, quotes and punctuation in the JSON answer, about. */
+const BYTES_PER_FIELD = 12;
 
 class Budget {
   private fields = 0;
+  private bytes = 0;
   private readonly deadline: number;
   private failure: GatewayError | undefined;
 
@@ -30,10 +36,16 @@ class Budget {
     this.deadline = performance.now() + limits.maxExecutionMs;
   }
 
-  charge(): void {
+  charge(bytes: number): void {
     if (this.failure) throw this.failure;
     this.fields += 1;
-    if (this.fields > this.limits.maxResolvedFields) {
+    this.bytes += bytes;
+    if (this.bytes > this.limits.maxResponseBytes) {
+      this.failure = new GatewayError(
+        `the answer would be over ${this.limits.maxResponseBytes} bytes: ask for smaller pages or fewer fields`,
+        ErrorCode.RESPONSE_TOO_LARGE,
+      );
+    } else if (this.fields > this.limits.maxResolvedFields) {
       this.failure = new GatewayError(
         `the answer would be larger than allowed (over ${this.limits.maxResolvedFields} values): ask for less`,
         ErrorCode.RESPONSE_TOO_LARGE,
@@ -58,8 +70,11 @@ export class ExecutionBudgets {
     this.budgets.set(context, new Budget(this.limits));
   }
 
-  charge(context: unknown): void {
-    if (typeof context === 'object' && context !== null) this.budgets.get(context)?.charge();
+  /** Charges one field and its estimated bytes; returns whether the context has a budget at all. */
+  charge(context: unknown, bytes = BYTES_PER_FIELD): boolean {
+    const budget = typeof context === 'object' && context !== null ? this.budgets.get(context) : undefined;
+    budget?.charge(bytes);
+    return budget !== undefined;
   }
 }
 
@@ -90,10 +105,12 @@ export function guardSchema(schema: GraphQLSchema, budgets: ExecutionBudgets): G
       const hasArgs = field.args.length > 0;
       const cap = isListType(getNullableType(field.type)) ? LIST_CAPS[`${type.name}.${field.name}`] : undefined;
       field.resolve = (source, args, context, info) => {
-        budgets.charge(context);
+        const budgeted = budgets.charge(context);
         if (hasArgs) checkArguments(args);
-        if (cap === undefined) return resolve(source, args, context, info);
         const result = resolve(source, args, context, info);
+        // Text is most of an answer's bytes; it is charged as it is resolved.
+        if (budgeted && typeof result === 'string') budgets.charge(context, result.length);
+        if (cap === undefined) return result;
         const cut = (items: unknown): unknown =>
           Array.isArray(items) && items.length > cap ? items.slice(0, cap) : items;
         return result instanceof Promise ? result.then(cut) : cut(result);

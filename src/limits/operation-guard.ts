@@ -89,8 +89,8 @@ export class OperationGuard {
     return this.deps.policy;
   }
 
-  /** Per-IP gate in front of parsing; throws RATE_LIMITED (HTTP 429) when over, BAD_REQUEST on huge text. */
-  async admit(ip: string, queryText?: unknown): Promise<void> {
+  /** Per-IP gate in front of parsing; throws RATE_LIMITED (HTTP 429) when over. */
+  async admit(ip: string): Promise<void> {
     try {
       await this.gate.consume(ip);
     } catch (rejection) {
@@ -100,6 +100,10 @@ export class OperationGuard {
         (rejection as RateLimiterRes).msBeforeNext / 1000,
       );
     }
+  }
+
+  /** Query text over the bound is refused (BAD_REQUEST, HTTP 413) before it is parsed. */
+  checkQueryText(queryText: unknown): void {
     if (typeof queryText === 'string' && queryText.length > this.deps.policy.maxQueryChars)
       throw new GatewayError(
         `the query text is over ${this.deps.policy.maxQueryChars} characters: send long values as variables`,

@@ -271,6 +271,7 @@ async function startServing(
     maxExecutionMs: config.queryLimits.maxExecutionMs,
     // The cost counts every value an answer can hold; execution stops well before twice that.
     maxResolvedFields: config.queryLimits.maxCost * 2,
+    maxResponseBytes: config.queryLimits.maxResponseBytes,
   });
   const schema = guardSchema(buildSchema(), budgets);
   const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, metrics }), readCachePolicy(schema));
@@ -340,7 +341,8 @@ async function startServing(
     createContext,
     readiness: () => checkReadiness({ db, redis: redis?.circuit, draining }),
     registry: metrics.registry,
-    admit: (req, queryText) => guard.admit(clientIp(req), queryText),
+    admit: (req) => guard.admit(clientIp(req)),
+    checkQueryText: (text) => guard.checkQueryText(text),
     maxResponseBytes: config.queryLimits.maxResponseBytes,
     landingPage: !production,
     metrics:

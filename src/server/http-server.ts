@@ -38,7 +38,9 @@ export interface HttpServerDeps {
   readiness(): Promise<Readiness>;
   registry: Registry;
   /** Per-IP gate in front of parsing (the operation guard); throws a coded error to refuse. */
-  admit(req: IncomingMessage, queryText: unknown): Promise<void>;
+  admit(req: IncomingMessage): Promise<void>;
+  /** Refuses query text over the size bound before it is parsed. */
+  checkQueryText(queryText: unknown): void;
   /** Answers larger than this are replaced by a RESPONSE_TOO_LARGE error. */
   maxResponseBytes: number;
   /** Apollo's landing page is served (outside production): it needs a looser Content-Security-Policy. */
@@ -145,12 +147,18 @@ async function handleGraphQL(
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  // The gate first: a request is charged before any of it is read or parsed, malformed or not.
+  await deps.admit(req).catch((error: unknown) => {
+    throw asHttpError(error);
+  });
   const body = req.method === 'POST' ? parseBody(await readBody(req), req.headers['content-type']) : undefined;
   const queryText =
     body && typeof body === 'object' ? (body as { query?: unknown }).query : url.searchParams.get('query');
-  await deps.admit(req, queryText).catch((error: unknown) => {
+  try {
+    deps.checkQueryText(queryText);
+  } catch (error) {
     throw asHttpError(error);
-  });
+  }
   const response = await deps.apollo().executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
     context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),

@@ -183,7 +183,8 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
         const state = states.get(ctx.extra.socket);
         const ip = state?.ip ?? deps.clientIp(request);
         try {
-          await guard.admit(ip, payload.query);
+          await guard.admit(ip);
+          guard.checkQueryText(payload.query);
         } catch (error) {
           if (error instanceof GraphQLError) return refused([error]);
           throw error;
