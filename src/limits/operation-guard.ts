@@ -8,7 +8,7 @@
 //   record      metrics and one log line per operation
 //   mask        what a client may see of an error (src/infra/errors.ts maskError)
 import {
-  GraphQLError,
+  type GraphQLError,
   NoSchemaIntrospectionCustomRule,
   specifiedRules,
   type DocumentNode,

@@ -23,14 +23,8 @@ beforeAll(async () => {
     RATE_LIMIT_IP_MULTIPLIER: '1',
     RATE_LIMIT_SIGNINS_PER_MINUTE: '1000',
   });
-  const signIn = await post(gw.url, {
-    query: 'mutation { signIn(email: "admin@cachegate.test", password: "cachegate-demo-password") { token } }',
-  });
-  adminToken = (signIn.body?.data as { signIn: { token: string } }).signIn.token;
-  const orgSignIn = await post(gw.url, {
-    query: `mutation { signIn(email: "${EMAILS.orgA}", password: "${SEED_PASSWORD}") { token } }`,
-  });
-  orgAdminToken = (orgSignIn.body?.data as { signIn: { token: string } }).signIn.token;
+  adminToken = await tokenOf(EMAILS.platform);
+  orgAdminToken = await tokenOf(EMAILS.orgA);
   const row = (
     await sqlRows<{ id: string; venueId: string }>(
       gw.database.url,
@@ -40,6 +34,13 @@ beforeAll(async () => {
   eventId = row.id;
   venueId = row.venueId;
 }, 90_000);
+
+async function tokenOf(email: string): Promise<string> {
+  const answer = await post(gw.url, {
+    query: `mutation { signIn(email: "${email}", password: "${SEED_PASSWORD}") { token } }`,
+  });
+  return (answer.body!.data as { signIn: { token: string } }).signIn.token;
+}
 
 afterAll(async () => {
   await gw?.stop();
