@@ -6,7 +6,14 @@
 //   query cost counted;
 // - the operation's budget: fields resolved and time spent. Past either, the remaining fields fail with
 //   RESPONSE_TOO_LARGE or OPERATION_TIMEOUT instead of holding the event loop and memory.
-import { defaultFieldResolver, getNullableType, isListType, isObjectType, type GraphQLSchema } from 'graphql';
+import {
+  defaultFieldResolver,
+  getNullableType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLSchema,
+} from 'graphql';
 import { Decimal } from '@prisma/client/runtime/client';
 import { BadUserInputError, ErrorCode, GatewayError } from '../infra/errors.ts';
 import { LIST_CAPS } from './list-caps.ts';
@@ -36,8 +43,16 @@ class Budget {
     this.deadline = performance.now() + limits.maxExecutionMs;
   }
 
-  charge(bytes: number): void {
-    if (this.failure) throw this.failure;
+  /**
+   * Returns true when the field may run; throws the failure for the field that crosses a limit and for
+   * later non-null fields. Later nullable fields get false (they answer null): one error per operation
+   * rather than one per remaining field, since building errors is itself work.
+   */
+  charge(bytes: number, nullable: boolean): boolean {
+    if (this.failure) {
+      if (nullable) return false;
+      throw this.failure;
+    }
     this.fields += 1;
     this.bytes += bytes;
     if (this.bytes > this.limits.maxResponseBytes) {
@@ -57,6 +72,7 @@ class Budget {
       );
     }
     if (this.failure) throw this.failure;
+    return true;
   }
 }
 
@@ -70,11 +86,14 @@ export class ExecutionBudgets {
     this.budgets.set(context, new Budget(this.limits));
   }
 
-  /** Charges one field and its estimated bytes; returns whether the context has a budget at all. */
-  charge(context: unknown, bytes = BYTES_PER_FIELD): boolean {
+  /**
+   * Charges one field and its estimated bytes: 'free' without a budget (subscriptions), 'run' within it,
+   * 'skip' for a nullable field once the budget is spent; throws for the others.
+   */
+  charge(context: unknown, nullable: boolean, bytes = BYTES_PER_FIELD): 'free' | 'run' | 'skip' {
     const budget = typeof context === 'object' && context !== null ? this.budgets.get(context) : undefined;
-    budget?.charge(bytes);
-    return budget !== undefined;
+    if (!budget) return 'free';
+    return budget.charge(bytes, nullable) ? 'run' : 'skip';
   }
 }
 
@@ -103,17 +122,26 @@ export function guardSchema(schema: GraphQLSchema, budgets: ExecutionBudgets): G
     for (const field of Object.values(type.getFields())) {
       const resolve = field.resolve ?? defaultFieldResolver;
       const hasArgs = field.args.length > 0;
+      const nullable = !isNonNullType(field.type);
       const cap = isListType(getNullableType(field.type)) ? LIST_CAPS[`${type.name}.${field.name}`] : undefined;
+      const cut = (items: unknown): unknown =>
+        cap !== undefined && Array.isArray(items) && items.length > cap ? items.slice(0, cap) : items;
       field.resolve = (source, args, context, info) => {
-        const budgeted = budgets.charge(context);
-        if (hasArgs) checkArguments(args);
-        const result = resolve(source, args, context, info);
-        // Text is most of an answer's bytes; it is charged as it is resolved.
-        if (budgeted && typeof result === 'string') budgets.charge(context, result.length);
-        if (cap === undefined) return result;
-        const cut = (items: unknown): unknown =>
-          Array.isArray(items) && items.length > cap ? items.slice(0, cap) : items;
-        return result instanceof Promise ? result.then(cut) : cut(result);
+        try {
+          const charged = budgets.charge(context, nullable);
+          if (charged === 'skip') return null;
+          if (hasArgs) checkArguments(args);
+          const result = resolve(source, args, context, info);
+          // Text is most of an answer's bytes; it is charged as it is resolved.
+          if (charged === 'run' && typeof result === 'string') budgets.charge(context, nullable, result.length);
+          if (cap === undefined) return result;
+          return result instanceof Promise ? result.then(cut) : cut(result);
+        } catch (error) {
+          // graphql-js 16 stops completing an object at a field that throws synchronously and drops the
+          // promises of its sibling fields: when those reject later nobody handles them, and an unhandled
+          // rejection ends the process. A rejected promise is handled like any other failure.
+          return Promise.reject(error);
+        }
       };
       if (field.subscribe && hasArgs) {
         const subscribe = field.subscribe;
