@@ -125,7 +125,8 @@ export class OperationGuard {
     const cost = operationCost({ schema: this.deps.schema, operation, fragments: fragmentsOf(document), variables });
     if (cost > this.deps.policy.maxCost)
       throw new GatewayError(
-        `query cost limit of ${this.deps.policy.maxCost} exceeded: this operation can return about ${Math.round(cost)} ` +
+        `query cost limit of ${this.deps.policy.maxCost} exceeded: ` +
+          `this operation can return about ${Math.round(cost)} ` +
           'values; ask for smaller pages or fewer nested lists',
         ErrorCode.QUERY_TOO_COSTLY,
         { http: { status: 400 } },

@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 describe('account lockout', () => {
-  it('the 6th attempt after 5 failures is ACCOUNT_LOCKED (429 + Retry-After) from that IP, not for the owner elsewhere', async () => {
+  it('the 6th attempt after 5 failures is ACCOUNT_LOCKED (429 + Retry-After) from that IP, not elsewhere', async () => {
     const ip = fromIp('10.1.0.1');
     for (let attempt = 1; attempt <= MAX_FAILURES; attempt++) {
       const reply = await signInReply(gw.url, EMAILS.customer, WRONG, ip);

@@ -1,6 +1,7 @@
 // Sessions (src/accounts/sessions.ts), against real Redis and PostgreSQL:
 // - signUp creates an account and answers the same for a taken email; its first signIn works; a second
-//   signIn opens a second session; me.sessions lists both with the right `current` flags; revokeSession ends the other one (and only the owner's sessions);
+//   signIn opens a second session; me.sessions lists both with the right `current` flags; revokeSession
+//   ends the other one (and only the owner's sessions);
 // - signOut takes effect on every instance at once (two gateways sharing Redis and the database);
 // - sessions survive redis-server being stopped (PostgreSQL write-through), a new signIn works while it
 //   is down, and everything still works once it is back;

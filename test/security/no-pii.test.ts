@@ -38,6 +38,10 @@ const WRONG_PASSWORD = 'Wrong-Horse-Battery-Staple-88';
 const DISPLAY_NAME = 'Nur Aisyah binti Zulkifli';
 const UNKNOWN_EMAIL = 'ghost.visitor.pii@example-mail.test';
 
+const SIGN_UP =
+  'mutation SignUp($email: String!, $password: String!, $displayName: String!) ' +
+  '{ signUp(email: $email, password: $password, displayName: $displayName) }';
+
 let database: TestDatabase;
 let redisServer: RedisServer;
 let gateway: Gateway;
@@ -121,11 +125,11 @@ describe('a realistic session leaves no personal data behind', () => {
     secrets.set('admin email', EMAILS.platform);
 
     const created = dataOf(
-      await gql<{ signUp: boolean }>(
-        url,
-        'mutation SignUp($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: $password, displayName: $displayName) }',
-        { email: EMAIL_AS_TYPED, password: PASSWORD, displayName: DISPLAY_NAME },
-      ),
+      await gql<{ signUp: boolean }>(url, SIGN_UP, {
+        email: EMAIL_AS_TYPED,
+        password: PASSWORD,
+        displayName: DISPLAY_NAME,
+      }),
     ).signUp;
     expect(created).toBe(true);
     // signUp opens no session: the first token comes from signing in.
@@ -161,11 +165,7 @@ describe('a realistic session leaves no personal data behind', () => {
     // A taken email gets the same answer as a new one (no account enumeration).
     expect(
       dataOf(
-        await gql<{ signUp: boolean }>(
-          url,
-          'mutation S($email: String!, $password: String!, $displayName: String!) { signUp(email: $email, password: $password, displayName: $displayName) }',
-          { email: EMAIL, password: PASSWORD, displayName: DISPLAY_NAME },
-        ),
+        await gql<{ signUp: boolean }>(url, SIGN_UP, { email: EMAIL, password: PASSWORD, displayName: DISPLAY_NAME }),
       ).signUp,
     ).toBe(true);
 

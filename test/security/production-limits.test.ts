@@ -27,7 +27,8 @@ describe('execution-time budget', () => {
   it('an operation past QUERY_MAX_EXECUTION_MS stops with OPERATION_TIMEOUT (a listing, a seat map)', async () => {
     const base = gw.base;
     for (const query of [
-      '{ products(first: 100, sort: PRICE_DESC) { nodes { id name price(tier: GOLD) { amount } category { name } inventory { available } } } }',
+      '{ products(first: 100, sort: PRICE_DESC) { nodes { id name price(tier: GOLD) { amount } ' +
+        'category { name } inventory { available } } } }',
       `{ event(id: "${eventId}") { seats { id section row number price status } sections { name available } } }`,
     ]) {
       // Once to warm the instance (first-time query plans and code paths), as a serving instance is.

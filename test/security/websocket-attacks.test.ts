@@ -174,7 +174,8 @@ describe('a client that stops reading', () => {
     const backlog = (JSON.parse(line) as { bufferedBytes: number }).bufferedBytes;
     console.log(
       `[slow reader] closed after ${published} publishes; backlog ${backlog} B (bound ${MAX_BUFFERED}); ` +
-        `gateway RSS ${(rssBefore / 1e6).toFixed(0)} -> ${(rssAfter / 1e6).toFixed(0)} MB; healthz max ${healthMs.toFixed(0)} ms`,
+        `gateway RSS ${(rssBefore / 1e6).toFixed(0)} -> ${(rssAfter / 1e6).toFixed(0)} MB; ` +
+        `healthz max ${healthMs.toFixed(0)} ms`,
     );
     // The backlog stops at the bound plus the one message that crossed it.
     expect(backlog).toBeLessThan(MAX_BUFFERED + 16 * 1024);
@@ -248,7 +249,7 @@ describe('caps and the same rules as HTTP', () => {
     (await rawSocket(freshIp())).close();
   });
 
-  it('introspection is refused in production, as over HTTP, and malformed operations are charged by the gate', async () => {
+  it('introspection is refused in production as over HTTP; malformed operations are charged by the gate', async () => {
     const socket = await rawSocket(freshIp());
     for (const query of ['{ __schema { types { name } } }', '{ __type(name: "User") { fields { name } } }']) {
       const answer = (await firstAnswer(socket, query, query)) as { type: string; payload: unknown };
