@@ -8,8 +8,8 @@ import { MAX_PAGE_SIZE } from '../graphql/arguments.ts';
 export { MAX_PAGE_SIZE };
 
 export const LIST_CAPS: Readonly<Record<string, number>> = {
-  'Query.categories': 100,
-  'Category.children': 100,
+  'Query.categories': 50,
+  'Category.children': 50,
   'Query.states': 50,
   'Query.cities': 100,
   'State.cities': 100,

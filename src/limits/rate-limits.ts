@@ -1,6 +1,7 @@
-// Rate limits by operation class (reads, writes, holds, sign-in), per user and per IP (reference 004),
-// checked once the operation is known and before anything executes. Over the limit: RATE_LIMITED with
-// extensions.retryAfter, HTTP 429 and Retry-After.
+// Rate limits by operation class (reads, writes, holds, sign-in), per user and per IP, charged by the
+// operation guard (operation-guard.ts) once the operation is known and before anything executes, once
+// per root field of a mutation. Over the limit: RATE_LIMITED with extensions.retryAfter, HTTP 429 and
+// Retry-After.
 //
 // Reads are counted per instance, in memory: a Redis round trip on every read was an eighth of the CPU
 // under load (bench/), and a read budget that is N times larger behind N instances is an acceptable

@@ -136,6 +136,14 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
       );
     },
   });
+  const finish = (state: SocketState | undefined, id: string, errorCodes: string[]): void => {
+    const operation = state?.operations.get(id);
+    if (!state || !operation) return;
+    state.operations.delete(id);
+    if (operation.type === 'subscription') metrics.subscriptionsActive.dec();
+    guard.record({ ...operation, transport: 'websocket', errorCodes });
+  };
+
   // Registered before graphql-ws's own listener, so the socket is prepared before it is used.
   wss.on('connection', (socket, request) => {
     const state: SocketState = { ip: deps.clientIp(request), userId: undefined, operations: new Map() };
@@ -144,20 +152,10 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
     socket.once('close', () => {
       byIp.remove(state.ip);
       if (state.userId) byUser.remove(state.userId);
-      // Subscriptions end with their socket: the gauge stays true however the socket went.
-      for (const [, operation] of state.operations)
-        if (operation.type === 'subscription') metrics.subscriptionsActive.dec();
-      state.operations.clear();
+      // Operations end with their socket: the gauge and the metrics stay true however the socket went.
+      for (const id of [...state.operations.keys()]) finish(state, id, []);
     });
   });
-
-  const finish = (state: SocketState | undefined, id: string, errorCodes: string[]): void => {
-    const operation = state?.operations.get(id);
-    if (!state || !operation) return;
-    state.operations.delete(id);
-    if (operation.type === 'subscription') metrics.subscriptionsActive.dec();
-    guard.record({ ...operation, transport: 'websocket', errorCodes });
-  };
 
   const cleanup = useServer<Record<string, unknown>, { socket: WebSocket; request: IncomingMessage }>(
     {
