@@ -33,11 +33,42 @@ export interface ExecutionLimits {
 /** A field's name, quotes and punctuation in the JSON answer, about. */
 const BYTES_PER_FIELD = 12;
 
+/** An operation out of time or answer size: RESPONSE_TOO_LARGE or OPERATION_TIMEOUT. */
+export class BudgetExceededError extends GatewayError {
+  constructor(message: string, code: typeof ErrorCode.RESPONSE_TOO_LARGE | typeof ErrorCode.OPERATION_TIMEOUT) {
+    super(message, code);
+  }
+}
+
+/**
+ * Whether an unhandled rejection is graphql-js giving up on a branch of an operation whose budget ran
+ * out: graphql-js 16 stops completing an object at the first field that throws synchronously and drops
+ * the promises of its sibling fields, and those reject later with the same budget error. They are
+ * expected and harmless; any other unhandled rejection is still a bug.
+ */
+export function isAbandonedBudgetBranch(reason: unknown): boolean {
+  const original = (reason as { originalError?: unknown } | null)?.originalError ?? reason;
+  return original instanceof BudgetExceededError;
+}
+
+/**
+ * Lets abandoned budget branches pass instead of ending the process (Node's default for unhandled
+ * rejections), and keeps that default for everything else. Returns the function that removes it.
+ */
+export function tolerateAbandonedBudgetBranches(): () => void {
+  const listener = (reason: unknown): void => {
+    if (isAbandonedBudgetBranch(reason)) return;
+    throw reason; // as Node does without a listener: an uncaught exception
+  };
+  process.on('unhandledRejection', listener);
+  return () => process.off('unhandledRejection', listener);
+}
+
 class Budget {
   private fields = 0;
   private bytes = 0;
   private readonly deadline: number;
-  private failure: GatewayError | undefined;
+  private failure: BudgetExceededError | undefined;
 
   constructor(private readonly limits: ExecutionLimits) {
     this.deadline = performance.now() + limits.maxExecutionMs;
@@ -56,17 +87,17 @@ class Budget {
     this.fields += 1;
     this.bytes += bytes;
     if (this.bytes > this.limits.maxResponseBytes) {
-      this.failure = new GatewayError(
+      this.failure = new BudgetExceededError(
         `the answer would be over ${this.limits.maxResponseBytes} bytes: ask for smaller pages or fewer fields`,
         ErrorCode.RESPONSE_TOO_LARGE,
       );
     } else if (this.fields > this.limits.maxResolvedFields) {
-      this.failure = new GatewayError(
+      this.failure = new BudgetExceededError(
         `the answer would be larger than allowed (over ${this.limits.maxResolvedFields} values): ask for less`,
         ErrorCode.RESPONSE_TOO_LARGE,
       );
     } else if ((this.fields & 63) === 0 && performance.now() > this.deadline) {
-      this.failure = new GatewayError(
+      this.failure = new BudgetExceededError(
         `the operation ran longer than ${this.limits.maxExecutionMs} ms and was stopped`,
         ErrorCode.OPERATION_TIMEOUT,
       );
@@ -137,9 +168,11 @@ export function guardSchema(schema: GraphQLSchema, budgets: ExecutionBudgets): G
           if (cap === undefined) return result;
           return result instanceof Promise ? result.then(cut) : cut(result);
         } catch (error) {
-          // graphql-js 16 stops completing an object at a field that throws synchronously and drops the
-          // promises of its sibling fields: when those reject later nobody handles them, and an unhandled
-          // rejection ends the process. A rejected promise is handled like any other failure.
+          // A spent budget is thrown synchronously, so graphql-js stops at once rather than failing every
+          // remaining field one by one (the branches it drops: tolerateAbandonedBudgetBranches). Any other
+          // error becomes a rejected promise, handled like any async failure: thrown synchronously, it too
+          // would make graphql-js drop sibling promises, whose later rejections nobody would handle.
+          if (error instanceof BudgetExceededError) throw error;
           return Promise.reject(error);
         }
       };

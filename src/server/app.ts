@@ -27,7 +27,7 @@ import { SignInLockout } from '../accounts/lockout.ts';
 import { createLimiterFactory, type LimiterFactory } from '../limits/limiter-factory.ts';
 import { queryLimits } from '../limits/query-limits.ts';
 import { RateLimits } from '../limits/rate-limits.ts';
-import { ExecutionBudgets, guardSchema } from '../limits/execution-guard.ts';
+import { ExecutionBudgets, guardSchema, tolerateAbandonedBudgetBranches } from '../limits/execution-guard.ts';
 import { OperationGuard } from '../limits/operation-guard.ts';
 import { clientIpOf } from './client-ip.ts';
 import { ProductService } from '../commerce/product-service.ts';
@@ -274,6 +274,7 @@ async function startServing(
     maxResponseBytes: config.queryLimits.maxResponseBytes,
   });
   const schema = guardSchema(buildSchema(), budgets);
+  closers.push(tolerateAbandonedBudgetBranches());
   const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, metrics }), readCachePolicy(schema));
 
   // Services and the per-request context. (Production refuses to start without KEY_HASH_SECRET.)
