@@ -52,7 +52,8 @@ async function attack(payload: unknown, headers: Record<string, string> = {}) {
   const { result, healthMs } = await underAttack(gw.base, () => post(gw.url, payload, headers));
   const query = (payload as { query?: string }).query ?? '';
   console.log(
-    `[attack] ${query.replace(/\s+/g, ' ').slice(0, 70)}: ${result.ms.toFixed(0)} ms, health +${healthMs.toFixed(0)} ms`,
+    `[attack] ${query.replace(/\s+/g, ' ').slice(0, 70)}: ${result.ms.toFixed(0)} ms, ` +
+      `health +${healthMs.toFixed(0)} ms`,
   );
   expect(healthMs, `healthz took ${healthMs.toFixed(0)} ms during the attack`).toBeLessThan(HEALTH_MS);
   expect(result.status, result.text.slice(0, 300)).toBeLessThan(500);
