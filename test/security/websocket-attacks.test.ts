@@ -274,7 +274,7 @@ describe('caps and the same rules as HTTP', () => {
     expect(codes.at(-1)).toBe('RATE_LIMITED');
   });
 
-  it('subscriptions get metrics like HTTP operations; the gauge is back to zero once the sockets are gone', async () => {
+  it('subscriptions get metrics like HTTP operations; the gauge is back to zero once sockets are gone', async () => {
     await Promise.allSettled(clients.map((c) => c.dispose()));
     for (const socket of raw) socket.terminate();
     let active = await activeSubscriptions();
