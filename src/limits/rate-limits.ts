@@ -26,7 +26,7 @@ export interface RateLimitPolicy {
 }
 
 const SIGN_IN_FIELDS = new Set(['signIn', 'signUp']);
-/** Mutations that claim seats or stock; none exist yet (the ticketing and commerce issues add them). */
+/** Mutations that claim seats or stock (seat holds, cart reservations): add each one here as it lands. */
 const HOLD_FIELDS = new Set<string>([]);
 
 /** The root fields an operation selects, through inline fragments and fragment spreads. */
