@@ -172,6 +172,24 @@ describe('class 5: limits count requests before parsing, and fields', () => {
   });
 });
 
+describe('class 6: the lockout cannot be turned against the owner', () => {
+  it('guessing from one address locks that address out; the owner signs in from theirs', async () => {
+    for (const email of [EMAILS.platform, EMAILS.orgB]) {
+      const attacker = freshIp();
+      const guess = { query: `mutation { signIn(email: "${email}", password: "not-the-password") { token } }` };
+      for (let i = 0; i < 5; i++) expect(codes(await post(gw.url, guess, {}, attacker))).toEqual(['UNAUTHENTICATED']);
+      const { result, healthMs } = await underAttack(gw.base, () => post(gw.url, guess, {}, attacker));
+      expect(healthMs).toBeLessThan(HEALTH_MS);
+      expect(codes(result)).toEqual(['ACCOUNT_LOCKED']);
+      // The right password from the attacker's address is refused too; from the owner's it works.
+      const right = { query: `mutation { signIn(email: "${email}", password: "${SEED_PASSWORD}") { token } }` };
+      expect(codes(await post(gw.url, right, {}, attacker))).toEqual(['ACCOUNT_LOCKED']);
+      const owner = await post(gw.url, right, {}, freshIp());
+      expect(owner.body?.errors, owner.text).toBeUndefined();
+    }
+  });
+});
+
 describe('class 7: input PostgreSQL refuses is BAD_USER_INPUT, and never logged as an error', () => {
   it('NUL characters and out-of-range numbers', async () => {
     // Another user than the write-limit test's, whose write budget is spent.
