@@ -37,7 +37,18 @@ const envSchema = z.object({
   RATE_LIMIT_SIGNINS_PER_MINUTE: positiveInt.default(10),
   RATE_LIMIT_IP_MULTIPLIER: positiveInt.default(4),
   QUERY_MAX_DEPTH: positiveInt.default(10),
-  QUERY_MAX_COST: positiveInt.default(5_000),
+  QUERY_MAX_COST: positiveInt.default(50_000),
+  QUERY_MAX_EXECUTION_MS: positiveInt.default(5_000),
+  QUERY_MAX_CHARS: positiveInt.default(100_000),
+  RESPONSE_MAX_BYTES: positiveInt.default(8 * 1024 * 1024),
+  RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE: positiveInt.default(3_000),
+  WS_MAX_BUFFERED_BYTES: positiveInt.default(1024 * 1024),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: positiveInt.default(20),
+  WS_MAX_SOCKETS_PER_IP: positiveInt.default(50),
+  WS_MAX_SOCKETS_PER_USER: positiveInt.default(10),
+  ALLOWED_ORIGINS: z.string().optional(),
+  METRICS_PORT: port.optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   QUERY_MAX_ALIASES: positiveInt.default(30),
   QUERY_MAX_DIRECTIVES: positiveInt.default(20),
   QUERY_MAX_TOKENS: positiveInt.default(2_000),
@@ -78,7 +89,30 @@ export interface Config {
   keyHashSecret: string | undefined;
   lockout: { maxFailures: number; windowSeconds: number; lockSeconds: number; maxFailuresPerIp: number };
   rateLimits: { perMinute: { read: number; write: number; hold: number; signIn: number }; ipMultiplier: number };
-  queryLimits: { maxDepth: number; maxCost: number; maxAliases: number; maxDirectives: number; maxTokens: number };
+  queryLimits: {
+    maxDepth: number;
+    maxCost: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxTokens: number;
+    maxExecutionMs: number;
+    maxChars: number;
+    maxResponseBytes: number;
+  };
+  /** Requests of any kind per IP per minute, counted before parsing (HTTP and WebSocket). */
+  requestsPerIpPerMinute: number;
+  webSocket: {
+    maxBufferedBytes: number;
+    maxSubscriptionsPerSocket: number;
+    maxSocketsPerIp: number;
+    maxSocketsPerUser: number;
+    /** Browser origins allowed to open a socket; undefined: any, outside production. */
+    allowedOrigins: string[] | undefined;
+  };
+  /** /metrics on its own port (then not on the main one). */
+  metricsPort: number | undefined;
+  /** /metrics on the main port behind `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   embeddedPostgres: { dir: string; port: number };
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
@@ -122,6 +156,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(variable, `${issue.message}${shown}`);
   }
   const e = parsed.data;
+  // Without it the HMAC key of the emails and IPs in Redis keys is in this source code, and they can
+  // be reversed by hashing a list of candidates.
+  if (e.NODE_ENV === 'production' && !e.KEY_HASH_SECRET)
+    throw new ConfigError('KEY_HASH_SECRET', 'must be set when NODE_ENV=production (16+ random characters)');
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -157,7 +195,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAliases: e.QUERY_MAX_ALIASES,
       maxDirectives: e.QUERY_MAX_DIRECTIVES,
       maxTokens: e.QUERY_MAX_TOKENS,
+      maxExecutionMs: e.QUERY_MAX_EXECUTION_MS,
+      maxChars: e.QUERY_MAX_CHARS,
+      maxResponseBytes: e.RESPONSE_MAX_BYTES,
     },
+    requestsPerIpPerMinute: e.RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE,
+    webSocket: {
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      maxSubscriptionsPerSocket: e.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxSocketsPerIp: e.WS_MAX_SOCKETS_PER_IP,
+      maxSocketsPerUser: e.WS_MAX_SOCKETS_PER_USER,
+      allowedOrigins: e.ALLOWED_ORIGINS?.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    },
+    metricsPort: e.METRICS_PORT,
+    metricsToken: e.METRICS_TOKEN,
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,

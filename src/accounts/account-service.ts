@@ -64,7 +64,11 @@ export class AccountService {
     this.sessions = deps.sessions;
   }
 
-  async signUp(input: { email: string; password: string; displayName: string }, client: ClientInfo): Promise<SignedIn> {
+  /**
+   * Creates the account; answers the same (true, after the same password hash) whether or not the email
+   * is taken, so sign-up cannot be used to find out who has an account. No session: the client signs in.
+   */
+  async signUp(input: { email: string; password: string; displayName: string }): Promise<true> {
     const email = normaliseEmail(input.email);
     checkPassword(input.password);
     const displayName = input.displayName.trim();
@@ -75,12 +79,12 @@ export class AccountService {
     try {
       user = await this.db.user.create({ data: { email, passwordHash, displayName } });
     } catch (error) {
-      if ((error as { code?: string }).code === 'P2002')
-        throw new GatewayError('an account with this email already exists', ErrorCode.CONFLICT);
+      // Taken: the same answer as a new account. (Telling the owner by mail belongs here once mail exists.)
+      if ((error as { code?: string }).code === 'P2002') return true;
       throw error;
     }
     await this.deps.audit.record({ action: 'SIGN_UP', actorId: user.id, targetType: 'User', targetId: user.id });
-    return { user, ...(await this.sessions.create(user, client.userAgent)) };
+    return true;
   }
 
   /** Verifies the password; returns the user, or null when the email or the password is wrong. */

@@ -1,7 +1,9 @@
-// Brute-force protection for sign-in: after `maxFailures` failed sign-ins for one account
-// within the window, the account refuses every sign-in for `lockSeconds` with ACCOUNT_LOCKED, whether or
-// not the password is right. Per IP, failures across all accounts are counted too, so one address
-// cannot cycle through accounts staying under each account's limit.
+// Brute-force protection for sign-in. Failures are counted per account AND source address: after
+// `maxFailures` failed sign-ins for one account from one address within the window, that address gets
+// ACCOUNT_LOCKED for that account for `lockSeconds`, even with the right password. The owner signing in
+// from their own address is not locked out by someone guessing from elsewhere, so the lockout cannot
+// be turned against an account. Per address, failures across all accounts are counted too, so one
+// address cannot cycle through accounts staying under each account's limit.
 import type { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Limiter, LimiterFactory } from '../limits/limiter-factory.ts';
 import { ErrorCode, RetryLaterError } from '../infra/errors.ts';
@@ -35,6 +37,11 @@ export interface Attempt {
   ip: string;
 }
 
+/** The account-and-source key (hashed before it is stored, like every limiter key). */
+function accountAtSource(attempt: Attempt): string {
+  return `${attempt.email}\n${attempt.ip}`;
+}
+
 /**
  * Each attempt is charged BEFORE the password is checked, with one atomic increment per counter: a burst
  * of concurrent attempts cannot all pass a check made before any of them was counted. Success hands the
@@ -66,7 +73,7 @@ export class SignInLockout {
    */
   async begin(attempt: Attempt): Promise<void> {
     const [account, address] = await Promise.all([
-      this.accountFailures.penalty(attempt.email, 1),
+      this.accountFailures.penalty(accountAtSource(attempt), 1),
       this.ipFailures.penalty(attempt.ip, 1),
     ]);
     if (account.consumedPoints > this.policy.maxFailures) throw new AccountLockedError(secondsLeft(account));
@@ -75,19 +82,19 @@ export class SignInLockout {
 
   /** The password was wrong: the charge stays. Returns true when this failure locked the account. */
   async failed(attempt: Attempt): Promise<boolean> {
-    const account = await this.accountFailures.get(attempt.email);
+    const account = await this.accountFailures.get(accountAtSource(attempt));
     const address = await this.ipFailures.get(attempt.ip);
     if (address && address.consumedPoints >= this.policy.maxFailuresPerIp)
       await this.ipFailures.block(attempt.ip, this.policy.lockSeconds);
     if (account && account.consumedPoints >= this.policy.maxFailures) {
-      await this.accountFailures.block(attempt.email, this.policy.lockSeconds);
+      await this.accountFailures.block(accountAtSource(attempt), this.policy.lockSeconds);
       return true;
     }
     return false;
   }
 
-  /** The password was right: the account's failures are forgiven and the IP gets its charge back. */
+  /** The password was right: the account's failures from this source are forgiven, the IP gets its charge back. */
   async succeeded(attempt: Attempt): Promise<void> {
-    await Promise.all([this.accountFailures.delete(attempt.email), this.ipFailures.reward(attempt.ip, 1)]);
+    await Promise.all([this.accountFailures.delete(accountAtSource(attempt)), this.ipFailures.reward(attempt.ip, 1)]);
   }
 }

@@ -8,8 +8,7 @@ export const accountResolvers: Resolvers = {
     me: (_root, _args, { viewer, loaders }) => (viewer ? loaders.user.load(viewer.userId) : null),
   },
   Mutation: {
-    signUp: (_root, args, { services, userAgent, clientIp }) =>
-      services.accounts.signUp(args, { ip: clientIp, userAgent }),
+    signUp: (_root, args, { services }) => services.accounts.signUp(args),
     signIn: (_root, { email, password }, { services, userAgent, clientIp }) =>
       services.accounts.signIn(email, password, { ip: clientIp, userAgent }),
     signOut: async (_root, _args, context) => {

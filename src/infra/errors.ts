@@ -13,6 +13,12 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
   ACCOUNT_LOCKED: 'ACCOUNT_LOCKED',
+  /** The operation ran past its execution-time budget and was stopped. */
+  OPERATION_TIMEOUT: 'OPERATION_TIMEOUT',
+  /** The answer would be larger than the response-size bound. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** Over the query cost, which counts what lists can return (src/limits/query-cost.ts). */
+  QUERY_TOO_COSTLY: 'QUERY_TOO_COSTLY',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -89,6 +95,9 @@ export class RetryLaterError extends GatewayError {
 /** Codes produced by graphql-js / Apollo before execution: their messages describe the query, not us. */
 const PASS_THROUGH_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
+  'OPERATION_TIMEOUT',
+  'RESPONSE_TOO_LARGE',
+  'QUERY_TOO_COSTLY',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',
   'BAD_REQUEST',
@@ -97,7 +106,28 @@ const PASS_THROUGH_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-const SUGGESTION = /\s*Did you mean[^?]*\?/g;
+/** Messages can quote client input (a bad literal, a variable's value): only this much of one is shown. */
+export const MAX_MESSAGE_CHARS = 300;
+
+/** Cuts text that may hold client input to a short prefix, so no error repeats an unbounded value. */
+export function shortened(text: string, max = MAX_MESSAGE_CHARS): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/**
+ * Removes graphql-js's suggestions ("Did you mean …?") in one linear pass: a regex with a leading \s* is
+ * quadratic on a message full of whitespace, and messages quote client input.
+ */
+export function withoutSuggestions(message: string): string {
+  let kept = '';
+  let from = 0;
+  for (let at = message.indexOf('Did you mean', from); at >= 0; at = message.indexOf('Did you mean', from)) {
+    kept += message.slice(from, at).trimEnd();
+    const end = message.indexOf('?', at);
+    from = end < 0 ? message.length : end + 1;
+  }
+  return kept + message.slice(from);
+}
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -159,7 +189,10 @@ export function maskError(
   const extensions: Record<string, unknown> = { code: passThrough ? code : ErrorCode.INTERNAL_SERVER_ERROR };
   // graphql-js suggests names ("Did you mean the enum value …?"); graphql-armor removes only some forms.
   // Suggestions let a client map a schema with introspection off, so none leave the gateway.
-  const message = passThrough ? formatted.message.replace(SUGGESTION, '') : 'Internal server error';
+  // Cut first: everything after works on at most a few kilobytes.
+  const message = passThrough
+    ? shortened(withoutSuggestions(formatted.message.slice(0, 4 * MAX_MESSAGE_CHARS)))
+    : 'Internal server error';
   if (ours) Object.assign(extensions, stripInternal(formatted.extensions));
   if (requestId) extensions.requestId = requestId;
   const error: GraphQLFormattedError = {

@@ -1,19 +1,20 @@
-// Query limits with graphql-armor: depth, cost, aliases and directives are refused during validation,
+// Query limits with graphql-armor: depth, aliases and directives are refused during validation,
 // before anything executes, with a clear message. The token limit is graphql-js's own parser option
 // (ApolloServer parseOptions.maxTokens): armor's token plugin re-parses in a hook, where a syntax
-// error becomes an HTTP 500. Field suggestions ("did you mean ...")
-// are blocked so the schema cannot be mapped by guessing. Every list argument is capped separately
-// (src/graphql/arguments.ts parsePageSize: 1..100).
+// error becomes an HTTP 500. The cost limit is the operation guard's (query-cost.ts), with variables.
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Config } from '../config.ts';
 
 export function queryLimits(limits: Config['queryLimits']) {
   return new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
-    costLimit: { maxCost: limits.maxCost },
+    // Cost is ours (query-cost.ts): armor's does not multiply by page sizes or see variables.
+    costLimit: { enabled: false },
     maxAliases: { n: limits.maxAliases },
     maxDirectives: { n: limits.maxDirectives },
     maxTokens: { enabled: false },
-    blockFieldSuggestion: { enabled: true },
+    // Suggestions are removed in maskError (src/infra/errors.ts) in one linear pass; armor's regex
+    // backtracks on messages that quote client input.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
 }

@@ -1,11 +1,11 @@
-// Rate limits by operation class (reads, writes, holds, sign-in), per user and per IP (reference 004),
-// checked once the operation is known and before anything executes. Over the limit: RATE_LIMITED with
-// extensions.retryAfter, HTTP 429 and Retry-After.
+// Rate limits by operation class (reads, writes, holds, sign-in), per user and per IP, charged by the
+// operation guard (operation-guard.ts) once the operation is known and before anything executes, once
+// per root field of a mutation. Over the limit: RATE_LIMITED with extensions.retryAfter, HTTP 429 and
+// Retry-After.
 //
 // Reads are counted per instance, in memory: a Redis round trip on every read was an eighth of the CPU
 // under load (bench/), and a read budget that is N times larger behind N instances is an acceptable
 // trade. Writes, holds and sign-ins are counted in Redis, across every instance.
-import type { ApolloServerPlugin } from '@apollo/server';
 import {
   Kind,
   type DocumentNode,
@@ -14,7 +14,6 @@ import {
   type SelectionNode,
 } from 'graphql';
 import type { RateLimiterRes } from 'rate-limiter-flexible';
-import type { GatewayContext } from '../graphql/context.ts';
 import { RetryLaterError } from '../infra/errors.ts';
 import type { Limiter, LimiterFactory } from './limiter-factory.ts';
 
@@ -47,16 +46,30 @@ function rootFields(
   });
 }
 
-/** The strictest class any root field of the operation falls in. */
-export function classify(operation: OperationDefinitionNode, document: DocumentNode): OperationClass {
-  if (operation.operation !== 'mutation') return 'read';
-  const fragments = new Map(
+export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  return new Map(
     document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
   );
-  const fields = rootFields(operation.selectionSet.selections, fragments);
-  if (fields.some((f) => SIGN_IN_FIELDS.has(f))) return 'signIn';
-  if (fields.some((f) => HOLD_FIELDS.has(f))) return 'hold';
-  return 'write';
+}
+
+/** What an operation is charged: its strictest class, once per root field for mutations. */
+export interface Charge {
+  operationClass: OperationClass;
+  points: number;
+  /** Root fields that check a password (signIn, signUp): at most one per request is accepted. */
+  passwordFields: number;
+}
+
+/** The strictest class any root field of the operation falls in, and how many times it is charged. */
+export function classify(operation: OperationDefinitionNode, document: DocumentNode): Charge {
+  if (operation.operation !== 'mutation') return { operationClass: 'read', points: 1, passwordFields: 0 };
+  const fields = rootFields(operation.selectionSet.selections, fragmentsOf(document));
+  const passwordFields = fields.filter((f) => SIGN_IN_FIELDS.has(f)).length;
+  // Each aliased copy of a mutation does its work again, so each is charged: 30 aliased writes are 30.
+  const points = Math.max(1, fields.length);
+  if (passwordFields) return { operationClass: 'signIn', points, passwordFields };
+  if (fields.some((f) => HOLD_FIELDS.has(f))) return { operationClass: 'hold', points, passwordFields };
+  return { operationClass: 'write', points, passwordFields };
 }
 
 export class RateLimits {
@@ -74,12 +87,12 @@ export class RateLimits {
     }
   }
 
-  /** Consumes one request of the class for the IP and, when signed in, the user; throws when over. */
-  async consume(operationClass: OperationClass, ip: string, userId: string | undefined): Promise<void> {
+  /** Consumes `points` requests of the class for the IP and, when signed in, the user; throws when over. */
+  async consume(operationClass: OperationClass, ip: string, userId: string | undefined, points = 1): Promise<void> {
     try {
       await Promise.all([
-        this.perIp.get(operationClass)!.consume(ip),
-        ...(userId ? [this.perUser.get(operationClass)!.consume(userId)] : []),
+        this.perIp.get(operationClass)!.consume(ip, points),
+        ...(userId ? [this.perUser.get(operationClass)!.consume(userId, points)] : []),
       ]);
     } catch (rejection) {
       // rate-limiter-flexible rejects with a RateLimiterRes when over the limit; with an Error only when
@@ -91,17 +104,4 @@ export class RateLimits {
       );
     }
   }
-}
-
-export function rateLimitPlugin(limits: RateLimits): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation, document, contextValue }) {
-          if (operation)
-            await limits.consume(classify(operation, document), contextValue.clientIp, contextValue.viewer?.userId);
-        },
-      };
-    },
-  };
 }

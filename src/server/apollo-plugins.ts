@@ -1,75 +1,37 @@
 // Apollo Server plugins, envelop-style: each concern is one plugin and the server is their sum.
-import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/context.ts';
 import { ErrorCode, GatewayError, isDatabaseUnavailable } from '../infra/errors.ts';
-import type { Logger } from '../infra/logger.ts';
-import type { Metrics } from '../infra/metrics.ts';
-
-/** How many distinct operation names get their own metrics label; later ones share `other`. */
-const MAX_OPERATION_LABELS = 200;
-
-function operationName(context: GraphQLRequestContext<GatewayContext>): string {
-  const name = context.operationName ?? context.operation?.name?.value;
-  return name && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name) ? name : 'anonymous';
-}
+import type { OperationGuard } from '../limits/operation-guard.ts';
 
 /**
- * The metrics label of an operation, with bounded cardinality: clients choose operation names and every
- * new label is a new Prometheus series, so only the first MAX_OPERATION_LABELS names seen get their own.
+ * The operation guard (src/limits/operation-guard.ts) inside Apollo: authorize once the operation is
+ * resolved, errors counted as they happen, metrics and the log line when the response leaves. The per-IP
+ * gate runs earlier, in the HTTP server, before the body is parsed.
  */
-function operationLabel(context: GraphQLRequestContext<GatewayContext>, seen: Set<string>): string {
-  const name = operationName(context);
-  if (seen.has(name)) return name;
-  if (seen.size >= MAX_OPERATION_LABELS) return 'other';
-  seen.add(name);
-  return name;
-}
-
-/** Request count and latency by operation, errors by code, SQL statements per request. */
-export function metricsPlugin(metrics: Metrics): ApolloServerPlugin<GatewayContext> {
+export function guardPlugin(guard: OperationGuard): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
       return {
+        async didResolveOperation({ document, operation, request, contextValue }) {
+          if (operation) await guard.authorize(document, operation, request.variables, contextValue);
+        },
         async didEncounterErrors(context) {
-          for (const error of context.errors)
-            metrics.graphqlErrors.inc({ code: String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') });
+          guard.countErrors(context.errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')));
         },
         async willSendResponse(context) {
-          const labels = {
-            operation: operationLabel(context, metrics.operationLabels),
-            type: context.operation?.operation ?? 'unknown',
-          };
-          metrics.graphqlRequests.inc(labels);
-          metrics.graphqlDuration.observe(labels, (performance.now() - started) / 1000);
-          metrics.loaderFetchesPerRequest.observe(context.contextValue.stats.loaderFetches);
-        },
-      };
-    },
-  };
-}
-
-/** One structured line per operation: name, type, duration, error codes. Never variables (PII). */
-export function requestLogPlugin(rootLogger: Logger): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      const started = performance.now();
-      return {
-        async willSendResponse(context) {
-          if (!rootLogger.isLevelEnabled('debug')) return; // the hot path builds nothing it will not log
-          const { logger, stats } = context.contextValue;
-          const errors = context.errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-          logger.debug(
-            {
-              operation: operationName(context),
-              type: context.operation?.operation,
-              ms: Math.round(performance.now() - started),
-              loaderFetches: stats.loaderFetches,
-              ...(errors?.length && { errors }),
-            },
-            'graphql operation',
-          );
+          const { body } = context.response;
+          const errors = body.kind === 'single' ? (body.singleResult.errors ?? []) : [];
+          guard.record({
+            name: context.operationName ?? context.operation?.name?.value,
+            type: context.operation?.operation,
+            transport: 'http',
+            started,
+            errorCodes: errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')),
+            context: context.contextValue,
+          });
         },
       };
     },

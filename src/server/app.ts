@@ -28,7 +28,9 @@ import { AuditLog } from '../accounts/audit.ts';
 import { SignInLockout } from '../accounts/lockout.ts';
 import { createLimiterFactory, type LimiterFactory } from '../limits/limiter-factory.ts';
 import { queryLimits } from '../limits/query-limits.ts';
-import { rateLimitPlugin, RateLimits } from '../limits/rate-limits.ts';
+import { RateLimits } from '../limits/rate-limits.ts';
+import { ExecutionBudgets, guardSchema, tolerateAbandonedBudgetBranches } from '../limits/execution-guard.ts';
+import { OperationGuard } from '../limits/operation-guard.ts';
 import { clientIpOf } from './client-ip.ts';
 import { WishlistService } from '../commerce/wishlist-service.ts';
 import { createStorefrontServices, type StorefrontDeps } from '../commerce/storefront-services.ts';
@@ -37,16 +39,10 @@ import { createTicketing } from '../ticketing/ticketing.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
-import {
-  errorPlugin,
-  metricsPlugin,
-  privateWhenSignedIn,
-  requestLogPlugin,
-  subscriptionsOverWebSocketOnly,
-} from './apollo-plugins.ts';
+import { errorPlugin, guardPlugin, privateWhenSignedIn, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
 import { maskError } from '../infra/errors.ts';
 import { checkReadiness } from './health.ts';
-import { createHttpServer } from './http-server.ts';
+import { createHttpServer, createMetricsServer } from './http-server.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics, type Metrics } from '../infra/metrics.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -77,6 +73,8 @@ const L1_MAX_TTL_SECONDS = 60;
 export interface Gateway {
   url: string;
   port: number;
+  /** The port of /metrics when METRICS_PORT is set. */
+  metricsPort: number | undefined;
   logger: Logger;
   metrics: Metrics;
   db: Database;
@@ -199,14 +197,12 @@ function createApollo(
     schema: GraphQLSchema;
     httpServer: Server;
     armor: ReturnType<typeof queryLimits>;
-    rateLimits: RateLimits;
-    metrics: Metrics;
-    logger: Logger;
+    guard: OperationGuard;
   },
 ) {
   return new ApolloServer<GatewayContext>({
     schema: deps.schema,
-    validationRules: deps.armor.validationRules,
+    validationRules: [...deps.guard.extraRules],
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
     allowBatchedHttpRequests: false,
     // Automatic persisted queries would live in each instance's memory (not shared), and their errors
@@ -226,9 +222,7 @@ function createApollo(
       ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOverWebSocketOnly(),
       privateWhenSignedIn(),
-      rateLimitPlugin(deps.rateLimits),
-      metricsPlugin(deps.metrics),
-      requestLogPlugin(deps.logger),
+      guardPlugin(deps.guard),
       errorPlugin(),
     ],
   });
@@ -304,12 +298,17 @@ async function startServing(
   // Subscribed before serving when Redis is up; without it, serve anyway and subscribe when it returns.
   closers.push(() => cache.stop());
   await Promise.race([cache.start(), new Promise((resolve) => setTimeout(resolve, REDIS_START_WAIT_MS).unref())]);
-  const schema = buildSchema();
+  const budgets = new ExecutionBudgets({
+    maxExecutionMs: config.queryLimits.maxExecutionMs,
+    // The cost counts every value an answer can hold; execution stops well before twice that.
+    maxResolvedFields: config.queryLimits.maxCost * 2,
+    maxResponseBytes: config.queryLimits.maxResponseBytes,
+  });
+  const schema = guardSchema(buildSchema(), budgets);
+  closers.push(tolerateAbandonedBudgetBranches());
   const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, hooks }), readTtlPolicy(schema));
 
-  // Services and the per-request context.
-  if (!config.keyHashSecret && config.env === 'production')
-    logger.warn('KEY_HASH_SECRET is not set: rate-limit keys use a built-in secret');
+  // Services and the per-request context. (Production refuses to start without KEY_HASH_SECRET.)
   const limiters = createLimiterFactory(
     redis?.circuit,
     config.cachePrefix,
@@ -364,16 +363,48 @@ async function startServing(
   // Servers: HTTP (Apollo, health, metrics) and graphql-ws on the same port.
   let draining = false;
   let apollo: ApolloServer<GatewayContext> | undefined;
+  const armor = queryLimits(config.queryLimits);
+  const production = config.env === 'production';
+  const guard = new OperationGuard({
+    schema,
+    limiters,
+    rateLimits: new RateLimits(limiters, config.rateLimits),
+    armorRules: armor.validationRules,
+    policy: {
+      production,
+      maxCost: config.queryLimits.maxCost,
+      maxQueryChars: config.queryLimits.maxChars,
+      requestsPerMinutePerIp: config.requestsPerIpPerMinute,
+      maxResponseBytes: config.queryLimits.maxResponseBytes,
+    },
+    budgets,
+    metrics,
+    logger,
+  });
+  const clientIp = (req: {
+    headers: Record<string, string | string[] | undefined>;
+    socket: { remoteAddress?: string };
+  }) => clientIpOf(req.headers, req.socket.remoteAddress, config.trustProxy);
   const httpServer = createHttpServer({
     apollo: () => apollo!, // set below: Apollo's drain plugin needs the HTTP server first
     createContext,
     readiness: () => checkReadiness({ db, redis: redis?.circuit, draining }),
     registry: metrics.registry,
+    admit: (req) => guard.admit(clientIp(req)),
+    checkQueryText: (text) => guard.checkQueryText(text),
+    maxResponseBytes: config.queryLimits.maxResponseBytes,
+    landingPage: !production,
+    metrics:
+      config.metricsPort !== undefined
+        ? 'elsewhere'
+        : config.metricsToken
+          ? { token: config.metricsToken }
+          : production
+            ? 'elsewhere'
+            : 'public',
     logger,
   });
-  const armor = queryLimits(config.queryLimits);
-  const rateLimits = new RateLimits(limiters, config.rateLimits);
-  apollo = createApollo(config, { schema, httpServer, armor, rateLimits, metrics, logger });
+  apollo = createApollo(config, { schema, httpServer, armor, guard });
   await apollo.start();
   closers.push(() => apollo!.stop()); // the drain plugin stops accepting and waits for in-flight requests
   // Listening before graphql-ws attaches: a taken port is then one error for main.ts to explain, not
@@ -383,13 +414,24 @@ async function startServing(
     server: httpServer,
     schema,
     createContext,
-    validationRules: armor.validationRules,
+    clientIp,
+    guard,
+    limits: {
+      ...config.webSocket,
+      // In production a browser may connect only from a listed origin.
+      allowedOrigins: config.webSocket.allowedOrigins ?? (production ? [] : undefined),
+    },
     maxTokens: config.queryLimits.maxTokens,
-    rateLimits,
     metrics,
     logger,
   });
   closers.push(() => webSocket.close());
+  let metricsPort: number | undefined;
+  if (config.metricsPort !== undefined) {
+    const metricsServer = createMetricsServer(metrics.registry);
+    metricsPort = await listen(metricsServer, { ...config, port: config.metricsPort });
+    closers.push(() => new Promise((resolve) => metricsServer.close(resolve)));
+  }
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/graphql`;
   logger.info(
     { url, cache: redis ? 'redis' : 'in-process', database: database.embedded ? 'embedded' : 'external' },
@@ -407,5 +449,5 @@ async function startServing(
     return stopping;
   };
 
-  return { url, port, logger, metrics, db, cache, stop };
+  return { url, port, metricsPort, logger, metrics, db, cache, stop };
 }

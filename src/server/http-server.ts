@@ -4,6 +4,7 @@
 // Why node:http rather than express: four routes do not need a framework, and the hot path skips a
 // middleware stack. Bodies are capped and parsed here; anything malformed gets a 400 with a code,
 // never a 500.
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GatewayContext } from '../graphql/context.ts';
@@ -13,6 +14,18 @@ import type { Readiness } from './health.ts';
 import type { Registry } from 'prom-client';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/** On every answer: no MIME sniffing, HTTPS only, no active content, and caches keyed by the viewer. */
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  vary: 'Authorization',
+};
+/** Apollo's landing page (outside production) loads its scripts and styles from Apollo's CDN. */
+const LANDING_PAGE_CSP =
+  "default-src 'self' https://*.apollographql.com; script-src 'self' 'unsafe-inline' https://*.apollographql.com; " +
+  "style-src 'self' 'unsafe-inline' https://*.apollographql.com; img-src 'self' data: https:; frame-ancestors 'none'";
 
 export interface HttpServerDeps {
   /** A getter: the server is created before Apollo, whose drain plugin needs it. */
@@ -24,6 +37,16 @@ export interface HttpServerDeps {
   ): Promise<GatewayContext>;
   readiness(): Promise<Readiness>;
   registry: Registry;
+  /** Per-IP gate in front of parsing (the operation guard); throws a coded error to refuse. */
+  admit(req: IncomingMessage): Promise<void>;
+  /** Refuses query text over the size bound before it is parsed. */
+  checkQueryText(queryText: unknown): void;
+  /** Answers larger than this are replaced by a RESPONSE_TOO_LARGE error. */
+  maxResponseBytes: number;
+  /** Apollo's landing page is served (outside production): it needs a looser Content-Security-Policy. */
+  landingPage: boolean;
+  /** Whether /metrics is served on this server: not when it has its own port. */
+  metrics: 'public' | { token: string } | 'elsewhere';
   logger: Logger;
 }
 
@@ -32,9 +55,39 @@ class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
+}
+
+/** A coded GraphQL error raised before Apollo (the gate) as an HTTP error with its status and headers. */
+function asHttpError(error: unknown): unknown {
+  const extensions = (error as { extensions?: Record<string, unknown> }).extensions;
+  if (typeof extensions?.code !== 'string') return error;
+  const http = extensions.http as { status?: number; headers?: Map<string, string> } | undefined;
+  const headers = Object.fromEntries(http?.headers ?? []);
+  return new HttpError(http?.status ?? 400, extensions.code, (error as Error).message, headers);
+}
+
+/**
+ * The path as routing sees it: percent-decoded, dot segments and repeated slashes resolved, so
+ * /graphql/../metrics and /%6Detrics are /metrics and reach the same checks.
+ */
+export function normalisedPath(rawUrl: string | undefined): string {
+  let path = (rawUrl ?? '/').split('?')[0]!;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    return '/invalid';
+  }
+  const parts: string[] = [];
+  for (const part of path.replaceAll('\\', '/').split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -94,15 +147,35 @@ async function handleGraphQL(
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
+  // The gate first: a request is charged before any of it is read or parsed, malformed or not.
+  await deps.admit(req).catch((error: unknown) => {
+    throw asHttpError(error);
+  });
   const body = req.method === 'POST' ? parseBody(await readBody(req), req.headers['content-type']) : undefined;
+  const queryText =
+    body && typeof body === 'object' ? (body as { query?: unknown }).query : url.searchParams.get('query');
+  try {
+    deps.checkQueryText(queryText);
+  } catch (error) {
+    throw asHttpError(error);
+  }
   const response = await deps.apollo().executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
     context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
   });
-  for (const [key, value] of response.headers) res.setHeader(key, value);
+  for (const [key, value] of response.headers)
+    res.setHeader(key, key === 'vary' ? `${value}, ${SECURITY_HEADERS.vary}` : value);
   res.setHeader('x-request-id', requestId);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
+    if (Buffer.byteLength(response.body.string) > deps.maxResponseBytes) {
+      throw new HttpError(
+        400,
+        'RESPONSE_TOO_LARGE',
+        `the answer is over ${deps.maxResponseBytes} bytes: ask for smaller pages or fewer fields`,
+        { 'cache-control': 'no-store' },
+      );
+    }
     res.end(response.body.string);
     return;
   }
@@ -110,12 +183,43 @@ async function handleGraphQL(
   res.end();
 }
 
+function notFound(res: ServerResponse): void {
+  sendJson(res, 404, {
+    errors: [{ message: 'not found: GraphQL is served at /graphql', extensions: { code: 'NOT_FOUND' } }],
+  });
+}
+
+async function sendMetrics(res: ServerResponse, registry: Registry): Promise<void> {
+  const text = await registry.metrics();
+  res.writeHead(200, { 'content-type': registry.contentType });
+  res.end(text);
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** /metrics alone on its own port (METRICS_PORT), for the scraper on the internal network. */
+export function createMetricsServer(registry: Registry): Server {
+  return createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (normalisedPath(req.url) !== '/metrics') return notFound(res);
+    sendMetrics(res, registry).catch(() => res.destroy());
+  });
+}
+
 export function createHttpServer(deps: HttpServerDeps): Server {
   const server = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = normalisedPath(req.url);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const route = async (): Promise<void> => {
-      switch (url.pathname) {
+      if (path === '/graphql' && req.method === 'GET' && deps.landingPage)
+        res.setHeader('content-security-policy', LANDING_PAGE_CSP);
+      switch (path) {
         case '/graphql':
           return handleGraphQL(req, res, url, requestId, deps);
         case '/healthz':
@@ -124,26 +228,29 @@ export function createHttpServer(deps: HttpServerDeps): Server {
           const readiness = await deps.readiness();
           return sendJson(res, readiness.status === 'ready' ? 200 : 503, readiness);
         }
-        case '/metrics': {
-          const text = await deps.registry.metrics();
-          res.writeHead(200, { 'content-type': deps.registry.contentType });
-          res.end(text);
-          return;
-        }
+        case '/metrics':
+          if (deps.metrics === 'elsewhere') return notFound(res);
+          if (typeof deps.metrics === 'object' && !tokenMatches(req.headers.authorization, deps.metrics.token))
+            return sendJson(res, 401, {
+              errors: [{ message: 'metrics need their bearer token', extensions: { code: 'UNAUTHENTICATED' } }],
+            });
+          return sendMetrics(res, deps.registry);
         default:
-          return sendJson(res, 404, {
-            errors: [{ message: 'not found: GraphQL is served at /graphql', extensions: { code: 'NOT_FOUND' } }],
-          });
+          return notFound(res);
       }
     };
     route().catch((error: unknown) => {
       if (error instanceof HttpError) {
         const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
         sendJson(
           res,
           error.status,
           { errors: [{ message: error.message, extensions: { code: error.code, requestId } }] },
-          { 'x-request-id': requestId, ...close },
+          { 'x-request-id': requestId, ...close, ...error.headers },
         );
         return;
       }

@@ -1,5 +1,6 @@
-// Fuzzing the HTTP endpoint: 5,000+ malformed, oversized, deeply nested and randomly mutated requests,
+// Fuzzing the HTTP endpoint: 5,000+ malformed, oversized, deeply nested and randomly mutated requests
 // generated from the client's own operations (client/operations/*.graphql) with a deterministic PRNG,
+// mixed with the shapes of every attack class (attackClass below),
 // sent with bounded concurrency to a real gateway (real PostgreSQL, real Redis, default query limits).
 // Expectations: zero HTTP 5xx, nothing crashes (the gateway still answers /healthz and a normal query
 // afterwards), every GraphQL error has extensions.code, and no response carries a stack trace or SQL.
@@ -435,6 +436,45 @@ function json(rng: Rng, query: string, variables: unknown, extra: Record<string,
 
 const BASE_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
+/**
+ * Shapes of the attack classes (test/security/attacks.test.ts): huge literals and variables quoted by
+ * error messages, cycles through lists, page sizes from variables, aliased mutations and sign-ins, NUL
+ * characters and numbers beyond a column's range.
+ */
+function attackClass(rng: Rng): string {
+  const spaces = ' '.repeat(rng.int(1_000, 60_000));
+  const nul = rng.pick(['\u0000', 'a\u0000b', '\u0000'.repeat(rng.int(1, 50))]);
+  const aliases = (field: string): string =>
+    Array.from({ length: rng.int(2, 40) }, (_, i) => `a${i}: ${field}`).join(' ');
+  const shapes: [string, Record<string, unknown>][] = [
+    [`{ products(first: "${spaces}") { totalCount } }`, {}],
+    ['query ($n: Int) { products(first: $n) { totalCount } }', { n: spaces }],
+    ['query ($s: ProductSort) { products(sort: $s) { totalCount } }', { s: `${spaces}PRICE_AS` }],
+    ['{ categories { products(first: 100) { nodes { category { products(first: 100) { nodes { id } } } } } } }', {}],
+    ['{ events(first: 100) { nodes { seats { event { seats { id } } } } } }', {}],
+    [
+      'query ($n: Int) { products(first: $n) { nodes { category { products(first: $n) { nodes { id name } } } } } }',
+      rng.chance(0.5) ? { n: rng.int(1, 100) } : {},
+    ],
+    [`mutation { ${aliases('toggleWishlist(productId: "1") { count }')} }`, {}],
+    [`mutation { ${aliases('signIn(email: "customer1@cachegate.test", password: "wrong-password") { token }')} }`, {}],
+    ['query ($s: String) { products(filter: { search: $s }) { totalCount } }', { s: nul }],
+    ['mutation ($e: String!) { signIn(email: $e, password: "whatever-password") { token } }', { e: `x${nul}@y.test` }],
+    ['query ($a: String) { auditLog(action: $a) { id } }', { a: nul }],
+    ['query ($id: ID!) { event(id: $id) { id } }', { id: nul }],
+    [
+      'mutation ($p: Decimal!) { updateProduct(id: "1", input: { price: $p }) { id } }',
+      { p: rng.pick(['999999999999999.99', '-100000000', '1e400']) },
+    ],
+    [
+      'mutation ($n: Int!) { setStock(productId: "1", onHand: $n) { available } }',
+      { n: rng.pick([2 ** 31, -(2 ** 40)]) },
+    ],
+  ];
+  const [query, variables] = rng.pick(shapes);
+  return JSON.stringify({ query, variables });
+}
+
 function generate(index: number, seeds: readonly Seed[], adminToken: string): FuzzRequest {
   const rng = new Rng(SEED ^ Math.imul(index + 1, 0x9e3779b1));
   const seed = rng.pick(seeds);
@@ -447,6 +487,7 @@ function generate(index: number, seeds: readonly Seed[], adminToken: string): Fu
     headers: { ...headers, ...extraHeaders },
     body,
   });
+  if (rng.chance(0.12)) return post('attack-classes', attackClass(rng));
   const roll = rng.int(0, 99);
   if (roll < 18) return post('chars', json(rng, mutateChars(rng, seed.query), seed.variables));
   if (roll < 30) return post('tokens', json(rng, swapTokens(rng, seed.query), seed.variables));

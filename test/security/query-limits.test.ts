@@ -15,7 +15,13 @@ const DEFAULT_LIMITS = {
   QUERY_MAX_TOKENS: '2000',
   QUERY_MAX_COST: '5000',
 };
-const REFUSAL_CODES = ['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_PARSE_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST'];
+const REFUSAL_CODES = [
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'QUERY_TOO_COSTLY',
+];
 
 let gw: TestGateway;
 let prod: TestGateway;
@@ -23,7 +29,10 @@ let prod: TestGateway;
 beforeAll(async () => {
   [gw, prod] = await Promise.all([
     startTestGateway({ databaseUrl: inject('databaseUrl'), env: DEFAULT_LIMITS }),
-    startTestGateway({ databaseUrl: inject('databaseUrl'), env: { ...DEFAULT_LIMITS, NODE_ENV: 'production' } }),
+    startTestGateway({
+      databaseUrl: inject('databaseUrl'),
+      env: { ...DEFAULT_LIMITS, NODE_ENV: 'production', KEY_HASH_SECRET: 'query-limits-test-secret' },
+    }),
   ]);
 });
 afterAll(async () => {
@@ -97,9 +106,8 @@ describe('limits, refused before execution', () => {
   });
 
   it('too costly', async () => {
-    // Depth 9, no alias, no directive, under 2000 tokens, but cost over 5000.
-    const wide = Array.from({ length: 120 }, () => 'id name slug').join(' ');
-    const query = `{ category(id: "5") { ${nest(7, wide)} } }`;
+    // Depth 4, no alias, no directive, few tokens, but 100 x 100 products can come back: cost over 5000.
+    const query = '{ products(first: 100) { nodes { category { products(first: 100) { nodes { id name } } } } } }';
     expectRefusedBeforeExecution(await withSql(gw, query), /cost limit of 5000/i);
   });
 

@@ -334,8 +334,12 @@ export type Mutation = {
   signIn: AuthPayload;
   /** Revokes the current session, on every instance at once. */
   signOut: Scalars['Boolean']['output'];
-  /** Creates a customer account and signs it in. */
-  signUp: AuthPayload;
+  /**
+   * Creates a customer account; sign in afterwards. The answer is true whether or not the email already has an
+   * account, so it cannot tell anyone who has one: a new email gets an account, and the owner of an existing one
+   * is to be told by mail (once the gateway sends mail). Bad input (email, password, name) is still BAD_USER_INPUT.
+   */
+  signUp: Scalars['Boolean']['output'];
   /** Adds the product to the signed-in user's wishlist, or removes it if it is there. */
   toggleWishlist: WishlistToggle;
   /** Sets a line's quantity; 0 removes it. */
@@ -1355,7 +1359,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   setStock?: Resolver<ResolversTypes['Inventory'], ParentType, ContextType, RequireFields<MutationSetStockArgs, 'onHand' | 'productId'>>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'email' | 'password'>>;
   signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'displayName' | 'email' | 'password'>>;
+  signUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'displayName' | 'email' | 'password'>>;
   toggleWishlist?: Resolver<ResolversTypes['WishlistToggle'], ParentType, ContextType, RequireFields<MutationToggleWishlistArgs, 'productId'>>;
   updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'productId' | 'quantity'>>;
   updateEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationUpdateEventArgs, 'id' | 'input'>>;
