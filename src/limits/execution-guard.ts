@@ -12,6 +12,7 @@ import {
   isListType,
   isNonNullType,
   isObjectType,
+  GraphQLError,
   type GraphQLSchema,
 } from 'graphql';
 import { Decimal } from '@prisma/client/runtime/client';
@@ -43,12 +44,13 @@ export class BudgetExceededError extends GatewayError {
 /**
  * Whether an unhandled rejection is graphql-js giving up on a branch of an operation whose budget ran
  * out: graphql-js 16 stops completing an object at the first field that throws synchronously and drops
- * the promises of its sibling fields, and those reject later with the same budget error. They are
- * expected and harmless; any other unhandled rejection is still a bug.
+ * the promises of its sibling fields, and those reject later, with the same budget error or with
+ * whatever error a sibling field had (located at its path). They are expected and harmless: the
+ * operation already answered. Any other unhandled rejection is still a bug.
  */
 export function isAbandonedBudgetBranch(reason: unknown): boolean {
   const original = (reason as { originalError?: unknown } | null)?.originalError ?? reason;
-  return original instanceof BudgetExceededError;
+  return original instanceof BudgetExceededError || (reason instanceof GraphQLError && reason.path !== undefined);
 }
 
 /**

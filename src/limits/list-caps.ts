@@ -21,6 +21,12 @@ export const LIST_CAPS: Readonly<Record<string, number>> = {
   'Event.seats': 5_000,
   'SeatChange.seats': 5_000,
   'Event.sections': 100,
+  // A hold or booking has at most TICKETING_MAX_SEATS_PER_USER seats (100 at the most).
+  'Hold.seats': 100,
+  'Booking.seats': 100,
+  // A cart has at most 50 lines (src/commerce/cart-store.ts), and an order is one cart.
+  'Cart.items': 50,
+  'Order.items': 50,
   'Mutation.purgeCache': 1,
 };
 

@@ -27,9 +27,12 @@ describe('execution-time budget', () => {
   it('an operation past QUERY_MAX_EXECUTION_MS stops with OPERATION_TIMEOUT (a listing, a seat map)', async () => {
     const base = gw.base;
     for (const query of [
-      '{ products(first: 100, sort: PRICE_DESC) { nodes { id name price(tier: GOLD) { amount } ' +
+      '{ products(first: 100, sort: PRICE_DESC) { nodes { id name price { amount } ' +
         'category { name } inventory { available } } } }',
       `{ event(id: "${eventId}") { seats { id section row number price status } sections { name available } } }`,
+      // Sibling fields that fail on their own (an anonymous member price is FORBIDDEN) in the branches
+      // graphql-js abandons when the budget runs out: their late rejections must not end the process.
+      '{ products(first: 100) { nodes { id name price(tier: GOLD) { amount } inventory { available } } } }',
     ]) {
       // Once to warm the instance (first-time query plans and code paths), as a serving instance is.
       await post(gw.url, { query });
