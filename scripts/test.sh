@@ -29,7 +29,7 @@ command -v redis-server >/dev/null 2>&1 || { echo "test.sh: redis-server still n
 [[ -n "$(pg_bin_dir)" ]] || { echo "test.sh: no /usr/lib/postgresql/*/bin/pg_ctl after install" >&2; exit 1; }
 
 # Static checks first, so a lint error, a format slip, an import cycle or a type error fails CI in seconds.
-npx biome ci --max-diagnostics=50 .
+npx biome ci --error-on-warnings --max-diagnostics=50 .
 npx tsc -p tsconfig.json --noEmit
 
 exec npx vitest run "$@"

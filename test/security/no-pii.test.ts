@@ -15,7 +15,7 @@ import { createLogger } from '../../src/infra/logger.ts';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import { EMAILS, codesOf, errorOf, gatewayConnected, sha256Hex, sqlRows } from '../accounts/kit.ts';
+import { EMAILS, errorOf, gatewayConnected, sha256Hex, sqlRows } from '../accounts/kit.ts';
 import { SEED_PASSWORD, bearer, dataOf, gql, rawRedis, signIn, signInReply } from '../support/kit.ts';
 
 const EMAIL_AS_TYPED = 'Nur.Aisyah.Pii+Test@Example-Mail.test';
