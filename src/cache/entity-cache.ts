@@ -13,14 +13,19 @@
 //   than the queue holds, every key under the prefix is flushed instead (correct, just colder).
 // - Lists and counts are filed under tags whose generation is part of their keys (tag-generations.ts):
 //   a write purges a tag by bumping its generation, in O(1), whatever the number of entries.
-// - A second delete follows each invalidation after a short delay: it removes a stale value that a
-//   reader which fetched from PostgreSQL just before the write committed may have put back.
+// - A fill that read PostgreSQL before a write committed must not land in Redis after that write's
+//   delete. Each invalidation takes a number from a Redis counter and marks its keys with it for a
+//   minute; an instance knows the numbers of the invalidations it made or heard of, and a fill writes a
+//   key only when its mark (if any) is one the instance knew before the fill started: that write
+//   committed before the read. An unknown mark may be a write after the read, so the fill skips Redis.
+// - A second delete follows each invalidation after a short delay, as a backstop.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../infra/logger.ts';
 import type { Metrics } from '../infra/metrics.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { decode, encode } from './codec.ts';
+import { InvalidationAcks } from './invalidation-acks.ts';
 import type { L1Cache } from './l1-cache.ts';
 import { TagGenerations } from './tag-generations.ts';
 
@@ -33,6 +38,28 @@ const FILL_LOCK_MS = 2_000;
 /** How long another instance waits for that fill before reading PostgreSQL itself. */
 const FILL_WAIT_MS = 250;
 const FILL_POLL_MS = 15;
+/** How long an invalidation mark lives: longer than any fill (a PostgreSQL read) can take. */
+const INVALIDATION_MARK_MS = 60_000;
+
+// KEYS[1]: the counter, then the keys. ARGV[1]: mark lifetime (ms). Returns the invalidation's number.
+const INVALIDATE_LUA = `
+local seq = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS do
+  redis.call('UNLINK', KEYS[i])
+  redis.call('SET', KEYS[i] .. ':inv', seq, 'PX', ARGV[1])
+end
+return seq`;
+
+// KEYS: the keys. ARGV[1]: the last invalidation number known at fill start, then (value, ttl) pairs.
+const FILL_LUA = `
+local known = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local mark = redis.call('GET', KEYS[i] .. ':inv')
+  if not mark or tonumber(mark) <= known then
+    redis.call('SET', KEYS[i], ARGV[2 * i], 'PX', ARGV[2 * i + 1])
+  end
+end
+return 0`;
 
 export interface CacheEntry {
   /** null: the entity is known not to exist (negative entry). */
@@ -48,10 +75,23 @@ export interface CacheWrite {
 interface InvalidationMessage {
   origin: string;
   keys: string[];
+  /** Receivers acknowledge under this id once applied (invalidation-acks.ts). */
+  ackId?: string;
+  /** The invalidation's number (see the decisions above). */
+  seq?: number;
   /** New tag generations: receivers switch to them (tag-generations.ts). */
   tags?: Record<string, number>;
   prefixes?: string[];
 }
+
+/** What an invalidation dropped; `remote`: announced by another instance over the bus. */
+export interface Invalidated {
+  keys: readonly string[];
+  tags: readonly string[];
+  remote: boolean;
+}
+
+export type InvalidationListener = (invalidated: Invalidated) => Promise<void> | void;
 
 export interface EntityCacheDeps {
   l1: L1Cache;
@@ -74,10 +114,21 @@ export class EntityCache {
   private readonly invalidatedAt = new Map<string, number>();
   private readonly tags: TagGenerations;
   private readonly log: Logger;
+  /** Caches built on top of the entities (the response cache) drop what depends on an invalidated key or tag. */
+  private readonly listeners = new Set<InvalidationListener>();
+  /** Invalidation numbers this instance knew, from when: a fill knows which writes preceded it. */
+  private readonly knownSeqs: { at: number; seq: number }[] = [];
+  private readonly acks: InvalidationAcks;
+  private unlistenAcks: (() => void) | undefined;
 
   constructor(private readonly deps: EntityCacheDeps) {
     this.log = deps.logger.child({ component: 'entity-cache' });
     this.tags = new TagGenerations(deps.redis, deps.prefix, deps.metrics);
+    this.acks = new InvalidationAcks({
+      bus: deps.bus,
+      redis: deps.redis,
+      channel: `${deps.prefix}:${INVALIDATION_TOPIC}`,
+    });
     deps.redis?.on('state', (state) => {
       deps.metrics.redisCircuitOpen.set(state === 'open' ? 1 : 0);
       if (state === 'closed') void this.replayPendingDeletes();
@@ -100,9 +151,16 @@ export class EntityCache {
         this.deps.l1.delete(key);
         this.invalidatedAt.set(key, now);
       }
+      if (message.seq !== undefined) this.noteSeq(message.seq);
       if (message.tags) this.tags.observe(message.tags);
       if (message.prefixes?.length) this.deps.l1.deleteByPrefix(message.prefixes);
+      void this.notify({ keys: message.keys, tags: Object.keys(message.tags ?? {}), remote: true });
+      if (message.ackId) this.acks.acknowledge(message.ackId); // L1s are purged synchronously above
     });
+    void this.acks.listen().then(
+      (unlisten) => (this.stopped ? unlisten() : (this.unlistenAcks = unlisten)),
+      () => undefined,
+    );
     return subscribed.then(
       (unsubscribe) => {
         if (this.stopped) unsubscribe();
@@ -112,9 +170,16 @@ export class EntityCache {
     );
   }
 
+  /** Registers a listener called after every invalidation, local or remote; returns its removal. */
+  onInvalidate(listener: InvalidationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
+    this.unlistenAcks?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
@@ -165,7 +230,8 @@ export class EntityCache {
         const index = waiting[position]!;
         const value = decode<unknown>(text);
         results[index] = { value };
-        this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
+        if (!this.invalidatedSince(keys[index]!, deadline - FILL_WAIT_MS))
+          this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
       });
       if (results.every((entry) => entry !== undefined)) break;
     }
@@ -206,6 +272,7 @@ export class EntityCache {
 
     const redis = this.deps.redis;
     if (!redis) return results;
+    const askedAt = performance.now();
     let raw: (string | null)[];
     try {
       raw = await redis.run((r) => r.mget(missIndexes.map((i) => keys[i]!)));
@@ -219,7 +286,9 @@ export class EntityCache {
       const index = missIndexes[position]!;
       const value = decode<unknown>(text);
       results[index] = { value };
-      this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
+      // A value read before an invalidation arrived must not outlive it in L1.
+      if (!this.invalidatedSince(keys[index]!, askedAt))
+        this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
       hits += 1;
     });
     metrics.cacheLookups.inc({ layer: 'redis', type, result: 'hit' }, hits);
@@ -235,10 +304,10 @@ export class EntityCache {
     for (const [i, e] of encoded.entries()) this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length);
     const redis = this.deps.redis;
     if (!redis) return;
+    const known = this.seqKnownAt(fillStartedAt);
     try {
-      await redis.pipeline((pipeline) => {
-        for (const e of encoded) pipeline.set(e.key, e.text, 'PX', e.ttlMs);
-      });
+      const args = encoded.flatMap((e) => [e.text, e.ttlMs]);
+      await redis.run((r) => r.eval(FILL_LUA, encoded.length, ...encoded.map((e) => e.key), known, ...args));
     } catch {
       // A fill that cannot reach Redis only costs a future miss.
       this.deps.metrics.redisErrors.inc({ operation: 'set' });
@@ -258,12 +327,15 @@ export class EntityCache {
       this.invalidatedAt.set(key, now);
     }
     this.pruneInvalidatedAt(now);
-    await this.deleteFromRedis(keys);
-    if (broadcast) await this.broadcast({ origin: this.instanceId, keys: [...keys] });
+    const seq = await this.deleteFromRedis(keys, broadcast);
+    // Keys never in an L1 (sessions) are never served by a loader either: no answer is built from them.
+    if (broadcast) await this.notify({ keys, tags: [], remote: false });
+    if (broadcast) await this.broadcast({ origin: this.instanceId, keys: [...keys], ...(seq && { seq }) }, true);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       for (const key of keys) this.deps.l1.delete(key);
-      void this.deleteFromRedis(keys);
+      void this.deleteFromRedis(keys, broadcast);
+      if (broadcast) void this.notify({ keys, tags: [], remote: false });
       if (broadcast) void this.broadcast({ origin: this.instanceId, keys: [...keys] });
     }, SECOND_DELETE_DELAY_MS);
     timer.unref();
@@ -277,7 +349,15 @@ export class EntityCache {
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
     const generations = await this.tags.bump(tags);
-    await this.broadcast({ origin: this.instanceId, keys: [], tags: generations });
+    await this.notify({ keys: [], tags, remote: false });
+    await this.broadcast({ origin: this.instanceId, keys: [], tags: generations }, true);
+  }
+
+  private async notify(invalidated: Invalidated): Promise<void> {
+    if (this.listeners.size === 0) return;
+    await Promise.all(
+      [...this.listeners].map((listener) => Promise.resolve(listener(invalidated)).catch(() => undefined)),
+    );
   }
 
   /** Fills take milliseconds; a minute-old invalidation can no longer race one. */
@@ -286,15 +366,41 @@ export class EntityCache {
     for (const [key, at] of this.invalidatedAt) if (now - at > 60_000) this.invalidatedAt.delete(key);
   }
 
-  private async deleteFromRedis(keys: readonly string[]): Promise<void> {
+  /** Deletes the keys from Redis; `mark`: with an invalidation number (entity keys). Returns the number. */
+  private async deleteFromRedis(keys: readonly string[], mark: boolean): Promise<number | undefined> {
     const redis = this.deps.redis;
-    if (!redis) return;
+    if (!redis) return undefined;
     try {
-      await redis.run((r) => r.unlink(...keys));
+      if (!mark) {
+        await redis.run((r) => r.unlink(...keys));
+        return undefined;
+      }
+      const counter = `${this.deps.prefix}:inv@seq`;
+      const seq = Number(
+        await redis.run((r) => r.eval(INVALIDATE_LUA, keys.length + 1, counter, ...keys, INVALIDATION_MARK_MS)),
+      );
+      this.noteSeq(seq);
+      return seq;
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'unlink' });
       this.queueDeletes(keys);
+      return undefined;
     }
+  }
+
+  private noteSeq(seq: number): void {
+    const last = this.knownSeqs.at(-1);
+    if (last && seq <= last.seq) return;
+    const now = performance.now();
+    this.knownSeqs.push({ at: now, seq });
+    while (this.knownSeqs.length > 1 && now - this.knownSeqs[1]!.at > INVALIDATION_MARK_MS) this.knownSeqs.shift();
+  }
+
+  /** The highest invalidation number known at `at` (0 when older than what is kept: the safe side). */
+  private seqKnownAt(at: number): number {
+    for (let i = this.knownSeqs.length - 1; i >= 0; i -= 1)
+      if (this.knownSeqs[i]!.at <= at) return this.knownSeqs[i]!.seq;
+    return 0;
   }
 
   private queueDeletes(keys: readonly string[]): void {
@@ -306,9 +412,14 @@ export class EntityCache {
     }
   }
 
-  private async broadcast(message: InvalidationMessage): Promise<void> {
+  /** `wait`: until the other instances have applied it (a write's own invalidation, not the backstop). */
+  private async broadcast(message: InvalidationMessage, wait = false): Promise<void> {
     try {
-      await this.deps.bus.publish(INVALIDATION_TOPIC, message);
+      if (wait)
+        await this.acks.publishAndWait((ackId) =>
+          this.deps.bus.publish(INVALIDATION_TOPIC, ackId ? { ...message, ackId } : message),
+        );
+      else await this.deps.bus.publish(INVALIDATION_TOPIC, message);
     } catch {
       // The other instances cannot hear us now; their L1 TTL cap bounds how long they may serve the old value,
       // and the replay on recovery tells them again.
