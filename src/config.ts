@@ -45,6 +45,9 @@ const envSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   SEED_ON_EMPTY: bool.optional(),
   SEED_SCALE: z.enum(['full', 'small']).default('full'),
+  // The hit path: response cache in front of Apollo.
+  RESPONSE_CACHE: bool.default(true),
+  RESPONSE_CACHE_L1_MAX_BYTES: positiveInt.default(32 * 1024 * 1024),
 });
 
 export interface Config {
@@ -73,6 +76,8 @@ export interface Config {
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
+  /** Whole answers stored in front of Apollo; off for benchmarks of the execution path and for debugging. */
+  responseCache: { enabled: boolean; l1MaxBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -135,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,
+    responseCache: { enabled: e.RESPONSE_CACHE, l1MaxBytes: e.RESPONSE_CACHE_L1_MAX_BYTES },
   };
 }
 

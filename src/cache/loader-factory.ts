@@ -69,6 +69,8 @@ interface DatabaseRead<K> {
 /** Per-request counters, kept in the GraphQL context. */
 export interface RequestStats {
   dbQueries: number;
+  /** When the answer may be stored (response cache): every entity key and `tag:<name>` the loaders served. */
+  touched?: Set<string>;
 }
 
 const DEFAULT_NEGATIVE_TTL_SECONDS = 30;
@@ -86,6 +88,7 @@ export function createCachedLoader<K, V>(
     const cacheKeys = keys.map((key) =>
       runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key), generation),
     );
+    if (stats.touched) recordTouched(stats.touched, spec, cacheKeys);
     const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);
     const results: (V | null)[] = new Array(keys.length);
     const waits: Promise<void>[] = [];
@@ -178,6 +181,12 @@ export function createCachedLoader<K, V>(
   }
 
   return new DataLoader<K, V | null, string>(batch, { cacheKeyFn: spec.idOf, maxBatchSize: 1000 });
+}
+
+/** Lists are known by their tags (their keys change with every generation), entities by their keys. */
+function recordTouched(touched: Set<string>, spec: { tags?: readonly string[] }, cacheKeys: readonly string[]): void {
+  if (spec.tags) for (const tag of spec.tags) touched.add(`tag:${tag}`);
+  else for (const key of cacheKeys) touched.add(key);
 }
 
 /**

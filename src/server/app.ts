@@ -13,6 +13,8 @@ import { EntityCache } from '../cache/entity-cache.ts';
 import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../cache/keys.ts';
 import { L1Cache } from '../cache/l1-cache.ts';
 import { createLoaderRuntime, type RequestStats } from '../cache/loader-factory.ts';
+import { ResponseCache, responseCachePlugin } from '../cache/response-cache/response-cache.ts';
+import { ResponseStore } from '../cache/response-cache/response-store.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
 import { applyMigrations } from '../db/migrator.ts';
 import { createDatabase, type Database } from '../db/prisma.ts';
@@ -41,7 +43,7 @@ import {
   requestLogPlugin,
   subscriptionsOverWebSocketOnly,
 } from './apollo-plugins.ts';
-import { maskError } from '../infra/errors.ts';
+import { maskError, RetryLaterError } from '../infra/errors.ts';
 import { checkReadiness } from './health.ts';
 import { createHttpServer } from './http-server.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
@@ -77,6 +79,8 @@ export interface Gateway {
   metrics: Metrics;
   db: Database;
   cache: EntityCache;
+  /** The response cache's stored answers; absent when RESPONSE_CACHE is off. */
+  responses: ResponseStore | undefined;
   stop(): Promise<void>;
 }
 
@@ -127,6 +131,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Sees every SQL statement Prisma sends (tests count them; production needs none). */
   onQuery?: (sql: string) => void;
+  /** Extra Apollo plugins (tests count resolver calls with one). */
+  plugins?: ApolloServerPlugin<GatewayContext>[];
 }
 
 /** The services resolvers reach through the context: created once, shared by every request. */
@@ -176,6 +182,7 @@ function createApollo(
     rateLimits: RateLimits;
     metrics: Metrics;
     logger: Logger;
+    plugins: ApolloServerPlugin<GatewayContext>[];
   },
 ) {
   return new ApolloServer<GatewayContext>({
@@ -204,7 +211,29 @@ function createApollo(
       metricsPlugin(deps.metrics),
       requestLogPlugin(deps.logger),
       errorPlugin(),
+      ...deps.plugins,
+      responseCachePlugin(), // last: see its comment
     ],
+  });
+}
+
+/** The response cache's view of the viewer and the read rate limit, which its hits still pay. */
+function createResponseCache(
+  config: Config,
+  deps: { responses: ResponseStore; services: Services; rateLimits: RateLimits; metrics: Metrics },
+): ResponseCache {
+  return new ResponseCache({
+    store: deps.responses,
+    viewerOf: (headers) => viewerFrom(deps.services.sessions, headers.authorization, 'response-cache'),
+    consumeRead: (headers, remoteAddress, userId) =>
+      deps.rateLimits.consume('read', clientIpOf(headers, remoteAddress, config.trustProxy), userId).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof RetryLaterError) return false;
+          throw error;
+        },
+      ),
+    registry: deps.metrics.registry,
   });
 }
 
@@ -285,12 +314,25 @@ async function startServing(
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
   const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
+  const rateLimits = new RateLimits(limiters, config.rateLimits);
+  const responses = config.responseCache.enabled
+    ? new ResponseStore({
+        redis: redis?.circuit,
+        prefix: config.cachePrefix,
+        maxBytes: config.responseCache.l1MaxBytes,
+        metrics,
+        logger,
+      })
+    : undefined;
+  const responseCache = responses && createResponseCache(config, { responses, services, rateLimits, metrics });
+  if (responseCache) closers.push(responseCache.listenTo(cache));
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,
     remoteAddress: string | undefined,
   ): Promise<GatewayContext> => {
-    const stats: RequestStats = { dbQueries: 0 };
+    const recorder = responseCache?.recorderFor(headers);
+    const stats: RequestStats = { dbQueries: 0, ...(recorder && { touched: recorder.touched }) };
     // Most requests log nothing: the child logger is made on first use, not on every request.
     let requestLogger: Logger | undefined;
     const requestLog = (): Logger => (requestLogger ??= logger.child({ requestId }));
@@ -299,18 +341,28 @@ async function startServing(
       requestLog().warn({ err: error }, 'could not identify the viewer');
       throw error;
     });
-    return {
-      requestId,
-      get logger() {
-        return requestLog();
+    // Apollo copies the context's own properties into a new object with the same prototype
+    // (Object.assign), which would call getters once and keep the values: the lazy logger and the
+    // watched viewer live on a per-request prototype instead.
+    const lazy = Object.create(null, {
+      logger: { get: requestLog },
+      viewer: {
+        get() {
+          recorder?.noteViewerRead(); // an answer that read the viewer is not shared with other viewers
+          return viewer;
+        },
       },
+    }) as Pick<GatewayContext, 'logger' | 'viewer'>;
+    const own: Omit<GatewayContext, 'logger' | 'viewer'> = {
+      requestId,
       stats,
       loaders: createLoaders(stats),
       services,
-      viewer,
+      ...(recorder && { responseRecorder: recorder }),
       userAgent: typeof headers['user-agent'] === 'string' ? headers['user-agent'] : undefined,
       clientIp: clientIpOf(headers, remoteAddress, config.trustProxy),
     };
+    return Object.assign(Object.create(lazy) as GatewayContext, own);
   };
 
   // Servers: HTTP (Apollo, health, metrics) and graphql-ws on the same port.
@@ -322,10 +374,18 @@ async function startServing(
     readiness: () => checkReadiness({ db, redis: redis?.circuit, draining }),
     registry: metrics.registry,
     logger,
+    ...(responseCache && { responseCache }),
   });
   const armor = queryLimits(config.queryLimits);
-  const rateLimits = new RateLimits(limiters, config.rateLimits);
-  apollo = createApollo(config, { schema, httpServer, armor, rateLimits, metrics, logger });
+  apollo = createApollo(config, {
+    schema,
+    httpServer,
+    armor,
+    rateLimits,
+    metrics,
+    logger,
+    plugins: options.plugins ?? [],
+  });
   await apollo.start();
   closers.push(() => apollo!.stop()); // the drain plugin stops accepting and waits for in-flight requests
   const webSocket = attachWebSocket({
@@ -357,5 +417,5 @@ async function startServing(
     return stopping;
   };
 
-  return { url, port, logger, metrics, db, cache, stop };
+  return { url, port, logger, metrics, db, cache, responses, stop };
 }

@@ -5,7 +5,8 @@
 // middleware stack. Bodies are capped and parsed here; anything malformed gets a 400 with a code,
 // never a 500.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
+import type { ResponseCache } from '../cache/response-cache/response-cache.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { Logger } from '../infra/logger.ts';
 import { requestIdFrom } from './request-id.ts';
@@ -25,6 +26,8 @@ export interface HttpServerDeps {
   readiness(): Promise<Readiness>;
   registry: Registry;
   logger: Logger;
+  /** Answers repeated queries from stored bytes before Apollo runs; absent when switched off. */
+  responseCache?: Pick<ResponseCache, 'respond'>;
 }
 
 class HttpError extends Error {
@@ -90,15 +93,22 @@ async function handleGraphQL(
   requestId: string,
   deps: HttpServerDeps,
 ): Promise<void> {
-  const headers = new HeaderMap();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-  }
   const body = req.method === 'POST' ? parseBody(await readBody(req), req.headers['content-type']) : undefined;
-  const response = await deps.apollo().executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-    context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
-  });
+  const execute = (): Promise<HTTPGraphQLResponse> => {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    return deps.apollo().executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
+    });
+  };
+  const request = { method: req.method ?? 'GET', headers: req.headers, search: url.search, body };
+  const response = await (deps.responseCache?.respond(
+    { ...request, remoteAddress: req.socket.remoteAddress },
+    execute,
+  ) ?? execute());
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.setHeader('x-request-id', requestId);
   res.statusCode = response.status ?? 200;
