@@ -48,6 +48,8 @@ const envSchema = z.object({
   // The hit path: response cache in front of Apollo.
   RESPONSE_CACHE: bool.default(true),
   RESPONSE_CACHE_L1_MAX_BYTES: positiveInt.default(32 * 1024 * 1024),
+  ALLOWED_OPERATIONS: z.enum(['all', 'persisted']).default('all'),
+  PERSISTED_QUERIES_L1_MAX: positiveInt.default(10_000),
 });
 
 export interface Config {
@@ -78,6 +80,8 @@ export interface Config {
   seedScale: 'full' | 'small';
   /** Whole answers stored in front of Apollo; off for benchmarks of the execution path and for debugging. */
   responseCache: { enabled: boolean; l1MaxBytes: number };
+  /** all: ad-hoc documents too; persisted: only those of the persisted-documents manifest. */
+  persistedOperations: { allowed: 'all' | 'persisted'; l1Max: number };
 }
 
 export class ConfigError extends Error {
@@ -141,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,
     responseCache: { enabled: e.RESPONSE_CACHE, l1MaxBytes: e.RESPONSE_CACHE_L1_MAX_BYTES },
+    persistedOperations: { allowed: e.ALLOWED_OPERATIONS, l1Max: e.PERSISTED_QUERIES_L1_MAX },
   };
 }
 

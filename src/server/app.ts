@@ -15,6 +15,8 @@ import { L1Cache } from '../cache/l1-cache.ts';
 import { createLoaderRuntime, type RequestStats } from '../cache/loader-factory.ts';
 import { ResponseCache, responseCachePlugin } from '../cache/response-cache/response-cache.ts';
 import { ResponseStore } from '../cache/response-cache/response-store.ts';
+import { HitPath } from '../cache/response-cache/hit-path.ts';
+import { PersistedOperations, readManifest } from '../cache/response-cache/persisted-operations.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
 import { applyMigrations } from '../db/migrator.ts';
 import { createDatabase, type Database } from '../db/prisma.ts';
@@ -326,6 +328,13 @@ async function startServing(
     : undefined;
   const responseCache = responses && createResponseCache(config, { responses, services, rateLimits, metrics });
   if (responseCache) closers.push(responseCache.listenTo(cache));
+  const persisted = new PersistedOperations({
+    redis: redis?.circuit,
+    prefix: config.cachePrefix,
+    ...config.persistedOperations,
+    manifest: readManifest(),
+    metrics,
+  });
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,
@@ -374,7 +383,7 @@ async function startServing(
     readiness: () => checkReadiness({ db, redis: redis?.circuit, draining }),
     registry: metrics.registry,
     logger,
-    ...(responseCache && { responseCache }),
+    hitPath: new HitPath(persisted, responseCache),
   });
   const armor = queryLimits(config.queryLimits);
   apollo = createApollo(config, {

@@ -6,7 +6,7 @@
 // never a 500.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
-import type { ResponseCache } from '../cache/response-cache/response-cache.ts';
+import type { HitPath } from '../cache/response-cache/hit-path.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { Logger } from '../infra/logger.ts';
 import { requestIdFrom } from './request-id.ts';
@@ -26,8 +26,8 @@ export interface HttpServerDeps {
   readiness(): Promise<Readiness>;
   registry: Registry;
   logger: Logger;
-  /** Answers repeated queries from stored bytes before Apollo runs; absent when switched off. */
-  responseCache?: Pick<ResponseCache, 'respond'>;
+  /** Persisted operations and the response cache, in front of Apollo (src/cache/response-cache). */
+  hitPath?: Pick<HitPath, 'respond'>;
 }
 
 class HttpError extends Error {
@@ -94,21 +94,19 @@ async function handleGraphQL(
   deps: HttpServerDeps,
 ): Promise<void> {
   const body = req.method === 'POST' ? parseBody(await readBody(req), req.headers['content-type']) : undefined;
-  const execute = (): Promise<HTTPGraphQLResponse> => {
+  const execute = (rewritten = { body, search: url.search }): Promise<HTTPGraphQLResponse> => {
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     return deps.apollo().executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
       context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
     });
   };
   const request = { method: req.method ?? 'GET', headers: req.headers, search: url.search, body };
-  const response = await (deps.responseCache?.respond(
-    { ...request, remoteAddress: req.socket.remoteAddress },
-    execute,
-  ) ?? execute());
+  const response = await (deps.hitPath?.respond({ ...request, remoteAddress: req.socket.remoteAddress }, execute) ??
+    execute());
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.setHeader('x-request-id', requestId);
   res.statusCode = response.status ?? 200;

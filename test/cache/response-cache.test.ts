@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
-import { rawRedis, signIn, type TestGateway } from './kit.ts';
+import { rawRedis, signIn, waitUntil, type TestGateway } from './kit.ts';
 import { post, resolverCounter, storedAnswers, type ResolverCounter } from './response-kit.ts';
 
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name basePrice category { id name } } }';
@@ -122,11 +122,14 @@ describe('writes', () => {
 
   it('purges exactly the stored answers that contain what it touched', async () => {
     const ids = ['20', '21', '22'];
+    const keyOf = async () => new Set(await storedAnswers(redis, prefix));
+    const stored = (await keyOf()).size;
     for (const gw of [a, b]) {
       for (const id of ids) await product(gw, id);
       await post(gw, { query: PAGE });
     }
-    const keyOf = async () => new Set(await storedAnswers(redis, prefix));
+    // Redis stores are not awaited by the answers: wait until the four answers are there.
+    await waitUntil(async () => (await keyOf()).size === stored + 4, 5_000, 'the answers to reach Redis');
     const before = await keyOf();
     const sizes = { a: a.responses!.size, b: b.responses!.size };
     await post(a, { query: UPDATE, variables: { id: '21', input: { name: 'Purged exactly' } } }, admin);
