@@ -16,6 +16,9 @@ import { createLoaderRuntime, type RequestStats } from '../cache/loader-factory.
 import { ResponseCache, responseCachePlugin } from '../cache/response-cache/response-cache.ts';
 import { ResponseStore } from '../cache/response-cache/response-store.ts';
 import { HitPath } from '../cache/response-cache/hit-path.ts';
+import { invalidateChanges } from '../cache/change-invalidations.ts';
+import { startChangeFeed } from '../db/change-feed.ts';
+import { inventoryTopic } from '../commerce/inventory.ts';
 import { PersistedOperations, readManifest } from '../cache/response-cache/persisted-operations.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
 import { applyMigrations } from '../db/migrator.ts';
@@ -328,6 +331,21 @@ async function startServing(
     : undefined;
   const responseCache = responses && createResponseCache(config, { responses, services, rateLimits, metrics });
   if (responseCache) closers.push(responseCache.listenTo(cache));
+  // Writes that bypass the gateway (plain SQL, batch jobs) reach the caches through PostgreSQL's NOTIFY.
+  const changeFeed = await startChangeFeed({
+    databaseUrl: database.url,
+    logger,
+    onChanges: (changes) =>
+      invalidateChanges(changes, {
+        cache,
+        keys,
+        publishStock: async (productIds) => {
+          for (const row of await db.inventory.findMany({ where: { productId: { in: productIds } } }))
+            await bus.publish(inventoryTopic(row.productId), row);
+        },
+      }),
+  });
+  closers.push(() => changeFeed.stop());
   const persisted = new PersistedOperations({
     redis: redis?.circuit,
     prefix: config.cachePrefix,
