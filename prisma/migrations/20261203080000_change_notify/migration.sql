@@ -27,17 +27,14 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER "Product_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "Product"
-  FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change();
-CREATE TRIGGER "MemberPrice_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "MemberPrice"
-  FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change();
-CREATE TRIGGER "Inventory_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "Inventory"
-  FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change();
-CREATE TRIGGER "Category_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "Category"
-  FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change();
-CREATE TRIGGER "Event_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "Event"
-  FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change();
-CREATE TRIGGER "Venue_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "Venue"
-  FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change();
-CREATE TRIGGER "Seat_notify_change" AFTER INSERT OR UPDATE OR DELETE ON "Seat"
-  FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change();
+DO $$
+DECLARE
+  cached_table text;
+BEGIN
+  FOREACH cached_table IN ARRAY ARRAY['Product', 'MemberPrice', 'Inventory', 'Category', 'Event', 'Venue', 'Seat'] LOOP
+    EXECUTE format(
+      'CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION cachegate_notify_change()',
+      cached_table || '_notify_change', cached_table);
+  END LOOP;
+END
+$$;
