@@ -195,8 +195,8 @@ function createApollo(
     validationRules: deps.armor.validationRules,
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
     allowBatchedHttpRequests: false,
-    // Automatic persisted queries would live in each instance's memory (not shared), and their errors
-    // carry no code; the response cache issue is the place to add a shared query store.
+    // Apollo's own persisted queries would live in each instance's memory: ours are resolved before Apollo,
+    // shared through Redis (src/cache/response-cache/persisted-operations.ts).
     persistedQueries: false,
     // Shutdown is ours (src/main.ts); Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
