@@ -2,6 +2,7 @@
 // PostgreSQL (seeded once) and one private redis-server, so the numbers compare like with like.
 // Writes bench/results/latest.json and latest.md and prints the Markdown. See bench/README.md.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
@@ -15,6 +16,8 @@ import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
 import { pool } from '../test/support/pool.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
+import { pinServersAndLoad } from './lib/pinning.ts';
+import { renderSvg } from './lib/chart.ts';
 import { renderMarkdown, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
 
 // ---- knobs -------------------------------------------------------------------------------------
@@ -58,6 +61,9 @@ const NO_L1 = 'cachegate-no-l1';
 const ARC = 'apollo-response-cache';
 const HAND = 'hand-rolled-redis';
 const NONE = 'no-cache';
+const EXEC = 'cachegate-no-response-cache';
+const MERC = 'mercurius-cache';
+const RAW = 'raw-ceiling';
 
 const log = (message: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -447,7 +453,13 @@ async function main(): Promise<void> {
           },
         ]
       : []),
+    {
+      name: EXEC,
+      entry: 'cachegate.ts',
+      env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchexec', RESPONSE_CACHE: 'false' },
+    },
     { name: ARC, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: ARC } },
+    { name: MERC, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: 'mercurius' } },
     { name: HAND, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: HAND } },
     { name: NONE, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: NONE } },
   ];
@@ -465,6 +477,15 @@ async function main(): Promise<void> {
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const target = (name: string): Target => targets.find((t) => t.name === name)!;
+  // The ceiling learns each answer from cachegate once (its warm pass), then serves stored bytes only.
+  const raw = await ChildServer.start({ name: RAW, entry: 'raw.ts', env: { SOURCE_URL: target(OURS).url } });
+  targets.push({ name: RAW, url: raw.url, server: raw });
+  cleanups.push({ name: RAW, run: () => raw.stop() });
+  killers.push(() => raw.kill());
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  const postmasterPid = Number(readFileSync(`${infra.pg.dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
+  const pinning = pinServersAndLoad([...targets.map((t) => t.server.pid!), redisPid, postmasterPid]);
+  log(pinning);
   for (const t of targets) log(`${t.name} at ${t.url} (pid ${t.server.pid})`);
 
   const sanity = await sanityCheck(targets, picks);
@@ -550,6 +571,7 @@ async function main(): Promise<void> {
     cachegateEnv: gatewayEnv(),
     seed: infra.seed,
     servers: targets.map((t) => t.name),
+    pinning,
     picks: { hotIds: picks.hotIds.length, coldIds: picks.coldIds.length, categoryIds: picks.categoryIds },
     sanity,
     productPageWarm,
@@ -563,6 +585,13 @@ async function main(): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(new URL('latest.json', dir), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(new URL('latest.md', dir), markdown);
+  await writeFile(
+    new URL('latest.svg', dir),
+    renderSvg(`cachegate bench ${results.date} (same run, ${pinning.split(':')[0]})`, {
+      'a. product-page-warm': productPageWarm,
+      'b. listing-warm': listingWarm,
+    }),
+  );
   process.stdout.write(markdown);
 }
 

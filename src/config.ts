@@ -65,6 +65,11 @@ const envSchema = z.object({
   // Storefront
   CART_TTL_SECONDS: positiveInt.max(7 * 86_400).default(1_800),
   WARM_ON_START: bool.optional(),
+  // The hit path: response cache in front of Apollo.
+  RESPONSE_CACHE: bool.default(true),
+  RESPONSE_CACHE_L1_MAX_BYTES: positiveInt.default(32 * 1024 * 1024),
+  ALLOWED_OPERATIONS: z.enum(['all', 'persisted']).default('all'),
+  PERSISTED_QUERIES_L1_MAX: positiveInt.default(10_000),
 });
 
 export interface Config {
@@ -117,6 +122,10 @@ export interface Config {
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
+  /** Whole answers stored in front of Apollo; off for benchmarks of the execution path and for debugging. */
+  responseCache: { enabled: boolean; l1MaxBytes: number };
+  /** all: ad-hoc documents too; persisted: only those of the persisted-documents manifest. */
+  persistedOperations: { allowed: 'all' | 'persisted'; l1Max: number };
   /** Storefront: the sliding lifetime of a cart's Redis copy, and whether to warm the cache at start. */
   storefront: { cartTtlSeconds: number; warmOnStart: boolean };
   ticketing: TicketingConfig;
@@ -225,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cartTtlSeconds: e.CART_TTL_SECONDS,
       warmOnStart: e.WARM_ON_START ?? e.NODE_ENV === 'production',
     },
+    responseCache: { enabled: e.RESPONSE_CACHE, l1MaxBytes: e.RESPONSE_CACHE_L1_MAX_BYTES },
+    persistedOperations: { allowed: e.ALLOWED_OPERATIONS, l1Max: e.PERSISTED_QUERIES_L1_MAX },
   };
 }
 

@@ -10,7 +10,7 @@ const STOP_TIMEOUT_MS = 20_000;
 export interface ServerSpec {
   name: string;
   /** Path of the child's entry file, relative to bench/servers/. */
-  entry: 'cachegate.ts' | 'baseline.ts';
+  entry: 'cachegate.ts' | 'baseline.ts' | 'raw.ts';
   env: Record<string, string>;
   /** Write a V8 CPU profile of the whole child's life into this directory (BENCH_CPU_PROFILE=1). */
   cpuProfileDir?: string;

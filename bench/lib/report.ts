@@ -53,6 +53,8 @@ export interface Results {
   cachegateEnv: Record<string, string>;
   seed: { products: number; ms: number; migrations: number };
   servers: string[];
+  /** How the servers and the load generator were placed on the CPUs (pinning.ts). */
+  pinning?: string;
   picks: { hotIds: number; coldIds: number; categoryIds: number[] };
   sanity: { compared: number; mismatches: string[] };
   productPageWarm: Record<string, ThroughputRow>;
@@ -155,7 +157,8 @@ export function renderMarkdown(r: Results): string {
       'Every server ran in this same run over the same PostgreSQL and Redis, one at a time under load, ' +
       'in its own process; ' +
       `absolute numbers move with the machine's noise, the ratios are what to read. ` +
-      `Sanity check: ${r.sanity.compared} answers compared across servers, ${r.sanity.mismatches.length} mismatches.`,
+      `Sanity check: ${r.sanity.compared} answers compared across servers, ${r.sanity.mismatches.length} mismatches.` +
+      (r.pinning ? ` CPUs: ${r.pinning}. Chart: latest.svg.` : ''),
   );
 
   out.push(

@@ -5,6 +5,8 @@
 //                          stored in the same Redis through @apollo/utils.keyvadapter + keyv + @keyv/redis.
 //   hand-rolled-redis      cache-aside per entity with ioredis GET / SET EX (JSON), no batching: each
 //                          field resolver asks Redis for its own entity, the pattern in the reference docs.
+//   mercurius              Fastify + Mercurius with graphql-jit and mercurius-cache on the same Redis,
+//                          caching every resolver of the bench's paths (the peer a team sets up quickly).
 // Mode from BASELINE_MODE; DATABASE_URL, REDIS_URL and DATABASE_POOL_SIZE from the environment.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,14 +30,14 @@ import type {
 import { scalarResolvers } from '../../src/graphql/scalars.ts';
 import { serveCommands } from './ipc.ts';
 
-export type BaselineMode = 'no-cache' | 'apollo-response-cache' | 'hand-rolled-redis';
+export type BaselineMode = 'no-cache' | 'apollo-response-cache' | 'hand-rolled-redis' | 'mercurius';
 type Sort = 'NEWEST' | 'PRICE_ASC' | 'PRICE_DESC' | 'BEST_SELLING';
 
 /** Entity TTLs, copied from the @cacheControl hints the way a team would copy them into constants. */
 const TTL = { product: 7200, category: 86_400, inventory: 300, memberPrice: 1800, list: 3600 } as const;
 
 const mode = process.env.BASELINE_MODE as BaselineMode;
-if (!['no-cache', 'apollo-response-cache', 'hand-rolled-redis'].includes(mode))
+if (!['no-cache', 'apollo-response-cache', 'hand-rolled-redis', 'mercurius'].includes(mode))
   throw new Error(`BASELINE_MODE must be a baseline name, got ${mode}`);
 const redisUrl = process.env.REDIS_URL;
 if (mode !== 'no-cache' && !redisUrl) throw new Error(`${mode} needs REDIS_URL`);
@@ -202,35 +204,55 @@ const typeDefs = readdirSync(schemaDir)
   .sort()
   .map((f) => readFileSync(join(schemaDir, f), 'utf8'));
 
-let keyv: Keyv<string> | undefined;
-let redis: Redis | undefined;
-const plugins: ApolloServerPlugin<Context>[] = [];
-if (mode === 'apollo-response-cache') {
-  keyv = new Keyv<string>({ store: new KeyvRedis(redisUrl!), namespace: 'arc' });
-  plugins.push(responseCachePlugin());
+if (mode === 'mercurius') {
+  const { startMercurius } = await import('./mercurius.ts');
+  const mercurius = await startMercurius({
+    typeDefs,
+    resolvers,
+    redisUrl: redisUrl!,
+    context: () => ({ data: batchedData() }),
+    ttl: TTL,
+  });
+  serveCommands(mercurius.url, {
+    stats: () => ({ sql }),
+    async stop() {
+      await mercurius.stop();
+      await db.$disconnect();
+    },
+  });
+} else await startApollo();
+
+async function startApollo(): Promise<void> {
+  let keyv: Keyv<string> | undefined;
+  let redis: Redis | undefined;
+  const plugins: ApolloServerPlugin<Context>[] = [];
+  if (mode === 'apollo-response-cache') {
+    keyv = new Keyv<string>({ store: new KeyvRedis(redisUrl!), namespace: 'arc' });
+    plugins.push(responseCachePlugin());
+  }
+  if (mode === 'hand-rolled-redis') redis = new Redis(redisUrl!, { lazyConnect: false, maxRetriesPerRequest: 1 });
+
+  const server = new ApolloServer<Context>({
+    typeDefs,
+    resolvers,
+    plugins,
+    // The adapter is CommonJS and types against keyv's .d.cts; the instance is the same class at run time.
+    ...(keyv && {
+      cache: new KeyvAdapter<string>(keyv as unknown as ConstructorParameters<typeof KeyvAdapter<string>>[0]),
+    }),
+  });
+  const { url } = await startStandaloneServer(server, {
+    listen: { host: '127.0.0.1', port: 0 },
+    context: async () => ({ data: redis ? cacheAsideData(redis) : batchedData() }),
+  });
+
+  serveCommands(url, {
+    stats: () => ({ sql }),
+    // All the response cache plugin's store offers: dropping every cached response (no per-entity purge).
+    flush: keyv ? () => keyv!.clear() : undefined,
+    async stop() {
+      await server.stop();
+      await Promise.allSettled([keyv?.disconnect(), redis?.quit(), db.$disconnect()]);
+    },
+  });
 }
-if (mode === 'hand-rolled-redis') redis = new Redis(redisUrl!, { lazyConnect: false, maxRetriesPerRequest: 1 });
-
-const server = new ApolloServer<Context>({
-  typeDefs,
-  resolvers,
-  plugins,
-  // The adapter is CommonJS and types against keyv's .d.cts; the instance is the same class at run time.
-  ...(keyv && {
-    cache: new KeyvAdapter<string>(keyv as unknown as ConstructorParameters<typeof KeyvAdapter<string>>[0]),
-  }),
-});
-const { url } = await startStandaloneServer(server, {
-  listen: { host: '127.0.0.1', port: 0 },
-  context: async () => ({ data: redis ? cacheAsideData(redis) : batchedData() }),
-});
-
-serveCommands(url, {
-  stats: () => ({ sql }),
-  // All the response cache plugin's store offers: dropping every cached response (no per-entity purge).
-  flush: keyv ? () => keyv!.clear() : undefined,
-  async stop() {
-    await server.stop();
-    await Promise.allSettled([keyv?.disconnect(), redis?.quit(), db.$disconnect()]);
-  },
-});

@@ -16,6 +16,7 @@ const config = loadConfig({
   REDIS_URL: process.env.REDIS_URL,
   CACHE_PREFIX: process.env.CACHE_PREFIX ?? 'bench',
   L1_MAX_BYTES: process.env.L1_MAX_BYTES,
+  RESPONSE_CACHE: process.env.RESPONSE_CACHE,
   SEED_ON_EMPTY: 'false',
   // Limits the bench raises (bench/run.ts gatewayEnv), and any other limit knob given to `npm run bench`.
   ...Object.fromEntries(

@@ -11,14 +11,15 @@ import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { type CacheHooks, silentHooks } from './cache-hooks.ts';
 import { FillCoordinator } from './fill-coordinator.ts';
-import { Invalidation } from './invalidation.ts';
+import { Invalidation, type InvalidationListener } from './invalidation.ts';
+import { InvalidationSequence } from './invalidation-sequence.ts';
 import { InvalidationStamps } from './invalidation-stamps.ts';
 import type { L1Cache } from './l1-cache.ts';
 import { type CacheEntry, type CacheWrite, LayeredStore } from './layered-store.ts';
 import { TagGenerations } from './tag-generations.ts';
 
 export type { CacheEntry, CacheWrite } from './layered-store.ts';
-export { INVALIDATION_TOPIC } from './invalidation.ts';
+export { INVALIDATION_TOPIC, type Invalidated, type InvalidationListener } from './invalidation.ts';
 
 export interface EntityCacheDeps {
   l1: L1Cache;
@@ -34,6 +35,7 @@ export interface EntityCacheDeps {
 export class EntityCache {
   readonly instanceId = randomUUID();
   private readonly stamps = new InvalidationStamps();
+  private readonly sequence = new InvalidationSequence();
   private readonly store: LayeredStore;
   private readonly fills: FillCoordinator;
   private readonly tags: TagGenerations;
@@ -42,12 +44,12 @@ export class EntityCache {
   constructor(private readonly deps: EntityCacheDeps) {
     const { l1, redis, bus, prefix } = deps;
     const hooks = deps.hooks ?? silentHooks;
-    this.store = new LayeredStore({ l1, redis, stamps: this.stamps, hooks });
+    this.store = new LayeredStore({ l1, redis, stamps: this.stamps, sequence: this.sequence, hooks });
     this.fills = new FillCoordinator(redis, this.store, hooks);
     this.tags = new TagGenerations(redis, prefix);
     const logger = deps.logger.child({ component: 'entity-cache' });
-    const { instanceId, stamps, tags } = this;
-    this.invalidation = new Invalidation({ instanceId, l1, redis, bus, prefix, stamps, tags, logger });
+    const { instanceId, stamps, sequence, tags } = this;
+    this.invalidation = new Invalidation({ instanceId, l1, redis, bus, prefix, stamps, sequence, tags, logger });
   }
 
   /**
@@ -60,6 +62,14 @@ export class EntityCache {
 
   stop(): void {
     this.invalidation.stop();
+  }
+
+  /**
+   * Registers a listener called after every invalidation, local or remote (the response cache drops the
+   * answers built from what it names); returns its removal.
+   */
+  onInvalidate(listener: InvalidationListener): () => void {
+    return this.invalidation.onInvalidate(listener);
   }
 
   /** One lookup per key, in order: undefined for a miss in both layers. */

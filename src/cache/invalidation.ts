@@ -4,14 +4,21 @@
 // - A write deletes its keys from this L1 and Redis, then tells the other instances (through the bus)
 //   to drop their L1 copies. Deletes that cannot reach Redis wait in the replay queue until the circuit
 //   closes.
-// - A second delete follows each invalidation after a short delay: it removes a stale value that a
-//   reader which fetched from PostgreSQL just before the write committed may have put back.
+// - Entity keys are deleted with a numbered mark, so a fill that read PostgreSQL before the write cannot
+//   put the old value back into Redis afterwards (invalidation-sequence.ts). A second delete follows
+//   after a short delay, as a backstop.
+// - A write's invalidation is acknowledged by the other instances before the write answers its client
+//   (invalidation-acks.ts): a read anywhere after the answer sees the write.
+// - Caches built on the entities (the response cache) listen to every invalidation, local or remote,
+//   and drop what was built from the keys and tags it names.
 // - Lists and counts are filed under tags whose generation is part of their keys (tag-generations.ts):
 //   a write purges a tag by bumping its generation, in O(1), whatever the number of entries.
 import type { Logger } from '../infra/logger.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import type { Redis } from '../redis/connection.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { InvalidationAcks } from './invalidation-acks.ts';
+import { INVALIDATE_LUA, INVALIDATION_MARK_MS, type InvalidationSequence } from './invalidation-sequence.ts';
 import type { InvalidationStamps } from './invalidation-stamps.ts';
 import type { L1Cache } from './l1-cache.ts';
 import { ReplayQueue } from './replay-queue.ts';
@@ -24,10 +31,23 @@ const REPLAY_CHUNK = 500;
 interface InvalidationMessage {
   origin: string;
   keys: string[];
+  /** Receivers acknowledge under this id once applied (invalidation-acks.ts). */
+  ackId?: string;
+  /** The invalidation's number (invalidation-sequence.ts). */
+  seq?: number;
   /** New tag generations: receivers switch to them (tag-generations.ts). */
   tags?: Record<string, number>;
   prefixes?: string[];
 }
+
+/** What an invalidation dropped; `remote`: announced by another instance over the bus. */
+export interface Invalidated {
+  keys: readonly string[];
+  tags: readonly string[];
+  remote: boolean;
+}
+
+export type InvalidationListener = (invalidated: Invalidated) => Promise<void> | void;
 
 export interface InvalidationDeps {
   instanceId: string;
@@ -36,6 +56,7 @@ export interface InvalidationDeps {
   bus: EventBus;
   prefix: string;
   stamps: InvalidationStamps;
+  sequence: InvalidationSequence;
   tags: TagGenerations;
   logger: Logger;
 }
@@ -43,10 +64,15 @@ export interface InvalidationDeps {
 export class Invalidation {
   private readonly queue = new ReplayQueue();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly listeners = new Set<InvalidationListener>();
+  private readonly acks: InvalidationAcks;
   private unsubscribe: (() => void) | undefined;
+  private unlistenAcks: (() => void) | undefined;
   private stopped = false;
 
   constructor(private readonly deps: InvalidationDeps) {
+    const { bus, redis, prefix } = deps;
+    this.acks = new InvalidationAcks({ bus, redis, channel: `${prefix}:${INVALIDATION_TOPIC}` });
     deps.redis?.on('state', (state) => {
       if (state === 'closed') void this.replay();
     });
@@ -54,7 +80,7 @@ export class Invalidation {
 
   /** Listens for other instances' invalidations. Resolves once subscribed (see EntityCache.start). */
   start(): Promise<void> {
-    const { bus, l1, stamps, tags, instanceId } = this.deps;
+    const { bus, l1, stamps, sequence, tags, instanceId } = this.deps;
     const subscribed = bus.subscribe(INVALIDATION_TOPIC, (payload) => {
       const message = payload as InvalidationMessage;
       if (message.origin === instanceId) return;
@@ -62,9 +88,16 @@ export class Invalidation {
       // put the old value back into our L1 once this message has passed.
       for (const key of message.keys) l1.delete(key);
       stamps.stamp(message.keys);
+      if (message.seq !== undefined) sequence.note(message.seq);
       if (message.tags) tags.observe(message.tags);
       if (message.prefixes?.length) l1.deleteByPrefix(message.prefixes);
+      void this.notify({ keys: message.keys, tags: Object.keys(message.tags ?? {}), remote: true });
+      if (message.ackId) this.acks.acknowledge(message.ackId); // this L1 was purged synchronously above
     });
+    this.acks.listen().then(
+      (unlisten) => (this.stopped ? unlisten() : (this.unlistenAcks = unlisten)),
+      () => undefined,
+    );
     return subscribed.then(
       (unsubscribe) => {
         if (this.stopped) unsubscribe();
@@ -74,9 +107,16 @@ export class Invalidation {
     );
   }
 
+  /** Registers a listener called after every invalidation, local or remote; returns its removal. */
+  onInvalidate(listener: InvalidationListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
+    this.unlistenAcks?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
@@ -86,13 +126,19 @@ export class Invalidation {
     if (keys.length === 0) return;
     for (const key of keys) this.deps.l1.delete(key);
     this.deps.stamps.stamp(keys);
-    await this.deleteFromRedis(keys);
-    if (broadcast) await this.broadcast({ keys: [...keys] });
+    const seq = await this.deleteFromRedis(keys, broadcast);
+    if (broadcast) {
+      // Keys never in an L1 (sessions) are never served by a loader either: no answer is built from them.
+      await this.notify({ keys, tags: [], remote: false });
+      await this.broadcast({ keys: [...keys], ...(seq !== undefined && { seq }) }, true);
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       for (const key of keys) this.deps.l1.delete(key);
-      void this.deleteFromRedis(keys);
-      if (broadcast) void this.broadcast({ keys: [...keys] });
+      void this.deleteFromRedis(keys, broadcast);
+      if (!broadcast) return;
+      void this.notify({ keys, tags: [], remote: false });
+      void this.broadcast({ keys: [...keys] });
     }, SECOND_DELETE_DELAY_MS);
     timer.unref();
     this.timers.add(timer);
@@ -101,20 +147,39 @@ export class Invalidation {
   /** Moves the tags to new generations here and in Redis, and tells every other instance. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;
-    await this.broadcast({ keys: [], tags: await this.deps.tags.bump(tags) });
+    const generations = await this.deps.tags.bump(tags);
+    await this.notify({ keys: [], tags, remote: false });
+    await this.broadcast({ keys: [], tags: generations }, true);
   }
 
-  private async deleteFromRedis(keys: readonly string[]): Promise<void> {
-    await this.deps.redis?.attempt(
-      (r) => r.unlink(...keys),
+  private async notify(invalidated: Invalidated): Promise<void> {
+    if (this.listeners.size === 0) return;
+    const calls = [...this.listeners].map((listener) => Promise.resolve(listener(invalidated)).catch(() => undefined));
+    await Promise.all(calls);
+  }
+
+  /** Deletes the keys from Redis; `mark`: with a numbered mark (entity keys). Returns the number. */
+  private async deleteFromRedis(keys: readonly string[], mark: boolean): Promise<number | undefined> {
+    const { redis, prefix, sequence } = this.deps;
+    const queued = (): undefined => void this.queue.add(keys);
+    if (!mark) return redis?.attempt((r) => r.unlink(...keys).then(() => undefined), 'unlink', queued);
+    const counter = `${prefix}:inv@seq`;
+    const seq = await redis?.attempt(
+      async (r) => Number(await r.eval(INVALIDATE_LUA, keys.length + 1, counter, ...keys, INVALIDATION_MARK_MS)),
       'unlink',
-      () => void this.queue.add(keys),
+      queued,
     );
+    if (seq !== undefined) sequence.note(seq);
+    return seq;
   }
 
-  private async broadcast(message: Omit<InvalidationMessage, 'origin'>): Promise<void> {
+  /** `wait`: until the other instances have applied it (a write's own invalidation, not the backstop). */
+  private async broadcast(message: Omit<InvalidationMessage, 'origin'>, wait = false): Promise<void> {
+    const publish = (ackId?: string): Promise<void> =>
+      this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.deps.instanceId, ...message, ...(ackId && { ackId }) });
     try {
-      await this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.deps.instanceId, ...message });
+      if (wait) await this.acks.publishAndWait(publish);
+      else await publish();
     } catch {
       // The other instances cannot hear us now; their L1 TTL cap bounds how long they may serve the old
       // value, and the replay on recovery tells them again.

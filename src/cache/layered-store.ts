@@ -6,11 +6,13 @@
 // - Redis failures never fail a read: the layer reports a miss and the loader goes to PostgreSQL. The
 //   circuit breaker makes that instant while Redis is down (no waiting on a dead socket).
 // - TTLs get up to 10% taken off at random, so keys written together do not expire together.
-// - A fill is not written when its key was invalidated after the fill read PostgreSQL (stamps).
+// - A fill is not written when its key was invalidated after the fill read PostgreSQL: not to L1 (stamps),
+//   and not to Redis when another instance's write may have come after the read (invalidation-sequence.ts).
+// - A value read from Redis before an invalidation arrived is not copied into L1 after it.
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
-import { execPipeline } from '../redis/circuit-breaker.ts';
 import type { CacheHooks } from './cache-hooks.ts';
 import { decode, encode } from './codec.ts';
+import { FILL_LUA, type InvalidationSequence } from './invalidation-sequence.ts';
 import type { InvalidationStamps } from './invalidation-stamps.ts';
 import type { L1Cache } from './l1-cache.ts';
 
@@ -32,6 +34,7 @@ export interface LayeredStoreDeps {
   /** Absent in single-instance mode (no REDIS_URL). */
   redis: RedisCircuit | undefined;
   stamps: InvalidationStamps;
+  sequence: InvalidationSequence;
   hooks: CacheHooks;
 }
 
@@ -74,6 +77,7 @@ export class LayeredStore {
     ttlSeconds: number,
     operation: string,
   ): Promise<(CacheEntry | undefined)[] | undefined> {
+    const askedAt = this.deps.stamps.now();
     const raw = await this.deps.redis?.attempt(
       (r) => r.mget([...keys]),
       operation,
@@ -82,7 +86,8 @@ export class LayeredStore {
     return raw?.map((text, index) => {
       if (text === null) return undefined;
       const value = decode<unknown>(text);
-      this.deps.l1.set(keys[index]!, value, ttlSeconds * 1000, text.length);
+      const key = keys[index]!;
+      if (!this.deps.stamps.since(key, askedAt)) this.deps.l1.set(key, value, ttlSeconds * 1000, text.length);
       return { value };
     });
   }
@@ -94,13 +99,13 @@ export class LayeredStore {
     const encoded = fresh.map((w) => ({ key: w.key, text: encode(w.value), ttlMs: jitter(w.ttlSeconds * 1000) }));
     for (const [i, e] of encoded.entries()) this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length);
     // A fill that cannot reach Redis only costs a future miss.
+    const known = this.deps.sequence.knownAt(fillStartedAt);
+    const keys = encoded.map((e) => e.key);
+    const values = encoded.flatMap((e) => [e.text, e.ttlMs]);
     await this.deps.redis?.attempt(
-      (r) =>
-        execPipeline(r, (pipeline) => {
-          for (const e of encoded) pipeline.set(e.key, e.text, 'PX', e.ttlMs);
-        }),
+      (r) => r.eval(FILL_LUA, keys.length, ...keys, known, ...values),
       'set',
-      () => [],
+      () => 0,
     );
   }
 }

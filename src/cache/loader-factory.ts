@@ -45,6 +45,8 @@ export function createLoaderRuntime(parts: { cache: EntityCache; keys: KeyBuilde
 export interface RequestStats {
   /** Reads the loaders sent to PostgreSQL for this request (batches that missed every cache layer). */
   loaderFetches: number;
+  /** When the answer may be stored (response cache): every entity key and `tag:<name>` the loaders served. */
+  touched?: Set<string>;
 }
 
 /** A per-request loader of an entity type: an id that does not exist loads as null. */
@@ -79,6 +81,7 @@ function cachedLoader<K, V, M extends V | null>(
     const cacheKeys = keys.map((key) =>
       runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key), generation),
     );
+    if (stats.touched) recordTouched(stats.touched, spec, cacheKeys);
     const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);
     const results: (V | M)[] = new Array(keys.length);
     const missed: number[] = [];
@@ -129,4 +132,10 @@ export function primeCached<K, V>(
     });
   }
   void runtime.cache.setMany(writes, fillStartedAt);
+}
+
+/** Lists are known by their tags (their keys change with every generation), entities by their keys. */
+function recordTouched(touched: Set<string>, spec: { tags?: readonly string[] }, cacheKeys: readonly string[]): void {
+  if (spec.tags) for (const tag of spec.tags) touched.add(`tag:${tag}`);
+  else for (const key of cacheKeys) touched.add(key);
 }

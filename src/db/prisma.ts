@@ -4,6 +4,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 
 export type { PrismaClient };
+
+/** application_name of the gateway's own connections, as PostgreSQL's triggers see it. */
+export const GATEWAY_APPLICATION_NAME = 'cachegate';
 export type Database = PrismaClient<'query'>;
 
 export interface DatabaseOptions {
@@ -18,6 +21,8 @@ export function createDatabase(options: DatabaseOptions): Database {
     connectionString: options.url,
     max: options.poolSize,
     connectionTimeoutMillis: 5_000,
+    // The change feed (change-feed.ts) skips rows the gateway wrote itself: its writes invalidate already.
+    application_name: GATEWAY_APPLICATION_NAME,
   });
   const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
   if (options.onQuery) {

@@ -6,6 +6,7 @@ import type { Logger } from '../infra/logger.ts';
 import type { Viewer } from '../accounts/viewer.ts';
 import type { Loaders } from './loaders.ts';
 import type { Services } from './services.ts';
+import type { ResponseRecorder } from '../cache/response-cache/response-recorder.ts';
 
 export type { Loaders } from './loaders.ts';
 
@@ -20,4 +21,6 @@ export interface GatewayContext {
   userAgent: string | undefined;
   /** For per-IP limits (src/server/client-ip.ts); never logged. */
   clientIp: string;
+  /** When the answer may be stored by the response cache: what it depends on (response-recorder.ts). */
+  responseRecorder?: ResponseRecorder;
 }

@@ -14,6 +14,13 @@ import { EntityCache } from '../cache/entity-cache.ts';
 import { createKeyBuilder, readPrismaSchemaText, type KeyBuilder } from '../cache/keys.ts';
 import { L1Cache } from '../cache/l1-cache.ts';
 import { createLoaderRuntime, type RequestStats } from '../cache/loader-factory.ts';
+import { ResponseCache, responseCachePlugin } from '../cache/response-cache/response-cache.ts';
+import { ResponseStore } from '../cache/response-cache/response-store.ts';
+import { HitPath } from '../cache/response-cache/hit-path.ts';
+import { invalidateChanges } from '../cache/change-invalidations.ts';
+import { startChangeFeed } from '../db/change-feed.ts';
+import { inventoryTopic } from '../commerce/inventory.ts';
+import { PersistedOperations, readManifest } from '../cache/response-cache/persisted-operations.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded-postgres.ts';
 import { applyMigrations } from '../db/migrator.ts';
 import { createDatabase, type Database } from '../db/prisma.ts';
@@ -40,7 +47,7 @@ import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/e
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
 import { errorPlugin, guardPlugin, privateWhenSignedIn, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
-import { maskError } from '../infra/errors.ts';
+import { maskError, RetryLaterError } from '../infra/errors.ts';
 import { checkReadiness } from './health.ts';
 import { createHttpServer, createMetricsServer } from './http-server.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
@@ -79,6 +86,8 @@ export interface Gateway {
   metrics: Metrics;
   db: Database;
   cache: EntityCache;
+  /** The response cache's stored answers; absent when RESPONSE_CACHE is off. */
+  responses: ResponseStore | undefined;
   stop(): Promise<void>;
 }
 
@@ -140,6 +149,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Sees every SQL statement Prisma sends (tests count them; production needs none). */
   onQuery?: (sql: string) => void;
+  /** Extra Apollo plugins (tests count resolver calls with one). */
+  plugins?: ApolloServerPlugin<GatewayContext>[];
 }
 
 /** The services resolvers reach through the context: created once, shared by every request. */
@@ -198,6 +209,7 @@ function createApollo(
     httpServer: Server;
     armor: ReturnType<typeof queryLimits>;
     guard: OperationGuard;
+    plugins: ApolloServerPlugin<GatewayContext>[];
   },
 ) {
   return new ApolloServer<GatewayContext>({
@@ -205,8 +217,8 @@ function createApollo(
     validationRules: [...deps.guard.extraRules],
     parseOptions: { maxTokens: config.queryLimits.maxTokens },
     allowBatchedHttpRequests: false,
-    // Automatic persisted queries would live in each instance's memory (not shared), and their errors
-    // carry no code; a shared query store belongs with a response cache, should one be added.
+    // Apollo's own persisted queries would live in each instance's memory: ours are resolved before Apollo,
+    // shared through Redis (src/cache/response-cache/persisted-operations.ts).
     persistedQueries: false,
     // Shutdown is ours (src/main.ts); Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
@@ -224,7 +236,29 @@ function createApollo(
       privateWhenSignedIn(),
       guardPlugin(deps.guard),
       errorPlugin(),
+      ...deps.plugins,
+      responseCachePlugin(), // last: see its comment
     ],
+  });
+}
+
+/** The response cache's view of the viewer and the read rate limit, which its hits still pay. */
+function createResponseCache(
+  config: Config,
+  deps: { responses: ResponseStore; services: Services; rateLimits: RateLimits; metrics: Metrics },
+): ResponseCache {
+  return new ResponseCache({
+    store: deps.responses,
+    viewerOf: (headers) => viewerFrom(deps.services.sessions, headers.authorization, 'response-cache'),
+    consumeRead: (headers, remoteAddress, userId) =>
+      deps.rateLimits.consume('read', clientIpOf(headers, remoteAddress, config.trustProxy), userId).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof RetryLaterError) return false;
+          throw error;
+        },
+      ),
+    registry: deps.metrics.registry,
   });
 }
 
@@ -332,12 +366,47 @@ async function startServing(
     await services.warmer
       .warm('start-up')
       .catch((error: unknown) => logger.warn({ err: error }, 'cache warming failed'));
+  const rateLimits = new RateLimits(limiters, config.rateLimits);
+  const responses = config.responseCache.enabled
+    ? new ResponseStore({
+        redis: redis?.circuit,
+        prefix: config.cachePrefix,
+        maxBytes: config.responseCache.l1MaxBytes,
+        metrics,
+        logger,
+      })
+    : undefined;
+  const responseCache = responses && createResponseCache(config, { responses, services, rateLimits, metrics });
+  if (responseCache) closers.push(responseCache.listenTo(cache));
+  // Writes that bypass the gateway (plain SQL, batch jobs) reach the caches through PostgreSQL's NOTIFY.
+  const changeFeed = await startChangeFeed({
+    databaseUrl: database.url,
+    logger,
+    onChanges: (changes) =>
+      invalidateChanges(changes, {
+        cache,
+        keys,
+        publishStock: async (productIds) => {
+          for (const row of await db.inventory.findMany({ where: { productId: { in: productIds } } }))
+            await bus.publish(inventoryTopic(row.productId), row);
+        },
+      }),
+  });
+  closers.push(() => changeFeed.stop());
+  const persisted = new PersistedOperations({
+    redis: redis?.circuit,
+    prefix: config.cachePrefix,
+    ...config.persistedOperations,
+    manifest: readManifest(),
+    metrics,
+  });
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,
     remoteAddress: string | undefined,
   ): Promise<GatewayContext> => {
-    const stats: RequestStats = { loaderFetches: 0 };
+    const recorder = responseCache?.recorderFor(headers);
+    const stats: RequestStats = { loaderFetches: 0, ...(recorder && { touched: recorder.touched }) };
     // Most requests log nothing: the child logger is made on first use, not on every request.
     let requestLogger: Logger | undefined;
     const requestLog = (): Logger => (requestLogger ??= logger.child({ requestId }));
@@ -346,18 +415,28 @@ async function startServing(
       requestLog().warn({ err: error }, 'could not identify the viewer');
       throw error;
     });
-    return {
-      requestId,
-      get logger() {
-        return requestLog();
+    // Apollo copies the context's own properties into a new object with the same prototype
+    // (Object.assign), which would call getters once and keep the values: the lazy logger and the
+    // watched viewer live on a per-request prototype instead.
+    const lazy = Object.create(null, {
+      logger: { get: requestLog },
+      viewer: {
+        get() {
+          recorder?.noteViewerRead(); // an answer that read the viewer is not shared with other viewers
+          return viewer;
+        },
       },
+    }) as Pick<GatewayContext, 'logger' | 'viewer'>;
+    const own: Omit<GatewayContext, 'logger' | 'viewer'> = {
+      requestId,
       stats,
       loaders: createLoaders(stats),
       services,
-      viewer,
+      ...(recorder && { responseRecorder: recorder }),
       userAgent: typeof headers['user-agent'] === 'string' ? headers['user-agent'] : undefined,
       clientIp: clientIpOf(headers, remoteAddress, config.trustProxy),
     };
+    return Object.assign(Object.create(lazy) as GatewayContext, own);
   };
 
   // Servers: HTTP (Apollo, health, metrics) and graphql-ws on the same port.
@@ -368,7 +447,7 @@ async function startServing(
   const guard = new OperationGuard({
     schema,
     limiters,
-    rateLimits: new RateLimits(limiters, config.rateLimits),
+    rateLimits,
     armorRules: armor.validationRules,
     policy: {
       production,
@@ -403,8 +482,9 @@ async function startServing(
             ? 'elsewhere'
             : 'public',
     logger,
+    hitPath: new HitPath(persisted, responseCache),
   });
-  apollo = createApollo(config, { schema, httpServer, armor, guard });
+  apollo = createApollo(config, { schema, httpServer, armor, guard, plugins: options.plugins ?? [] });
   await apollo.start();
   closers.push(() => apollo!.stop()); // the drain plugin stops accepting and waits for in-flight requests
   // Listening before graphql-ws attaches: a taken port is then one error for main.ts to explain, not
@@ -449,5 +529,5 @@ async function startServing(
     return stopping;
   };
 
-  return { url, port, metricsPort, logger, metrics, db, cache, stop };
+  return { url, port, metricsPort, logger, metrics, db, cache, responses, stop };
 }

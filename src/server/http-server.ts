@@ -6,7 +6,8 @@
 // never a 500.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
+import type { HitPath } from '../cache/response-cache/hit-path.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { Logger } from '../infra/logger.ts';
 import { requestIdFrom } from './request-id.ts';
@@ -48,6 +49,8 @@ export interface HttpServerDeps {
   /** Whether /metrics is served on this server: not when it has its own port. */
   metrics: 'public' | { token: string } | 'elsewhere';
   logger: Logger;
+  /** Persisted operations and the response cache, in front of Apollo (src/cache/response-cache). */
+  hitPath?: Pick<HitPath, 'respond'>;
 }
 
 class HttpError extends Error {
@@ -143,10 +146,6 @@ async function handleGraphQL(
   requestId: string,
   deps: HttpServerDeps,
 ): Promise<void> {
-  const headers = new HeaderMap();
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-  }
   // The gate first: a request is charged before any of it is read or parsed, malformed or not.
   await deps.admit(req).catch((error: unknown) => {
     throw asHttpError(error);
@@ -159,10 +158,19 @@ async function handleGraphQL(
   } catch (error) {
     throw asHttpError(error);
   }
-  const response = await deps.apollo().executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-    context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
-  });
+  const execute = (rewritten = { body, search: url.search }): Promise<HTTPGraphQLResponse> => {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    return deps.apollo().executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
+      context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
+    });
+  };
+  const request = { method: req.method ?? 'GET', headers: req.headers, search: url.search, body };
+  const response = await (deps.hitPath?.respond({ ...request, remoteAddress: req.socket.remoteAddress }, execute) ??
+    execute());
   for (const [key, value] of response.headers)
     res.setHeader(key, key === 'vary' ? `${value}, ${SECURITY_HEADERS.vary}` : value);
   res.setHeader('x-request-id', requestId);

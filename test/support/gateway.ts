@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { startGateway, type Gateway } from '../../src/server/app.ts';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/server/app.ts';
 
 export interface TestGatewayOptions {
   databaseUrl: string;
@@ -11,6 +11,8 @@ export interface TestGatewayOptions {
   /** Cache prefix; defaults to a random one so files sharing the run's Redis never see each other's keys. */
   cachePrefix?: string;
   env?: Record<string, string>;
+  /** Extra Apollo plugins, e.g. a resolver counter (resolverCounter below). */
+  plugins?: GatewayOptions['plugins'];
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -61,7 +63,10 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     ...options.env,
   });
   const sql: string[] = [];
-  const gateway = await startGateway(config, { onQuery: (statement) => sql.push(statement) });
+  const gateway = await startGateway(config, {
+    onQuery: (statement) => sql.push(statement),
+    ...(options.plugins && { plugins: options.plugins }),
+  });
   return {
     ...gateway,
     cachePrefix,

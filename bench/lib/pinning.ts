@@ -1,0 +1,45 @@
+// CPU pinning for the throughput runs: the servers under test, PostgreSQL (the postmaster and every
+// backend it forked) and redis-server share one core, the load generator (this process) gets the
+// other, so the load generator never steals the servers' CPU. taskset is util-linux's; without it, or
+// with fewer than two cores, nothing is pinned and the report says so.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process and every process below it (PostgreSQL's backends, say). */
+function withDescendants(root: number): number[] {
+  const all = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+  const found = [root];
+  for (let i = 0; i < found.length; i += 1)
+    for (const pid of all) if (parentOf(pid) === found[i] && !found.includes(pid)) found.push(pid);
+  return found;
+}
+
+function taskset(cpu: number, pid: number): void {
+  execFileSync('taskset', ['-apc', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+/** Pins `servers` (and their descendants) to CPU 0 and this process to CPU 1; returns what was done. */
+export function pinServersAndLoad(servers: number[]): string {
+  if (os.cpus().length < 2) return 'not pinned: fewer than two CPUs';
+  try {
+    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'not pinned: taskset (util-linux) is not installed';
+  }
+  const pids = servers.flatMap(withDescendants);
+  for (const pid of pids) taskset(0, pid);
+  taskset(1, process.pid);
+  return `pinned with taskset: ${pids.length} server, PostgreSQL and Redis processes on CPU 0, the load generator on CPU 1`;
+}

@@ -1,0 +1,42 @@
+// What the HTTP layer calls for every GraphQL request before Apollo: persisted operations resolve a
+// hash into its document (or refuse), the response cache answers from stored bytes when it can, and a
+// GET answer carries an ETag, so a CDN or browser revalidates with If-None-Match and gets a 304.
+import { createHash } from 'node:crypto';
+import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import type { PersistedOperations } from './persisted-operations.ts';
+import type { GraphQLHttpRequest, ResponseCache } from './response-cache.ts';
+
+/** Runs Apollo, on the request as rewritten by the hit path. */
+export type ExecuteGraphQL = (request: { body: unknown; search: string }) => Promise<HTTPGraphQLResponse>;
+
+export class HitPath {
+  constructor(
+    private readonly persisted: PersistedOperations,
+    /** Absent when RESPONSE_CACHE is off. */
+    private readonly responses: ResponseCache | undefined,
+  ) {}
+
+  async respond(request: GraphQLHttpRequest, execute: ExecuteGraphQL): Promise<HTTPGraphQLResponse> {
+    const resolved = await this.persisted.resolve(request);
+    if (!('method' in resolved)) return resolved.toResponse();
+    const run = (): Promise<HTTPGraphQLResponse> => execute({ body: resolved.body, search: resolved.search });
+    const response = this.responses ? await this.responses.respond(resolved, run) : await run();
+    return request.method === 'GET' ? withEtag(request, response) : response;
+  }
+}
+
+/** A strong ETag of a complete 200 answer; 304 without a body when If-None-Match names it. */
+function withEtag(request: GraphQLHttpRequest, response: HTTPGraphQLResponse): HTTPGraphQLResponse {
+  if ((response.status ?? 200) !== 200 || response.body.kind !== 'complete') return response;
+  const etag = `"${createHash('sha256').update(response.body.string).digest('base64url').slice(0, 27)}"`;
+  response.headers.set('etag', etag);
+  const ifNoneMatch = request.headers['if-none-match'];
+  const matches = ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+  if (!matches) return response;
+  const headers = new HeaderMap();
+  for (const name of ['etag', 'cache-control', 'x-cache']) {
+    const value = response.headers.get(name);
+    if (value !== undefined) headers.set(name, value);
+  }
+  return { status: 304, headers, body: { kind: 'complete', string: '' } };
+}

@@ -1,0 +1,168 @@
+// Persisted operations: Apollo's automatic persisted queries protocol (extensions.persistedQuery with
+// version 1 and sha256Hash; an unknown hash answers PERSISTED_QUERY_NOT_FOUND, and the client sends the
+// document with its hash once to register it), plus the trusted documents of codegen's
+// persisted-documents manifest. Registered documents live in Redis, so every instance knows a hash
+// registered on any of them, behind a bounded L1. With ALLOWED_OPERATIONS=persisted only documents of
+// the manifest are executed; anything else is refused with PERSISTED_QUERY_REQUIRED.
+//
+// The request is rewritten into an ordinary one (the document in `query`, the extension removed) for
+// the response cache and for Apollo, whose own (per-instance, uncoded) persisted queries stay off.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { LRUCache } from 'lru-cache';
+import type { Metrics } from '../../infra/metrics.ts';
+import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
+import { PersistedErrorCode, PersistedOperationError, persistedQueryNotFound } from './persisted-errors.ts';
+import type { GraphQLHttpRequest } from './response-cache.ts';
+
+export type AllowedOperations = 'all' | 'persisted';
+
+/** Registered documents are kept this long after their last registration. */
+const REGISTRATION_TTL_SECONDS = 30 * 86_400;
+const SHA256_HEX = /^[a-f0-9]{64}$/;
+
+export interface PersistedOperationsDeps {
+  redis: RedisCircuit | undefined;
+  prefix: string;
+  allowed: AllowedOperations;
+  /** sha256 (hex) -> document: codegen's persisted-documents manifest. */
+  manifest: ReadonlyMap<string, string>;
+  l1Max: number;
+  metrics: Metrics;
+}
+
+/** codegen's client preset writes "sha256:<hex>" keys; we keep the hex. */
+export function readManifest(url = new URL('../../generated/client/persisted-documents.json', import.meta.url)) {
+  const raw = JSON.parse(readFileSync(url, 'utf8')) as Record<string, string>;
+  return new Map(Object.entries(raw).map(([key, document]) => [key.replace(/^sha256:/, ''), document]));
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+interface Fields {
+  query: unknown;
+  extensions: Record<string, unknown> | undefined;
+}
+
+export class PersistedOperations {
+  private readonly l1: LRUCache<string, string>;
+
+  constructor(private readonly deps: PersistedOperationsDeps) {
+    this.l1 = new LRUCache({ max: deps.l1Max });
+  }
+
+  /** The request with its document in `query`, or the error to answer it with. */
+  async resolve(request: GraphQLHttpRequest): Promise<GraphQLHttpRequest | PersistedOperationError> {
+    const fields = fieldsOf(request);
+    if (!fields) return request;
+    const extension = fields.extensions?.persistedQuery;
+    if (extension === undefined) return this.checkAdHoc(request, fields.query);
+    const hash = (extension as { sha256Hash?: unknown } | null)?.sha256Hash;
+    if (
+      (extension as { version?: unknown } | null)?.version !== 1 ||
+      typeof hash !== 'string' ||
+      !SHA256_HEX.test(hash)
+    )
+      return invalid('persistedQuery needs version 1 and a sha256Hash of 64 hex digits');
+    if (typeof fields.query === 'string') {
+      if (sha256(fields.query) !== hash) return invalid('provided sha does not match query');
+      if (!this.deps.manifest.has(hash)) {
+        if (this.deps.allowed === 'persisted') return required();
+        await this.register(hash, fields.query);
+      }
+      return rewrite(request, fields.query);
+    }
+    const document = await this.lookup(hash);
+    return document === undefined ? persistedQueryNotFound() : rewrite(request, document);
+  }
+
+  private checkAdHoc(request: GraphQLHttpRequest, query: unknown): GraphQLHttpRequest | PersistedOperationError {
+    if (this.deps.allowed === 'all' || typeof query !== 'string') return request;
+    return this.deps.manifest.has(sha256(query)) ? request : required();
+  }
+
+  private async lookup(hash: string): Promise<string | undefined> {
+    const trusted = this.deps.manifest.get(hash);
+    if (trusted !== undefined || this.deps.allowed === 'persisted') return trusted;
+    const local = this.l1.get(hash);
+    if (local !== undefined) return local;
+    const redis = this.deps.redis;
+    if (!redis || redis.state === 'open') return undefined;
+    try {
+      const document = await redis.run((r) => r.get(this.key(hash)));
+      if (document === null) return undefined;
+      this.l1.set(hash, document);
+      return document;
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'persisted-get' });
+      return undefined;
+    }
+  }
+
+  private async register(hash: string, document: string): Promise<void> {
+    this.l1.set(hash, document);
+    const redis = this.deps.redis;
+    if (!redis || redis.state === 'open') return;
+    await redis
+      .run((r) => r.set(this.key(hash), document, 'EX', REGISTRATION_TTL_SECONDS))
+      .catch(() => this.deps.metrics.redisErrors.inc({ operation: 'persisted-set' }));
+  }
+
+  private key(hash: string): string {
+    return `${this.deps.prefix}:pq:${hash}`;
+  }
+}
+
+const invalid = (message: string): PersistedOperationError =>
+  new PersistedOperationError(message, PersistedErrorCode.PERSISTED_QUERY_INVALID, 400);
+
+const required = (): PersistedOperationError =>
+  new PersistedOperationError(
+    'only persisted operations are accepted here: send the sha256Hash of a document from the manifest',
+    PersistedErrorCode.PERSISTED_QUERY_REQUIRED,
+    400,
+  );
+
+function parseExtensions(value: unknown): Record<string, unknown> | undefined {
+  const parsed = typeof value === 'string' ? safeJson(value) : value;
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+    ? (parsed as Record<string, unknown>)
+    : undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The query and extensions of a single POST or GET request; undefined for anything else. */
+function fieldsOf(request: GraphQLHttpRequest): Fields | undefined {
+  if (request.method === 'POST') {
+    const body = request.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+    const { query, extensions } = body as Record<string, unknown>;
+    return { query, extensions: parseExtensions(extensions) };
+  }
+  if (request.method !== 'GET') return undefined;
+  const params = new URLSearchParams(request.search);
+  return { query: params.get('query') ?? undefined, extensions: parseExtensions(params.get('extensions')) };
+}
+
+/** The same request with the document in `query` and without the persistedQuery extension. */
+function rewrite(request: GraphQLHttpRequest, document: string): GraphQLHttpRequest {
+  if (request.method === 'POST') {
+    const { extensions, ...rest } = request.body as Record<string, unknown>;
+    const { persistedQuery: _, ...others } = parseExtensions(extensions) ?? {};
+    const body = { ...rest, query: document, ...(Object.keys(others).length && { extensions: others }) };
+    return { ...request, body };
+  }
+  const params = new URLSearchParams(request.search);
+  const { persistedQuery: _, ...others } = parseExtensions(params.get('extensions')) ?? {};
+  params.set('query', document);
+  if (Object.keys(others).length) params.set('extensions', JSON.stringify(others));
+  else params.delete('extensions');
+  return { ...request, search: `?${params.toString()}` };
+}

@@ -1,0 +1,255 @@
+// Stored answers: L1 (an in-process LRU bounded by bytes) and Redis, each entry indexed by the entity
+// keys and tags it was built from, so a write purges exactly the answers that contain what it touched.
+//
+// Decisions:
+// - Redis keeps one index set per entity key or tag (<prefix>:rc@idx:<dep>) whose expiry is pushed to
+//   the longest entry filed in it, so the index never outlives nor underlives what it points to; a
+//   purge reads the sets and unlinks their members in one Lua script (no KEYS, no SCAN).
+// - An answer computed before a write must never be stored after that write's purge. In this process
+//   a purge stamps each dependency (purgedAt) and a store whose execution started before the stamp is
+//   dropped. Across instances every purge takes a number from a Redis counter (<prefix>:rc@seq) and
+//   marks each dependency with it for a minute; the lookup that preceded the execution read the counter
+//   (in the same MGET as the entries), and the store script refuses when any dependency was marked
+//   with a later number.
+// - Every instance that hears of an invalidation purges Redis too, not only its L1: an answer another
+//   instance built from its not-yet-invalidated L1 and stored meanwhile is removed then.
+// - Redis is optional: failures count as misses; purges that could not reach Redis are replayed when
+//   the circuit closes (or, past a bound, every stored answer is dropped).
+import { LRUCache } from 'lru-cache';
+import type { Logger } from '../../infra/logger.ts';
+import type { Metrics } from '../../infra/metrics.ts';
+import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
+
+export interface StoredResponse {
+  body: string;
+  contentType: string;
+  /** The minimum maxAge of the hints the answer touched (seconds). */
+  maxAge: number;
+  scope: string;
+  /** Entity keys and `tag:<name>` the answer was built from. */
+  deps: string[];
+}
+
+/** A purge marker outlives any execution that could still try to store an answer built before it. */
+const PURGE_MARKER_MS = 60_000;
+const MAX_PENDING_PURGES = 50_000;
+/** L1 keeps an answer no longer than this: bounds staleness should an invalidation message be lost. */
+const L1_MAX_TTL_MS = 60_000;
+
+// KEYS[1]: the counter; then (index, marker) pairs. ARGV[1]: marker lifetime (ms).
+const PURGE_LUA = `
+local seq = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS, 2 do
+  redis.call('SET', KEYS[i + 1], seq, 'PX', ARGV[1])
+  local members = redis.call('SMEMBERS', KEYS[i])
+  for j = 1, #members, 500 do
+    redis.call('UNLINK', unpack(members, j, math.min(j + 499, #members)))
+  end
+  redis.call('DEL', KEYS[i])
+end
+return seq`;
+
+// KEYS[1]: the entry; then (index, marker) pairs. ARGV: value, ttl (ms), counter value seen at lookup.
+const STORE_LUA = `
+local seen = tonumber(ARGV[3])
+for i = 2, #KEYS, 2 do
+  local purged = redis.call('GET', KEYS[i + 1])
+  if purged and tonumber(purged) > seen then return 0 end
+end
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+for i = 2, #KEYS, 2 do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1`;
+
+export interface ResponseStoreDeps {
+  redis: RedisCircuit | undefined;
+  prefix: string;
+  maxBytes: number;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** What a Redis lookup found, and the purge counter it saw (undefined: Redis could not be asked). */
+export interface RedisLookup {
+  found?: { key: string; entry: StoredResponse };
+  seq: number | undefined;
+}
+
+export class ResponseStore {
+  private readonly lru: LRUCache<string, StoredResponse>;
+  /** Dependency -> keys of the L1 entries built from it. */
+  private readonly index = new Map<string, Set<string>>();
+  /** Dependency -> when this process last purged it (performance.now()). */
+  private readonly purgedAt = new Map<string, number>();
+  private readonly pendingPurges = new Set<string>();
+  private dropAllOnRecovery = false;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ResponseStoreDeps) {
+    this.log = deps.logger.child({ component: 'response-store' });
+    this.lru = new LRUCache<string, StoredResponse>({
+      maxSize: deps.maxBytes,
+      ttlAutopurge: false,
+      dispose: (entry, key) => this.unindex(key, entry.deps),
+    });
+    deps.redis?.on('state', (state) => {
+      if (state === 'closed') void this.replayPurges();
+    });
+  }
+
+  /** Full key of an answer: the request's base key and the scope it was stored under. */
+  key(base: string, scope: string): string {
+    return `${this.deps.prefix}:rc@e:${base}:${scope}`;
+  }
+
+  /** The first key present in L1. */
+  getLocal(keys: readonly string[]): { key: string; entry: StoredResponse } | undefined {
+    for (const key of keys) {
+      const entry = this.lru.get(key);
+      if (entry) return { key, entry };
+    }
+    return undefined;
+  }
+
+  /** One MGET: the first key present in Redis (copied into L1) and the purge counter. */
+  async getRemote(keys: readonly string[], startedAt: number): Promise<RedisLookup> {
+    const redis = this.deps.redis;
+    if (!redis || redis.state === 'open') return { seq: undefined };
+    let raw: (string | null)[];
+    try {
+      raw = await redis.run((r) => r.mget(this.seqKey(), ...keys));
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'response-mget' });
+      return { seq: undefined };
+    }
+    const seq = Number(raw[0] ?? 0);
+    const at = raw.findIndex((text, i) => i > 0 && text !== null);
+    if (at < 0) return { seq };
+    const key = keys[at - 1]!;
+    const entry = JSON.parse(raw[at]!) as StoredResponse;
+    this.putLocal(key, entry, startedAt);
+    return { found: { key, entry }, seq };
+  }
+
+  /**
+   * Stores an answer whose execution started at `startedAt` (performance.now()) in L1, unless one of its
+   * dependencies was purged since; false then: the answer may be stale and must not be shared.
+   */
+  putLocal(key: string, entry: StoredResponse, startedAt: number): boolean {
+    if (entry.deps.some((dep) => (this.purgedAt.get(dep) ?? -1) >= startedAt)) return false;
+    const ttl = Math.min(entry.maxAge * 1000, L1_MAX_TTL_MS);
+    this.lru.set(key, entry, { ttl, size: entry.body.length + 64 * (entry.deps.length + 4) });
+    for (const dep of entry.deps) {
+      let keys = this.index.get(dep);
+      if (!keys) this.index.set(dep, (keys = new Set()));
+      keys.add(key);
+    }
+    return true;
+  }
+
+  /**
+   * Stores an answer (already in L1) in Redis, after a lookup that saw purge counter `seq`, unless the
+   * store script finds a dependency purged since that lookup (or the lookup could not read the counter).
+   */
+  async putRemote(key: string, entry: StoredResponse, seq: number | undefined): Promise<boolean> {
+    const redis = this.deps.redis;
+    if (!redis || seq === undefined || redis.state === 'open') return false;
+    const keys = [key, ...entry.deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
+    try {
+      const stored = await redis.run((r) =>
+        r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), entry.maxAge * 1000, seq),
+      );
+      return stored === 1;
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'response-store' });
+      return false;
+    }
+  }
+
+  /** Drops every stored answer built from one of the dependencies, here and in Redis. */
+  async purge(deps: readonly string[]): Promise<void> {
+    if (deps.length === 0) return;
+    const now = performance.now();
+    for (const dep of deps) {
+      this.purgedAt.set(dep, now);
+      const keys = this.index.get(dep);
+      if (keys) for (const key of [...keys]) this.lru.delete(key);
+    }
+    this.prunePurgedAt(now);
+    await this.purgeRemote(deps);
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  private unindex(key: string, deps: readonly string[]): void {
+    for (const dep of deps) {
+      const keys = this.index.get(dep);
+      if (!keys) continue;
+      keys.delete(key);
+      if (keys.size === 0) this.index.delete(dep);
+    }
+  }
+
+  private async purgeRemote(deps: readonly string[]): Promise<void> {
+    const redis = this.deps.redis;
+    if (!redis) return;
+    const keys = [this.seqKey(), ...deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
+    try {
+      await redis.run((r) => r.eval(PURGE_LUA, keys.length, ...keys, PURGE_MARKER_MS));
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'response-purge' });
+      if (this.dropAllOnRecovery) return;
+      for (const dep of deps) this.pendingPurges.add(dep);
+      if (this.pendingPurges.size > MAX_PENDING_PURGES) {
+        this.pendingPurges.clear();
+        this.dropAllOnRecovery = true;
+      }
+    }
+  }
+
+  private async replayPurges(): Promise<void> {
+    const redis = this.deps.redis;
+    if (!redis) return;
+    if (this.dropAllOnRecovery) {
+      this.dropAllOnRecovery = false;
+      await redis
+        .run(async (r) => {
+          let cursor = '0';
+          do {
+            const [next, keys] = await r.scan(cursor, 'MATCH', `${this.deps.prefix}:rc@*`, 'COUNT', 1000);
+            cursor = next;
+            if (keys.length) await r.unlink(...keys);
+          } while (cursor !== '0');
+        })
+        .catch(() => (this.dropAllOnRecovery = true));
+      this.log.warn('dropped every stored answer after an outage with too many purges to replay');
+      return;
+    }
+    const deps = [...this.pendingPurges];
+    this.pendingPurges.clear();
+    for (let i = 0; i < deps.length; i += 200) await this.purgeRemote(deps.slice(i, i + 200));
+  }
+
+  /** Executions take at most the request timeout; a minute-old purge can no longer race one. */
+  private prunePurgedAt(now: number): void {
+    if (this.purgedAt.size < 10_000) return;
+    for (const [dep, at] of this.purgedAt) if (now - at > PURGE_MARKER_MS) this.purgedAt.delete(dep);
+  }
+
+  private seqKey(): string {
+    return `${this.deps.prefix}:rc@seq`;
+  }
+
+  private indexKey(dep: string): string {
+    return `${this.deps.prefix}:rc@idx:${dep}`;
+  }
+
+  private markerKey(dep: string): string {
+    return `${this.deps.prefix}:rc@purged:${dep}`;
+  }
+}

@@ -1,0 +1,99 @@
+// Persisted operations on two instances sharing one Redis: Apollo's automatic persisted queries
+// protocol (unknown hash, register, hit by hash on the other instance), GET by hash with an ETag and a
+// 304, and ALLOWED_OPERATIONS=persisted, which executes only documents of codegen's manifest.
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readManifest } from '../../src/cache/response-cache/persisted-operations.ts';
+import { randomPrefix, startTestGateway } from '../support/gateway.ts';
+import type { TestGateway } from './kit.ts';
+import { answerOf, post } from './response-kit.ts';
+
+const ADHOC = `query Adhoc${Date.now()}($id: ID!) { product(id: $id) { id name } }`;
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const persistedQuery = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
+
+let a: TestGateway;
+let b: TestGateway;
+let strict: TestGateway;
+const manifest = readManifest();
+const [trustedHash, trustedDocument] = [...manifest].find(([, document]) => document.startsWith('query ProductPage'))!;
+
+beforeAll(async () => {
+  const options = { databaseUrl: inject('databaseUrl'), redisUrl: inject('redisUrl'), cachePrefix: randomPrefix() };
+  [a, b, strict] = await Promise.all([
+    startTestGateway(options),
+    startTestGateway(options),
+    startTestGateway({ ...options, env: { ALLOWED_OPERATIONS: 'persisted' } }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([a, b, strict].map((gw) => gw?.stop()));
+});
+
+describe('automatic persisted queries', () => {
+  it('unknown hash: PERSISTED_QUERY_NOT_FOUND; registered on A, then answered by hash on B', async () => {
+    const hash = sha256(ADHOC);
+    const byHash = { variables: { id: '9' }, extensions: persistedQuery(hash) };
+    const unknown = await post(a, byHash);
+    expect(unknown.status).toBe(200);
+    expect(unknown.json.errors?.[0]).toMatchObject({
+      message: 'PersistedQueryNotFound',
+      extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' },
+    });
+    const registered = await post(a, { query: ADHOC, ...byHash });
+    expect(registered.json.data.product.id).toBe('9');
+    const onB = await post(b, byHash);
+    expect(onB.json.errors).toBeUndefined();
+    expect(onB.json.data).toEqual(registered.json.data);
+  });
+
+  it('a document that does not match its hash, or a malformed extension, is a coded client error', async () => {
+    const mismatch = await post(a, { query: ADHOC, extensions: persistedQuery(sha256('something else')) });
+    const malformed = await post(a, { extensions: { persistedQuery: { version: 2, sha256Hash: 'x' } } });
+    for (const answer of [mismatch, malformed]) {
+      expect(answer.status).toBe(400);
+      expect(answer.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_INVALID');
+    }
+  });
+
+  it('GET with a hash and variables carries an ETag; If-None-Match answers 304 without a body', async () => {
+    const search = new URLSearchParams({
+      variables: JSON.stringify({ id: '10' }),
+      extensions: JSON.stringify(persistedQuery(trustedHash)),
+    });
+    const url = `${b.url}?${search}`;
+    const headers = { 'apollo-require-preflight': 'true' };
+    const first = await answerOf(await fetch(url, { headers }));
+    expect(first.status).toBe(200);
+    expect(first.json.data.product.id).toBe('10');
+    expect(first.etag).toMatch(/^"[\w-]{27}"$/);
+    expect(first.cacheControl).toMatch(/public/);
+    const again = await answerOf(await fetch(url, { headers }));
+    expect([again.cache, again.etag]).toEqual(['HIT', first.etag]);
+    const revalidated = await fetch(url, { headers: { ...headers, 'if-none-match': first.etag! } });
+    expect(revalidated.status).toBe(304);
+    expect(await revalidated.text()).toBe('');
+    expect(revalidated.headers.get('etag')).toBe(first.etag);
+  });
+});
+
+describe('ALLOWED_OPERATIONS=persisted', () => {
+  it('refuses an ad-hoc document, and a hash registered elsewhere, with a coded error', async () => {
+    const adhoc = await post(strict, { query: ADHOC, variables: { id: '1' } });
+    expect(adhoc.status).toBe(400);
+    expect(adhoc.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_REQUIRED');
+    expect(adhoc.json.data).toBeUndefined();
+    const registeredOnA = await post(strict, { variables: { id: '1' }, extensions: persistedQuery(sha256(ADHOC)) });
+    expect(registeredOnA.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const register = await post(strict, { query: ADHOC, extensions: persistedQuery(sha256(ADHOC)) });
+    expect(register.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_REQUIRED');
+  });
+
+  it('executes the manifest documents, by hash or in full', async () => {
+    const byHash = await post(strict, { variables: { id: '2' }, extensions: persistedQuery(trustedHash) });
+    expect(byHash.json.data.product.id).toBe('2');
+    const inFull = await post(strict, { query: trustedDocument, variables: { id: '2' } });
+    expect(inFull.json.data).toEqual(byHash.json.data);
+  });
+});
