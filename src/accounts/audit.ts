@@ -18,7 +18,17 @@ export type AuditAction =
   | 'VENUE_UPDATED'
   | 'EVENT_CREATED'
   | 'EVENT_UPDATED'
-  | 'CACHE_PURGE';
+  | 'CACHE_PURGE'
+  | 'ORGANIZATION_CREATED'
+  | 'MEMBER_ADDED'
+  | 'MEMBER_ROLE_CHANGED'
+  | 'MEMBER_REMOVED'
+  | 'SESSIONS_REVOKED'
+  | 'SESSION_REVOKED'
+  | 'PASSWORD_CHANGED'
+  | 'PASSWORD_RESET_REQUESTED'
+  | 'PASSWORD_RESET'
+  | 'AUDIT_PURGED';
 
 export interface AuditEntry {
   action: AuditAction;

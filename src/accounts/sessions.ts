@@ -128,6 +128,44 @@ export class SessionService {
     return true;
   }
 
+  /**
+   * Ends every live session of the user (but `exceptSessionId`): PostgreSQL first, then the Redis entries,
+   * so every instance refuses the tokens from the next request on. Returns how many ended.
+   */
+  async revokeAllOf(userId: string, exceptSessionId?: string): Promise<number> {
+    const live = await this.liveOf(userId, exceptSessionId);
+    if (!live.length) return 0;
+    const { count } = await this.deps.db.session.updateMany({
+      where: { id: { in: live.map((s) => s.id) }, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    await this.forget(live);
+    return count;
+  }
+
+  /**
+   * Drops the user's cached session entries, so the next request reads the session and the user's current
+   * role and organization from PostgreSQL (after a role change, on every instance at once).
+   */
+  async refreshAllOf(userId: string): Promise<void> {
+    await this.forget(await this.liveOf(userId));
+  }
+
+  private liveOf(userId: string, exceptSessionId?: string) {
+    return this.deps.db.session.findMany({
+      where: { userId, revokedAt: null, ...(exceptSessionId && { id: { not: exceptSessionId } }) },
+      select: { id: true, tokenHash: true },
+    });
+  }
+
+  private async forget(sessions: { tokenHash: string }[]): Promise<void> {
+    if (sessions.length)
+      await this.deps.cache.invalidate(
+        sessions.map((s) => this.key(s.tokenHash)),
+        { broadcast: false },
+      );
+  }
+
   async listOf(userId: string) {
     return this.deps.db.session.findMany({
       where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },

@@ -10,6 +10,8 @@ import { referenceResolvers } from '../reference/resolvers.ts';
 import { ticketingMutations } from '../ticketing/mutations.ts';
 import { ticketingResolvers } from '../ticketing/resolvers.ts';
 import { adminResolvers } from '../accounts/admin-resolvers.ts';
+import { staffResolvers } from '../accounts/staff-resolvers.ts';
+import { declarePermissions } from '../accounts/permissions/schema-permissions.ts';
 import { scalarResolvers } from './scalars.ts';
 
 export const SCHEMA_DIR = new URL('../../schema/', import.meta.url).pathname;
@@ -23,7 +25,7 @@ export function readTypeDefs(dir = SCHEMA_DIR): string[] {
 }
 
 export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema {
-  return makeExecutableSchema({
+  const schema = makeExecutableSchema({
     typeDefs,
     resolvers: [
       scalarResolvers,
@@ -34,8 +36,11 @@ export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema 
       ticketingMutations,
       accountResolvers,
       adminResolvers,
+      staffResolvers,
     ],
     // A resolver for a field the SDL lacks is a mistake to catch at start-up, not at query time.
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });
+  declarePermissions(schema);
+  return schema;
 }

@@ -2,6 +2,7 @@
 import type { AccountService } from '../accounts/account-service.ts';
 import type { AuditLog } from '../accounts/audit.ts';
 import type { SessionService } from '../accounts/sessions.ts';
+import type { StaffService } from '../accounts/staff-service.ts';
 import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
 import type { VenueEventService } from '../ticketing/venue-event-service.ts';
@@ -13,6 +14,7 @@ export interface Services {
   accounts: AccountService;
   audit: AuditLog;
   sessions: SessionService;
+  staff: StaffService;
   products: ProductService;
   wishlist: WishlistService;
   venues: VenueEventService;

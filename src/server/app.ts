@@ -23,6 +23,7 @@ import { buildSchema } from '../graphql/schema.ts';
 import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
 import { SessionService } from '../accounts/sessions.ts';
+import { StaffService } from '../accounts/staff-service.ts';
 import { viewerFrom } from '../accounts/viewer.ts';
 import { AuditLog } from '../accounts/audit.ts';
 import { SignInLockout } from '../accounts/lockout.ts';
@@ -49,6 +50,7 @@ import { createHttpServer } from './http-server.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics, type Metrics } from '../infra/metrics.ts';
 import { attachWebSocket } from './websocket.ts';
+import { permissionPlugin } from './permission-plugin.ts';
 
 /** Cache types whose entries hold another model's shape: their key version follows that model. */
 const CACHE_TYPE_MODELS: Record<string, string[]> = {
@@ -169,6 +171,7 @@ function createServices(
     bus,
     sessions,
     audit,
+    staff: new StaffService({ db, sessions, audit, cache, keys }),
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
     products: new ProductService({ db, cache, keys, bus, logger }),
     wishlist: new WishlistService(db),
@@ -212,6 +215,7 @@ function createApollo(
       ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOverWebSocketOnly(),
       privateWhenSignedIn(),
+      permissionPlugin(deps.schema),
       rateLimitPlugin(deps.rateLimits),
       metricsPlugin(deps.metrics),
       requestLogPlugin(deps.logger),

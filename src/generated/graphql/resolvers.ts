@@ -92,6 +92,12 @@ export type CreateEventInput = {
   venueId: Scalars['ID']['input'];
 };
 
+export type CreateOrganizationInput = {
+  name: Scalars['String']['input'];
+  /** Unique: 2-64 of a-z, 0-9 and -. */
+  slug: Scalars['String']['input'];
+};
+
 export type CreateProductInput = {
   categoryId: Scalars['ID']['input'];
   description?: InputMaybe<Scalars['String']['input']>;
@@ -186,8 +192,11 @@ export type MemberTier =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Makes an account staff of the organization; an unknown email gets a new account, which sets its password by reset. */
+  addOrganizationMember: OrganizationMember;
   /** The venue decides the organization: an admin can only create events at their own venues. */
   createEvent: Event;
+  createOrganization: Organization;
   /** Creates a product (organization or platform admins). */
   createProduct: Product;
   /** Organization admins for their own organization; platform admins for any. */
@@ -195,6 +204,8 @@ export type Mutation = {
   deleteProduct: Scalars['Boolean']['output'];
   /** Drops every cached list and count filed under the tags (Product, Event), on every instance (platform admins). */
   purgeCache: Scalars['Boolean']['output'];
+  /** Removes a member from their organization; their sessions end at once, on every instance. */
+  removeMember: Scalars['Boolean']['output'];
   /** Revokes one of the signed-in user's sessions. */
   revokeSession: Scalars['Boolean']['output'];
   /** Sets the units on hand (admins); subscribers to inventoryChanged hear it. */
@@ -207,14 +218,28 @@ export type Mutation = {
   /** Adds the product to the signed-in user's wishlist, or removes it if it is there. */
   toggleWishlist: WishlistToggle;
   updateEvent: Event;
+  /** Changes a member's role; their sessions carry the new role at once. */
+  updateMemberRole: OrganizationMember;
   /** Changes a product (admins of the seller, or platform admins); readers see it at once on every instance. */
   updateProduct: Product;
   updateVenue: Venue;
 };
 
 
+export type MutationAddOrganizationMemberArgs = {
+  email: Scalars['String']['input'];
+  organizationId: Scalars['ID']['input'];
+  role: StaffRole;
+};
+
+
 export type MutationCreateEventArgs = {
   input: CreateEventInput;
+};
+
+
+export type MutationCreateOrganizationArgs = {
+  input: CreateOrganizationInput;
 };
 
 
@@ -235,6 +260,11 @@ export type MutationDeleteProductArgs = {
 
 export type MutationPurgeCacheArgs = {
   tags: Array<Scalars['String']['input']>;
+};
+
+
+export type MutationRemoveMemberArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -273,6 +303,12 @@ export type MutationUpdateEventArgs = {
 };
 
 
+export type MutationUpdateMemberRoleArgs = {
+  role: StaffRole;
+  userId: Scalars['ID']['input'];
+};
+
+
 export type MutationUpdateProductArgs = {
   id: Scalars['ID']['input'];
   input: UpdateProductInput;
@@ -293,12 +329,44 @@ export type Organization = {
   venues: Array<Venue>;
 };
 
+export type OrganizationMember = {
+  __typename?: 'OrganizationMember';
+  displayName: Scalars['String']['output'];
+  email: Scalars['String']['output'];
+  /** The member's user id. */
+  id: Scalars['ID']['output'];
+  organizationId: Scalars['ID']['output'];
+  role: Role;
+};
+
 /** Relay-style page information for cursor connections. */
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
   hasNextPage: Scalars['Boolean']['output'];
 };
+
+export type Permission =
+  /** Follow the organization's live activity. */
+  | 'ACTIVITY_VIEW'
+  /** Read the organization's audit trail. */
+  | 'AUDIT_READ'
+  /** Purge cached lists. */
+  | 'CACHE_PURGE'
+  /** Read cache statistics. */
+  | 'CACHE_VIEW'
+  /** Create, change and delete the organization's products and stock. */
+  | 'CATALOG_MANAGE'
+  /** Create and change the organization's venues and events. */
+  | 'EVENT_MANAGE'
+  /** Create organizations (platform). */
+  | 'ORGANIZATION_CREATE'
+  /** Anyone, signed in or not. */
+  | 'PUBLIC'
+  /** Any signed-in user, acting on their own account. */
+  | 'SIGNED_IN'
+  /** Add, change and remove the organization's staff. */
+  | 'STAFF_MANAGE';
 
 export type Postcode = {
   __typename?: 'Postcode';
@@ -393,6 +461,8 @@ export type Query = {
   me?: Maybe<User>;
   /** The signed-in organization admin's organization. */
   myOrganization?: Maybe<Organization>;
+  /** The organization's staff. */
+  organizationMembers: Array<OrganizationMember>;
   /** A 5-digit Malaysian postcode; null when no such postcode exists. */
   postcode?: Maybe<Postcode>;
   /** A product by id; null when it does not exist. */
@@ -434,6 +504,11 @@ export type QueryEventsArgs = {
 };
 
 
+export type QueryOrganizationMembersArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+
 export type QueryPostcodeArgs = {
   code: Scalars['String']['input'];
 };
@@ -457,6 +532,10 @@ export type QueryVenueArgs = {
 };
 
 export type Role =
+  /** Staff of one organization: sells and follows its events. */
+  | 'BOX_OFFICE'
+  /** Staff of one organization: manages its products and stock. */
+  | 'CATALOG_MANAGER'
   | 'CUSTOMER'
   | 'ORG_ADMIN'
   | 'PLATFORM_ADMIN';
@@ -502,6 +581,12 @@ export type Session = {
   lastSeenAt: Scalars['DateTime']['output'];
   userAgent?: Maybe<Scalars['String']['output']>;
 };
+
+/** A role within one organization. */
+export type StaffRole =
+  | 'BOX_OFFICE'
+  | 'CATALOG_MANAGER'
+  | 'ORG_ADMIN';
 
 export type State = {
   __typename?: 'State';
@@ -677,6 +762,7 @@ export type ResolversTypes = {
   Category: ResolverTypeWrapper<CategoryModel>;
   City: ResolverTypeWrapper<CityEntry>;
   CreateEventInput: CreateEventInput;
+  CreateOrganizationInput: CreateOrganizationInput;
   CreateProductInput: CreateProductInput;
   CreateVenueInput: CreateVenueInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -692,7 +778,9 @@ export type ResolversTypes = {
   MemberTier: MemberTier;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Organization: ResolverTypeWrapper<OrganizationModel>;
+  OrganizationMember: ResolverTypeWrapper<UserModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Permission: Permission;
   Postcode: ResolverTypeWrapper<PostcodeEntry>;
   Product: ResolverTypeWrapper<ProductModel>;
   ProductConnection: ResolverTypeWrapper<ProductPage>;
@@ -707,6 +795,7 @@ export type ResolversTypes = {
   SeatSection: ResolverTypeWrapper<SeatSectionSummary>;
   SeatStatus: SeatStatus;
   Session: ResolverTypeWrapper<Session>;
+  StaffRole: StaffRole;
   State: ResolverTypeWrapper<StateModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -727,6 +816,7 @@ export type ResolversParentTypes = {
   Category: CategoryModel;
   City: CityEntry;
   CreateEventInput: CreateEventInput;
+  CreateOrganizationInput: CreateOrganizationInput;
   CreateProductInput: CreateProductInput;
   CreateVenueInput: CreateVenueInput;
   DateTime: Scalars['DateTime']['output'];
@@ -740,6 +830,7 @@ export type ResolversParentTypes = {
   Inventory: InventoryModel;
   Mutation: Record<PropertyKey, never>;
   Organization: OrganizationModel;
+  OrganizationMember: UserModel;
   PageInfo: PageInfo;
   Postcode: PostcodeEntry;
   Product: ProductModel;
@@ -770,6 +861,12 @@ export type CacheControlDirectiveArgs = {
 };
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type RequiresDirectiveArgs = {
+  permission: Permission;
+};
+
+export type RequiresDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RequiresDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type AuditEntryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = {
   action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -854,11 +951,14 @@ export type InventoryResolvers<ContextType = GatewayContext, ParentType extends 
 };
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addOrganizationMember?: Resolver<ResolversTypes['OrganizationMember'], ParentType, ContextType, RequireFields<MutationAddOrganizationMemberArgs, 'email' | 'organizationId' | 'role'>>;
   createEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationCreateEventArgs, 'input'>>;
+  createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   createVenue?: Resolver<ResolversTypes['Venue'], ParentType, ContextType, RequireFields<MutationCreateVenueArgs, 'input'>>;
   deleteProduct?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
   purgeCache?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationPurgeCacheArgs, 'tags'>>;
+  removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'userId'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   setStock?: Resolver<ResolversTypes['Inventory'], ParentType, ContextType, RequireFields<MutationSetStockArgs, 'onHand' | 'productId'>>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'email' | 'password'>>;
@@ -866,6 +966,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'displayName' | 'email' | 'password'>>;
   toggleWishlist?: Resolver<ResolversTypes['WishlistToggle'], ParentType, ContextType, RequireFields<MutationToggleWishlistArgs, 'productId'>>;
   updateEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationUpdateEventArgs, 'id' | 'input'>>;
+  updateMemberRole?: Resolver<ResolversTypes['OrganizationMember'], ParentType, ContextType, RequireFields<MutationUpdateMemberRoleArgs, 'role' | 'userId'>>;
   updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
   updateVenue?: Resolver<ResolversTypes['Venue'], ParentType, ContextType, RequireFields<MutationUpdateVenueArgs, 'id' | 'input'>>;
 };
@@ -875,6 +976,14 @@ export type OrganizationResolvers<ContextType = GatewayContext, ParentType exten
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   venues?: Resolver<Array<ResolversTypes['Venue']>, ParentType, ContextType>;
+};
+
+export type OrganizationMemberResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationMember'] = ResolversParentTypes['OrganizationMember']> = {
+  displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -934,6 +1043,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   myOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
+  organizationMembers?: Resolver<Array<ResolversTypes['OrganizationMember']>, ParentType, ContextType, RequireFields<QueryOrganizationMembersArgs, 'organizationId'>>;
   postcode?: Resolver<Maybe<ResolversTypes['Postcode']>, ParentType, ContextType, RequireFields<QueryPostcodeArgs, 'code'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first' | 'sort'>>;
@@ -1025,6 +1135,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Inventory?: InventoryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;
+  OrganizationMember?: OrganizationMemberResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Postcode?: PostcodeResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
@@ -1045,4 +1156,5 @@ export type Resolvers<ContextType = GatewayContext> = {
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  requires?: RequiresDirectiveResolver<any, any, ContextType>;
 };

@@ -1,0 +1,34 @@
+// Errors of the operations platform: refusals by the permission check, and account self-service.
+import { BadUserInputError, ErrorCode, GatewayError } from '../infra/errors.ts';
+import type { Decision } from './permissions/check.ts';
+
+/**
+ * A refusal by the permission check. Raised before execution it has no data to go with, so HTTP says
+ * 401 or 403 too; the error-masking plugin adds the request id like to every error.
+ */
+export class PermissionRefusedError extends GatewayError {
+  readonly permission: string;
+
+  constructor(decision: Extract<Decision, { ok: false }>, beforeExecution: boolean) {
+    const code = decision.code === 'UNAUTHENTICATED' ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN;
+    const status = code === ErrorCode.UNAUTHENTICATED ? 401 : 403;
+    super(decision.message, code, {
+      permission: decision.permission,
+      ...(beforeExecution && { http: { status } }),
+    });
+    this.permission = decision.permission;
+  }
+}
+
+/** Unknown, used, expired or superseded: the client is told no more than that. */
+export class InvalidResetTokenError extends BadUserInputError {
+  constructor() {
+    super('the password reset link is invalid or has expired', 'token');
+  }
+}
+
+export class WrongPasswordError extends GatewayError {
+  constructor() {
+    super('the current password is wrong', ErrorCode.FORBIDDEN);
+  }
+}
