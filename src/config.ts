@@ -45,6 +45,14 @@ const envSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   SEED_ON_EMPTY: bool.optional(),
   SEED_SCALE: z.enum(['full', 'small']).default('full'),
+  // Operations platform: mail, password resets, sessions per user, audit retention.
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: z.string().min(3).default('cachegate <no-reply@cachegate.invalid>'),
+  PASSWORD_RESET_URL: z.url({ error: 'must be a URL' }).default('http://127.0.0.1:4000/reset-password'),
+  PASSWORD_RESET_TTL_SECONDS: positiveInt.max(86_400).default(900),
+  SESSIONS_MAX_PER_USER: positiveInt.max(1_000).default(10),
+  AUDIT_RETENTION_DAYS: positiveInt.max(3_650).default(365),
+  AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.default(3_600),
 });
 
 export interface Config {
@@ -74,6 +82,21 @@ export interface Config {
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
+  operations: OperationsConfig;
+}
+
+/** The operations platform's settings (mail, password resets, session cap, audit retention). */
+export interface OperationsConfig {
+  /** Absent: reset mails are not sent (a warning is logged once per request, without the address). */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** The link in a reset mail: the token is appended as `?token=…`. */
+  passwordResetUrl: string;
+  passwordResetTtlSeconds: number;
+  /** Live sessions per user; signing in beyond it ends the oldest. */
+  sessionsMaxPerUser: number;
+  auditRetentionDays: number;
+  auditRetentionIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -136,6 +159,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,
     seedScale: e.SEED_SCALE,
+    operations: {
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM,
+      passwordResetUrl: e.PASSWORD_RESET_URL,
+      passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
+      sessionsMaxPerUser: e.SESSIONS_MAX_PER_USER,
+      auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+      auditRetentionIntervalSeconds: e.AUDIT_RETENTION_INTERVAL_SECONDS,
+    },
   };
 }
 

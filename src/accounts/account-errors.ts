@@ -27,8 +27,8 @@ export class InvalidResetTokenError extends BadUserInputError {
   }
 }
 
-export class WrongPasswordError extends GatewayError {
+export class WrongPasswordError extends BadUserInputError {
   constructor() {
-    super('the current password is wrong', ErrorCode.FORBIDDEN);
+    super('the current password is wrong', 'currentPassword');
   }
 }

@@ -28,7 +28,7 @@ export function normaliseEmail(email: string): string {
   return normalised;
 }
 
-function checkPassword(password: string): void {
+export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
     throw new BadUserInputError(
       `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
@@ -80,7 +80,7 @@ export class AccountService {
       throw error;
     }
     await this.deps.audit.record({ action: 'SIGN_UP', actorId: user.id, targetType: 'User', targetId: user.id });
-    return { user, ...(await this.sessions.create(user, client.userAgent)) };
+    return { user, ...(await this.sessions.create(user, client)) };
   }
 
   /** Verifies the password; returns the user, or null when the email or the password is wrong. */
@@ -125,6 +125,6 @@ export class AccountService {
     }
     await this.deps.lockout.succeeded(attempt);
     await this.deps.audit.record({ action: 'SIGN_IN', actorId: user.id, organizationId: user.organizationId });
-    return { user, ...(await this.sessions.create(user, client.userAgent)) };
+    return { user, ...(await this.sessions.create(user, client)) };
   }
 }

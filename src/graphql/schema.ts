@@ -11,6 +11,7 @@ import { ticketingMutations } from '../ticketing/mutations.ts';
 import { ticketingResolvers } from '../ticketing/resolvers.ts';
 import { adminResolvers } from '../accounts/admin-resolvers.ts';
 import { staffResolvers } from '../accounts/staff-resolvers.ts';
+import { selfServiceResolvers } from '../accounts/self-service-resolvers.ts';
 import { declarePermissions } from '../accounts/permissions/schema-permissions.ts';
 import { scalarResolvers } from './scalars.ts';
 
@@ -37,6 +38,7 @@ export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema 
       accountResolvers,
       adminResolvers,
       staffResolvers,
+      selfServiceResolvers,
     ],
     // A resolver for a field the SDL lacks is a mistake to catch at start-up, not at query time.
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },

@@ -3,6 +3,8 @@ import type { AccountService } from '../accounts/account-service.ts';
 import type { AuditLog } from '../accounts/audit.ts';
 import type { SessionService } from '../accounts/sessions.ts';
 import type { StaffService } from '../accounts/staff-service.ts';
+import type { PasswordResetService } from '../accounts/password-reset.ts';
+import type { SelfService } from '../accounts/self-service.ts';
 import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
 import type { VenueEventService } from '../ticketing/venue-event-service.ts';
@@ -15,6 +17,8 @@ export interface Services {
   audit: AuditLog;
   sessions: SessionService;
   staff: StaffService;
+  passwordResets: PasswordResetService;
+  selfService: SelfService;
   products: ProductService;
   wishlist: WishlistService;
   venues: VenueEventService;

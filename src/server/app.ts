@@ -24,6 +24,9 @@ import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
 import { SessionService } from '../accounts/sessions.ts';
 import { StaffService } from '../accounts/staff-service.ts';
+import { PasswordResetService } from '../accounts/password-reset.ts';
+import { SelfService } from '../accounts/self-service.ts';
+import { createMailer } from '../accounts/mailer.ts';
 import { viewerFrom } from '../accounts/viewer.ts';
 import { AuditLog } from '../accounts/audit.ts';
 import { SignInLockout } from '../accounts/lockout.ts';
@@ -165,13 +168,26 @@ function createServices(
     cache,
     prefix: config.cachePrefix,
     ttlSeconds: config.sessionTtlSeconds,
+    maxPerUser: config.operations.sessionsMaxPerUser,
   });
   const audit = new AuditLog(db, logger);
+  const ops = config.operations;
+  const passwordResets = new PasswordResetService({
+    db,
+    sessions,
+    audit,
+    mailer: createMailer({ smtpUrl: ops.smtpUrl, from: ops.mailFrom, logger }),
+    logger,
+    ttlSeconds: ops.passwordResetTtlSeconds,
+    resetUrl: ops.passwordResetUrl,
+  });
   return {
     bus,
     sessions,
     audit,
     staff: new StaffService({ db, sessions, audit, cache, keys }),
+    passwordResets,
+    selfService: new SelfService({ db, sessions, audit }),
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
     products: new ProductService({ db, cache, keys, bus, logger }),
     wishlist: new WishlistService(db),
@@ -302,6 +318,7 @@ async function startServing(
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
   );
   const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
+  closers.push(() => services.passwordResets.stop()); // mails under way are finished before the pool closes
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,

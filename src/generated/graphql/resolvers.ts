@@ -194,6 +194,8 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Makes an account staff of the organization; an unknown email gets a new account, which sets its password by reset. */
   addOrganizationMember: OrganizationMember;
+  /** Changes the signed-in user's password; every other session of theirs ends. */
+  changePassword: Scalars['Boolean']['output'];
   /** The venue decides the organization: an admin can only create events at their own venues. */
   createEvent: Event;
   createOrganization: Organization;
@@ -206,6 +208,10 @@ export type Mutation = {
   purgeCache: Scalars['Boolean']['output'];
   /** Removes a member from their organization; their sessions end at once, on every instance. */
   removeMember: Scalars['Boolean']['output'];
+  /** Mails a reset link if the email has an account. The answer is true either way. */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /** Sets a new password with the token from a reset mail (single use, short-lived); every session ends. */
+  resetPassword: Scalars['Boolean']['output'];
   /** Revokes one of the signed-in user's sessions. */
   revokeSession: Scalars['Boolean']['output'];
   /** Sets the units on hand (admins); subscribers to inventoryChanged hear it. */
@@ -213,6 +219,8 @@ export type Mutation = {
   signIn: AuthPayload;
   /** Revokes the current session, on every instance at once. */
   signOut: Scalars['Boolean']['output'];
+  /** Ends every session of the signed-in user, this one included; returns how many ended. */
+  signOutEverywhere: Scalars['Int']['output'];
   /** Creates a customer account and signs it in. */
   signUp: AuthPayload;
   /** Adds the product to the signed-in user's wishlist, or removes it if it is there. */
@@ -230,6 +238,12 @@ export type MutationAddOrganizationMemberArgs = {
   email: Scalars['String']['input'];
   organizationId: Scalars['ID']['input'];
   role: StaffRole;
+};
+
+
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
 };
 
 
@@ -265,6 +279,17 @@ export type MutationPurgeCacheArgs = {
 
 export type MutationRemoveMemberArgs = {
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  newPassword: Scalars['String']['input'];
+  token: Scalars['String']['input'];
 };
 
 
@@ -579,6 +604,8 @@ export type Session = {
   expiresAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   lastSeenAt: Scalars['DateTime']['output'];
+  /** The network the session signed in from: an IPv4 /24 or IPv6 /48, never the full address. */
+  network?: Maybe<Scalars['String']['output']>;
   userAgent?: Maybe<Scalars['String']['output']>;
 };
 
@@ -952,6 +979,7 @@ export type InventoryResolvers<ContextType = GatewayContext, ParentType extends 
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addOrganizationMember?: Resolver<ResolversTypes['OrganizationMember'], ParentType, ContextType, RequireFields<MutationAddOrganizationMemberArgs, 'email' | 'organizationId' | 'role'>>;
+  changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationCreateEventArgs, 'input'>>;
   createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
@@ -959,10 +987,13 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   deleteProduct?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
   purgeCache?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationPurgeCacheArgs, 'tags'>>;
   removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'userId'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   setStock?: Resolver<ResolversTypes['Inventory'], ParentType, ContextType, RequireFields<MutationSetStockArgs, 'onHand' | 'productId'>>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'email' | 'password'>>;
   signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  signOutEverywhere?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'displayName' | 'email' | 'password'>>;
   toggleWishlist?: Resolver<ResolversTypes['WishlistToggle'], ParentType, ContextType, RequireFields<MutationToggleWishlistArgs, 'productId'>>;
   updateEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationUpdateEventArgs, 'id' | 'input'>>;
@@ -1080,6 +1111,7 @@ export type SessionResolvers<ContextType = GatewayContext, ParentType extends Re
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  network?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
