@@ -1,18 +1,23 @@
-// Platform-admin views: the audit trail, this instance's cache state, and cache purges by tag.
+// Admin views: the audit trail (an organization admin's own organization's; a platform admin's, any),
+// this instance's cache state, and cache purges by tag.
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import { BadUserInputError } from '../infra/errors.ts';
-import { requirePlatformAdmin } from './authorization.ts';
+import { requireOrganizationPermission, requirePlatformAdmin, requireViewer } from './authorization.ts';
 
 const PURGEABLE_TAGS = new Set(['Product', 'Event']);
 
 export const adminResolvers: Resolvers = {
   Query: {
     auditLog: async (_root, { action, organizationId, first }, context) => {
-      requirePlatformAdmin(context);
+      const viewer = requireViewer(context);
+      const named = organizationId ? parseUuid(organizationId, 'organizationId') : null;
+      // Anyone but a platform admin reads their own organization's trail only, named or not.
+      const scope = viewer.role === 'PLATFORM_ADMIN' ? named : (named ?? viewer.organizationId);
+      if (viewer.role !== 'PLATFORM_ADMIN') requireOrganizationPermission(context, scope, 'AUDIT_READ');
       return context.services.audit.list({
         action: action ?? null,
-        organizationId: organizationId ? parseUuid(organizationId, 'organizationId') : null,
+        organizationId: scope,
         first: parsePageSize(first),
       });
     },

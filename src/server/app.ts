@@ -27,6 +27,7 @@ import { StaffService } from '../accounts/staff-service.ts';
 import { PasswordResetService } from '../accounts/password-reset.ts';
 import { SelfService } from '../accounts/self-service.ts';
 import { createMailer } from '../accounts/mailer.ts';
+import { AuditRetention } from '../accounts/audit-retention.ts';
 import { viewerFrom } from '../accounts/viewer.ts';
 import { AuditLog } from '../accounts/audit.ts';
 import { SignInLockout } from '../accounts/lockout.ts';
@@ -319,6 +320,15 @@ async function startServing(
   );
   const services = createServices(config, { db, cache, keys, bus, redis, metrics, logger, limiters });
   closers.push(() => services.passwordResets.stop()); // mails under way are finished before the pool closes
+  const retention = new AuditRetention({
+    db,
+    audit: services.audit,
+    logger,
+    retentionDays: config.operations.auditRetentionDays,
+    intervalSeconds: config.operations.auditRetentionIntervalSeconds,
+  });
+  retention.start();
+  closers.push(() => retention.stop());
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,

@@ -273,10 +273,23 @@ const OPERATIONS: Operation[] = [
   },
   {
     name: 'auditLog',
-    query: `{ auditLog(first: 5) { id action createdAt } }`,
+    query: `{ auditLog(first: 50) { id action organizationId createdAt } }`,
     variables: () => ({}),
-    allowed: ['platform'],
-    check: (data) => expect(Array.isArray(data.auditLog)).toBe(true),
+    allowed: ['orgA', 'orgB', 'platform'],
+    check: (data, role) => {
+      const organizations = new Set(
+        (data.auditLog as { organizationId: string | null }[]).map((e) => e.organizationId),
+      );
+      if (role === 'orgA') expect(organizations).toEqual(new Set([fx.orgA]));
+      if (role === 'orgB') expect([...organizations].filter((o) => o !== fx.orgB)).toEqual([]);
+    },
+  },
+  {
+    name: 'auditLog(A)',
+    query: `query A($o: ID!) { auditLog(organizationId: $o, first: 5) { organizationId } }`,
+    variables: () => ({ o: fx.orgA }),
+    allowed: ADMINS_OF_A,
+    check: (data) => expect(data.auditLog.map((e: { organizationId: string }) => e.organizationId)).toContain(fx.orgA),
   },
   {
     name: 'cacheStats',

@@ -469,7 +469,7 @@ export type ProductSort =
 
 export type Query = {
   __typename?: 'Query';
-  /** The audit trail, newest first (platform admins). */
+  /** The audit trail, newest first: organization admins read their own organization's, platform admins any. */
   auditLog: Array<AuditEntry>;
   /** Cache state of this instance (platform admins). */
   cacheStats: CacheStats;
