@@ -3,9 +3,8 @@
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import { BadUserInputError } from '../infra/errors.ts';
+import { PURGEABLE_TAGS, type PurgeableTag } from './tenant-cache-purge.ts';
 import { requireOrganizationPermission, requirePlatformAdmin, requireViewer } from './authorization.ts';
-
-const PURGEABLE_TAGS = new Set(['Product', 'Event']);
 
 export const adminResolvers: Resolvers = {
   Query: {
@@ -28,11 +27,25 @@ export const adminResolvers: Resolvers = {
     },
   },
   Mutation: {
-    purgeCache: async (_root, { tags }, context) => {
-      const viewer = requirePlatformAdmin(context);
-      const unknown = tags.filter((t) => !PURGEABLE_TAGS.has(t));
+    purgeCache: async (_root, { tags, organizationId }, context) => {
+      const unknown = tags.filter((t) => !(PURGEABLE_TAGS as readonly string[]).includes(t));
       if (unknown.length || tags.length === 0)
-        throw new BadUserInputError(`tags must be among ${[...PURGEABLE_TAGS].join(', ')}`, 'tags');
+        throw new BadUserInputError(`tags must be among ${PURGEABLE_TAGS.join(', ')}`, 'tags');
+      const purgeable = tags as PurgeableTag[];
+      if (organizationId) {
+        // One organization's share: its admins, or platform admins.
+        const id = parseUuid(organizationId, 'organizationId');
+        const viewer = requireOrganizationPermission(context, id, 'CACHE_PURGE');
+        const entries = await context.services.tenantPurge.purge(id, purgeable);
+        await context.services.audit.record({
+          action: 'CACHE_PURGE',
+          actorId: viewer.userId,
+          organizationId: id,
+          detail: { tags, entries },
+        });
+        return true;
+      }
+      const viewer = requirePlatformAdmin(context);
       await context.services.cache.invalidateTags(tags);
       await context.services.audit.record({ action: 'CACHE_PURGE', actorId: viewer.userId, detail: { tags } });
       return true;

@@ -363,6 +363,13 @@ const OPERATIONS: Operation[] = [
     },
   },
   {
+    name: 'purgeCache(Event, A)',
+    query: `mutation P($o: ID) { purgeCache(tags: ["Event"], organizationId: $o) }`,
+    variables: () => ({ o: fx.orgA }),
+    allowed: ADMINS_OF_A,
+    check: (data) => expect(data.purgeCache).toBe(true),
+  },
+  {
     name: 'toggleWishlist',
     query: `mutation W($productId: ID!) { toggleWishlist(productId: $productId) { productId inWishlist count } }`,
     variables: () => ({ productId: String(fx.platformProducts[2]) }),

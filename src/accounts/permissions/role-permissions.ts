@@ -26,7 +26,15 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
   CUSTOMER: new Set(CUSTOMER),
   BOX_OFFICE: new Set([...CUSTOMER, 'ACTIVITY_VIEW']),
   CATALOG_MANAGER: new Set([...CUSTOMER, 'CATALOG_MANAGE', 'ACTIVITY_VIEW']),
-  ORG_ADMIN: new Set([...CUSTOMER, 'CATALOG_MANAGE', 'EVENT_MANAGE', 'STAFF_MANAGE', 'AUDIT_READ', 'ACTIVITY_VIEW']),
+  ORG_ADMIN: new Set([
+    ...CUSTOMER,
+    'CATALOG_MANAGE',
+    'EVENT_MANAGE',
+    'STAFF_MANAGE',
+    'AUDIT_READ',
+    'CACHE_PURGE',
+    'ACTIVITY_VIEW',
+  ]),
   PLATFORM_ADMIN: new Set([
     ...CUSTOMER,
     'CATALOG_MANAGE',

@@ -204,7 +204,10 @@ export type Mutation = {
   /** Organization admins for their own organization; platform admins for any. */
   createVenue: Venue;
   deleteProduct: Scalars['Boolean']['output'];
-  /** Drops every cached list and count filed under the tags (Product, Event), on every instance (platform admins). */
+  /**
+   * Drops every cached list and count filed under the tags (Product, Event), on every instance (platform admins).
+   * With organizationId, only that organization's entries and lists (its admins, or platform admins).
+   */
   purgeCache: Scalars['Boolean']['output'];
   /** Removes a member from their organization; their sessions end at once, on every instance. */
   removeMember: Scalars['Boolean']['output'];
@@ -273,6 +276,7 @@ export type MutationDeleteProductArgs = {
 
 
 export type MutationPurgeCacheArgs = {
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
   tags: Array<Scalars['String']['input']>;
 };
 
