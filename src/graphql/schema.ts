@@ -12,6 +12,7 @@ import { ticketingResolvers } from '../ticketing/resolvers.ts';
 import { adminResolvers } from '../accounts/admin-resolvers.ts';
 import { staffResolvers } from '../accounts/staff-resolvers.ts';
 import { selfServiceResolvers } from '../accounts/self-service-resolvers.ts';
+import { activityResolvers } from '../accounts/activity-resolvers.ts';
 import { declarePermissions } from '../accounts/permissions/schema-permissions.ts';
 import { scalarResolvers } from './scalars.ts';
 
@@ -39,6 +40,7 @@ export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema 
       adminResolvers,
       staffResolvers,
       selfServiceResolvers,
+      activityResolvers,
     ],
     // A resolver for a field the SDL lacks is a mistake to catch at start-up, not at query time.
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },

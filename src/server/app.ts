@@ -172,7 +172,7 @@ function createServices(
     ttlSeconds: config.sessionTtlSeconds,
     maxPerUser: config.operations.sessionsMaxPerUser,
   });
-  const audit = new AuditLog(db, logger);
+  const audit = new AuditLog(db, logger, bus);
   const ops = config.operations;
   const passwordResets = new PasswordResetService({
     db,

@@ -358,6 +358,16 @@ export type Organization = {
   venues: Array<Venue>;
 };
 
+export type OrganizationActivity = {
+  __typename?: 'OrganizationActivity';
+  /** The audit action: PRODUCT_UPDATED, STOCK_SET, EVENT_CREATED, MEMBER_REMOVED, … */
+  action: Scalars['String']['output'];
+  at: Scalars['DateTime']['output'];
+  organizationId: Scalars['ID']['output'];
+  targetId?: Maybe<Scalars['String']['output']>;
+  targetType?: Maybe<Scalars['String']['output']>;
+};
+
 export type OrganizationMember = {
   __typename?: 'OrganizationMember';
   displayName: Scalars['String']['output'];
@@ -632,6 +642,8 @@ export type Subscription = {
   __typename?: 'Subscription';
   /** Stock of one product, pushed after every change is committed. */
   inventoryChanged: Inventory;
+  /** Changes in the organization (its staff; platform admins for any). Never another organization's. */
+  organizationActivity: OrganizationActivity;
   /** Seats of one event whose status changed, pushed after each committed change (seat holds and bookings publish here). */
   seatsChanged: SeatChange;
 };
@@ -639,6 +651,11 @@ export type Subscription = {
 
 export type SubscriptionInventoryChangedArgs = {
   productId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionOrganizationActivityArgs = {
+  organizationId: Scalars['ID']['input'];
 };
 
 
@@ -809,6 +826,7 @@ export type ResolversTypes = {
   MemberTier: MemberTier;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Organization: ResolverTypeWrapper<OrganizationModel>;
+  OrganizationActivity: ResolverTypeWrapper<OrganizationActivity>;
   OrganizationMember: ResolverTypeWrapper<UserModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Permission: Permission;
@@ -861,6 +879,7 @@ export type ResolversParentTypes = {
   Inventory: InventoryModel;
   Mutation: Record<PropertyKey, never>;
   Organization: OrganizationModel;
+  OrganizationActivity: OrganizationActivity;
   OrganizationMember: UserModel;
   PageInfo: PageInfo;
   Postcode: PostcodeEntry;
@@ -1013,6 +1032,14 @@ export type OrganizationResolvers<ContextType = GatewayContext, ParentType exten
   venues?: Resolver<Array<ResolversTypes['Venue']>, ParentType, ContextType>;
 };
 
+export type OrganizationActivityResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationActivity'] = ResolversParentTypes['OrganizationActivity']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  targetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  targetType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type OrganizationMemberResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationMember'] = ResolversParentTypes['OrganizationMember']> = {
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1128,6 +1155,7 @@ export type StateResolvers<ContextType = GatewayContext, ParentType extends Reso
 
 export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   inventoryChanged?: SubscriptionResolver<ResolversTypes['Inventory'], "inventoryChanged", ParentType, ContextType, RequireFields<SubscriptionInventoryChangedArgs, 'productId'>>;
+  organizationActivity?: SubscriptionResolver<ResolversTypes['OrganizationActivity'], "organizationActivity", ParentType, ContextType, RequireFields<SubscriptionOrganizationActivityArgs, 'organizationId'>>;
   seatsChanged?: SubscriptionResolver<ResolversTypes['SeatChange'], "seatsChanged", ParentType, ContextType, RequireFields<SubscriptionSeatsChangedArgs, 'eventId'>>;
 };
 
@@ -1171,6 +1199,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Inventory?: InventoryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;
+  OrganizationActivity?: OrganizationActivityResolvers<ContextType>;
   OrganizationMember?: OrganizationMemberResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Postcode?: PostcodeResolvers<ContextType>;
