@@ -23,28 +23,26 @@ export class SelfService {
     });
     if (count !== 1) throw new WrongPasswordError();
     const revoked = await this.deps.sessions.revokeAllOf(user.id, viewer.sessionId);
-    await this.deps.audit.record({
-      action: 'PASSWORD_CHANGED',
-      actorId: user.id,
-      organizationId: user.organizationId,
-      targetType: 'User',
-      targetId: user.id,
-      detail: { sessionsRevoked: revoked },
-    });
+    await this.audited('PASSWORD_CHANGED', viewer, { sessionsRevoked: revoked });
     return true;
   }
 
   /** Ends every session of the viewer, this one included; returns how many. */
   async signOutEverywhere(viewer: Viewer): Promise<number> {
     const revoked = await this.deps.sessions.revokeAllOf(viewer.userId);
-    await this.deps.audit.record({
-      action: 'SESSIONS_REVOKED',
+    await this.audited('SESSIONS_REVOKED', viewer, { count: revoked });
+    return revoked;
+  }
+
+  /** A user acting on their own account: actor and target are the same user. */
+  private audited(action: 'PASSWORD_CHANGED' | 'SESSIONS_REVOKED', viewer: Viewer, detail: Record<string, number>) {
+    return this.deps.audit.record({
+      action,
       actorId: viewer.userId,
       organizationId: viewer.organizationId,
       targetType: 'User',
       targetId: viewer.userId,
-      detail: { count: revoked },
+      detail,
     });
-    return revoked;
   }
 }

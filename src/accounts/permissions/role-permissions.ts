@@ -35,17 +35,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'CACHE_PURGE',
     'ACTIVITY_VIEW',
   ]),
-  PLATFORM_ADMIN: new Set([
-    ...CUSTOMER,
-    'CATALOG_MANAGE',
-    'EVENT_MANAGE',
-    'STAFF_MANAGE',
-    'ORGANIZATION_CREATE',
-    'AUDIT_READ',
-    'CACHE_VIEW',
-    'CACHE_PURGE',
-    'ACTIVITY_VIEW',
-  ]),
+  /** Every permission, for every organization. */
+  PLATFORM_ADMIN: new Set(PERMISSIONS),
 };
 
 /** Roles that belong to one organization (and are managed by its admins). */
