@@ -2,20 +2,13 @@
 import { BadUserInputError, ErrorCode, GatewayError } from '../infra/errors.ts';
 import type { Decision } from './permissions/check.ts';
 
-/**
- * A refusal by the permission check. Raised before execution it has no data to go with, so HTTP says
- * 401 or 403 too; the error-masking plugin adds the request id like to every error.
- */
+/** A refusal by the permission check; the error-masking plugin adds the request id like to every error. */
 export class PermissionRefusedError extends GatewayError {
   readonly permission: string;
 
-  constructor(decision: Extract<Decision, { ok: false }>, beforeExecution: boolean) {
+  constructor(decision: Extract<Decision, { ok: false }>) {
     const code = decision.code === 'UNAUTHENTICATED' ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN;
-    const status = code === ErrorCode.UNAUTHENTICATED ? 401 : 403;
-    super(decision.message, code, {
-      permission: decision.permission,
-      ...(beforeExecution && { http: { status } }),
-    });
+    super(decision.message, code, { permission: decision.permission });
     this.permission = decision.permission;
   }
 }

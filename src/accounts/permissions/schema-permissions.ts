@@ -17,7 +17,7 @@ function guarded(
 ): GraphQLFieldResolver<unknown, Asking> {
   return (source, args, context, info) => {
     const verdict = decide(name, permission, context.viewer, args);
-    if (!verdict.ok) throw new PermissionRefusedError(verdict, false);
+    if (!verdict.ok) throw new PermissionRefusedError(verdict);
     return resolve(source, args, context, info);
   };
 }
