@@ -3,7 +3,7 @@
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
 import { parsePageSize, parseUuid } from '../graphql/arguments.ts';
 import { BadUserInputError } from '../infra/errors.ts';
-import { PURGEABLE_TAGS, type PurgeableTag } from './tenant-cache-purge.ts';
+import { PURGEABLE_TAGS, type PurgeableTag } from './tenant-cache.ts';
 import { requireOrganizationPermission, requirePlatformAdmin, requireViewer } from './authorization.ts';
 
 export const adminResolvers: Resolvers = {
@@ -20,10 +20,17 @@ export const adminResolvers: Resolvers = {
         first: parsePageSize(first),
       });
     },
-    cacheStats: (_root, _args, context) => {
-      requirePlatformAdmin(context);
-      const { cache, cacheMode } = context.services;
-      return { ...cache.stats(), mode: cacheMode };
+    cacheStats: async (_root, { organizationId }, context) => {
+      const { cache, cacheMode, tenantCache } = context.services;
+      if (!organizationId) {
+        requirePlatformAdmin(context);
+        return { ...cache.stats(), mode: cacheMode };
+      }
+      // One organization's share, across the cluster: its admins, or platform admins.
+      const id = parseUuid(organizationId, 'organizationId');
+      requireOrganizationPermission(context, id, 'CACHE_VIEW');
+      const tenant = await tenantCache.stats(id);
+      return { ...cache.stats(), mode: cacheMode, organization: tenant && { organizationId: id, ...tenant } };
     },
   },
   Mutation: {
@@ -36,7 +43,7 @@ export const adminResolvers: Resolvers = {
         // One organization's share: its admins, or platform admins.
         const id = parseUuid(organizationId, 'organizationId');
         const viewer = requireOrganizationPermission(context, id, 'CACHE_PURGE');
-        const entries = await context.services.tenantPurge.purge(id, purgeable);
+        const entries = await context.services.tenantCache.purge(id, purgeable);
         await context.services.audit.record({
           action: 'CACHE_PURGE',
           actorId: viewer.userId,

@@ -5,7 +5,7 @@ import type { SessionService } from '../accounts/sessions.ts';
 import type { StaffService } from '../accounts/staff-service.ts';
 import type { PasswordResetService } from '../accounts/password-reset.ts';
 import type { SelfService } from '../accounts/self-service.ts';
-import type { TenantCachePurge } from '../accounts/tenant-cache-purge.ts';
+import type { TenantCache } from '../accounts/tenant-cache.ts';
 import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
 import type { VenueEventService } from '../ticketing/venue-event-service.ts';
@@ -20,7 +20,7 @@ export interface Services {
   staff: StaffService;
   passwordResets: PasswordResetService;
   selfService: SelfService;
-  tenantPurge: TenantCachePurge;
+  tenantCache: TenantCache;
   products: ProductService;
   wishlist: WishlistService;
   venues: VenueEventService;

@@ -26,7 +26,7 @@ import { SessionService } from '../accounts/sessions.ts';
 import { StaffService } from '../accounts/staff-service.ts';
 import { PasswordResetService } from '../accounts/password-reset.ts';
 import { SelfService } from '../accounts/self-service.ts';
-import { TenantCachePurge } from '../accounts/tenant-cache-purge.ts';
+import { TenantCache } from '../accounts/tenant-cache.ts';
 import { createMailer } from '../accounts/mailer.ts';
 import { AuditRetention } from '../accounts/audit-retention.ts';
 import { viewerFrom } from '../accounts/viewer.ts';
@@ -190,7 +190,7 @@ function createServices(
     staff: new StaffService({ db, sessions, audit, cache, keys }),
     passwordResets,
     selfService: new SelfService({ db, sessions, audit }),
-    tenantPurge: new TenantCachePurge({ db, cache, keys }),
+    tenantCache: new TenantCache({ db, cache, keys, redis: redis?.circuit, prefix: config.cachePrefix }),
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
     products: new ProductService({ db, cache, keys, bus, logger }),
     wishlist: new WishlistService(db),

@@ -1,7 +1,7 @@
-// A tenant purge (src/accounts/tenant-cache-purge.ts) on two gateways sharing Redis: organization A's
-// admin purges A's events; B's cached lists and event entries stay in Redis, key for key, and B's next
-// reads are served from them, while A's entries are gone and A's next list read fills new keys. Naming
-// another organization is refused.
+// A tenant purge (src/accounts/tenant-cache.ts) on two gateways sharing Redis: organization A's admin
+// purges A's events; B's cached lists and event entries stay in Redis, key for key, and B's next reads are
+// served from them, while A's entries are gone and A's next list read fills new keys. cacheStats per
+// organization counts the same keys from either instance. Naming another organization is refused.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
@@ -15,6 +15,19 @@ const org = {} as Record<'a' | 'b', { id: string; admin: Headers; events: string
 const LIST = `query L($o: ID!) { events(filter: { organizationId: $o, includeDrafts: true }, first: 50) {
   totalCount nodes { id name } } }`;
 const EVENT = 'query E($id: ID!) { event(id: $id) { id name } }';
+const STATS =
+  'query S($o: ID) { cacheStats(organizationId: $o) { organization { organizationId entries listEntries } } }';
+
+/** cacheStats for one organization, asked by its admin on `gw`. */
+async function statsOf(gw: TestGateway, which: 'a' | 'b') {
+  const reply = await gql<{ cacheStats: { organization: Record<string, unknown> } }>(
+    gw.url,
+    STATS,
+    { o: org[which].id },
+    org[which].admin,
+  );
+  return dataOf(reply).cacheStats.organization;
+}
 
 async function redisKeys(prefix: string): Promise<string[]> {
   const redis = rawRedis(inject('redisUrl'));
@@ -83,6 +96,9 @@ describe('tenant cache purge', () => {
     // B: a list, a count, and one entry per event; A likewise.
     expect(bBefore.length).toBe(2 + org.b.events.length);
     expect(aBefore.length).toBe(2 + org.a.events.length);
+    expect(await statsOf(two, 'b')).toEqual({ organizationId: org.b.id, entries: org.b.events.length, listEntries: 2 });
+    expect(await statsOf(one, 'a')).toEqual({ organizationId: org.a.id, entries: org.a.events.length, listEntries: 2 });
+    errorOf(await gql(one.url, STATS, { o: org.b.id }, org.a.admin), 'FORBIDDEN');
 
     errorOf(
       await gql(
@@ -105,6 +121,8 @@ describe('tenant cache purge', () => {
     expect(keysOf(after, 'b')).toEqual(bBefore);
     // A's event entries are deleted; only its (now unreachable) list and count remain until their TTL.
     expect(keysOf(after, 'a')).toEqual(aBefore.filter((k) => k.includes(`t=${org.a.id}`)));
+    expect(await statsOf(two, 'a')).toEqual({ organizationId: org.a.id, entries: 0, listEntries: 2 });
+    expect(await statsOf(two, 'b')).toEqual({ organizationId: org.b.id, entries: org.b.events.length, listEntries: 2 });
 
     // B reads from what is cached on the other instance: no SQL, no new keys.
     two.sql.length = 0;

@@ -32,6 +32,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     'EVENT_MANAGE',
     'STAFF_MANAGE',
     'AUDIT_READ',
+    'CACHE_VIEW',
     'CACHE_PURGE',
     'ACTIVITY_VIEW',
   ]),

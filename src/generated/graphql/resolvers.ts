@@ -53,6 +53,8 @@ export type CacheStats = {
   l1Entries: Scalars['Int']['output'];
   /** redis, or in-process when the gateway runs without REDIS_URL. */
   mode: Scalars['String']['output'];
+  /** With cacheStats(organizationId): that organization's entries in Redis, for the whole cluster (null without Redis). */
+  organization?: Maybe<OrganizationCacheStats>;
   redisCircuit?: Maybe<Scalars['String']['output']>;
 };
 
@@ -368,6 +370,15 @@ export type OrganizationActivity = {
   targetType?: Maybe<Scalars['String']['output']>;
 };
 
+export type OrganizationCacheStats = {
+  __typename?: 'OrganizationCacheStats';
+  /** Entries of the organization's own rows (events, venues, products, stock, prices). */
+  entries: Scalars['Int']['output'];
+  /** Its tenant-scoped lists and counts, older generations included until their TTL. */
+  listEntries: Scalars['Int']['output'];
+  organizationId: Scalars['ID']['output'];
+};
+
 export type OrganizationMember = {
   __typename?: 'OrganizationMember';
   displayName: Scalars['String']['output'];
@@ -485,7 +496,7 @@ export type Query = {
   __typename?: 'Query';
   /** The audit trail, newest first: organization admins read their own organization's, platform admins any. */
   auditLog: Array<AuditEntry>;
-  /** Cache state of this instance (platform admins). */
+  /** Cache state of this instance (platform admins); with organizationId, also that organization's (its admins too). */
   cacheStats: CacheStats;
   /** The category tree's roots; walk it with children. */
   categories: Array<Category>;
@@ -517,6 +528,11 @@ export type Query = {
 export type QueryAuditLogArgs = {
   action?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryCacheStatsArgs = {
   organizationId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -827,6 +843,7 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Organization: ResolverTypeWrapper<OrganizationModel>;
   OrganizationActivity: ResolverTypeWrapper<OrganizationActivity>;
+  OrganizationCacheStats: ResolverTypeWrapper<OrganizationCacheStats>;
   OrganizationMember: ResolverTypeWrapper<UserModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Permission: Permission;
@@ -880,6 +897,7 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   Organization: OrganizationModel;
   OrganizationActivity: OrganizationActivity;
+  OrganizationCacheStats: OrganizationCacheStats;
   OrganizationMember: UserModel;
   PageInfo: PageInfo;
   Postcode: PostcodeEntry;
@@ -938,6 +956,7 @@ export type CacheStatsResolvers<ContextType = GatewayContext, ParentType extends
   l1Bytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   l1Entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organization?: Resolver<Maybe<ResolversTypes['OrganizationCacheStats']>, ParentType, ContextType>;
   redisCircuit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
@@ -1040,6 +1059,12 @@ export type OrganizationActivityResolvers<ContextType = GatewayContext, ParentTy
   targetType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type OrganizationCacheStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationCacheStats'] = ResolversParentTypes['OrganizationCacheStats']> = {
+  entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  listEntries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type OrganizationMemberResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationMember'] = ResolversParentTypes['OrganizationMember']> = {
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1097,7 +1122,7 @@ export type ProductPriceResolvers<ContextType = GatewayContext, ParentType exten
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   auditLog?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
-  cacheStats?: Resolver<ResolversTypes['CacheStats'], ParentType, ContextType>;
+  cacheStats?: Resolver<ResolversTypes['CacheStats'], ParentType, ContextType, Partial<QueryCacheStatsArgs>>;
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType, RequireFields<QueryCategoryArgs, 'id'>>;
   cities?: Resolver<Array<ResolversTypes['City']>, ParentType, ContextType, RequireFields<QueryCitiesArgs, 'state'>>;
@@ -1200,6 +1225,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   Mutation?: MutationResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;
   OrganizationActivity?: OrganizationActivityResolvers<ContextType>;
+  OrganizationCacheStats?: OrganizationCacheStatsResolvers<ContextType>;
   OrganizationMember?: OrganizationMemberResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Postcode?: PostcodeResolvers<ContextType>;
