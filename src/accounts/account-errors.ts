@@ -2,7 +2,7 @@
 import { BadUserInputError, ErrorCode, GatewayError } from '../infra/errors.ts';
 import type { Decision } from './permissions/check.ts';
 
-/** A refusal by the permission check; the error-masking plugin adds the request id like to every error. */
+/** A refusal by the permission check; the error-masking plugin adds the request id, as to every error. */
 export class PermissionRefusedError extends GatewayError {
   readonly permission: string;
 

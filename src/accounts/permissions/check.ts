@@ -1,6 +1,7 @@
 // The permission check, as a pure function: given the schema, the document, the operation's name and
 // variables, and who is asking, it answers ok or the first refusal. It throws nothing and touches
-// nothing, so the HTTP plugin, the WebSocket path and the resolve-time guard all ask the same question.
+// nothing, so whatever guards an operation before execution (over HTTP or WebSocket) and the
+// resolve-time guard (schema-permissions.ts) all ask the same question.
 import {
   BREAK,
   getArgumentValues,
