@@ -30,7 +30,7 @@ export const meQuery = graphql(`query Me {
 export function greeting(result: ResultOf<typeof meQuery>): string {
   const me = result.me;
   if (!me) return 'Sign in';
-  const role: 'CUSTOMER' | 'ORG_ADMIN' | 'PLATFORM_ADMIN' = me.role;
+  const role: 'CUSTOMER' | 'ORG_ADMIN' | 'PLATFORM_ADMIN' | 'BOX_OFFICE' | 'CATALOG_MANAGER' = me.role;
   const organization: string | undefined = me.organization?.name;
   // @ts-expect-error Me does not select the user's email
   const email: string = me.email;

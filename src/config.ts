@@ -70,6 +70,14 @@ const envSchema = z.object({
   RESPONSE_CACHE_L1_MAX_BYTES: positiveInt.default(32 * 1024 * 1024),
   ALLOWED_OPERATIONS: z.enum(['all', 'persisted']).default('all'),
   PERSISTED_QUERIES_L1_MAX: positiveInt.default(10_000),
+  // Operations platform: mail, password resets, sessions per user, audit retention.
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: z.string().min(3).default('cachegate <no-reply@cachegate.invalid>'),
+  PASSWORD_RESET_URL: z.url({ error: 'must be a URL' }).default('http://127.0.0.1:4000/reset-password'),
+  PASSWORD_RESET_TTL_SECONDS: positiveInt.max(86_400).default(900),
+  SESSIONS_MAX_PER_USER: positiveInt.max(1_000).default(10),
+  AUDIT_RETENTION_DAYS: positiveInt.max(3_650).default(365),
+  AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.default(3_600),
 });
 
 export interface Config {
@@ -129,6 +137,21 @@ export interface Config {
   /** Storefront: the sliding lifetime of a cart's Redis copy, and whether to warm the cache at start. */
   storefront: { cartTtlSeconds: number; warmOnStart: boolean };
   ticketing: TicketingConfig;
+  operations: OperationsConfig;
+}
+
+/** The operations platform's settings (mail, password resets, session cap, audit retention). */
+export interface OperationsConfig {
+  /** Absent: reset mails are not sent (a warning is logged once per request, without the address). */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** The link in a reset mail: the token is appended as `?token=…`. */
+  passwordResetUrl: string;
+  passwordResetTtlSeconds: number;
+  /** Live sessions per user; signing in beyond it ends the oldest. */
+  sessionsMaxPerUser: number;
+  auditRetentionDays: number;
+  auditRetentionIntervalSeconds: number;
 }
 
 export interface TicketingConfig {
@@ -236,6 +259,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     responseCache: { enabled: e.RESPONSE_CACHE, l1MaxBytes: e.RESPONSE_CACHE_L1_MAX_BYTES },
     persistedOperations: { allowed: e.ALLOWED_OPERATIONS, l1Max: e.PERSISTED_QUERIES_L1_MAX },
+    operations: {
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.MAIL_FROM,
+      passwordResetUrl: e.PASSWORD_RESET_URL,
+      passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS,
+      sessionsMaxPerUser: e.SESSIONS_MAX_PER_USER,
+      auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+      auditRetentionIntervalSeconds: e.AUDIT_RETENTION_INTERVAL_SECONDS,
+    },
   };
 }
 

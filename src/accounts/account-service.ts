@@ -28,7 +28,7 @@ export function normaliseEmail(email: string): string {
   return normalised;
 }
 
-function checkPassword(password: string): void {
+export function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
     throw new BadUserInputError(
       `password must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
@@ -129,6 +129,6 @@ export class AccountService {
     }
     await this.deps.lockout.succeeded(attempt);
     await this.deps.audit.record({ action: 'SIGN_IN', actorId: user.id, organizationId: user.organizationId });
-    return { user, ...(await this.sessions.create(user, client.userAgent)) };
+    return { user, ...(await this.sessions.create(user, client)) };
   }
 }

@@ -3,6 +3,8 @@
 import type { Database } from '../db/prisma.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Logger } from '../infra/logger.ts';
+import type { EventBus } from '../realtime/event-bus.ts';
+import { ACTIVITY_ACTIONS, publishActivity } from './organization-activity.ts';
 
 export type AuditAction =
   | 'SIGN_UP'
@@ -18,7 +20,17 @@ export type AuditAction =
   | 'VENUE_UPDATED'
   | 'EVENT_CREATED'
   | 'EVENT_UPDATED'
-  | 'CACHE_PURGE';
+  | 'CACHE_PURGE'
+  | 'ORGANIZATION_CREATED'
+  | 'MEMBER_ADDED'
+  | 'MEMBER_ROLE_CHANGED'
+  | 'MEMBER_REMOVED'
+  | 'SESSIONS_REVOKED'
+  | 'SESSION_REVOKED'
+  | 'PASSWORD_CHANGED'
+  | 'PASSWORD_RESET_REQUESTED'
+  | 'PASSWORD_RESET'
+  | 'AUDIT_PURGED';
 
 export interface AuditEntry {
   action: AuditAction;
@@ -39,6 +51,8 @@ export class AuditLog {
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
+    /** Where an organization's activity is published (organization-activity.ts); none: not published. */
+    private readonly bus?: EventBus,
   ) {}
 
   /** Newest first. The trail is never cached: it is read rarely and must be exact. */
@@ -72,6 +86,19 @@ export class AuditLog {
       });
     } catch (error) {
       this.logger.error({ err: error, action: entry.action }, 'audit entry could not be written');
+    }
+    if (this.bus && entry.organizationId && ACTIVITY_ACTIONS.has(entry.action)) {
+      const activity = {
+        organizationId: entry.organizationId,
+        action: entry.action,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        at: new Date(),
+      };
+      // The change is committed: a lost announcement is logged, never turned into a failed write.
+      await publishActivity(this.bus, activity).catch((error: unknown) =>
+        this.logger.warn({ err: error, action: entry.action }, 'organization activity could not be published'),
+      );
     }
   }
 }

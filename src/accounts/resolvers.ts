@@ -21,8 +21,20 @@ export const accountResolvers: Resolvers = {
       });
       return revoked;
     },
-    revokeSession: (_root, { id }, context) =>
-      context.services.sessions.revoke(parseUuid(id, 'id'), requireViewer(context).userId),
+    revokeSession: async (_root, { id }, context) => {
+      const viewer = requireViewer(context);
+      const sessionId = parseUuid(id, 'id');
+      const revoked = await context.services.sessions.revoke(sessionId, viewer.userId);
+      if (revoked)
+        await context.services.audit.record({
+          action: 'SESSION_REVOKED',
+          actorId: viewer.userId,
+          organizationId: viewer.organizationId,
+          targetType: 'Session',
+          targetId: sessionId,
+        });
+      return revoked;
+    },
   },
   User: {
     organization: (user, _args, { loaders }) =>

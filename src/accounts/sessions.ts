@@ -15,6 +15,7 @@ import type { EntityCache } from '../cache/entity-cache.ts';
 import { decode, encode } from '../cache/codec.ts';
 import type { Database } from '../db/prisma.ts';
 import type { Role } from '../generated/prisma/client.ts';
+import { coarseNetwork } from './client-network.ts';
 import type { Viewer } from './viewer.ts';
 import { execPipeline, type RedisCircuit } from '../redis/circuit-breaker.ts';
 import type { Redis } from '../redis/connection.ts';
@@ -39,6 +40,8 @@ export interface SessionServiceDeps {
   cache: EntityCache;
   prefix: string;
   ttlSeconds: number;
+  /** Live sessions per user; beyond it the oldest end. Unset: no cap. */
+  maxPerUser?: number;
 }
 
 export function hashToken(token: string): string {
@@ -52,17 +55,28 @@ export class SessionService {
     return `${this.deps.prefix}:session:${tokenHash}`;
   }
 
-  /** Creates a session for a user who just proved who they are; returns the token (shown once). */
+  /**
+   * Creates a session for a user who just proved who they are; returns the token (shown once). Beyond
+   * the per-user cap, the oldest live sessions end.
+   */
   async create(
     user: { id: string; role: Role; organizationId: string | null },
-    userAgent?: string,
+    client: { userAgent?: string | undefined; ip?: string | undefined } = {},
   ): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
     const tokenHash = hashToken(token);
     const expiresAt = new Date(Date.now() + this.deps.ttlSeconds * 1000);
+    const network = coarseNetwork(client.ip);
     const session = await this.deps.db.session.create({
-      data: { tokenHash, userId: user.id, expiresAt, ...(userAgent && { userAgent: userAgent.slice(0, 255) }) },
+      data: {
+        tokenHash,
+        userId: user.id,
+        expiresAt,
+        ...(client.userAgent && { userAgent: client.userAgent.slice(0, 255) }),
+        ...(network && { network }),
+      },
     });
+    await this.enforceCap(user.id);
     await this.writeRedis(tokenHash, {
       sessionId: session.id,
       userId: user.id,
@@ -128,11 +142,67 @@ export class SessionService {
     return true;
   }
 
+  /**
+   * Ends every live session of the user (but `exceptSessionId`): PostgreSQL first, then the Redis entries,
+   * so every instance refuses the tokens from the next request on. Returns how many ended.
+   */
+  async revokeAllOf(userId: string, exceptSessionId?: string): Promise<number> {
+    const live = await this.liveOf(userId, exceptSessionId);
+    if (!live.length) return 0;
+    const { count } = await this.deps.db.session.updateMany({
+      where: { id: { in: live.map((s) => s.id) }, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    await this.forget(live);
+    return count;
+  }
+
+  /**
+   * Drops the user's cached session entries, so the next request reads the session and the user's current
+   * role and organization from PostgreSQL (after a role change, on every instance at once).
+   */
+  async refreshAllOf(userId: string): Promise<void> {
+    await this.forget(await this.liveOf(userId));
+  }
+
+  /** Ends the oldest live sessions beyond the cap (newest first, ties by id, so every caller agrees). */
+  private async enforceCap(userId: string): Promise<void> {
+    const max = this.deps.maxPerUser;
+    if (max === undefined) return;
+    const excess = await this.deps.db.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      skip: max,
+      select: { id: true, tokenHash: true },
+    });
+    if (!excess.length) return;
+    await this.deps.db.session.updateMany({
+      where: { id: { in: excess.map((s) => s.id) }, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    await this.forget(excess);
+  }
+
+  private liveOf(userId: string, exceptSessionId?: string) {
+    return this.deps.db.session.findMany({
+      where: { userId, revokedAt: null, ...(exceptSessionId && { id: { not: exceptSessionId } }) },
+      select: { id: true, tokenHash: true },
+    });
+  }
+
+  private async forget(sessions: { tokenHash: string }[]): Promise<void> {
+    if (sessions.length)
+      await this.deps.cache.invalidate(
+        sessions.map((s) => this.key(s.tokenHash)),
+        { broadcast: false },
+      );
+  }
+
   async listOf(userId: string) {
     return this.deps.db.session.findMany({
       where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
       orderBy: { createdAt: 'desc' },
-      select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true },
+      select: { id: true, createdAt: true, lastSeenAt: true, expiresAt: true, userAgent: true, network: true },
     });
   }
 

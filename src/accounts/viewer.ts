@@ -1,13 +1,14 @@
 // Who is asking: the Authorization header (HTTP) or connection_init's authorization (WebSocket).
 // A missing, malformed, expired or revoked token means an anonymous viewer, not an error: public
 // fields still answer, and fields that need a user say UNAUTHENTICATED.
+import type { Role } from '../generated/prisma/enums.ts';
 import { isDatabaseUnavailable, ServiceUnavailableError } from '../infra/errors.ts';
 
 /** The signed-in user, when there is one (src/accounts/sessions.ts). */
 export interface Viewer {
   sessionId: string;
   userId: string;
-  role: 'CUSTOMER' | 'ORG_ADMIN' | 'PLATFORM_ADMIN';
+  role: Role;
   organizationId: string | null;
 }
 

@@ -13,6 +13,7 @@ import type { CacheWrite, EntityCache } from './entity-cache.ts';
 import type { KeyBuilder } from './keys.ts';
 import type { LoaderSpec } from './loader-spec.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
+import { tenantTag } from './tag-generations.ts';
 
 export type { LoaderSpec } from './loader-spec.ts';
 
@@ -78,8 +79,16 @@ function cachedLoader<K, V, M extends V | null>(
   async function batch(keys: readonly K[]): Promise<(V | M)[]> {
     runtime.hooks.batch(spec.type, keys.length);
     const generation = spec.tags ? await runtime.cache.tagKeyPart(spec.tags) : undefined;
-    const cacheKeys = keys.map((key) =>
-      runtime.keys.entityKey(spec.type, spec.idOf(key), spec.tenantOf?.(key), generation),
+    const cacheKeys = await Promise.all(
+      keys.map(async (key) => {
+        const tenant = spec.tenantOf?.(key);
+        // A tenant's entries are also filed under the tenant's own tags, so one tenant can be purged alone.
+        const filed =
+          tenant !== undefined && spec.tags
+            ? await runtime.cache.tagKeyPart([...spec.tags, ...spec.tags.map((tag) => tenantTag(tag, tenant))])
+            : generation;
+        return runtime.keys.entityKey(spec.type, spec.idOf(key), tenant, filed);
+      }),
     );
     if (stats.touched) recordTouched(stats.touched, spec, cacheKeys);
     const cached = await runtime.cache.getMany(spec.type, cacheKeys, spec.ttlSeconds);

@@ -18,6 +18,11 @@ import type { Redis } from '../redis/connection.ts';
 
 const REFRESH_MS = 1_000;
 
+/** The tag of one tenant's share of a tag ('Event@<organization>'): bumping it purges only that tenant. */
+export function tenantTag(tag: string, tenant: string): string {
+  return `${tag}@${tenant}`;
+}
+
 const BUMP_LUA = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local proposed = tonumber(ARGV[1])

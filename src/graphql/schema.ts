@@ -12,6 +12,10 @@ import { ticketingMutations } from '../ticketing/mutations.ts';
 import { ticketingResolvers } from '../ticketing/resolvers.ts';
 import { bookingResolvers } from '../ticketing/booking-resolvers.ts';
 import { adminResolvers } from '../accounts/admin-resolvers.ts';
+import { staffResolvers } from '../accounts/staff-resolvers.ts';
+import { selfServiceResolvers } from '../accounts/self-service-resolvers.ts';
+import { activityResolvers } from '../accounts/activity-resolvers.ts';
+import { declarePermissions } from '../accounts/permissions/schema-permissions.ts';
 import { scalarResolvers } from './scalars.ts';
 
 export const SCHEMA_DIR = new URL('../../schema/', import.meta.url).pathname;
@@ -25,7 +29,7 @@ export function readTypeDefs(dir = SCHEMA_DIR): string[] {
 }
 
 export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema {
-  return makeExecutableSchema({
+  const schema = makeExecutableSchema({
     typeDefs,
     resolvers: [
       scalarResolvers,
@@ -38,8 +42,13 @@ export function buildSchema(typeDefs: string[] = readTypeDefs()): GraphQLSchema 
       bookingResolvers,
       accountResolvers,
       adminResolvers,
+      staffResolvers,
+      selfServiceResolvers,
+      activityResolvers,
     ],
     // A resolver for a field the SDL lacks is a mistake to catch at start-up, not at query time.
     resolverValidationOptions: { requireResolversToMatchSchema: 'error' },
   });
+  declarePermissions(schema);
+  return schema;
 }

@@ -2,6 +2,10 @@
 import type { AccountService } from '../accounts/account-service.ts';
 import type { AuditLog } from '../accounts/audit.ts';
 import type { SessionService } from '../accounts/sessions.ts';
+import type { StaffService } from '../accounts/staff-service.ts';
+import type { PasswordResetService } from '../accounts/password-reset.ts';
+import type { SelfService } from '../accounts/self-service.ts';
+import type { TenantCache } from '../accounts/tenant-cache.ts';
 import type { ProductService } from '../commerce/product-service.ts';
 import type { WishlistService } from '../commerce/wishlist-service.ts';
 import type { CacheWarmer } from '../commerce/cache-warming.ts';
@@ -19,6 +23,10 @@ export interface Services {
   accounts: AccountService;
   audit: AuditLog;
   sessions: SessionService;
+  staff: StaffService;
+  passwordResets: PasswordResetService;
+  selfService: SelfService;
+  tenantCache: TenantCache;
   products: ProductService;
   wishlist: WishlistService;
   carts: CartStore;

@@ -45,6 +45,16 @@ export interface GuardDeps {
   policy: GuardPolicy;
   /** Started for each query and mutation; the schema's resolvers charge them (execution-guard.ts). */
   budgets: ExecutionBudgets;
+  /**
+   * The schema's declared permissions, checked once the rate limit is charged and before anything
+   * executes; throws a coded error to refuse (the composition root wires src/accounts/permissions).
+   */
+  checkPermissions?: (
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Readonly<Record<string, unknown>> | null | undefined,
+    context: GatewayContext,
+  ) => void;
   metrics: Metrics;
   logger: Logger;
 }
@@ -132,6 +142,7 @@ export class OperationGuard {
         { http: { status: 400 } },
       );
     await this.deps.rateLimits.consume(charge.operationClass, context.clientIp, context.viewer?.userId, charge.points);
+    this.deps.checkPermissions?.(document, operation, variables, context);
     if (operation.operation !== 'subscription') this.deps.budgets.start(context);
   }
 

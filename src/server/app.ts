@@ -30,6 +30,14 @@ import { buildSchema } from '../graphql/schema.ts';
 import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
 import { SessionService } from '../accounts/sessions.ts';
+import { StaffService } from '../accounts/staff-service.ts';
+import { PasswordResetService } from '../accounts/password-reset.ts';
+import { SelfService } from '../accounts/self-service.ts';
+import { TenantCache } from '../accounts/tenant-cache.ts';
+import { createMailer } from '../accounts/mailer.ts';
+import { AuditRetention } from '../accounts/audit-retention.ts';
+import { PermissionRefusedError } from '../accounts/account-errors.ts';
+import { checkOperation } from '../accounts/permissions/check.ts';
 import { viewerFrom } from '../accounts/viewer.ts';
 import { AuditLog } from '../accounts/audit.ts';
 import { SignInLockout } from '../accounts/lockout.ts';
@@ -175,12 +183,27 @@ function createServices(
     cache,
     prefix: config.cachePrefix,
     ttlSeconds: config.sessionTtlSeconds,
+    maxPerUser: config.operations.sessionsMaxPerUser,
   });
-  const audit = new AuditLog(db, logger);
+  const audit = new AuditLog(db, logger, bus);
+  const ops = config.operations;
+  const passwordResets = new PasswordResetService({
+    db,
+    sessions,
+    audit,
+    mailer: createMailer({ smtpUrl: ops.smtpUrl, from: ops.mailFrom, logger }),
+    logger,
+    ttlSeconds: ops.passwordResetTtlSeconds,
+    resetUrl: ops.passwordResetUrl,
+  });
   return {
     bus,
     sessions,
     audit,
+    staff: new StaffService({ db, sessions, audit, cache, keys }),
+    passwordResets,
+    selfService: new SelfService({ db, sessions, audit }),
+    tenantCache: new TenantCache({ db, cache, keys, redis: redis?.circuit, prefix: config.cachePrefix }),
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
     ...createStorefrontServices(config, { ...deps, redis: redis?.circuit }),
     wishlist: new WishlistService(db),
@@ -361,6 +384,16 @@ async function startServing(
   });
   services.ticketing.start(); // the hold-expiry sweeper
   closers.push(() => services.ticketing.stop());
+  closers.push(() => services.passwordResets.stop()); // mails under way are finished before the pool closes
+  const retention = new AuditRetention({
+    db,
+    audit: services.audit,
+    logger,
+    retentionDays: config.operations.auditRetentionDays,
+    intervalSeconds: config.operations.auditRetentionIntervalSeconds,
+  });
+  retention.start();
+  closers.push(() => retention.stop());
   // A cold cache is slower, not wrong: a failed warming is logged and the gateway serves anyway.
   if (config.storefront.warmOnStart)
     await services.warmer
@@ -457,6 +490,11 @@ async function startServing(
       maxResponseBytes: config.queryLimits.maxResponseBytes,
     },
     budgets,
+    checkPermissions: (document, operation, variables, context) => {
+      const operationName = operation.name?.value;
+      const decision = checkOperation({ schema, document, operationName, variables, viewer: context.viewer });
+      if (!decision.ok) throw new PermissionRefusedError(decision);
+    },
     metrics,
     logger,
   });

@@ -66,3 +66,21 @@ export async function gatewayConnected(url: string, timeoutMs = 15_000): Promise
     () => false,
   );
 }
+
+/**
+ * Inserts a user with the seeded users' password (copied from a seeded user's hash), as staff of an
+ * organization or as a customer; returns the id.
+ */
+export async function insertUser(
+  url: string,
+  user: { email: string; role: string; organizationId: string | null },
+): Promise<string> {
+  const rows = await sqlRows<{ id: string }>(
+    url,
+    `INSERT INTO "User" (id, email, "passwordHash", "displayName", role, "organizationId", "updatedAt")
+     SELECT gen_random_uuid(), $1, "passwordHash", 'staff', $2::"Role", $3, now()
+       FROM "User" WHERE email = $4 RETURNING id`,
+    [user.email, user.role, user.organizationId, EMAILS.customer],
+  );
+  return rows[0]!.id;
+}

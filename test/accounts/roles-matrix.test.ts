@@ -1,6 +1,7 @@
-// Who may do what (src/accounts/authorization.ts and every resolver that calls it), table-driven:
-// roles {anonymous, customer, org admin A (klcc-live), org admin B (penang-arts), platform admin} ×
-// the admin, tenant and account operations. Allowed: data. Refused: UNAUTHENTICATED for anonymous,
+// Who may do what (the @requires permissions, src/accounts/authorization.ts and every resolver that calls
+// it), table-driven: roles {anonymous, customer, org admin A (klcc-live), catalog manager and box office of
+// A, org admin B (penang-arts), platform admin} × the admin, tenant, staff and account operations.
+// Allowed: data. Refused: UNAUTHENTICATED for anonymous,
 // FORBIDDEN otherwise, with no data and no effect in the database. A DRAFT event reads as null (not an
 // error) for outsiders.
 //
@@ -14,10 +15,10 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { EMAILS, codesOf, errorOf, sqlRows } from './kit.ts';
+import { EMAILS, codesOf, errorOf, insertUser, sqlRows } from './kit.ts';
 import { dataOf, gql, signIn, type Headers, type Reply } from '../support/kit.ts';
 
-const ROLES = ['anonymous', 'customer', 'orgA', 'orgB', 'platform'] as const;
+const ROLES = ['anonymous', 'customer', 'orgA', 'catalogA', 'boxOfficeA', 'orgB', 'platform'] as const;
 type Role = (typeof ROLES)[number];
 
 interface Fixture {
@@ -87,7 +88,26 @@ interface Operation {
 }
 
 const ADMINS_OF_A: readonly Role[] = ['orgA', 'platform'];
-const SIGNED_IN: readonly Role[] = ['customer', 'orgA', 'orgB', 'platform'];
+const CATALOG_OF_A: readonly Role[] = ['orgA', 'catalogA', 'platform'];
+const SIGNED_IN: readonly Role[] = ['customer', 'orgA', 'catalogA', 'boxOfficeA', 'orgB', 'platform'];
+const STAFF_OF_A: Partial<Record<Role, string>> = { catalogA: 'CATALOG_MANAGER', boxOfficeA: 'BOX_OFFICE' };
+
+/** A fresh box-office member of A, for an operation that changes or removes one. */
+const freshMemberOfA = (): Promise<string> =>
+  insertUser(database.url, {
+    email: `member-${process.pid}-${unique()}@klcc-live.test`,
+    role: 'BOX_OFFICE',
+    organizationId: fx.orgA,
+  });
+
+const membershipOf = async (userId: string): Promise<{ role: string; organizationId: string | null }> =>
+  (
+    await sqlRows<{ role: string; organizationId: string | null }>(
+      database.url,
+      `SELECT role::text AS role, "organizationId" FROM "User" WHERE id = $1`,
+      [userId],
+    )
+  )[0]!;
 
 function marker(op: string, role: Role, refused: boolean): string {
   const text = `matrix ${op} by ${role} #${unique()}`;
@@ -114,7 +134,7 @@ const OPERATIONS: Operation[] = [
         sellerId: fx.orgA,
       },
     }),
-    allowed: ADMINS_OF_A,
+    allowed: CATALOG_OF_A,
     check: (data) => expect(data.createProduct.seller.id).toBe(fx.orgA),
   },
   {
@@ -124,7 +144,7 @@ const OPERATIONS: Operation[] = [
       id: String(fx.productsA[0]),
       input: { name: marker('updateProduct', role, refused) },
     }),
-    allowed: ADMINS_OF_A,
+    allowed: CATALOG_OF_A,
     check: (data) => expect(data.updateProduct.id).toBe(String(fx.productsA[0])),
   },
   {
@@ -140,7 +160,7 @@ const OPERATIONS: Operation[] = [
     name: 'deleteProduct(A)',
     query: `mutation D($id: ID!) { deleteProduct(id: $id) }`,
     variables: async () => ({ id: await createProductAsPlatform(fx.orgA) }),
-    allowed: ADMINS_OF_A,
+    allowed: CATALOG_OF_A,
     check: (data) => expect(data.deleteProduct).toBe(true),
     afterRefusal: async (variables) => expect(await productExists(String(variables.id))).toBe(true),
   },
@@ -158,7 +178,7 @@ const OPERATIONS: Operation[] = [
       `mutation S($productId: ID!, $onHand: Int!) { setStock(productId: $productId, onHand: $onHand) { ` +
       `productId onHand } }`,
     variables: (_role, refused) => ({ productId: String(fx.productsA[1]), onHand: stock(refused) }),
-    allowed: ADMINS_OF_A,
+    allowed: CATALOG_OF_A,
   },
   {
     name: 'setStock(platform)',
@@ -233,7 +253,7 @@ const OPERATIONS: Operation[] = [
     query: `query E($id: ID!) { event(id: $id) { id status } }`,
     variables: () => ({ id: fx.draftA }),
     allowed: ADMINS_OF_A,
-    nullFor: ['anonymous', 'customer', 'orgB'],
+    nullFor: ['anonymous', 'customer', 'catalogA', 'boxOfficeA', 'orgB'],
     check: (data) => expect(data.event).toEqual({ id: fx.draftA, status: 'DRAFT' }),
   },
   {
@@ -242,16 +262,34 @@ const OPERATIONS: Operation[] = [
     variables: () => ({}),
     allowed: SIGNED_IN,
     check: (data, role) => {
-      const expected = { orgA: 'klcc-live', orgB: 'penang-arts' } as Partial<Record<Role, string>>;
+      const expected = {
+        orgA: 'klcc-live',
+        catalogA: 'klcc-live',
+        boxOfficeA: 'klcc-live',
+        orgB: 'penang-arts',
+      } as Partial<Record<Role, string>>;
       expect(data.myOrganization?.slug ?? null).toBe(expected[role] ?? null);
     },
   },
   {
     name: 'auditLog',
-    query: `{ auditLog(first: 5) { id action createdAt } }`,
+    query: `{ auditLog(first: 50) { id action organizationId createdAt } }`,
     variables: () => ({}),
-    allowed: ['platform'],
-    check: (data) => expect(Array.isArray(data.auditLog)).toBe(true),
+    allowed: ['orgA', 'orgB', 'platform'],
+    check: (data, role) => {
+      const organizations = new Set(
+        (data.auditLog as { organizationId: string | null }[]).map((e) => e.organizationId),
+      );
+      if (role === 'orgA') expect(organizations).toEqual(new Set([fx.orgA]));
+      if (role === 'orgB') expect([...organizations].filter((o) => o !== fx.orgB)).toEqual([]);
+    },
+  },
+  {
+    name: 'auditLog(A)',
+    query: `query A($o: ID!) { auditLog(organizationId: $o, first: 5) { organizationId } }`,
+    variables: () => ({ o: fx.orgA }),
+    allowed: ADMINS_OF_A,
+    check: (data) => expect(data.auditLog.map((e: { organizationId: string }) => e.organizationId)).toContain(fx.orgA),
   },
   {
     name: 'cacheStats',
@@ -265,6 +303,70 @@ const OPERATIONS: Operation[] = [
     query: `mutation { purgeCache(tags: ["Product"]) }`,
     variables: () => ({}),
     allowed: ['platform'],
+    check: (data) => expect(data.purgeCache).toBe(true),
+  },
+  {
+    name: 'createOrganization',
+    query: `mutation O($input: CreateOrganizationInput!) { createOrganization(input: $input) { id slug } }`,
+    variables: () => ({ input: { slug: `matrix-org-${process.pid}-${unique()}`, name: 'Matrix org' } }),
+    allowed: ['platform'],
+    check: (data) => expect(data.createOrganization.slug).toMatch(/^matrix-org-/),
+    afterRefusal: async (variables) => {
+      const slug = (variables.input as { slug: string }).slug;
+      const rows = await sqlRows(database.url, `SELECT 1 FROM "Organization" WHERE slug = $1`, [slug]);
+      expect(rows).toEqual([]);
+    },
+  },
+  {
+    name: 'addOrganizationMember(A)',
+    query:
+      `mutation M($organizationId: ID!, $email: String!) { addOrganizationMember(organizationId: $organizationId, ` +
+      `email: $email, role: BOX_OFFICE) { id role organizationId } }`,
+    variables: () => ({ organizationId: fx.orgA, email: `new-${process.pid}-${unique()}@example.test` }),
+    allowed: ADMINS_OF_A,
+    check: (data) => expect(data.addOrganizationMember).toMatchObject({ role: 'BOX_OFFICE', organizationId: fx.orgA }),
+    afterRefusal: async (variables) => {
+      const rows = await sqlRows(database.url, `SELECT 1 FROM "User" WHERE email = $1`, [variables.email]);
+      expect(rows).toEqual([]);
+    },
+  },
+  {
+    name: 'updateMemberRole(A)',
+    query: `mutation R($userId: ID!) { updateMemberRole(userId: $userId, role: CATALOG_MANAGER) { id role } }`,
+    variables: async () => ({ userId: await freshMemberOfA() }),
+    allowed: ADMINS_OF_A,
+    check: async (data) => {
+      expect(data.updateMemberRole.role).toBe('CATALOG_MANAGER');
+      expect((await membershipOf(data.updateMemberRole.id)).role).toBe('CATALOG_MANAGER');
+    },
+    afterRefusal: async (variables) =>
+      expect(await membershipOf(String(variables.userId))).toEqual({ role: 'BOX_OFFICE', organizationId: fx.orgA }),
+  },
+  {
+    name: 'removeMember(A)',
+    query: `mutation X($userId: ID!) { removeMember(userId: $userId) }`,
+    variables: async () => ({ userId: await freshMemberOfA() }),
+    allowed: ADMINS_OF_A,
+    check: (data) => expect(data.removeMember).toBe(true),
+    afterRefusal: async (variables) =>
+      expect(await membershipOf(String(variables.userId))).toEqual({ role: 'BOX_OFFICE', organizationId: fx.orgA }),
+  },
+  {
+    name: 'organizationMembers(A)',
+    query: `query M($o: ID!) { organizationMembers(organizationId: $o) { id organizationId } }`,
+    variables: () => ({ o: fx.orgA }),
+    allowed: ADMINS_OF_A,
+    check: (data) => {
+      const members = data.organizationMembers as { id: string; organizationId: string }[];
+      expect(members.map((m) => m.id)).toEqual(expect.arrayContaining([userIds.orgA, userIds.catalogA]));
+      expect(new Set(members.map((m) => m.organizationId))).toEqual(new Set([fx.orgA]));
+    },
+  },
+  {
+    name: 'purgeCache(Event, A)',
+    query: `mutation P($o: ID) { purgeCache(tags: ["Event"], organizationId: $o) }`,
+    variables: () => ({ o: fx.orgA }),
+    allowed: ADMINS_OF_A,
     check: (data) => expect(data.purgeCache).toBe(true),
   },
   {
@@ -291,6 +393,7 @@ const OPERATIONS: Operation[] = [
         orgA: 'ORG_ADMIN',
         orgB: 'ORG_ADMIN',
         platform: 'PLATFORM_ADMIN',
+        ...STAFF_OF_A,
       } as Partial<Record<Role, string>>;
       expect(data.me).toEqual({ id: userIds[role], role: roleName[role] });
     },
@@ -385,7 +488,11 @@ beforeAll(async () => {
   ]);
   headersOf.anonymous = {};
   userIds.anonymous = undefined;
+  await insertUser(database.url, { email: 'catalog@klcc-live.test', role: 'CATALOG_MANAGER', organizationId: orgA });
+  await insertUser(database.url, { email: 'box-office@klcc-live.test', role: 'BOX_OFFICE', organizationId: orgA });
   const emails: Record<Exclude<Role, 'anonymous'>, string> = {
+    catalogA: 'catalog@klcc-live.test',
+    boxOfficeA: 'box-office@klcc-live.test',
     customer: EMAILS.customer,
     orgA: EMAILS.orgA,
     orgB: EMAILS.orgB,
@@ -444,7 +551,7 @@ describe('roles × operations', () => {
          ('PRODUCT_CREATED','PRODUCT_UPDATED','PRODUCT_DELETED','STOCK_SET','VENUE_CREATED','VENUE_UPDATED',
           'EVENT_CREATED','EVENT_UPDATED','CACHE_PURGE')`,
     );
-    expect(actors.map((a) => a.actorId).sort()).toEqual([userIds.orgA!, userIds.platform!].sort());
+    expect(actors.map((a) => a.actorId).sort()).toEqual([userIds.orgA!, userIds.catalogA!, userIds.platform!].sort());
   });
 });
 
@@ -461,6 +568,7 @@ describe("a tenant admin trying every other tenant's ids", () => {
          UNION ALL SELECT 'p', p.id::text, p.name || p.price::text || coalesce(i."onHand"::text, '-'), p."updatedAt"
            FROM "Product" p
            LEFT JOIN "Inventory" i ON i."productId" = p.id WHERE p."organizationId" = $1
+         UNION ALL SELECT 'u', id::text, role::text, "updatedAt" FROM "User" WHERE "organizationId" = $1
        ) x ORDER BY 1`,
       [fx.orgA],
     );
@@ -533,12 +641,35 @@ describe("a tenant admin trying every other tenant's ids", () => {
       attempt(`setStock ${id}`, `mutation S($id: ID!) { setStock(productId: $id, onHand: 0) { onHand } }`, { id });
       attempt(`deleteProduct ${id}`, `mutation D($id: ID!) { deleteProduct(id: $id) }`, { id });
     }
+    const members = (
+      await sqlRows<{ id: string }>(database.url, `SELECT id FROM "User" WHERE "organizationId" = $1`, [fx.orgA])
+    ).map((r) => r.id);
+    expect(members.length).toBeGreaterThanOrEqual(3);
+    for (const id of members) {
+      attempt(
+        `updateMemberRole ${id}`,
+        `mutation R($id: ID!) { updateMemberRole(userId: $id, role: ORG_ADMIN) { id } }`,
+        {
+          id,
+        },
+      );
+      attempt(`removeMember ${id}`, `mutation X($id: ID!) { removeMember(userId: $id) }`, { id });
+    }
+    attempt(
+      'addOrganizationMember to A',
+      `mutation M($o: ID!) { addOrganizationMember(organizationId: $o, email: "b-was-here@example.test", ` +
+        `role: ORG_ADMIN) { id } }`,
+      { o: fx.orgA },
+    );
+    attempt('organizationMembers of A', `query M($o: ID!) { organizationMembers(organizationId: $o) { id } }`, {
+      o: fx.orgA,
+    });
     const outcomes = await Promise.all(attempts.map(async (a) => ({ label: a.label, reply: await a.reply })));
     const notForbidden = outcomes.filter(
       (o) => JSON.stringify(codesOf(o.reply)) !== '["FORBIDDEN"]' || o.reply.body.data != null,
     );
     expect(notForbidden.map((o) => `${o.label}: ${o.reply.text.slice(0, 200)}`)).toEqual([]);
-    expect(outcomes.length).toBe(2 + venues.length * 2 + events.length + products.length * 3);
+    expect(outcomes.length).toBe(4 + venues.length * 2 + events.length + products.length * 3 + members.length * 2);
     expect((await snapshot()).rows).toBe(before.rows);
     const traces = await sqlRows<{ n: number }>(
       database.url,

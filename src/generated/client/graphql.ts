@@ -64,6 +64,10 @@ export type ProductSort =
   | 'RELEVANCE';
 
 export type Role =
+  /** Staff of one organization: sells and follows its events. */
+  | 'BOX_OFFICE'
+  /** Staff of one organization: manages its products and stock. */
+  | 'CATALOG_MANAGER'
   | 'CUSTOMER'
   | 'ORG_ADMIN'
   | 'PLATFORM_ADMIN';

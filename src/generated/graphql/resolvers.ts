@@ -87,6 +87,8 @@ export type CacheStats = {
   lastWarming?: Maybe<CacheWarming>;
   /** redis, or in-process when the gateway runs without REDIS_URL. */
   mode: Scalars['String']['output'];
+  /** With cacheStats(organizationId): that organization's entries in Redis, for the whole cluster (null without Redis). */
+  organization?: Maybe<OrganizationCacheStats>;
   redisCircuit?: Maybe<Scalars['String']['output']>;
 };
 
@@ -163,6 +165,12 @@ export type CreateEventInput = {
   startsAt: Scalars['DateTime']['input'];
   status?: InputMaybe<EventStatus>;
   venueId: Scalars['ID']['input'];
+};
+
+export type CreateOrganizationInput = {
+  name: Scalars['String']['input'];
+  /** Unique: 2-64 of a-z, 0-9 and -. */
+  slug: Scalars['String']['input'];
 };
 
 export type CreateProductInput = {
@@ -293,10 +301,14 @@ export type MemberTier =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Makes an account staff of the organization; an unknown email gets a new account, which sets its password by reset. */
+  addOrganizationMember: OrganizationMember;
   /** Adds units of a product to the cart (1..99 per line). */
   addToCart: Cart;
   /** Cancels one of your bookings and returns its seats. */
   cancelBooking: Booking;
+  /** Changes the signed-in user's password; every other session of theirs ends. */
+  changePassword: Scalars['Boolean']['output'];
   /**
    * Turns the cart into an order: prices frozen, shipping added, stock taken in one PostgreSQL transaction.
    * OUT_OF_STOCK when a line cannot be filled (nothing is taken then). The same idempotencyKey returns the
@@ -307,6 +319,7 @@ export type Mutation = {
   confirmBooking: Booking;
   /** The venue decides the organization: an admin can only create events at their own venues. */
   createEvent: Event;
+  createOrganization: Organization;
   /** Creates a product (organization or platform admins). */
   createProduct: Product;
   /** Organization admins for their own organization; platform admins for any. */
@@ -318,11 +331,20 @@ export type Mutation = {
    * held by the caller join the same hold, and the hold is extended.
    */
   holdSeats: Hold;
-  /** Drops every cached list and count filed under the tags (Product, Event), on every instance (platform admins). */
+  /**
+   * Drops every cached list and count filed under the tags (Product, Event), on every instance (platform admins).
+   * With organizationId, only that organization's entries and lists (its admins, or platform admins).
+   */
   purgeCache: Scalars['Boolean']['output'];
   /** Gives the seats of one of your holds back; false when it was no longer active. */
   releaseHold: Scalars['Boolean']['output'];
   removeFromCart: Cart;
+  /** Removes a member from their organization; their sessions end at once, on every instance. */
+  removeMember: Scalars['Boolean']['output'];
+  /** Mails a reset link if the email has an account. The answer is true either way. */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /** Sets a new password with the token from a reset mail (single use, short-lived); every session ends. */
+  resetPassword: Scalars['Boolean']['output'];
   /** Adds units to the stock on hand (admins); subscribers to inventoryChanged hear it. */
   restock: Inventory;
   /** Revokes one of the signed-in user's sessions. */
@@ -334,6 +356,8 @@ export type Mutation = {
   signIn: AuthPayload;
   /** Revokes the current session, on every instance at once. */
   signOut: Scalars['Boolean']['output'];
+  /** Ends every session of the signed-in user, this one included; returns how many ended. */
+  signOutEverywhere: Scalars['Int']['output'];
   /**
    * Creates a customer account; sign in afterwards. The answer is true whether or not the email already has an
    * account, so it cannot tell anyone who has one: a new email gets an account, and the owner of an existing one
@@ -345,11 +369,20 @@ export type Mutation = {
   /** Sets a line's quantity; 0 removes it. */
   updateCartItem: Cart;
   updateEvent: Event;
+  /** Changes a member's role; their sessions carry the new role at once. */
+  updateMemberRole: OrganizationMember;
   /** Changes a product (admins of the seller, or platform admins); readers see it at once on every instance. */
   updateProduct: Product;
   updateVenue: Venue;
   /** Loads into Redis and this instance's L1 what first visitors need (platform admins). */
   warmCache: CacheWarming;
+};
+
+
+export type MutationAddOrganizationMemberArgs = {
+  email: Scalars['String']['input'];
+  organizationId: Scalars['ID']['input'];
+  role: StaffRole;
 };
 
 
@@ -361,6 +394,12 @@ export type MutationAddToCartArgs = {
 
 export type MutationCancelBookingArgs = {
   bookingId: Scalars['ID']['input'];
+};
+
+
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
 };
 
 
@@ -378,6 +417,11 @@ export type MutationConfirmBookingArgs = {
 
 export type MutationCreateEventArgs = {
   input: CreateEventInput;
+};
+
+
+export type MutationCreateOrganizationArgs = {
+  input: CreateOrganizationInput;
 };
 
 
@@ -403,6 +447,7 @@ export type MutationHoldSeatsArgs = {
 
 
 export type MutationPurgeCacheArgs = {
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
   tags: Array<Scalars['String']['input']>;
 };
 
@@ -414,6 +459,22 @@ export type MutationReleaseHoldArgs = {
 
 export type MutationRemoveFromCartArgs = {
   productId: Scalars['ID']['input'];
+};
+
+
+export type MutationRemoveMemberArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  newPassword: Scalars['String']['input'];
+  token: Scalars['String']['input'];
 };
 
 
@@ -468,6 +529,12 @@ export type MutationUpdateCartItemArgs = {
 export type MutationUpdateEventArgs = {
   id: Scalars['ID']['input'];
   input: UpdateEventInput;
+};
+
+
+export type MutationUpdateMemberRoleArgs = {
+  role: StaffRole;
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -528,12 +595,63 @@ export type Organization = {
   venues: Array<Venue>;
 };
 
+export type OrganizationActivity = {
+  __typename?: 'OrganizationActivity';
+  /** The audit action: PRODUCT_UPDATED, STOCK_SET, EVENT_CREATED, MEMBER_REMOVED, … */
+  action: Scalars['String']['output'];
+  at: Scalars['DateTime']['output'];
+  organizationId: Scalars['ID']['output'];
+  targetId?: Maybe<Scalars['String']['output']>;
+  targetType?: Maybe<Scalars['String']['output']>;
+};
+
+export type OrganizationCacheStats = {
+  __typename?: 'OrganizationCacheStats';
+  /** Entries of the organization's own rows (events, venues, products, stock, prices). */
+  entries: Scalars['Int']['output'];
+  /** Its tenant-scoped lists and counts, older generations included until their TTL. */
+  listEntries: Scalars['Int']['output'];
+  organizationId: Scalars['ID']['output'];
+};
+
+export type OrganizationMember = {
+  __typename?: 'OrganizationMember';
+  displayName: Scalars['String']['output'];
+  email: Scalars['String']['output'];
+  /** The member's user id. */
+  id: Scalars['ID']['output'];
+  organizationId: Scalars['ID']['output'];
+  role: Role;
+};
+
 /** Relay-style page information for cursor connections. */
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
   hasNextPage: Scalars['Boolean']['output'];
 };
+
+export type Permission =
+  /** Follow the organization's live activity. */
+  | 'ACTIVITY_VIEW'
+  /** Read the organization's audit trail. */
+  | 'AUDIT_READ'
+  /** Purge cached lists. */
+  | 'CACHE_PURGE'
+  /** Read cache statistics. */
+  | 'CACHE_VIEW'
+  /** Create, change and delete the organization's products and stock. */
+  | 'CATALOG_MANAGE'
+  /** Create and change the organization's venues and events. */
+  | 'EVENT_MANAGE'
+  /** Create organizations (platform). */
+  | 'ORGANIZATION_CREATE'
+  /** Anyone, signed in or not. */
+  | 'PUBLIC'
+  /** Any signed-in user, acting on their own account. */
+  | 'SIGNED_IN'
+  /** Add, change and remove the organization's staff. */
+  | 'STAFF_MANAGE';
 
 export type Postcode = {
   __typename?: 'Postcode';
@@ -633,11 +751,11 @@ export type ProductSort =
 
 export type Query = {
   __typename?: 'Query';
-  /** The audit trail, newest first (platform admins). */
+  /** The audit trail, newest first: organization admins read their own organization's, platform admins any. */
   auditLog: Array<AuditEntry>;
   /** One of the signed-in customer's bookings by its reference; null when there is none. */
   booking?: Maybe<Booking>;
-  /** Cache state of this instance (platform admins). */
+  /** Cache state of this instance (platform admins); with organizationId, also that organization's (its admins too). */
   cacheStats: CacheStats;
   /** The signed-in user's open cart (empty when there is none). */
   cart: Cart;
@@ -665,6 +783,8 @@ export type Query = {
   myOrganization?: Maybe<Organization>;
   /** One of the signed-in user's orders; null when it is not theirs or does not exist. */
   order?: Maybe<Order>;
+  /** The organization's staff. */
+  organizationMembers: Array<OrganizationMember>;
   /** A 5-digit Malaysian postcode; null when no such postcode exists. */
   postcode?: Maybe<Postcode>;
   /** A product by id; null when it does not exist. */
@@ -690,6 +810,11 @@ export type QueryAuditLogArgs = {
 
 export type QueryBookingArgs = {
   reference: Scalars['String']['input'];
+};
+
+
+export type QueryCacheStatsArgs = {
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -738,6 +863,11 @@ export type QueryOrderArgs = {
 };
 
 
+export type QueryOrganizationMembersArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+
 export type QueryPostcodeArgs = {
   code: Scalars['String']['input'];
 };
@@ -774,6 +904,10 @@ export type QueryVenueArgs = {
 };
 
 export type Role =
+  /** Staff of one organization: sells and follows its events. */
+  | 'BOX_OFFICE'
+  /** Staff of one organization: manages its products and stock. */
+  | 'CATALOG_MANAGER'
   | 'CUSTOMER'
   | 'ORG_ADMIN'
   | 'PLATFORM_ADMIN';
@@ -831,6 +965,8 @@ export type Session = {
   expiresAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
   lastSeenAt: Scalars['DateTime']['output'];
+  /** The network the session signed in from: an IPv4 /24 or IPv6 /48, never the full address. */
+  network?: Maybe<Scalars['String']['output']>;
   userAgent?: Maybe<Scalars['String']['output']>;
 };
 
@@ -868,6 +1004,12 @@ export type ShippingZone = {
   name: Scalars['String']['output'];
 };
 
+/** A role within one organization. */
+export type StaffRole =
+  | 'BOX_OFFICE'
+  | 'CATALOG_MANAGER'
+  | 'ORG_ADMIN';
+
 export type State = {
   __typename?: 'State';
   cities: Array<City>;
@@ -885,6 +1027,8 @@ export type Subscription = {
   eventAvailability: EventAvailability;
   /** Stock of one product, pushed after every change is committed. */
   inventoryChanged: Inventory;
+  /** Changes in the organization (its staff; platform admins for any). Never another organization's. */
+  organizationActivity: OrganizationActivity;
   /**
    * Seats of one event whose status changed, pushed after each committed change (holds, expiries, bookings).
    * Pass the last sequence seen as afterSequence to get what was missed first (or one snapshot), then live changes.
@@ -905,6 +1049,11 @@ export type SubscriptionEventAvailabilityArgs = {
 
 export type SubscriptionInventoryChangedArgs = {
   productId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionOrganizationActivityArgs = {
+  organizationId: Scalars['ID']['input'];
 };
 
 
@@ -1066,6 +1215,7 @@ export type ResolversTypes = {
   Category: ResolverTypeWrapper<CategoryModel>;
   City: ResolverTypeWrapper<CityEntry>;
   CreateEventInput: CreateEventInput;
+  CreateOrganizationInput: CreateOrganizationInput;
   CreateProductInput: CreateProductInput;
   CreateVenueInput: CreateVenueInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1089,7 +1239,11 @@ export type ResolversTypes = {
   OrderItem: ResolverTypeWrapper<OrderItemModel>;
   OrderStatus: OrderStatus;
   Organization: ResolverTypeWrapper<OrganizationModel>;
+  OrganizationActivity: ResolverTypeWrapper<OrganizationActivity>;
+  OrganizationCacheStats: ResolverTypeWrapper<OrganizationCacheStats>;
+  OrganizationMember: ResolverTypeWrapper<UserModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Permission: Permission;
   Postcode: ResolverTypeWrapper<PostcodeEntry>;
   PostcodeCheck: ResolverTypeWrapper<PostcodeCheckResult>;
   Product: ResolverTypeWrapper<ProductModel>;
@@ -1110,6 +1264,7 @@ export type ResolversTypes = {
   ShippingAddressInput: ShippingAddressInput;
   ShippingQuote: ResolverTypeWrapper<ShippingQuoteResult>;
   ShippingZone: ResolverTypeWrapper<ShippingZoneModel>;
+  StaffRole: StaffRole;
   State: ResolverTypeWrapper<StateModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -1135,6 +1290,7 @@ export type ResolversParentTypes = {
   Category: CategoryModel;
   City: CityEntry;
   CreateEventInput: CreateEventInput;
+  CreateOrganizationInput: CreateOrganizationInput;
   CreateProductInput: CreateProductInput;
   CreateVenueInput: CreateVenueInput;
   DateTime: Scalars['DateTime']['output'];
@@ -1154,6 +1310,9 @@ export type ResolversParentTypes = {
   OrderConnection: OrderPage;
   OrderItem: OrderItemModel;
   Organization: OrganizationModel;
+  OrganizationActivity: OrganizationActivity;
+  OrganizationCacheStats: OrganizationCacheStats;
+  OrganizationMember: UserModel;
   PageInfo: PageInfo;
   Postcode: PostcodeEntry;
   PostcodeCheck: PostcodeCheckResult;
@@ -1191,6 +1350,12 @@ export type CacheControlDirectiveArgs = {
 
 export type CacheControlDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = CacheControlDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type RequiresDirectiveArgs = {
+  permission: Permission;
+};
+
+export type RequiresDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RequiresDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type AuditEntryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = {
   action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   actorId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -1227,6 +1392,7 @@ export type CacheStatsResolvers<ContextType = GatewayContext, ParentType extends
   l1Entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   lastWarming?: Resolver<Maybe<ResolversTypes['CacheWarming']>, ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  organization?: Resolver<Maybe<ResolversTypes['OrganizationCacheStats']>, ParentType, ContextType>;
   redisCircuit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
@@ -1341,11 +1507,14 @@ export type LowStockItemResolvers<ContextType = GatewayContext, ParentType exten
 };
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addOrganizationMember?: Resolver<ResolversTypes['OrganizationMember'], ParentType, ContextType, RequireFields<MutationAddOrganizationMemberArgs, 'email' | 'organizationId' | 'role'>>;
   addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'productId' | 'quantity'>>;
   cancelBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationCancelBookingArgs, 'bookingId'>>;
+  changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'idempotencyKey' | 'shippingAddress'>>;
   confirmBooking?: Resolver<ResolversTypes['Booking'], ParentType, ContextType, RequireFields<MutationConfirmBookingArgs, 'holdId' | 'idempotencyKey'>>;
   createEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationCreateEventArgs, 'input'>>;
+  createOrganization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType, RequireFields<MutationCreateOrganizationArgs, 'input'>>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   createVenue?: Resolver<ResolversTypes['Venue'], ParentType, ContextType, RequireFields<MutationCreateVenueArgs, 'input'>>;
   deleteProduct?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
@@ -1353,16 +1522,21 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   purgeCache?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationPurgeCacheArgs, 'tags'>>;
   releaseHold?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationReleaseHoldArgs, 'holdId'>>;
   removeFromCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveFromCartArgs, 'productId'>>;
+  removeMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveMemberArgs, 'userId'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resetPassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'newPassword' | 'token'>>;
   restock?: Resolver<ResolversTypes['Inventory'], ParentType, ContextType, RequireFields<MutationRestockArgs, 'productId' | 'quantity'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   setMemberPrice?: Resolver<ResolversTypes['ProductPrice'], ParentType, ContextType, RequireFields<MutationSetMemberPriceArgs, 'price' | 'productId' | 'tier'>>;
   setStock?: Resolver<ResolversTypes['Inventory'], ParentType, ContextType, RequireFields<MutationSetStockArgs, 'onHand' | 'productId'>>;
   signIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignInArgs, 'email' | 'password'>>;
   signOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  signOutEverywhere?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   signUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'displayName' | 'email' | 'password'>>;
   toggleWishlist?: Resolver<ResolversTypes['WishlistToggle'], ParentType, ContextType, RequireFields<MutationToggleWishlistArgs, 'productId'>>;
   updateCartItem?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'productId' | 'quantity'>>;
   updateEvent?: Resolver<ResolversTypes['Event'], ParentType, ContextType, RequireFields<MutationUpdateEventArgs, 'id' | 'input'>>;
+  updateMemberRole?: Resolver<ResolversTypes['OrganizationMember'], ParentType, ContextType, RequireFields<MutationUpdateMemberRoleArgs, 'role' | 'userId'>>;
   updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
   updateVenue?: Resolver<ResolversTypes['Venue'], ParentType, ContextType, RequireFields<MutationUpdateVenueArgs, 'id' | 'input'>>;
   warmCache?: Resolver<ResolversTypes['CacheWarming'], ParentType, ContextType>;
@@ -1402,6 +1576,28 @@ export type OrganizationResolvers<ContextType = GatewayContext, ParentType exten
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   venues?: Resolver<Array<ResolversTypes['Venue']>, ParentType, ContextType>;
+};
+
+export type OrganizationActivityResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationActivity'] = ResolversParentTypes['OrganizationActivity']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  targetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  targetType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type OrganizationCacheStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationCacheStats'] = ResolversParentTypes['OrganizationCacheStats']> = {
+  entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  listEntries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type OrganizationMemberResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationMember'] = ResolversParentTypes['OrganizationMember']> = {
+  displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -1463,7 +1659,7 @@ export type ProductPriceResolvers<ContextType = GatewayContext, ParentType exten
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   auditLog?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first'>>;
   booking?: Resolver<Maybe<ResolversTypes['Booking']>, ParentType, ContextType, RequireFields<QueryBookingArgs, 'reference'>>;
-  cacheStats?: Resolver<ResolversTypes['CacheStats'], ParentType, ContextType>;
+  cacheStats?: Resolver<ResolversTypes['CacheStats'], ParentType, ContextType, Partial<QueryCacheStatsArgs>>;
   cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType, RequireFields<QueryCategoryArgs, 'id'>>;
@@ -1476,6 +1672,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   myOrders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryMyOrdersArgs, 'first'>>;
   myOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  organizationMembers?: Resolver<Array<ResolversTypes['OrganizationMember']>, ParentType, ContextType, RequireFields<QueryOrganizationMembersArgs, 'organizationId'>>;
   postcode?: Resolver<Maybe<ResolversTypes['Postcode']>, ParentType, ContextType, RequireFields<QueryPostcodeArgs, 'code'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first' | 'sort'>>;
@@ -1521,6 +1718,7 @@ export type SessionResolvers<ContextType = GatewayContext, ParentType extends Re
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  network?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
@@ -1557,6 +1755,7 @@ export type SubscriptionResolvers<ContextType = GatewayContext, ParentType exten
   bookingStatusChanged?: SubscriptionResolver<ResolversTypes['Booking'], "bookingStatusChanged", ParentType, ContextType, RequireFields<SubscriptionBookingStatusChangedArgs, 'bookingId'>>;
   eventAvailability?: SubscriptionResolver<ResolversTypes['EventAvailability'], "eventAvailability", ParentType, ContextType, RequireFields<SubscriptionEventAvailabilityArgs, 'eventId'>>;
   inventoryChanged?: SubscriptionResolver<ResolversTypes['Inventory'], "inventoryChanged", ParentType, ContextType, RequireFields<SubscriptionInventoryChangedArgs, 'productId'>>;
+  organizationActivity?: SubscriptionResolver<ResolversTypes['OrganizationActivity'], "organizationActivity", ParentType, ContextType, RequireFields<SubscriptionOrganizationActivityArgs, 'organizationId'>>;
   seatsChanged?: SubscriptionResolver<ResolversTypes['SeatChange'], "seatsChanged", ParentType, ContextType, RequireFields<SubscriptionSeatsChangedArgs, 'eventId'>>;
 };
 
@@ -1611,6 +1810,9 @@ export type Resolvers<ContextType = GatewayContext> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderItem?: OrderItemResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;
+  OrganizationActivity?: OrganizationActivityResolvers<ContextType>;
+  OrganizationCacheStats?: OrganizationCacheStatsResolvers<ContextType>;
+  OrganizationMember?: OrganizationMemberResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Postcode?: PostcodeResolvers<ContextType>;
   PostcodeCheck?: PostcodeCheckResolvers<ContextType>;
@@ -1636,4 +1838,5 @@ export type Resolvers<ContextType = GatewayContext> = {
 
 export type DirectiveResolvers<ContextType = GatewayContext> = {
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
+  requires?: RequiresDirectiveResolver<any, any, ContextType>;
 };
