@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { afterChangesSettle } from '../support/settle.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { EMAILS } from '../accounts/kit.ts';
 import { signIn } from '../support/kit.ts';
@@ -196,7 +197,7 @@ describe('orders', () => {
 
 describe('inventoryChanged', () => {
   it('reaches a subscriber on another instance after a checkout there', async () => {
-    const productId = await productWithStock(database.url, 7, 5);
+    const productId = await afterChangesSettle([a, b], () => productWithStock(database.url, 7, 5));
     const [shopper] = await createShoppers(database.url, 1);
     await addToCart(a, shopper!, productId, 2);
     const watcher = await watchStock(b, redisServer.url, productId);
@@ -211,7 +212,7 @@ describe('inventoryChanged', () => {
   });
 
   it('reaches it after a restock too', async () => {
-    const productId = await productWithStock(database.url, 3, 6);
+    const productId = await afterChangesSettle([a, b], () => productWithStock(database.url, 3, 6));
     const admin = (await signIn(b.url, EMAILS.platform)).headers;
     const watcher = await watchStock(a, redisServer.url, productId);
     try {

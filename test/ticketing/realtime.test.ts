@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import { createDatabaseFromTemplate, type TestDatabase, withPg } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { afterChangesSettle } from '../support/settle.ts';
 import {
   applyChanges,
   AVAILABILITY,
@@ -67,7 +68,7 @@ async function untilLive(recorder: Recorder<SeatChange>, poke: () => Promise<unk
 
 describe('seat maps on two instances', () => {
   it('a hold on A shows in Event.seats and Event.availability on A and B at once; warm reads: 0 SQL', async () => {
-    const event = await createEvent(database.url, 10);
+    const event = await afterChangesSettle([a, b], () => createEvent(database.url, 10));
     for (const gateway of [a, b]) {
       await gateway.query(AVAILABILITY, { id: event.id });
       gateway.sql.length = 0;
