@@ -16,6 +16,8 @@ export const LIST_CAPS: Readonly<Record<string, number>> = {
   'City.postcodes': 400,
   'Postcode.cities': 10,
   'User.sessions': 100,
+  // An organization's staff, for its admins; a page argument can replace the cap if staffs grow.
+  'Query.organizationMembers': 500,
   'Organization.venues': 200,
   // The largest seat map a venue can have; a seat map is the one list a client needs whole.
   'Event.seats': 5_000,
