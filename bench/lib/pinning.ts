@@ -41,5 +41,8 @@ export function pinServersAndLoad(servers: number[]): string {
   const pids = servers.flatMap(withDescendants);
   for (const pid of pids) taskset(0, pid);
   taskset(1, process.pid);
-  return `pinned with taskset: ${pids.length} server, PostgreSQL and Redis processes on CPU 0, the load generator on CPU 1`;
+  return (
+    `pinned with taskset: ${pids.length} server, PostgreSQL and Redis processes on CPU 0, ` +
+    'the load generator on CPU 1'
+  );
 }

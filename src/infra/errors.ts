@@ -141,8 +141,11 @@ const UNAVAILABLE_CODES = new Set([
   '57P02',
   '57P03',
 ]);
-const UNAVAILABLE_TEXT =
-  /ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|the database system is (starting up|shutting down)/i;
+const UNAVAILABLE_TEXT = new RegExp(
+  "ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|" +
+    'the database system is (starting up|shutting down)',
+  'i',
+);
 
 /** Whether an error (or any error in its cause chain) says PostgreSQL could not be reached. */
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -70,7 +70,10 @@ export function errorPlugin(): ApolloServerPlugin<GatewayContext> {
   };
 }
 
-/** Subscriptions are served over WebSocket (graphql-ws); over HTTP they would run as a query with nothing to resolve. */
+/**
+ * Subscriptions are served over WebSocket (graphql-ws); over HTTP they would run as a query with nothing to
+ * resolve.
+ */
 export function subscriptionsOverWebSocketOnly(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {

@@ -75,7 +75,7 @@ function expectTenOrders(result: Awaited<ReturnType<typeof checkoutAll>>, produc
 }
 
 describe('100 concurrent checkouts of a product with 10 units', () => {
-  it('make exactly 10 orders across two instances; the other 90 get OUT_OF_STOCK; stock ends at 0 everywhere', async () => {
+  it('make exactly 10 orders across two instances; 90 get OUT_OF_STOCK; stock ends at 0 everywhere', async () => {
     const productId = await productWithStock(database.url, 10, 0);
     const before = await stockRow(productId);
     const shoppers = await hundredCarts(a, productId);

@@ -44,7 +44,8 @@ async function checkAll(triples: readonly Triple[]): Promise<Check[]> {
     const query = `{ ${chunk
       .map(
         (t, i) =>
-          `c${i}: validatePostcode(code: ${JSON.stringify(t.code)}, city: ${JSON.stringify(t.city)}, state: ${JSON.stringify(t.state)}) { ${CHECK_FIELDS} }`,
+          `c${i}: validatePostcode(code: ${JSON.stringify(t.code)}, city: ${JSON.stringify(t.city)}, ` +
+          `state: ${JSON.stringify(t.state)}) { ${CHECK_FIELDS} }`,
       )
       .join(' ')} }`;
     const data = dataOf(await gql<Record<string, Check>>(gateway().url, query));
@@ -71,7 +72,9 @@ describe('validatePostcode', () => {
     const { validatePostcode } = dataOf(
       await gql(
         gateway().url,
-        `query ($c: String!, $city: String) { validatePostcode(code: $c, city: $city, state: "  ${'SBH'} ") { ${CHECK_FIELDS} } }`,
+        `query ($c: String!, $city: String) {
+          validatePostcode(code: $c, city: $city, state: "  ${'SBH'} ") { ${CHECK_FIELDS} }
+        }`,
         { c: '88000', city: t.city.toUpperCase() },
       ),
     );
@@ -79,7 +82,9 @@ describe('validatePostcode', () => {
     const direct = dataOf(
       await gql(
         gateway().url,
-        `query ($c: String!, $city: String, $s: String) { validatePostcode(code: $c, city: $city, state: $s) { ${CHECK_FIELDS} } }`,
+        `query ($c: String!, $city: String, $s: String) {
+          validatePostcode(code: $c, city: $city, state: $s) { ${CHECK_FIELDS} }
+        }`,
         {
           c: t.code,
           city: `  ${t.city.toLowerCase()} `,
@@ -132,7 +137,8 @@ describe('validatePostcode', () => {
     ]) {
       const reply = await gql(
         gateway().url,
-        'query ($code: String!, $city: String, $state: String) { validatePostcode(code: $code, city: $city, state: $state) { valid } }',
+        'query ($code: String!, $city: String, $state: String) ' +
+          '{ validatePostcode(code: $code, city: $city, state: $state) { valid } }',
         args,
       );
       expect(codesOf(reply), JSON.stringify(args)).toEqual(['BAD_USER_INPUT']);
@@ -142,7 +148,9 @@ describe('validatePostcode', () => {
 
 describe('shippingQuote', () => {
   const QUOTE = `query ($p: String!, $g: Int!) {
-    shippingQuote(postcode: $p, weightGrams: $g) { postcode zone { code } weightGrams fee currency etaDaysMin etaDaysMax }
+    shippingQuote(postcode: $p, weightGrams: $g) {
+      postcode zone { code } weightGrams fee currency etaDaysMin etaDaysMax
+    }
   }`;
   const firstOf = (state: string): string => TRIPLES.find((t) => t.state === state)!.code;
 

@@ -124,7 +124,9 @@ describe('setMemberPrice', () => {
 });
 
 describe('lowStock', () => {
-  const LOW = `query ($t: Int!) { lowStock(threshold: $t, first: 100) { product { id seller { id } } inventory { available } } }`;
+  const LOW = `query ($t: Int!) {
+    lowStock(threshold: $t, first: 100) { product { id seller { id } } inventory { available } }
+  }`;
 
   it('lists products at or below the threshold: an organization admin sees only their own', async () => {
     const [org] = await sqlRows<{ org: string; id: number }>(
