@@ -7,23 +7,35 @@ import { waitUntil } from './wait.ts';
 
 const QUIET_MS = 150;
 
-/** Runs `write`, then waits until every gateway has heard an invalidation and none for QUIET_MS. */
-export async function afterChangesSettle<T>(gateways: readonly Gateway[], write: () => Promise<T>): Promise<T> {
-  const heard = gateways.map(() => ({ count: 0, at: 0 }));
+/**
+ * Runs `write`, then waits until every gateway has heard the invalidations it caused (all of them when
+ * `heardAll` says which keys to expect; else at least one) and none for QUIET_MS.
+ */
+export async function afterChangesSettle<T>(
+  gateways: readonly Gateway[],
+  write: () => Promise<T>,
+  heardAll?: (keys: readonly string[], written: T) => boolean,
+): Promise<T> {
+  const heard = gateways.map(() => ({ keys: [] as string[], count: 0, at: 0 }));
   const stops = gateways.map((gateway, i) =>
-    gateway.cache.onInvalidate(() => {
-      heard[i]!.count += 1;
-      heard[i]!.at = performance.now();
+    gateway.cache.onInvalidate(({ keys }) => {
+      const mine = heard[i]!;
+      mine.keys.push(...keys);
+      mine.count += 1;
+      mine.at = performance.now();
     }),
   );
   try {
-    const result = await write();
+    const written = await write();
     await waitUntil(
-      () => heard.every((h) => h.count > 0 && performance.now() - h.at >= QUIET_MS),
+      () =>
+        heard.every(
+          (h) => h.count > 0 && (heardAll?.(h.keys, written) ?? true) && performance.now() - h.at >= QUIET_MS,
+        ),
       10_000,
       'the change feed to deliver the fixture to every gateway',
     );
-    return result;
+    return written;
   } finally {
     for (const stop of stops) stop();
   }

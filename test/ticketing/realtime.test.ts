@@ -68,7 +68,14 @@ async function untilLive(recorder: Recorder<SeatChange>, poke: () => Promise<unk
 
 describe('seat maps on two instances', () => {
   it('a hold on A shows in Event.seats and Event.availability on A and B at once; warm reads: 0 SQL', async () => {
-    const event = await afterChangesSettle([a, b], () => createEvent(database.url, 10));
+    // The event row and its seats: both entries must have been dropped before the warm reads below.
+    const event = await afterChangesSettle(
+      [a, b],
+      () => createEvent(database.url, 10),
+      (keys, { id }) =>
+        keys.some((k) => k.includes(':Event@') && k.endsWith(`:${id}`)) &&
+        keys.some((k) => k.includes(':Event.seats@') && k.endsWith(`:${id}`)),
+    );
     for (const gateway of [a, b]) {
       await gateway.query(AVAILABILITY, { id: event.id });
       gateway.sql.length = 0;
