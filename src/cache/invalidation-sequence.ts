@@ -10,9 +10,26 @@
 /** How long a mark lives: longer than any fill (a PostgreSQL read) can take. */
 export const INVALIDATION_MARK_MS = 60_000;
 
-/** KEYS[1]: the counter, then the keys. ARGV[1]: mark lifetime (ms). Returns the invalidation's number. */
+/**
+ * Lua that takes the next number from the counter KEYS[1]. A counter that is missing (Redis restarted
+ * without persistence, or a flush after an outage) starts again from ARGV[argv], the clock in
+ * microseconds (counterFloor), so numbers never go back: a lost counter must not make new marks look
+ * older than what instances already know.
+ */
+export function nextNumberLua(argv: number): string {
+  return `if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[${argv}]) end
+local seq = redis.call('INCR', KEYS[1])`;
+}
+
+/** What a missing counter starts from: larger than any number handed out before (see nextNumberLua). */
+export const counterFloor = (): number => Date.now() * 1000;
+
+/**
+ * KEYS[1]: the counter, then the keys. ARGV[1]: mark lifetime (ms), ARGV[2]: counterFloor().
+ * Returns the invalidation's number.
+ */
 export const INVALIDATE_LUA = `
-local seq = redis.call('INCR', KEYS[1])
+${nextNumberLua(2)}
 for i = 2, #KEYS do
   redis.call('UNLINK', KEYS[i])
   redis.call('SET', KEYS[i] .. ':inv', seq, 'PX', ARGV[1])

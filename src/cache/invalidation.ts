@@ -18,7 +18,12 @@ import type { EventBus } from '../realtime/event-bus.ts';
 import type { Redis } from '../redis/connection.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { InvalidationAcks } from './invalidation-acks.ts';
-import { INVALIDATE_LUA, INVALIDATION_MARK_MS, type InvalidationSequence } from './invalidation-sequence.ts';
+import {
+  counterFloor,
+  INVALIDATE_LUA,
+  INVALIDATION_MARK_MS,
+  type InvalidationSequence,
+} from './invalidation-sequence.ts';
 import type { InvalidationStamps } from './invalidation-stamps.ts';
 import type { L1Cache } from './l1-cache.ts';
 import { ReplayQueue } from './replay-queue.ts';
@@ -165,7 +170,8 @@ export class Invalidation {
     if (!mark) return redis?.attempt((r) => r.unlink(...keys).then(() => undefined), 'unlink', queued);
     const counter = `${prefix}:inv@seq`;
     const seq = await redis?.attempt(
-      async (r) => Number(await r.eval(INVALIDATE_LUA, keys.length + 1, counter, ...keys, INVALIDATION_MARK_MS)),
+      async (r) =>
+        Number(await r.eval(INVALIDATE_LUA, keys.length + 1, counter, ...keys, INVALIDATION_MARK_MS, counterFloor())),
       'unlink',
       queued,
     );

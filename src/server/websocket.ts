@@ -172,6 +172,8 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
           .catch(() => undefined);
         const userId = context?.viewer?.userId;
         if (!userId) return true;
+        // Closed while the session was looked up: its close handler has run, so counting it now would leak.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
         if (!byUser.tryAdd(userId)) {
           ctx.extra.socket.close(CLOSE_TOO_MANY_SOCKETS, 'Too many sockets for this user');
           return false;

@@ -19,6 +19,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
+import { counterFloor, nextNumberLua } from '../invalidation-sequence.ts';
 
 export interface StoredResponse {
   body: string;
@@ -36,9 +37,9 @@ const MAX_PENDING_PURGES = 50_000;
 /** L1 keeps an answer no longer than this: bounds staleness should an invalidation message be lost. */
 const L1_MAX_TTL_MS = 60_000;
 
-// KEYS[1]: the counter; then (index, marker) pairs. ARGV[1]: marker lifetime (ms).
+// KEYS[1]: the counter; then (index, marker) pairs. ARGV[1]: marker lifetime (ms), ARGV[2]: counterFloor().
 const PURGE_LUA = `
-local seq = redis.call('INCR', KEYS[1])
+${nextNumberLua(2)}
 for i = 2, #KEYS, 2 do
   redis.call('SET', KEYS[i + 1], seq, 'PX', ARGV[1])
   local members = redis.call('SMEMBERS', KEYS[i])
@@ -200,7 +201,7 @@ export class ResponseStore {
     if (!redis) return;
     const keys = [this.seqKey(), ...deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
     try {
-      await redis.run((r) => r.eval(PURGE_LUA, keys.length, ...keys, PURGE_MARKER_MS));
+      await redis.run((r) => r.eval(PURGE_LUA, keys.length, ...keys, PURGE_MARKER_MS, counterFloor()));
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-purge' });
       if (this.dropAllOnRecovery) return;
