@@ -539,6 +539,7 @@ async function startServing(
       // In production a browser may connect only from a listed origin.
       allowedOrigins: config.webSocket.allowedOrigins ?? (production ? [] : undefined),
     },
+    refuseDocument: (query) => persisted.refusalOf(query),
     maxTokens: config.queryLimits.maxTokens,
     metrics,
     logger,

@@ -36,6 +36,8 @@ export interface WebSocketDeps {
   clientIp(request: IncomingMessage): string;
   guard: OperationGuard;
   limits: WebSocketLimits;
+  /** Refuses a document the deployment does not run (ALLOWED_OPERATIONS=persisted), as HTTP does. */
+  refuseDocument?(query: string): GraphQLError | undefined;
   maxTokens: number;
   metrics: Metrics;
   logger: Logger;
@@ -199,6 +201,8 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
               ErrorCode.RATE_LIMITED,
             ),
           ]);
+        const notAllowed = deps.refuseDocument?.(payload.query);
+        if (notAllowed) return refused([notAllowed]);
         let document: DocumentNode;
         try {
           document = parse(payload.query, { maxTokens: deps.maxTokens });

@@ -2,7 +2,9 @@
 // protocol (unknown hash, register, hit by hash on the other instance), GET by hash with an ETag and a
 // 304, and ALLOWED_OPERATIONS=persisted, which executes only documents of codegen's manifest.
 import { createHash } from 'node:crypto';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
 import { readManifest } from '../../src/cache/response-cache/persisted-operations.ts';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import type { TestGateway } from './kit.ts';
@@ -88,6 +90,30 @@ describe('ALLOWED_OPERATIONS=persisted', () => {
     expect(registeredOnA.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     const register = await post(strict, { query: ADHOC, extensions: persistedQuery(sha256(ADHOC)) });
     expect(register.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_REQUIRED');
+  });
+
+  it('refuses an ad-hoc document over WebSocket too, and runs a manifest one there', async () => {
+    const client = createClient({ url: strict.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const run = (query: string) =>
+      new Promise<{ data?: unknown; errors?: { extensions?: { code?: string } }[] }>((resolve) => {
+        let result: { data?: unknown } = {};
+        client.subscribe(
+          { query, variables: { id: '3' } },
+          {
+            next: (value) => void (result = value),
+            error: (errors) => resolve({ errors: errors as { extensions?: { code?: string } }[] }),
+            complete: () => resolve(result),
+          },
+        );
+      });
+    try {
+      const adhoc = await run(ADHOC);
+      expect(adhoc.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_REQUIRED');
+      const trusted = await run(trustedDocument);
+      expect(trusted.data).toMatchObject({ product: { id: '3' } });
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('executes the manifest documents, by hash or in full', async () => {

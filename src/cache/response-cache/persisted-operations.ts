@@ -76,6 +76,15 @@ export class PersistedOperations {
     return document === undefined ? persistedQueryNotFound() : rewrite(request, document);
   }
 
+  /**
+   * For transports that carry the document itself (WebSocket): the refusal when only the manifest's
+   * documents may run and this is not one of them.
+   */
+  refusalOf(query: string): PersistedOperationError | undefined {
+    if (this.deps.allowed === 'all' || this.deps.manifest.has(sha256(query))) return undefined;
+    return required();
+  }
+
   private checkAdHoc(request: GraphQLHttpRequest, query: unknown): GraphQLHttpRequest | PersistedOperationError {
     if (this.deps.allowed === 'all' || typeof query !== 'string') return request;
     return this.deps.manifest.has(sha256(query)) ? request : required();
