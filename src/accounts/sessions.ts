@@ -42,6 +42,17 @@ export interface SessionServiceDeps {
   ttlSeconds: number;
   /** Live sessions per user; beyond it the oldest end. Unset: no cap. */
   maxPerUser?: number;
+  /**
+   * Told after sessions ended or a user's role changed ('all' of the user's sessions), once PostgreSQL
+   * has it: open WebSocket connections of those sessions are closed on every instance (app.ts wires it).
+   */
+  onEnded?: (ended: SessionsEnded) => void;
+}
+
+/** Sessions that ended (or whose user changed role), for whoever holds connections open on them. */
+export interface SessionsEnded {
+  userId: string;
+  sessionIds: string[] | 'all';
 }
 
 export function hashToken(token: string): string {
@@ -139,6 +150,7 @@ export class SessionService {
     if (!session) return false;
     await this.deps.db.session.update({ where: { id: session.id }, data: { revokedAt: new Date() } });
     await this.deps.cache.invalidate([this.key(session.tokenHash)], { broadcast: false });
+    this.deps.onEnded?.({ userId, sessionIds: [session.id] });
     return true;
   }
 
@@ -154,6 +166,7 @@ export class SessionService {
       data: { revokedAt: new Date() },
     });
     await this.forget(live);
+    this.deps.onEnded?.({ userId, sessionIds: live.map((s) => s.id) });
     return count;
   }
 
@@ -163,6 +176,7 @@ export class SessionService {
    */
   async refreshAllOf(userId: string): Promise<void> {
     await this.forget(await this.liveOf(userId));
+    this.deps.onEnded?.({ userId, sessionIds: 'all' });
   }
 
   /** Ends the oldest live sessions beyond the cap (newest first, ties by id, so every caller agrees). */
@@ -181,6 +195,7 @@ export class SessionService {
       data: { revokedAt: new Date() },
     });
     await this.forget(excess);
+    this.deps.onEnded?.({ userId, sessionIds: excess.map((s) => s.id) });
   }
 
   private liveOf(userId: string, exceptSessionId?: string) {

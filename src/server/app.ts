@@ -29,7 +29,7 @@ import { createLoaderFactory } from '../graphql/loaders.ts';
 import { buildSchema } from '../graphql/schema.ts';
 import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
-import { SessionService } from '../accounts/sessions.ts';
+import { SessionService, type SessionsEnded } from '../accounts/sessions.ts';
 import { StaffService } from '../accounts/staff-service.ts';
 import { PasswordResetService } from '../accounts/password-reset.ts';
 import { SelfService } from '../accounts/self-service.ts';
@@ -78,6 +78,9 @@ const CACHE_TYPE_MODELS: Record<string, string[]> = {
   'State.cities': ['Postcode'],
   ShippingZoneList: ['ShippingZone'],
 };
+
+/** Bus topic of SessionService's onEnded: sessions whose sockets every instance closes. */
+const SESSIONS_ENDED_TOPIC = 'sessions-ended';
 
 /** How long start-up waits for Redis before serving without it. */
 const REDIS_START_WAIT_MS = 3_000;
@@ -184,6 +187,11 @@ function createServices(
     prefix: config.cachePrefix,
     ttlSeconds: config.sessionTtlSeconds,
     maxPerUser: config.operations.sessionsMaxPerUser,
+    // Every instance closes the WebSockets of sessions that ended (src/server/websocket.ts).
+    onEnded: (ended) =>
+      void bus.publish(SESSIONS_ENDED_TOPIC, ended).catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not announce ended sessions: open sockets close on reconnect only');
+      }),
   });
   const audit = new AuditLog(db, logger, bus);
   const ops = config.operations;
@@ -540,6 +548,7 @@ async function startServing(
       allowedOrigins: config.webSocket.allowedOrigins ?? (production ? [] : undefined),
     },
     refuseDocument: (query) => persisted.refusalOf(query),
+    sessionsEnded: (listener) => bus.subscribe(SESSIONS_ENDED_TOPIC, (payload) => listener(payload as SessionsEnded)),
     maxTokens: config.queryLimits.maxTokens,
     metrics,
     logger,

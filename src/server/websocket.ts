@@ -7,6 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { SessionsEnded } from '../accounts/sessions.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import { ErrorCode, GatewayError } from '../infra/errors.ts';
 import { subscribeShared } from '../realtime/shared-execution.ts';
@@ -36,6 +37,11 @@ export interface WebSocketDeps {
   clientIp(request: IncomingMessage): string;
   guard: OperationGuard;
   limits: WebSocketLimits;
+  /**
+   * Sessions that ended or changed role, on any instance: their sockets are closed, so a revoked user or a
+   * removed staff member stops receiving at once (subscriptions were authorized when they started).
+   */
+  sessionsEnded?(listener: (ended: SessionsEnded) => void): Promise<() => void>;
   /** Refuses a document the deployment does not run (ALLOWED_OPERATIONS=persisted), as HTTP does. */
   refuseDocument?(query: string): GraphQLError | undefined;
   maxTokens: number;
@@ -52,6 +58,7 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Close codes of ours, next to graphql-ws's 44xx: the reason says the same in words. */
 export const CLOSE_SEND_BUFFER_FULL = 4413;
 export const CLOSE_TOO_MANY_SOCKETS = 4430;
+export const CLOSE_SESSION_ENDED = 4401;
 /** How long a socket closed for not reading gets to take its close frame before it is cut. */
 const TERMINATE_AFTER_MS = 1_000;
 
@@ -62,6 +69,7 @@ function coded(message: string, code: string): GraphQLError {
 interface SocketState {
   ip: string;
   userId: string | undefined;
+  sessionId: string | undefined;
   /** Operations of this socket still running: what they are, for metrics and the log line. */
   operations: Map<string, { started: number; name: string | undefined; type: string; context: GatewayContext }>;
 }
@@ -118,6 +126,15 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
   const byIp = new SocketCounts(limits.maxSocketsPerIp);
   const byUser = new SocketCounts(limits.maxSocketsPerUser);
   const states = new WeakMap<WebSocket, SocketState>();
+  /** Open signed-in sockets by user, for closing those of sessions that ended. */
+  const signedIn = new Map<string, Set<WebSocket>>();
+  const unlistenSessions = deps.sessionsEnded?.(({ userId, sessionIds }) => {
+    for (const socket of signedIn.get(userId) ?? []) {
+      const sessionId = states.get(socket)?.sessionId;
+      if (sessionIds === 'all' || (sessionId !== undefined && sessionIds.includes(sessionId)))
+        socket.close(CLOSE_SESSION_ENDED, 'Session ended or changed: sign in again');
+    }
+  });
   const refused = (errors: GraphQLError[]): GraphQLError[] => {
     guard.countErrors(errors.map((e) => String(e.extensions?.code)));
     return errors;
@@ -149,12 +166,20 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
 
   // Registered before graphql-ws's own listener, so the socket is prepared before it is used.
   wss.on('connection', (socket, request) => {
-    const state: SocketState = { ip: deps.clientIp(request), userId: undefined, operations: new Map() };
+    const state: SocketState = {
+      ip: deps.clientIp(request),
+      userId: undefined,
+      sessionId: undefined,
+      operations: new Map(),
+    };
     states.set(socket, state);
     boundSendBuffer(socket, limits.maxBufferedBytes, deps.logger);
     socket.once('close', () => {
       byIp.remove(state.ip);
       if (state.userId) byUser.remove(state.userId);
+      const mine = state.userId === undefined ? undefined : signedIn.get(state.userId);
+      mine?.delete(socket);
+      if (mine?.size === 0) signedIn.delete(state.userId!);
       // Operations end with their socket: the gauge and the metrics stay true however the socket went.
       for (const id of [...state.operations.keys()]) finish(state, id, []);
     });
@@ -181,6 +206,9 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
           return false;
         }
         state.userId = userId;
+        state.sessionId = context?.viewer?.sessionId;
+        const sockets = signedIn.get(userId) ?? new Set<WebSocket>();
+        signedIn.set(userId, sockets.add(ctx.extra.socket));
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -262,6 +290,8 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
   );
   return {
     async close() {
+      // Not awaited: with Redis away since start-up, the subscription may never have been made.
+      void unlistenSessions?.then((unlisten) => unlisten());
       await cleanup.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

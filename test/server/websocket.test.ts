@@ -4,8 +4,9 @@
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import type { GraphQLError } from '../support/kit.ts';
+import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
+import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { dataOf, gql, signIn, sleep, waitUntil, type GraphQLError } from '../support/kit.ts';
 
 interface Result {
   data?: unknown;
@@ -58,5 +59,54 @@ describe('operations over WebSocket', () => {
     const [result] = await wsQuery(client, query);
     expect(result?.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(result?.data ?? null).toBeNull();
+  });
+});
+
+describe('sockets of sessions that end', () => {
+  let a: TestGateway;
+  let b: TestGateway;
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'));
+    const options = { databaseUrl: database.url, redisUrl: inject('redisUrl'), cachePrefix: randomPrefix() };
+    [a, b] = await Promise.all([startTestGateway(options), startTestGateway(options)]);
+  });
+  afterAll(async () => {
+    await Promise.allSettled([a?.stop(), b?.stop()]);
+    await database?.drop();
+  });
+
+  it("a sign-out on instance A closes that session's socket on instance B (4401), not another session's", async () => {
+    const [ended, kept] = [await signIn(a.url), await signIn(a.url)];
+    const closes = new Map<string, number>();
+    const open = (name: string, token: string): Client =>
+      createClient({
+        url: b.url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: { authorization: `Bearer ${token}` },
+        on: { closed: (event) => void closes.set(name, (event as { code: number }).code) },
+      });
+    const clients = [open('ended', ended.token), open('kept', kept.token)];
+    try {
+      // Subscribed and connected (the server knows the sockets' sessions once connection_init is answered).
+      for (const client of clients)
+        client.subscribe(
+          { query: 'subscription { inventoryChanged(productId: "1") { onHand } }' },
+          {
+            next: () => undefined,
+            error: () => undefined,
+            complete: () => undefined,
+          },
+        );
+      await waitUntil(async () => (await b.metrics.subscriptionsActive.get()).values[0]?.value === 2, 5_000, 'both');
+      dataOf(await gql(a.url, 'mutation { signOut }', {}, ended.headers));
+      await waitUntil(() => closes.has('ended'), 5_000, "the ended session's socket to close");
+      expect(closes.get('ended')).toBe(4401);
+      await sleep(200);
+      expect(closes.has('kept')).toBe(false);
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.dispose()));
+    }
   });
 });
