@@ -1,0 +1,49 @@
+// An event's holds and bookings counts, pushed to its organization's live activity (organizationActivity,
+// docs/ARCHITECTURE.md "Operations platform"). It rides on the seat-change publisher: changes of one event
+// are already coalesced there and its seat counts already read, so a hold costs no statement of its own;
+// each coalesced message adds one statement for the organization and the hold and booking counts.
+import type { Database } from '../db/prisma.ts';
+import type { Logger } from '../infra/logger.ts';
+import { publishActivity } from '../accounts/organization-activity.ts';
+import type { EventBus } from '../realtime/event-bus.ts';
+import type { Availability } from '../realtime/seat-changes.ts';
+
+interface EventCounts {
+  organizationId: string;
+  holds: number;
+  bookings: number;
+}
+
+export class SeatActivity {
+  constructor(private readonly deps: { db: Database; bus: EventBus; logger: Logger }) {}
+
+  /** After a seat change of the event was published; a failure is logged, never thrown. */
+  async published(availability: Availability): Promise<void> {
+    const { db, bus, logger } = this.deps;
+    const { eventId } = availability;
+    try {
+      const [counts] = await db.$queryRaw<EventCounts[]>`
+        SELECT e."organizationId"::text AS "organizationId",
+          (SELECT count(*)::int FROM "Hold" h WHERE h."eventId" = e.id AND h.status = 'ACTIVE') AS holds,
+          (SELECT count(*)::int FROM "Booking" b WHERE b."eventId" = e.id AND b.status = 'CONFIRMED') AS bookings
+        FROM "Event" e WHERE e.id = ${eventId}::uuid`;
+      if (!counts) return;
+      await publishActivity(bus, {
+        organizationId: counts.organizationId,
+        action: 'SEATS_CHANGED',
+        targetType: 'Event',
+        targetId: eventId,
+        at: new Date(),
+        seats: {
+          holds: counts.holds,
+          bookings: counts.bookings,
+          heldSeats: availability.held,
+          bookedSeats: availability.booked,
+          availableSeats: availability.available,
+        },
+      });
+    } catch (error) {
+      logger.warn({ err: error, eventId }, 'seat change committed but not sent to the organization activity');
+    }
+  }
+}
