@@ -633,8 +633,14 @@ export type OrganizationCacheStats = {
   __typename?: 'OrganizationCacheStats';
   /** Entries of the organization's own rows (events, venues, products, stock, prices). */
   entries: Scalars['Int']['output'];
+  /** hits / lookups; null before any lookup. */
+  hitRate?: Maybe<Scalars['Float']['output']>;
+  /** Of the lookups, those served from L1 or Redis. */
+  hits: Scalars['Int']['output'];
   /** Its tenant-scoped lists and counts, older generations included until their TTL. */
   listEntries: Scalars['Int']['output'];
+  /** Lookups of those lists and counts by every instance (flushed to Redis about every second). */
+  lookups: Scalars['Int']['output'];
   organizationId: Scalars['ID']['output'];
 };
 
@@ -1252,6 +1258,7 @@ export type ResolversTypes = {
   EventEdge: ResolverTypeWrapper<Omit<EventEdge, 'node'> & { node: ResolversTypes['Event'] }>;
   EventFilter: EventFilter;
   EventStatus: EventStatus;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Hold: ResolverTypeWrapper<HoldView>;
   HoldStatus: HoldStatus;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -1328,6 +1335,7 @@ export type ResolversParentTypes = {
   EventConnection: EventPage;
   EventEdge: Omit<EventEdge, 'node'> & { node: ResolversParentTypes['Event'] };
   EventFilter: EventFilter;
+  Float: Scalars['Float']['output'];
   Hold: HoldView;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
@@ -1633,7 +1641,10 @@ export type OrganizationActivityResolvers<ContextType = GatewayContext, ParentTy
 
 export type OrganizationCacheStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationCacheStats'] = ResolversParentTypes['OrganizationCacheStats']> = {
   entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hitRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  hits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   listEntries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lookups?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
