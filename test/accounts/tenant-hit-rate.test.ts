@@ -2,10 +2,12 @@
 // sharing Redis, with the response cache off so every read runs the loaders. Organization A's admin reads
 // A's tenant-scoped event list (a page and a count) twice on each instance; the counts both instances
 // flush to Redis add up to one rate, the same from either instance, and organization B's stays apart.
+// Lookups made while redis-server is stopped wait in memory and reach Redis once it is back.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { dataOf, gql, signIn, waitUntil, type Headers } from '../support/kit.ts';
+import { startRedis } from '../support/redis-server.ts';
 import { EMAILS, sqlRows } from './kit.ts';
 
 let database: TestDatabase;
@@ -31,9 +33,9 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const organization = async (slug: string, email: string) => ({
+const organization = async (slug: string, email: string, gw = one) => ({
   id: (await sqlRows<{ id: string }>(database.url, `SELECT id FROM "Organization" WHERE slug = $1`, [slug]))[0]!.id,
-  admin: (await signIn(one.url, email)).headers,
+  admin: (await signIn(gw.url, email)).headers,
 });
 
 /** Waits until `gw` reports `expected` for the organization (each instance flushes about every second). */
@@ -73,5 +75,41 @@ describe('cacheStats hit rate per organization', () => {
     dataOf(await gql(two.url, LIST, { o: b.id }, b.admin));
     await rateReaches(one, b, { lookups: 2, hits: 0, hitRate: 0 });
     await rateReaches(one, a, expected);
+  });
+
+  it('keeps the lookups made while redis-server is stopped and adds them once it is back', async () => {
+    const redis = await startRedis();
+    const solo = await startTestGateway({
+      databaseUrl: database.url,
+      redisUrl: redis.url,
+      env: { RESPONSE_CACHE: 'false' },
+    });
+    try {
+      const a = await organization('klcc-live', EMAILS.orgA, solo);
+      await redis.stop();
+      for (let i = 0; i < 3; i += 1) dataOf(await gql(solo.url, LIST, { o: a.id }, a.admin));
+      // Redis came back empty: what it holds now is exactly what waited in memory (3 reads, a page and a count).
+      await redis.start();
+      let last: { lookups: number; hits: number } | null = null;
+      await waitUntil(
+        async () => {
+          const reply = await gql<{ cacheStats: { organization: { lookups: number; hits: number } | null } }>(
+            solo.url,
+            STATS,
+            { o: a.id },
+            a.admin,
+          );
+          last = dataOf(reply).cacheStats.organization;
+          return last?.lookups === 6;
+        },
+        15_000,
+        async () => `the lookups of the outage in Redis, last ${JSON.stringify(last)}`,
+        200,
+      );
+      expect(last).toMatchObject({ lookups: 6 });
+    } finally {
+      await solo.stop();
+      await redis.destroy();
+    }
   });
 });
