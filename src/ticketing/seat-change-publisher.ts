@@ -36,7 +36,7 @@ export class SeatChangePublisher {
       logger: Logger;
       coalesceMs: number;
       /** Told after each coalesced change is published (seat-activity.ts). */
-      onPublished?: (availability: Availability) => Promise<void>;
+      onPublished?: (availability: Availability) => void;
     },
   ) {
     this.log = deps.logger.child({ component: 'seat-changes' });
@@ -104,7 +104,7 @@ export class SeatChangePublisher {
       this.availability(eventId),
     ]);
     await this.append({ eventId, seats, snapshot: false, availability });
-    await this.deps.onPublished?.(availability);
+    this.deps.onPublished?.(availability);
   }
 
   private async append(body: SeatChangeBody): Promise<void> {

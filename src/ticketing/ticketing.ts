@@ -68,6 +68,7 @@ export function createTicketing(
     async stop() {
       await sweeper.stop();
       await publisher.flush();
+      await activity.settled();
     },
   };
 }
