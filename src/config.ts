@@ -78,7 +78,7 @@ const envSchema = z.object({
   SESSIONS_MAX_PER_USER: positiveInt.max(1_000).default(10),
   AUDIT_RETENTION_DAYS: positiveInt.max(3_650).default(365),
   AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.default(3_600),
-  LOW_STOCK_THRESHOLD: positiveInt.max(1_000_000).default(5),
+  LOW_STOCK_THRESHOLD: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1_000_000).default(5),
 });
 
 export interface Config {
