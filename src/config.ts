@@ -70,7 +70,7 @@ const envSchema = z.object({
   RESPONSE_CACHE_L1_MAX_BYTES: positiveInt.default(32 * 1024 * 1024),
   ALLOWED_OPERATIONS: z.enum(['all', 'persisted']).default('all'),
   PERSISTED_QUERIES_L1_MAX: positiveInt.default(10_000),
-  // Operations platform: mail, password resets, sessions per user, audit retention.
+  // Operations platform: mail, password resets, sessions per user, audit retention, live activity.
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).default('cachegate <no-reply@cachegate.invalid>'),
   PASSWORD_RESET_URL: z.url({ error: 'must be a URL' }).default('http://127.0.0.1:4000/reset-password'),
@@ -78,6 +78,7 @@ const envSchema = z.object({
   SESSIONS_MAX_PER_USER: positiveInt.max(1_000).default(10),
   AUDIT_RETENTION_DAYS: positiveInt.max(3_650).default(365),
   AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.default(3_600),
+  LOW_STOCK_THRESHOLD: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1_000_000).default(5),
 });
 
 export interface Config {
@@ -140,7 +141,7 @@ export interface Config {
   operations: OperationsConfig;
 }
 
-/** The operations platform's settings (mail, password resets, session cap, audit retention). */
+/** The operations platform's settings (mail, password resets, session cap, audit retention, low stock). */
 export interface OperationsConfig {
   /** Absent: reset mails are not sent (a warning is logged once per request, without the address). */
   smtpUrl: string | undefined;
@@ -152,6 +153,8 @@ export interface OperationsConfig {
   sessionsMaxPerUser: number;
   auditRetentionDays: number;
   auditRetentionIntervalSeconds: number;
+  /** A stock change leaving a product with this many or fewer available raises a LOW_STOCK activity. */
+  lowStockThreshold: number;
 }
 
 export interface TicketingConfig {
@@ -267,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionsMaxPerUser: e.SESSIONS_MAX_PER_USER,
       auditRetentionDays: e.AUDIT_RETENTION_DAYS,
       auditRetentionIntervalSeconds: e.AUDIT_RETENTION_INTERVAL_SECONDS,
+      lowStockThreshold: e.LOW_STOCK_THRESHOLD,
     },
   };
 }

@@ -2,20 +2,22 @@
 // products with their stock and prices) and its tenant-scoped lists (keys with t=<organization>).
 // - purge: on every instance, the entries are deleted and the lists move to a new generation of the
 //   tenant's own tag (tag-generations.ts, tenantTag). Other organizations' entries and lists stay.
-// - stats: how many of those entries Redis holds now, for the whole cluster (null without Redis).
+// - stats: how many of those entries Redis holds now and the hit rate of its lists (tenant-lookups.ts),
+//   for the whole cluster (null without Redis).
 import type { EntityCache } from '../cache/entity-cache.ts';
 import type { KeyBuilder } from '../cache/keys.ts';
 import { tenantTag } from '../cache/tag-generations.ts';
 import type { Database } from '../db/prisma.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import type { Redis } from '../redis/connection.ts';
+import type { TenantHitRate, TenantLookups } from './tenant-lookups.ts';
 
 export const PURGEABLE_TAGS = ['Product', 'Event'] as const;
 export type PurgeableTag = (typeof PURGEABLE_TAGS)[number];
 
 const MEMBER_TIERS = ['REGULAR', 'SILVER', 'GOLD', 'PLATINUM'] as const;
 
-export interface TenantCacheStats {
+export interface TenantCacheStats extends TenantHitRate {
   /** Entries of the organization's own rows in Redis. */
   entries: number;
   /** Its tenant-scoped lists and counts in Redis (older generations included, until their TTL). */
@@ -30,6 +32,7 @@ export class TenantCache {
       keys: KeyBuilder;
       redis: RedisCircuit | undefined;
       prefix: string;
+      lookups: TenantLookups;
     },
   ) {}
 
@@ -62,7 +65,7 @@ export class TenantCache {
         cursor = next;
         listEntries += found.length;
       } while (cursor !== '0');
-      return { entries, listEntries };
+      return { entries, listEntries, ...(await this.deps.lookups.read(r, organizationId)) };
     };
     return redis.attempt(count, 'tenant-stats', () => null);
   }

@@ -7,7 +7,13 @@ export interface CacheHooks {
   lookups(layer: CacheLayer, type: string, result: 'hit' | 'miss', count: number): void;
   /** A per-request loader batch of `size` keys of `type`. */
   batch(type: string, size: number): void;
+  /** Lookups of an organization's tenant-scoped keys: `hits` served from L1 or Redis, `misses` read. */
+  tenantLookups(organizationId: string, hits: number, misses: number): void;
 }
 
 /** For caches nobody watches (tests that build one by hand). */
-export const silentHooks: CacheHooks = { lookups: () => undefined, batch: () => undefined };
+export const silentHooks: CacheHooks = {
+  lookups: () => undefined,
+  batch: () => undefined,
+  tenantLookups: () => undefined,
+};

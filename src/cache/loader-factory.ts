@@ -79,9 +79,10 @@ function cachedLoader<K, V, M extends V | null>(
   async function batch(keys: readonly K[]): Promise<(V | M)[]> {
     runtime.hooks.batch(spec.type, keys.length);
     const generation = spec.tags ? await runtime.cache.tagKeyPart(spec.tags) : undefined;
+    const tenants = keys.map((key) => spec.tenantOf?.(key));
     const cacheKeys = await Promise.all(
-      keys.map(async (key) => {
-        const tenant = spec.tenantOf?.(key);
+      keys.map(async (key, index) => {
+        const tenant = tenants[index];
         // A tenant's entries are also filed under the tenant's own tags, so one tenant can be purged alone.
         const filed =
           tenant !== undefined && spec.tags
@@ -98,6 +99,7 @@ function cachedLoader<K, V, M extends V | null>(
       if (entry === undefined) missed.push(index);
       else results[index] = (entry.value as V | null) ?? missing;
     });
+    if (spec.tenantOf) reportTenantLookups(runtime.hooks, tenants, cached);
     if (missed.length === 0) return results;
     const read = await runtime.coalescerOf(spec).read(
       missed.map((i) => keys[i]!),
@@ -147,4 +149,21 @@ export function primeCached<K, V>(
 function recordTouched(touched: Set<string>, spec: { tags?: readonly string[] }, cacheKeys: readonly string[]): void {
   if (spec.tags) for (const tag of spec.tags) touched.add(`tag:${tag}`);
   else for (const key of cacheKeys) touched.add(key);
+}
+
+/** Per organization, how many of the batch's tenant-scoped keys the cache served and how many it missed. */
+function reportTenantLookups(
+  hooks: CacheHooks,
+  tenants: readonly (string | undefined)[],
+  cached: readonly unknown[],
+): void {
+  const counts = new Map<string, { hits: number; misses: number }>();
+  tenants.forEach((tenant, index) => {
+    if (tenant === undefined) return;
+    let count = counts.get(tenant);
+    if (!count) counts.set(tenant, (count = { hits: 0, misses: 0 }));
+    if (cached[index] === undefined) count.misses += 1;
+    else count.hits += 1;
+  });
+  for (const [tenant, { hits, misses }] of counts) hooks.tenantLookups(tenant, hits, misses);
 }

@@ -12,6 +12,7 @@ import { CartStore } from './cart-store.ts';
 import { CheckoutService } from './checkout-service.ts';
 import { OrderService } from './orders.ts';
 import { ProductService } from './product-service.ts';
+import { LowStockAlerts } from './low-stock-alerts.ts';
 import { StockEvents } from './stock-events.ts';
 import { TransactionRunner } from './transactions.ts';
 
@@ -28,7 +29,8 @@ export interface StorefrontDeps {
 
 export function createStorefrontServices(config: Config, deps: StorefrontDeps) {
   const { db, cache, keys, bus, redis, logger } = deps;
-  const stock = new StockEvents({ cache, keys, bus, logger });
+  const lowStock = new LowStockAlerts({ db, bus, logger, threshold: config.operations.lowStockThreshold });
+  const stock = new StockEvents({ cache, keys, bus, logger, lowStock });
   // Leaves a couple of pool connections to reads while carts and checkouts queue.
   const transactions = new TransactionRunner(db, Math.max(1, config.databasePoolSize - 2));
   const carts = new CartStore(

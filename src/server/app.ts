@@ -34,6 +34,7 @@ import { StaffService } from '../accounts/staff-service.ts';
 import { PasswordResetService } from '../accounts/password-reset.ts';
 import { SelfService } from '../accounts/self-service.ts';
 import { TenantCache } from '../accounts/tenant-cache.ts';
+import { TenantLookups } from '../accounts/tenant-lookups.ts';
 import { createMailer } from '../accounts/mailer.ts';
 import { AuditRetention } from '../accounts/audit-retention.ts';
 import { PermissionRefusedError } from '../accounts/account-errors.ts';
@@ -146,13 +147,14 @@ async function connectRedis(url: string, logger: Logger): Promise<RedisClients> 
 }
 
 /** The cache and the circuit report through hooks and events; here they become metrics. */
-function observeCache(metrics: Metrics, circuit: RedisCircuit | undefined): CacheHooks {
+function observeCache(metrics: Metrics, circuit: RedisCircuit | undefined, tenants: TenantLookups): CacheHooks {
   metrics.redisCircuitOpen.set(circuit?.state === 'open' ? 1 : 0);
   circuit?.on('state', (state) => metrics.redisCircuitOpen.set(state === 'open' ? 1 : 0));
   circuit?.on('failure', (operation) => metrics.redisErrors.inc({ operation }));
   return {
     lookups: (layer, type, result, count) => metrics.cacheLookups.inc({ layer, type, result }, count),
     batch: (type, size) => metrics.loaderBatchSize.observe({ type }, size),
+    tenantLookups: (organizationId, hits, misses) => tenants.record(organizationId, hits, misses),
   };
 }
 
@@ -177,9 +179,10 @@ function createServices(
     logger: Logger;
     limiters: LimiterFactory;
     createLoaders: StorefrontDeps['createLoaders'];
+    tenantLookups: TenantLookups;
   },
 ): Services {
-  const { db, backgroundDb, cache, keys, bus, redis, logger, limiters } = deps;
+  const { db, backgroundDb, cache, keys, bus, redis, logger, limiters, tenantLookups } = deps;
   const sessions = new SessionService({
     db,
     redis: redis?.circuit,
@@ -211,7 +214,14 @@ function createServices(
     staff: new StaffService({ db, sessions, audit, cache, keys }),
     passwordResets,
     selfService: new SelfService({ db, sessions, audit }),
-    tenantCache: new TenantCache({ db, cache, keys, redis: redis?.circuit, prefix: config.cachePrefix }),
+    tenantCache: new TenantCache({
+      db,
+      cache,
+      keys,
+      redis: redis?.circuit,
+      prefix: config.cachePrefix,
+      lookups: tenantLookups,
+    }),
     accounts: new AccountService({ db, sessions, audit, lockout: new SignInLockout(limiters, config.lockout) }),
     ...createStorefrontServices(config, { ...deps, redis: redis?.circuit }),
     wishlist: new WishlistService(db),
@@ -358,7 +368,11 @@ async function startServing(
   // The cache layers and the per-request loaders over them.
   const l1 = new L1Cache({ maxBytes: config.l1MaxBytes, maxTtlSeconds: L1_MAX_TTL_SECONDS });
   const keys = createKeyBuilder(config.cachePrefix, readPrismaSchemaText(), CACHE_TYPE_MODELS);
-  const hooks = observeCache(metrics, redis?.circuit);
+  // Per-organization lookups, counted in memory and flushed to Redis (src/accounts/tenant-lookups.ts).
+  const tenantLookups = new TenantLookups({ redis: redis?.circuit, prefix: config.cachePrefix, flushMs: 1_000 });
+  tenantLookups.start();
+  closers.push(() => tenantLookups.stop());
+  const hooks = observeCache(metrics, redis?.circuit, tenantLookups);
   const cache = new EntityCache({ l1, redis: redis?.circuit, bus, prefix: config.cachePrefix, hooks, logger });
   // Subscribed before serving when Redis is up; without it, serve anyway and subscribe when it returns.
   closers.push(() => cache.stop());
@@ -389,6 +403,7 @@ async function startServing(
     logger,
     limiters,
     createLoaders,
+    tenantLookups,
   });
   services.ticketing.start(); // the hold-expiry sweeper
   closers.push(() => services.ticketing.stop());

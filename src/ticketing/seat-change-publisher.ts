@@ -35,6 +35,8 @@ export class SeatChangePublisher {
       redis: RedisCircuit | undefined;
       logger: Logger;
       coalesceMs: number;
+      /** Told after each coalesced change is published (seat-activity.ts). */
+      onPublished?: (availability: Availability) => void;
     },
   ) {
     this.log = deps.logger.child({ component: 'seat-changes' });
@@ -102,6 +104,7 @@ export class SeatChangePublisher {
       this.availability(eventId),
     ]);
     await this.append({ eventId, seats, snapshot: false, availability });
+    this.deps.onPublished?.(availability);
   }
 
   private async append(body: SeatChangeBody): Promise<void> {

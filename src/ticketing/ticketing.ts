@@ -12,6 +12,7 @@ import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { BookingService } from './booking-service.ts';
 import { HoldService } from './hold-service.ts';
 import { HoldSweeper } from './hold-sweeper.ts';
+import { SeatActivity } from './seat-activity.ts';
 import { SeatChangePublisher } from './seat-change-publisher.ts';
 import { SeatLock } from './seat-lock.ts';
 import { SeatSync } from './seat-sync.ts';
@@ -43,12 +44,14 @@ export function createTicketing(
 ): Ticketing {
   const { db, backgroundDb, redis, bus, cache, keys, prefix, logger } = deps;
   const log = createSeatChangeLog({ redis, bus, prefix }, config.changeLogLength);
+  const activity = new SeatActivity({ db: backgroundDb, bus, logger });
   const publisher = new SeatChangePublisher({
     db: backgroundDb,
     changes: log,
     redis,
     logger,
     coalesceMs: config.coalesceMs,
+    onPublished: (availability) => activity.published(availability),
   });
   const lock = redis ? new SeatLock(redis, prefix) : undefined;
   const sync = new SeatSync({ db, lock, redis, publisher, cache, keys, logger });
@@ -65,6 +68,7 @@ export function createTicketing(
     async stop() {
       await sweeper.stop();
       await publisher.flush();
+      await activity.settled();
     },
   };
 }

@@ -33,6 +33,26 @@ export type Scalars = {
   Decimal: { input: import('@prisma/client/runtime/client').Decimal; output: import('@prisma/client/runtime/client').Decimal | string; }
 };
 
+export type ActivitySeatCounts = {
+  __typename?: 'ActivitySeatCounts';
+  availableSeats: Scalars['Int']['output'];
+  bookedSeats: Scalars['Int']['output'];
+  /** Confirmed bookings of the event. */
+  bookings: Scalars['Int']['output'];
+  heldSeats: Scalars['Int']['output'];
+  /** Active holds of the event. */
+  holds: Scalars['Int']['output'];
+};
+
+export type ActivityStock = {
+  __typename?: 'ActivityStock';
+  available: Scalars['Int']['output'];
+  onHand: Scalars['Int']['output'];
+  reserved: Scalars['Int']['output'];
+  /** LOW_STOCK_THRESHOLD when the alert was raised. */
+  threshold: Scalars['Int']['output'];
+};
+
 export type AuditEntry = {
   __typename?: 'AuditEntry';
   action: Scalars['String']['output'];
@@ -597,10 +617,14 @@ export type Organization = {
 
 export type OrganizationActivity = {
   __typename?: 'OrganizationActivity';
-  /** The audit action: PRODUCT_UPDATED, STOCK_SET, EVENT_CREATED, MEMBER_REMOVED, … */
+  /** The audit action (PRODUCT_UPDATED, STOCK_SET, EVENT_CREATED, MEMBER_REMOVED, …), SEATS_CHANGED or LOW_STOCK. */
   action: Scalars['String']['output'];
   at: Scalars['DateTime']['output'];
   organizationId: Scalars['ID']['output'];
+  /** SEATS_CHANGED: the event's holds and bookings after its latest seat changes. */
+  seats?: Maybe<ActivitySeatCounts>;
+  /** LOW_STOCK: the product's stock after the change that took it to the threshold or below. */
+  stock?: Maybe<ActivityStock>;
   targetId?: Maybe<Scalars['String']['output']>;
   targetType?: Maybe<Scalars['String']['output']>;
 };
@@ -609,8 +633,14 @@ export type OrganizationCacheStats = {
   __typename?: 'OrganizationCacheStats';
   /** Entries of the organization's own rows (events, venues, products, stock, prices). */
   entries: Scalars['Int']['output'];
+  /** hits / lookups; null before any lookup. */
+  hitRate?: Maybe<Scalars['Float']['output']>;
+  /** Of the lookups, those served from L1 or Redis. */
+  hits: Scalars['Int']['output'];
   /** Its tenant-scoped lists and counts, older generations included until their TTL. */
   listEntries: Scalars['Int']['output'];
+  /** Lookups of those lists and counts by every instance (flushed to Redis about every second). */
+  lookups: Scalars['Int']['output'];
   organizationId: Scalars['ID']['output'];
 };
 
@@ -1201,6 +1231,8 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ActivitySeatCounts: ResolverTypeWrapper<ActivitySeatCounts>;
+  ActivityStock: ResolverTypeWrapper<ActivityStock>;
   AuditEntry: ResolverTypeWrapper<AuditEntry>;
   AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
   Booking: ResolverTypeWrapper<BookingModel>;
@@ -1226,6 +1258,7 @@ export type ResolversTypes = {
   EventEdge: ResolverTypeWrapper<Omit<EventEdge, 'node'> & { node: ResolversTypes['Event'] }>;
   EventFilter: EventFilter;
   EventStatus: EventStatus;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Hold: ResolverTypeWrapper<HoldView>;
   HoldStatus: HoldStatus;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -1278,6 +1311,8 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  ActivitySeatCounts: ActivitySeatCounts;
+  ActivityStock: ActivityStock;
   AuditEntry: AuditEntry;
   AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
   Booking: BookingModel;
@@ -1300,6 +1335,7 @@ export type ResolversParentTypes = {
   EventConnection: EventPage;
   EventEdge: Omit<EventEdge, 'node'> & { node: ResolversParentTypes['Event'] };
   EventFilter: EventFilter;
+  Float: Scalars['Float']['output'];
   Hold: HoldView;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
@@ -1355,6 +1391,21 @@ export type RequiresDirectiveArgs = {
 };
 
 export type RequiresDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RequiresDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type ActivitySeatCountsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ActivitySeatCounts'] = ResolversParentTypes['ActivitySeatCounts']> = {
+  availableSeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  bookedSeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  bookings?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  heldSeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  holds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ActivityStockResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ActivityStock'] = ResolversParentTypes['ActivityStock']> = {
+  available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  onHand?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reserved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
 
 export type AuditEntryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = {
   action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1582,13 +1633,18 @@ export type OrganizationActivityResolvers<ContextType = GatewayContext, ParentTy
   action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  seats?: Resolver<Maybe<ResolversTypes['ActivitySeatCounts']>, ParentType, ContextType>;
+  stock?: Resolver<Maybe<ResolversTypes['ActivityStock']>, ParentType, ContextType>;
   targetId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   targetType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type OrganizationCacheStatsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['OrganizationCacheStats'] = ResolversParentTypes['OrganizationCacheStats']> = {
   entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hitRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  hits?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   listEntries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lookups?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
@@ -1786,6 +1842,8 @@ export type WishlistToggleResolvers<ContextType = GatewayContext, ParentType ext
 };
 
 export type Resolvers<ContextType = GatewayContext> = {
+  ActivitySeatCounts?: ActivitySeatCountsResolvers<ContextType>;
+  ActivityStock?: ActivityStockResolvers<ContextType>;
   AuditEntry?: AuditEntryResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   Booking?: BookingResolvers<ContextType>;
