@@ -124,7 +124,7 @@ describe('organizationActivity', () => {
     expect(intruder.data).toEqual([]);
   });
 
-  it("sends A's holds and bookings counts and low-stock alerts from instance A to A's subscriber on B only", async () => {
+  it("sends A's holds and bookings counts and low-stock alerts from A to A's subscriber on B only", async () => {
     const [orgA, orgB] = [await idOf('klcc-live'), await idOf('penang-arts')];
     const adminA = await signIn(a.url, EMAILS.orgA);
     const adminB = await signIn(a.url, EMAILS.orgB);
