@@ -54,7 +54,14 @@ const gatewayEnv = (): Record<string, string> => ({
   RATE_LIMIT_READS_PER_MINUTE: knobs.rateLimit,
   RATE_LIMIT_WRITES_PER_MINUTE: knobs.rateLimit,
   RATE_LIMIT_SIGNINS_PER_MINUTE: knobs.rateLimit,
+  // Every bench request comes from 127.0.0.1: the per-address gate would measure itself.
+  RATE_LIMIT_REQUESTS_PER_IP_PER_MINUTE: knobs.rateLimit,
+  // Production refuses to start without it; this run's keys live as long as the run.
+  KEY_HASH_SECRET: BENCH_KEY_HASH_SECRET,
+  // Scenario c counts the SQL of a cold cache: no warming at start.
+  WARM_ON_START: 'false',
 });
+const BENCH_KEY_HASH_SECRET = randomBytes(24).toString('hex');
 
 const OURS = 'cachegate';
 const NO_L1 = 'cachegate-no-l1';
