@@ -1,6 +1,6 @@
 // Counters for rate limits and lockouts, from rate-limiter-flexible: in Redis (shared by every instance)
 // when it is up, in this instance's memory while the Redis circuit is open or without REDIS_URL. Keys
-// never hold personal data: emails and IPs are keyed-hashed first (ARCHITECTURE rule 7).
+// never hold personal data: emails and IPs are keyed-hashed first (docs/ARCHITECTURE.md, the rules).
 import { createHmac } from 'node:crypto';
 import {
   RateLimiterMemory,
