@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../db/prisma.ts';
 import type { Booking, Seat } from '../generated/prisma/client.ts';
-import { decodeCursor, encodeCursor, isStorableDate, parsePageSize, parseUuid, UUID } from '../graphql/arguments.ts';
+import { parseUuid } from '../graphql/arguments.ts';
+import { newestFirstPage, type NewestFirstPage, type PageArgs } from '../graphql/newest-first-page.ts';
 import { BadUserInputError, ErrorCode, ForbiddenError, GatewayError, NotFoundError } from '../infra/errors.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import { HoldExpiredError, IdempotencyKeyReusedError } from './errors.ts';
@@ -18,11 +19,7 @@ const REFERENCE = /^[A-Z0-9]{4,16}$/;
 /** Crockford-style alphabet: no I, L, O, U, so a reference read out loud is not misheard. */
 const REFERENCE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export interface BookingPage {
-  nodes: Booking[];
-  hasNextPage: boolean;
-  endCursor: string | null;
-}
+export type BookingPage = NewestFirstPage<Booking>;
 
 export function bookingTopic(bookingId: string): string {
   return `booking:${bookingId}`;
@@ -148,29 +145,10 @@ export class BookingService {
   }
 
   /** The user's bookings, newest first, keyset-paginated on (createdAt, id). */
-  async mine(userId: string, args: { first?: number | null; after?: string | null }): Promise<BookingPage> {
-    const first = parsePageSize(args.first);
-    const cursor = decodeCursor(args.after, ['string', 'string']);
-    const at = cursor ? new Date(String(cursor[0])) : undefined;
-    if (cursor && (!at || !isStorableDate(at) || !UUID.test(String(cursor[1]))))
-      throw new BadUserInputError('after is not a valid cursor: pass endCursor from a previous page', 'after');
-    const rows = await this.deps.db.booking.findMany({
-      where: {
-        userId,
-        ...(at && {
-          OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: String(cursor![1]) } }],
-        }),
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: first + 1,
-    });
-    const nodes = rows.slice(0, first);
-    const last = nodes[nodes.length - 1];
-    return {
-      nodes,
-      hasNextPage: rows.length > first,
-      endCursor: last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-    };
+  mine(userId: string, args: PageArgs): Promise<BookingPage> {
+    return newestFirstPage(args, ({ after, orderBy, take }) =>
+      this.deps.db.booking.findMany({ where: { userId, ...after }, orderBy, take }),
+    );
   }
 
   /** The user's booking with this reference; null for anyone else's (its existence is not revealed). */
