@@ -35,6 +35,11 @@ export class L1Cache {
     this.lru.delete(key);
   }
 
+  /** Drops everything: after this instance may have missed invalidations (see app.ts). */
+  clear(): void {
+    this.lru.clear();
+  }
+
   /** Drops every key starting with one of the prefixes (purge by type). */
   deleteByPrefix(prefixes: string[]): void {
     for (const key of this.lru.keys()) if (prefixes.some((p) => key.startsWith(p))) this.lru.delete(key);

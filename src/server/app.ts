@@ -303,6 +303,21 @@ function createResponseCache(
   });
 }
 
+/**
+ * Invalidations broadcast while this instance's subscriber connection was down never reach it, so when
+ * the connection is back its in-process copies go: Redis holds what is fresh, or the writers' replays
+ * (src/cache/invalidation.ts) arrive now that we listen again. Correct, just colder.
+ */
+function dropLocalCopiesOnResubscribe(subscriber: Redis, drop: () => void): void {
+  let lost = false;
+  subscriber.on('close', () => void (lost = true));
+  subscriber.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    drop();
+  });
+}
+
 function listen(server: Server, config: Config): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -434,6 +449,12 @@ async function startServing(
     : undefined;
   const responseCache = responses && createResponseCache(config, { responses, services, rateLimits, metrics });
   if (responseCache) closers.push(responseCache.listenTo(cache));
+  if (redis)
+    dropLocalCopiesOnResubscribe(redis.subscriber, () => {
+      l1.clear();
+      responses?.dropLocal();
+      logger.info('bus reconnected: in-process cache copies dropped, invalidations may have been missed');
+    });
   // Writes that bypass the gateway (plain SQL, batch jobs) reach the caches through PostgreSQL's NOTIFY.
   const changeFeed = await startChangeFeed({
     databaseUrl: database.url,

@@ -106,6 +106,11 @@ export class ResponseStore {
     return `${this.deps.prefix}:rc@e:${base}:${scope}`;
   }
 
+  /** Drops every answer held in this process (not Redis's): after invalidations may have been missed. */
+  dropLocal(): void {
+    this.lru.clear();
+  }
+
   /** The first key present in L1. */
   getLocal(keys: readonly string[]): { key: string; entry: StoredResponse } | undefined {
     for (const key of keys) {
