@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { EntityCache } from '../cache/entity-cache.ts';
 import { decode, encode } from '../cache/codec.ts';
 import type { Database } from '../db/prisma.ts';
-import type { Role } from '../generated/prisma/client.ts';
+import type { MemberTier, Role } from '../generated/prisma/client.ts';
 import { coarseNetwork } from './client-network.ts';
 import type { Viewer } from './viewer.ts';
 import { execPipeline, type RedisCircuit } from '../redis/circuit-breaker.ts';
@@ -30,6 +30,8 @@ interface SessionEntry {
   userId: string;
   role: Role;
   organizationId: string | null;
+  /** The member tier prices are shown at; absent in entries written before sessions carried it. */
+  tier?: MemberTier;
   /** Last time the PostgreSQL copy's expiry was pushed forward. */
   touchedAt: number;
 }
@@ -71,7 +73,7 @@ export class SessionService {
    * the per-user cap, the oldest live sessions end.
    */
   async create(
-    user: { id: string; role: Role; organizationId: string | null },
+    user: { id: string; role: Role; organizationId: string | null; tier: MemberTier },
     client: { userAgent?: string | undefined; ip?: string | undefined } = {},
   ): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(TOKEN_BYTES).toString('base64url');
@@ -93,6 +95,7 @@ export class SessionService {
       userId: user.id,
       role: user.role,
       organizationId: user.organizationId,
+      tier: user.tier,
       touchedAt: Date.now(),
     });
     return { token, expiresAt };
@@ -103,14 +106,17 @@ export class SessionService {
     if (!TOKEN_FORMAT.test(token)) return null;
     const tokenHash = hashToken(token);
     let entry = (await this.readRedis(tokenHash)) ?? (await this.readDatabase(tokenHash));
-    if (entry && Date.now() - entry.touchedAt > PG_TOUCH_INTERVAL_MS) entry = await this.refresh(tokenHash, entry);
+    const stale = entry && (Date.now() - entry.touchedAt > PG_TOUCH_INTERVAL_MS || entry.tier === undefined);
+    if (entry && stale) entry = await this.refresh(tokenHash, entry);
     if (!entry) return null;
-    return { sessionId: entry.sessionId, userId: entry.userId, role: entry.role, organizationId: entry.organizationId };
+    const { sessionId, userId, role, organizationId } = entry;
+    return { sessionId, userId, role, organizationId, tier: entry.tier ?? 'REGULAR' };
   }
 
   /**
-   * Once a minute per session: slides the PostgreSQL expiry and re-reads the user's role and organization,
-   * so a revocation that never reached Redis, or a demotion, takes effect within a minute. If PostgreSQL
+   * Once a minute per session: slides the PostgreSQL expiry and re-reads the user's role, organization and
+   * member tier, so a revocation that never reached Redis, a demotion or a tier change made in PostgreSQL
+   * takes effect within a minute (refreshAllOf: at once). If PostgreSQL
    * cannot be reached, the Redis entry keeps the session alive (that is what the copy is for).
    */
   private async refresh(tokenHash: string, entry: SessionEntry): Promise<SessionEntry | undefined> {
@@ -124,7 +130,7 @@ export class SessionService {
         count === 1
           ? await this.deps.db.user.findUnique({
               where: { id: entry.userId },
-              select: { role: true, organizationId: true },
+              select: { role: true, organizationId: true, tier: true },
             })
           : null;
       if (!user) {
@@ -135,6 +141,7 @@ export class SessionService {
         ...entry,
         role: user.role,
         organizationId: user.organizationId,
+        tier: user.tier,
         touchedAt: now.getTime(),
       };
       await this.writeRedis(tokenHash, refreshed);
@@ -234,7 +241,7 @@ export class SessionService {
   private async readDatabase(tokenHash: string): Promise<SessionEntry | undefined> {
     const session = await this.deps.db.session.findFirst({
       where: { tokenHash, revokedAt: null, expiresAt: { gt: new Date() } },
-      include: { user: { select: { role: true, organizationId: true } } },
+      include: { user: { select: { role: true, organizationId: true, tier: true } } },
     });
     if (!session) return undefined;
     const entry: SessionEntry = {
@@ -242,6 +249,7 @@ export class SessionService {
       userId: session.userId,
       role: session.user.role,
       organizationId: session.user.organizationId,
+      tier: session.user.tier,
       touchedAt: session.lastSeenAt.getTime(),
     };
     await this.writeRedis(tokenHash, entry);

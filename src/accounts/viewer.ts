@@ -1,7 +1,7 @@
 // Who is asking: the Authorization header (HTTP) or connection_init's authorization (WebSocket).
 // A missing, malformed, expired or revoked token means an anonymous viewer, not an error: public
 // fields still answer, and fields that need a user say UNAUTHENTICATED.
-import type { Role } from '../generated/prisma/enums.ts';
+import type { MemberTier, Role } from '../generated/prisma/enums.ts';
 import { isDatabaseUnavailable, ServiceUnavailableError } from '../infra/errors.ts';
 
 /** The signed-in user, when there is one (src/accounts/sessions.ts). */
@@ -10,6 +10,8 @@ export interface Viewer {
   userId: string;
   role: Role;
   organizationId: string | null;
+  /** Prices are shown at this tier; carried by the session, refreshed with it (sessions.ts). */
+  tier: MemberTier;
 }
 
 /** What viewerFrom needs of the session store (src/accounts/sessions.ts). */

@@ -30,7 +30,7 @@ export const commerceResolvers: Resolvers = {
   Product: {
     id: (product) => String(product.id),
     basePrice: (product) => product.price,
-    price: async (product, { tier }, context) => priceFor(context.loaders, product, await pricingTier(context, tier)),
+    price: async (product, { tier }, context) => priceFor(context.loaders, product, pricingTier(context, tier)),
     category: (product, _args, { loaders }) => loadRequired(loaders.category, product.categoryId, 'category'),
     inventory: (product, _args, { loaders }) => loaders.inventory.load(product.id),
     seller: (product, _args, { loaders }) =>

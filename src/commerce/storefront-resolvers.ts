@@ -42,14 +42,14 @@ async function changeCart(
   const viewer = requireViewer(context);
   const product = await existingProduct(context, productId);
   const lines = await context.services.carts.change(viewer.userId, product.id, quantity, mode);
-  return viewCart(context.loaders, lines, await viewerTier(context));
+  return viewCart(context.loaders, lines, viewerTier(context));
 }
 
 export const storefrontResolvers: Resolvers = {
   Query: {
     cart: async (_root, _args, context) => {
       const viewer = requireViewer(context);
-      return viewCart(context.loaders, await context.services.carts.lines(viewer.userId), await viewerTier(context));
+      return viewCart(context.loaders, await context.services.carts.lines(viewer.userId), viewerTier(context));
     },
     myOrders: (_root, args, context) => context.services.orders.pageOf(requireViewer(context).userId, args),
     order: (_root, { id }, context) => context.services.orders.ofUser(requireViewer(context).userId, id),
@@ -75,7 +75,7 @@ export const storefrontResolvers: Resolvers = {
     removeFromCart: (_root, { productId }, context) => changeCart(context, productId, 0, 'set'),
     checkout: async (_root, { shippingAddress, idempotencyKey }, context) => {
       const viewer = requireViewer(context);
-      const tier = await viewerTier(context);
+      const tier = viewerTier(context);
       return context.services.checkout.checkout(
         context.loaders,
         { userId: viewer.userId, tier },

@@ -1,5 +1,5 @@
-// Which stored answers a viewer may receive (unit level: no field of today's schema depends on the
-// viewer's tier yet; test/cache/response-cache.test.ts covers PRIVATE and signed-in viewers end to end).
+// Which stored answers a viewer may receive, at unit level; test/cache/response-tier-sharing.test.ts shows
+// member-tier sharing end to end and test/cache/response-cache.test.ts PRIVATE answers and signed-in viewers.
 import { describe, expect, it } from 'vitest';
 import {
   ResponseRecorder,
