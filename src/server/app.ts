@@ -27,6 +27,7 @@ import { createDatabase, type Database } from '../db/prisma.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import { createLoaderFactory } from '../graphql/loaders.ts';
 import { buildSchema } from '../graphql/schema.ts';
+import { readStaleGraces } from '../cache/response-cache/stale-grace.ts';
 import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
 import { SessionService, type SessionsEnded } from '../accounts/sessions.ts';
@@ -278,7 +279,7 @@ function createApollo(
       guardPlugin(deps.guard),
       errorPlugin(),
       ...deps.plugins,
-      responseCachePlugin(), // last: see its comment
+      responseCachePlugin(readStaleGraces(deps.schema, readTtlPolicy(deps.schema))), // last: see its comment
     ],
   });
 }

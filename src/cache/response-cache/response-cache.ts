@@ -13,13 +13,17 @@
 // - Identical concurrent misses wait for the first one's execution (single flight per instance) and
 //   share its answer when its scope suits them; otherwise they execute as usual.
 // - Over the read limit, a would-be hit goes through Apollo, which refuses it in the usual shape.
+// - Stale-while-revalidate: past its maxAge, within the grace its hints declare (stale-grace.ts), an
+//   answer is still served at once (x-cache: STALE) and refreshed in the background, by one instance of
+//   the cluster (the store's claim). A purge still removes it entirely: never stale after a write.
 import type { IncomingHttpHeaders } from 'node:http';
 import { HeaderMap, type ApolloServerPlugin, type HTTPGraphQLResponse } from '@apollo/server';
 import { Counter, type Registry } from 'prom-client';
 import type { EntityCache } from '../entity-cache.ts';
 import { baseKey, documentHash, requestParts } from './response-key.ts';
 import { ResponseRecorder, scopesOf, type ScopedViewer } from './response-recorder.ts';
-import type { ResponseStore, StoredResponse } from './response-store.ts';
+import { servableUntil, type ResponseStore, type StoredResponse } from './response-store.ts';
+import type { StaleGraces } from './stale-grace.ts';
 
 export interface GraphQLHttpRequest {
   method: string;
@@ -42,6 +46,16 @@ export interface ResponseCacheDeps {
   registry: Registry;
 }
 
+type RequestViewer = (ScopedViewer & { userId: string }) | null;
+
+/** One request as the cache handles it: who asks, its key without the scope, and how to run Apollo. */
+interface Call {
+  request: GraphQLHttpRequest;
+  viewer: RequestViewer;
+  base: string;
+  execute: () => Promise<HTTPGraphQLResponse>;
+}
+
 interface Flight {
   entry: Promise<StoredResponse | undefined>;
 }
@@ -49,6 +63,8 @@ interface Flight {
 export class ResponseCache {
   private readonly recorders = new WeakMap<object, ResponseRecorder>();
   private readonly flights = new Map<string, Flight>();
+  /** Stale answers this process is refreshing. */
+  private readonly refreshing = new Set<string>();
   private readonly outcomes: Counter<'result'>;
 
   constructor(private readonly deps: ResponseCacheDeps) {
@@ -76,7 +92,7 @@ export class ResponseCache {
   ): Promise<HTTPGraphQLResponse> {
     const parts = requestParts(request.method, request.headers, request.search, request.body);
     if (!parts) return this.bypass(execute);
-    let viewer: (ScopedViewer & { userId: string }) | null;
+    let viewer: RequestViewer;
     try {
       viewer = await this.deps.viewerOf(request.headers);
     } catch {
@@ -91,75 +107,116 @@ export class ResponseCache {
     const scopes = scopesOf(viewer);
     const keys = scopes.map((scope) => this.deps.store.key(base, scope));
     const local = this.deps.store.getLocal(keys);
-    if (local) return this.hit(request, viewer, local.entry, 'hit', execute);
+    const call: Call = { request, viewer, base, execute };
+    if (local) return this.serve(call, local.key, local.entry, 'hit');
     const flight = this.flights.get(base);
     if (flight) {
       const entry = await flight.entry;
-      if (entry && scopes.includes(entry.scope)) return this.hit(request, viewer, entry, 'coalesced', execute);
+      if (entry && scopes.includes(entry.scope))
+        return this.serve(call, this.deps.store.key(base, entry.scope), entry, 'coalesced');
     }
-    return this.miss(request, viewer, base, keys, flight === undefined, execute);
+    return this.miss(call, keys, flight === undefined);
   }
 
   /** Redis, then Apollo; the leader of a flight lets identical requests arriving meanwhile wait for it. */
-  private async miss(
-    request: GraphQLHttpRequest,
-    viewer: (ScopedViewer & { userId: string }) | null,
-    base: string,
-    keys: string[],
-    leads: boolean,
-    execute: () => Promise<HTTPGraphQLResponse>,
-  ): Promise<HTTPGraphQLResponse> {
+  private async miss(call: Call, keys: string[], leads: boolean): Promise<HTTPGraphQLResponse> {
     let settle: (entry: StoredResponse | undefined) => void = () => undefined;
-    if (leads) this.flights.set(base, { entry: new Promise((resolve) => (settle = resolve)) });
+    if (leads) this.flights.set(call.base, { entry: new Promise((resolve) => (settle = resolve)) });
     let entry: StoredResponse | undefined;
     try {
       const startedAt = performance.now();
       const remote = await this.deps.store.getRemote(keys, startedAt);
       if (remote.found) {
         entry = remote.found.entry;
-        return await this.hit(request, viewer, entry, 'hit', execute);
+        return await this.serve(call, remote.found.key, entry, 'hit');
       }
       this.outcomes.inc({ result: 'miss' });
-      const recorder = new ResponseRecorder(viewer);
-      this.recorders.set(request.headers, recorder);
-      try {
-        const response = await execute();
-        const built = entryOf(response, recorder);
-        const key = built && this.deps.store.key(base, built.scope);
-        // Only an answer no write has purged since it started is stored, or handed to waiting requests.
-        if (built && key && this.deps.store.putLocal(key, built, startedAt)) {
-          entry = built;
-          response.headers.set('x-cache', 'MISS');
-          void this.deps.store.putRemote(key, built, remote.seq);
-        }
-        return response;
-      } finally {
-        this.recorders.delete(request.headers);
-      }
+      const built = await this.executeAndStore(call, startedAt, remote.seq);
+      entry = built.entry;
+      return built.response;
     } finally {
       if (leads) {
-        this.flights.delete(base);
+        this.flights.delete(call.base);
         settle(entry);
       }
     }
   }
 
-  private async hit(
-    request: GraphQLHttpRequest,
-    viewer: (ScopedViewer & { userId: string }) | null,
+  /**
+   * Runs Apollo with a recorder and stores the answer when it may be shared and no write has purged
+   * what it read since `startedAt` (only then is it handed to waiting requests too).
+   */
+  private async executeAndStore(
+    call: Call,
+    startedAt: number,
+    seq: number | undefined,
+  ): Promise<{ response: HTTPGraphQLResponse; entry?: StoredResponse }> {
+    const recorder = new ResponseRecorder(call.viewer);
+    this.recorders.set(call.request.headers, recorder);
+    try {
+      const response = await call.execute();
+      const built = entryOf(response, recorder);
+      const key = built && this.deps.store.key(call.base, built.scope);
+      if (!built || !key || !this.deps.store.putLocal(key, built, startedAt)) return { response };
+      response.headers.set('x-cache', 'MISS');
+      const cacheControl = response.headers.get('cache-control');
+      if (built.grace > 0 && cacheControl?.startsWith('max-age='))
+        response.headers.set('cache-control', `${cacheControl}, stale-while-revalidate=${built.grace}`);
+      void this.deps.store.putRemote(key, built, seq);
+      return { response, entry: built };
+    } finally {
+      this.recorders.delete(call.request.headers);
+    }
+  }
+
+  /** A stored answer: fresh, or stale within its grace (served at once, refreshed in the background). */
+  private async serve(
+    call: Call,
+    key: string,
     entry: StoredResponse,
     result: 'hit' | 'coalesced',
-    execute: () => Promise<HTTPGraphQLResponse>,
   ): Promise<HTTPGraphQLResponse> {
+    const { request, viewer } = call;
     if (!(await this.deps.consumeRead(request.headers, request.remoteAddress, viewer?.userId)))
-      return this.bypass(execute);
-    this.outcomes.inc({ result });
+      return this.bypass(call.execute);
+    const now = Date.now();
+    const stale = entry.freshUntil <= now;
+    this.outcomes.inc({ result: stale ? 'stale' : result });
+    if (stale) this.refresh(call, key);
     const headers = new HeaderMap();
     headers.set('content-type', entry.contentType);
     // A signed-in viewer's answer never goes to shared caches, whatever scope it was stored under.
-    headers.set('cache-control', `max-age=${entry.maxAge}, ${viewer ? 'private' : 'public'}`);
-    headers.set('x-cache', 'HIT');
+    const audience = viewer ? 'private' : 'public';
+    if (stale) {
+      const grace = Math.max(0, Math.ceil((servableUntil(entry) - now) / 1000));
+      headers.set('cache-control', `max-age=0, ${audience}, stale-while-revalidate=${grace}`);
+    } else {
+      const grace = entry.grace > 0 ? `, stale-while-revalidate=${entry.grace}` : '';
+      headers.set('cache-control', `max-age=${entry.maxAge}, ${audience}${grace}`);
+    }
+    headers.set('x-cache', stale ? 'STALE' : 'HIT');
     return { status: 200, headers, body: { kind: 'complete', string: entry.body } };
+  }
+
+  /** Once per stale answer in this process; once across the cluster through the store's claim. */
+  private refresh(call: Call, key: string): void {
+    if (this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    void this.revalidate(call, key)
+      .catch(() => this.outcomes.inc({ result: 'refresh-failed' }))
+      .finally(() => this.refreshing.delete(key));
+  }
+
+  private async revalidate(call: Call, key: string): Promise<void> {
+    const startedAt = performance.now();
+    // Another instance may have refreshed it already: take its answer instead of executing again.
+    const remote = await this.deps.store.getRemote([key], startedAt);
+    if (remote.found && remote.found.entry.freshUntil > Date.now()) return;
+    const claim = await this.deps.store.claimRefresh(key);
+    if (!claim.claimed) return;
+    this.outcomes.inc({ result: 'refresh' });
+    const { entry } = await this.executeAndStore(call, startedAt, claim.seq);
+    if (!entry) await this.deps.store.releaseRefresh(key);
   }
 
   private bypass(execute: () => Promise<HTTPGraphQLResponse>): Promise<HTTPGraphQLResponse> {
@@ -172,10 +229,13 @@ export class ResponseCache {
 function entryOf(response: HTTPGraphQLResponse, recorder: ResponseRecorder): StoredResponse | undefined {
   const scope = recorder.scope();
   if (scope === undefined || (response.status ?? 200) !== 200 || response.body.kind !== 'complete') return undefined;
+  const maxAge = recorder.policy!.maxAge;
   return {
     body: response.body.string,
     contentType: response.headers.get('content-type') ?? 'application/json; charset=utf-8',
-    maxAge: recorder.policy!.maxAge,
+    maxAge,
+    grace: recorder.grace,
+    freshUntil: Date.now() + maxAge * 1000,
     scope,
     deps: [...recorder.touched],
   };
@@ -187,10 +247,10 @@ interface RecordingContext {
 
 /**
  * Feeds the recorder from Apollo: refuses anything but a query without errors, and keeps the cache
- * policy of the hints the answer touched. Must be the last plugin: its executionDidEnd then runs
+ * policy and the stale-while-revalidate grace of the hints the answer touched. Must be the last plugin: its executionDidEnd then runs
  * first (Apollo calls them in reverse), before privateWhenSignedIn restricts the policy to PRIVATE.
  */
-export function responseCachePlugin<C extends RecordingContext>(): ApolloServerPlugin<C> {
+export function responseCachePlugin<C extends RecordingContext>(graces: StaleGraces): ApolloServerPlugin<C> {
   return {
     async requestDidStart({ contextValue }) {
       const recorder = contextValue.responseRecorder;
@@ -203,6 +263,10 @@ export function responseCachePlugin<C extends RecordingContext>(): ApolloServerP
           }
           recorder.arm();
           return {
+            willResolveField({ info }) {
+              const grace = graces.get(`${info.parentType.name}.${info.fieldName}`);
+              if (grace !== undefined) recorder.noteGrace(grace);
+            },
             async executionDidEnd(error) {
               recorder.finish(overallCachePolicy.policyIfCacheable(), error !== undefined);
             },

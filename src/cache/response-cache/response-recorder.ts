@@ -30,6 +30,7 @@ export class ResponseRecorder {
   private tier: string | undefined;
   private organization: string | undefined;
   private refused = false;
+  private minGrace: number | undefined;
 
   constructor(readonly viewer: ScopedViewer | null) {}
 
@@ -48,6 +49,16 @@ export class ResponseRecorder {
 
   recordOrganization(organization: string): void {
     this.organization = organization;
+  }
+
+  /** A field with a cache hint resolved: its stale-while-revalidate grace (stale-grace.ts). */
+  noteGrace(seconds: number): void {
+    if (this.minGrace === undefined || seconds < this.minGrace) this.minGrace = seconds;
+  }
+
+  /** Seconds past maxAge the answer may be served stale while it is refreshed: the minimum it touched. */
+  get grace(): number {
+    return this.minGrace ?? 0;
   }
 
   /** Mutations, subscriptions, errors: never stored. */

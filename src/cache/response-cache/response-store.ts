@@ -26,6 +26,10 @@ export interface StoredResponse {
   contentType: string;
   /** The minimum maxAge of the hints the answer touched (seconds). */
   maxAge: number;
+  /** The minimum stale-while-revalidate grace of the hints it touched (seconds; stale-grace.ts). */
+  grace: number;
+  /** When it stops being fresh (epoch ms): maxAge after it was built. */
+  freshUntil: number;
   scope: string;
   /** Entity keys and `tag:<name>` the answer was built from. */
   deps: string[];
@@ -50,6 +54,15 @@ for i = 2, #KEYS, 2 do
 end
 return seq`;
 
+// KEYS[1]: the refresh lock of an entry, KEYS[2]: the purge counter. ARGV[1]: lock lifetime (ms).
+// The counter value (read with the lock taken, before the refresh executes) or false when already taken.
+const CLAIM_LUA = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return false end
+return redis.call('GET', KEYS[2]) or '0'`;
+
+/** A refresh runs at most this long; past it another instance may try. */
+const REFRESH_LOCK_MS = 30_000;
+
 // KEYS[1]: the entry; then (index, marker) pairs. ARGV: value, ttl (ms), counter value seen at lookup.
 const STORE_LUA = `
 local seen = tonumber(ARGV[3])
@@ -65,6 +78,11 @@ for i = 2, #KEYS, 2 do
 end
 return 1`;
 
+/** Redis keeps an answer as long as it may be served, stale or not. */
+function ttlOf(entry: StoredResponse): number {
+  return Math.max(1, Math.round(servableUntil(entry) - Date.now()));
+}
+
 export interface ResponseStoreDeps {
   redis: RedisCircuit | undefined;
   prefix: string;
@@ -76,6 +94,18 @@ export interface ResponseStoreDeps {
 /** What a Redis lookup found, and the purge counter it saw (undefined: Redis could not be asked). */
 export interface RedisLookup {
   found?: { key: string; entry: StoredResponse };
+  seq: number | undefined;
+}
+
+/** Until when an answer may be served at all: stale after freshUntil, gone after the grace. */
+export function servableUntil(entry: StoredResponse): number {
+  return entry.freshUntil + entry.grace * 1000;
+}
+
+/** Whether another instance or this one may take over refreshing a stale answer (claimRefresh). */
+export interface RefreshClaim {
+  claimed: boolean;
+  /** The purge counter read with the claim; undefined when Redis could not be asked. */
   seq: number | undefined;
 }
 
@@ -136,6 +166,7 @@ export class ResponseStore {
     if (at < 0) return { seq };
     const key = keys[at - 1]!;
     const entry = JSON.parse(raw[at]!) as StoredResponse;
+    if (servableUntil(entry) <= Date.now()) return { seq }; // past its grace: only clocks apart keep it
     this.putLocal(key, entry, startedAt);
     return { found: { key, entry }, seq };
   }
@@ -146,7 +177,8 @@ export class ResponseStore {
    */
   putLocal(key: string, entry: StoredResponse, startedAt: number): boolean {
     if (entry.deps.some((dep) => (this.purgedAt.get(dep) ?? -1) >= startedAt)) return false;
-    const ttl = Math.min(entry.maxAge * 1000, L1_MAX_TTL_MS);
+    const ttl = Math.min(servableUntil(entry) - Date.now(), L1_MAX_TTL_MS);
+    if (ttl <= 0) return false;
     this.lru.set(key, entry, { ttl, size: entry.body.length + 64 * (entry.deps.length + 4) });
     for (const dep of entry.deps) {
       let keys = this.index.get(dep);
@@ -166,13 +198,38 @@ export class ResponseStore {
     const keys = [key, ...entry.deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
     try {
       const stored = await redis.run((r) =>
-        r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), entry.maxAge * 1000, seq),
+        r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), ttlOf(entry), seq),
       );
       return stored === 1;
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-store' });
       return false;
     }
+  }
+
+  /**
+   * Claims the refresh of a stale answer for this instance across the cluster (SET NX PX): false when
+   * another refresh holds it. Without Redis the caller's own in-process guard is all there is.
+   */
+  async claimRefresh(key: string): Promise<RefreshClaim> {
+    const redis = this.deps.redis;
+    if (!redis || redis.state === 'open') return { claimed: true, seq: undefined };
+    try {
+      const seq = await redis.run((r) => r.eval(CLAIM_LUA, 2, this.lockKey(key), this.seqKey(), REFRESH_LOCK_MS));
+      return seq === null ? { claimed: false, seq: undefined } : { claimed: true, seq: Number(seq) };
+    } catch {
+      this.deps.metrics.redisErrors.inc({ operation: 'response-claim' });
+      return { claimed: true, seq: undefined };
+    }
+  }
+
+  /**
+   * Lets another instance refresh at once after a refresh that stored nothing. A successful refresh
+   * keeps its claim until it expires: a stale copy still in another instance's L1 then finds the fresh
+   * answer in Redis instead of executing again.
+   */
+  async releaseRefresh(key: string): Promise<void> {
+    await this.deps.redis?.run((r) => r.del(this.lockKey(key))).catch(() => undefined);
   }
 
   /** Drops every stored answer built from one of the dependencies, here and in Redis. */
@@ -249,6 +306,10 @@ export class ResponseStore {
 
   private seqKey(): string {
     return `${this.deps.prefix}:rc@seq`;
+  }
+
+  private lockKey(key: string): string {
+    return key.replace(':rc@e:', ':rc@lock:');
   }
 
   private indexKey(dep: string): string {

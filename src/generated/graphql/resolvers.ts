@@ -1392,6 +1392,12 @@ export type RequiresDirectiveArgs = {
 
 export type RequiresDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = RequiresDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type StaleWhileRevalidateDirectiveArgs = {
+  grace: Scalars['Int']['input'];
+};
+
+export type StaleWhileRevalidateDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = StaleWhileRevalidateDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type ActivitySeatCountsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ActivitySeatCounts'] = ResolversParentTypes['ActivitySeatCounts']> = {
   availableSeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   bookedSeats?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1897,4 +1903,5 @@ export type Resolvers<ContextType = GatewayContext> = {
 export type DirectiveResolvers<ContextType = GatewayContext> = {
   cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
   requires?: RequiresDirectiveResolver<any, any, ContextType>;
+  staleWhileRevalidate?: StaleWhileRevalidateDirectiveResolver<any, any, ContextType>;
 };
