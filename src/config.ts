@@ -70,6 +70,8 @@ const envSchema = z.object({
   RESPONSE_CACHE_L1_MAX_BYTES: positiveInt.default(32 * 1024 * 1024),
   ALLOWED_OPERATIONS: z.enum(['all', 'persisted']).default('all'),
   PERSISTED_QUERIES_L1_MAX: positiveInt.default(10_000),
+  PERSISTED_QUERIES_MAX_REGISTERED: positiveInt.default(100_000),
+  PERSISTED_QUERIES_MAX_DOCUMENT_CHARS: positiveInt.default(20_000),
   // Operations platform: mail, password resets, sessions per user, audit retention, live activity.
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).default('cachegate <no-reply@cachegate.invalid>'),
@@ -134,7 +136,8 @@ export interface Config {
   /** Whole answers stored in front of Apollo; off for benchmarks of the execution path and for debugging. */
   responseCache: { enabled: boolean; l1MaxBytes: number };
   /** all: ad-hoc documents too; persisted: only those of the persisted-documents manifest. */
-  persistedOperations: { allowed: 'all' | 'persisted'; l1Max: number };
+  /** Registrations (APQ) are vetted, at most maxDocumentChars long, and at most maxRegistered in Redis. */
+  persistedOperations: { allowed: 'all' | 'persisted'; l1Max: number; maxRegistered: number; maxDocumentChars: number };
   /** Storefront: the sliding lifetime of a cart's Redis copy, and whether to warm the cache at start. */
   storefront: { cartTtlSeconds: number; warmOnStart: boolean };
   ticketing: TicketingConfig;
@@ -261,7 +264,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       warmOnStart: e.WARM_ON_START ?? e.NODE_ENV === 'production',
     },
     responseCache: { enabled: e.RESPONSE_CACHE, l1MaxBytes: e.RESPONSE_CACHE_L1_MAX_BYTES },
-    persistedOperations: { allowed: e.ALLOWED_OPERATIONS, l1Max: e.PERSISTED_QUERIES_L1_MAX },
+    persistedOperations: {
+      allowed: e.ALLOWED_OPERATIONS,
+      l1Max: e.PERSISTED_QUERIES_L1_MAX,
+      maxRegistered: e.PERSISTED_QUERIES_MAX_REGISTERED,
+      maxDocumentChars: e.PERSISTED_QUERIES_MAX_DOCUMENT_CHARS,
+    },
     operations: {
       smtpUrl: e.SMTP_URL,
       mailFrom: e.MAIL_FROM,

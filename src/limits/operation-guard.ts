@@ -8,9 +8,12 @@
 //   record      metrics and one log line per operation
 //   mask        what a client may see of an error (src/infra/errors.ts maskError)
 import {
+  getOperationAST,
   type GraphQLError,
   NoSchemaIntrospectionCustomRule,
+  parse,
   specifiedRules,
+  validate,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -144,6 +147,29 @@ export class OperationGuard {
     await this.deps.rateLimits.consume(charge.operationClass, context.clientIp, context.viewer?.userId, charge.points);
     this.deps.checkPermissions?.(document, operation, variables, context);
     if (operation.operation !== 'subscription') this.deps.budgets.start(context);
+  }
+
+  /**
+   * Whether a document gets past parsing, validation and the cost limit (with these variables), without
+   * running it: what an automatic persisted query must show before it is registered for every instance.
+   */
+  admissible(
+    query: string,
+    operationName: string | undefined,
+    variables: Readonly<Record<string, unknown>> | undefined,
+    maxTokens: number,
+  ): boolean {
+    let document: DocumentNode;
+    try {
+      document = parse(query, { maxTokens });
+    } catch {
+      return false;
+    }
+    if (validate(this.deps.schema, document, this.rules).length > 0) return false;
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return false;
+    const cost = operationCost({ schema: this.deps.schema, operation, fragments: fragmentsOf(document), variables });
+    return cost <= this.deps.policy.maxCost;
   }
 
   /** Counts errors by code (as they happen, on either transport). */

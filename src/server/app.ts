@@ -471,13 +471,6 @@ async function startServing(
       }),
   });
   closers.push(() => changeFeed.stop());
-  const persisted = new PersistedOperations({
-    redis: redis?.circuit,
-    prefix: config.cachePrefix,
-    ...config.persistedOperations,
-    manifest: readManifest(),
-    metrics,
-  });
   const createContext = async (
     requestId: string,
     headers: Record<string, string | string[] | undefined>,
@@ -542,6 +535,16 @@ async function startServing(
     },
     metrics,
     logger,
+  });
+  const persisted = new PersistedOperations({
+    redis: redis?.circuit,
+    prefix: config.cachePrefix,
+    ...config.persistedOperations,
+    manifest: readManifest(),
+    // Only a document Apollo would run is registered for every instance (and for 30 days).
+    admissible: (query, operationName, variables) =>
+      guard.admissible(query, operationName, variables, config.queryLimits.maxTokens),
+    metrics,
   });
   const clientIp = (req: {
     headers: Record<string, string | string[] | undefined>;

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { readManifest } from '../../src/cache/response-cache/persisted-operations.ts';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import type { TestGateway } from './kit.ts';
+import { rawRedis } from '../support/kit.ts';
 import { answerOf, post } from './response-kit.ts';
 
 const ADHOC = `query Adhoc${Date.now()}($id: ID!) { product(id: $id) { id name } }`;
@@ -17,20 +18,26 @@ const persistedQuery = (hash: string) => ({ persistedQuery: { version: 1, sha256
 let a: TestGateway;
 let b: TestGateway;
 let strict: TestGateway;
+let bounded: TestGateway;
+const redis = rawRedis(inject('redisUrl'));
 const manifest = readManifest();
 const [trustedHash, trustedDocument] = [...manifest].find(([, document]) => document.startsWith('query ProductPage'))!;
 
 beforeAll(async () => {
   const options = { databaseUrl: inject('databaseUrl'), redisUrl: inject('redisUrl'), cachePrefix: randomPrefix() };
-  [a, b, strict] = await Promise.all([
+  const small = { PERSISTED_QUERIES_MAX_REGISTERED: '3', PERSISTED_QUERIES_MAX_DOCUMENT_CHARS: '200' };
+  [a, b, strict, bounded] = await Promise.all([
     startTestGateway(options),
     startTestGateway(options),
     startTestGateway({ ...options, env: { ALLOWED_OPERATIONS: 'persisted' } }),
+    startTestGateway({ ...options, cachePrefix: randomPrefix(), env: small }),
   ]);
+  await redis.connect();
 });
 
 afterAll(async () => {
-  await Promise.allSettled([a, b, strict].map((gw) => gw?.stop()));
+  redis.disconnect();
+  await Promise.allSettled([a, b, strict, bounded].map((gw) => gw?.stop()));
 });
 
 describe('automatic persisted queries', () => {
@@ -77,6 +84,49 @@ describe('automatic persisted queries', () => {
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');
     expect(revalidated.headers.get('etag')).toBe(first.etag);
+  });
+});
+
+describe('registration', () => {
+  const register = (gw: TestGateway, query: string, variables: Record<string, unknown> = {}) =>
+    post(gw, { query, variables, extensions: persistedQuery(sha256(query)) });
+  const storedDocument = (gw: TestGateway, query: string) => redis.get(`${gw.cachePrefix}:pq:${sha256(query)}`);
+
+  it('a document that does not parse, validate or pass the cost limit is answered as usual and never stored', async () => {
+    const refused = [
+      `query Broken${Date.now()} { product(id: "1") { id `,
+      `query Invalid${Date.now()} { product(id: "1") { noSuchField } }`,
+      `query Costly${Date.now()} { products(first: 100) { nodes { category { products(first: 100) {
+        nodes { category { products(first: 100) { nodes { id name } } } } } } } } }`,
+    ];
+    for (const query of refused) {
+      const answer = await register(a, query);
+      expect(answer.json.errors?.length, query).toBeGreaterThan(0);
+      expect(answer.json.data ?? undefined).toBeUndefined();
+      expect(await storedDocument(a, query), query).toBeNull();
+      // Not in the registering instance's own L1 either: by hash it is unknown everywhere.
+      for (const gw of [a, b]) {
+        const byHash = await post(gw, { extensions: persistedQuery(sha256(query)) });
+        expect(byHash.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+      }
+    }
+    const valid = `query Valid${Date.now()}($id: ID!) { product(id: $id) { id } }`;
+    expect((await register(a, valid, { id: '4' })).json.data.product.id).toBe('4');
+    expect(await storedDocument(a, valid)).toBe(valid);
+  });
+
+  it('a document over the size cap runs but is not stored; Redis keeps a bounded count, oldest out first', async () => {
+    const long = `query Long${Date.now()} { product(id: "1") { id ${'name '.repeat(50)}} }`;
+    expect((await register(bounded, long)).json.data.product.id).toBe('1');
+    expect(await storedDocument(bounded, long)).toBeNull();
+    const documents = Array.from(
+      { length: 5 },
+      (_, i) => `query Kept${i}x${Date.now()} { product(id: "${i + 1}") { id } }`,
+    );
+    for (const query of documents) expect((await register(bounded, query)).json.errors).toBeUndefined();
+    const stored = await Promise.all(documents.map((query) => storedDocument(bounded, query)));
+    expect(stored).toEqual([null, null, ...documents.slice(2)]);
+    expect(await redis.zcard(`${bounded.cachePrefix}:pq@registered`)).toBe(3);
   });
 });
 

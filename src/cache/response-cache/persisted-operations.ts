@@ -5,6 +5,10 @@
 // registered on any of them, behind a bounded L1. With ALLOWED_OPERATIONS=persisted only documents of
 // the manifest are executed; anything else is refused with PERSISTED_QUERY_REQUIRED.
 //
+// A registration is kept only for a document that parses, validates and passes the cost limit, no longer
+// than PERSISTED_QUERIES_MAX_DOCUMENT_CHARS; Redis keeps at most PERSISTED_QUERIES_MAX_REGISTERED of
+// them (oldest registration dropped first).
+//
 // The request is rewritten into an ordinary one (the document in `query`, the extension removed) for
 // the response cache and for Apollo, whose own (per-instance, uncoded) persisted queries stay off.
 import { createHash } from 'node:crypto';
@@ -28,6 +32,16 @@ export interface PersistedOperationsDeps {
   /** sha256 (hex) -> document: codegen's persisted-documents manifest. */
   manifest: ReadonlyMap<string, string>;
   l1Max: number;
+  /** Registered documents kept in Redis at most; the oldest registrations go first. */
+  maxRegistered: number;
+  /** A longer document is executed but never registered. */
+  maxDocumentChars: number;
+  /** Whether the document parses, validates and passes the cost limit (OperationGuard.admissible). */
+  admissible(
+    query: string,
+    operationName: string | undefined,
+    variables: Readonly<Record<string, unknown>> | undefined,
+  ): boolean;
   metrics: Metrics;
 }
 
@@ -41,8 +55,24 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 interface Fields {
   query: unknown;
+  operationName: unknown;
+  variables: unknown;
   extensions: Record<string, unknown> | undefined;
 }
+
+// KEYS[1]: the document, KEYS[2]: the registrations by time. ARGV: document, ttl (s), now (ms), the most
+// to keep, the hash, the document keys' prefix. Over the bound, the oldest registrations are dropped.
+const REGISTER_LUA = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[2]) * 1000)
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if over > 0 then
+  local dropped = redis.call('ZPOPMIN', KEYS[2], over)
+  for i = 1, #dropped, 2 do redis.call('UNLINK', ARGV[6] .. dropped[i]) end
+end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return over`;
 
 export class PersistedOperations {
   private readonly l1: LRUCache<string, string>;
@@ -65,10 +95,12 @@ export class PersistedOperations {
     )
       return invalid('persistedQuery needs version 1 and a sha256Hash of 64 hex digits');
     if (typeof fields.query === 'string') {
+      const withQuery = fields as Fields & { query: string };
       if (sha256(fields.query) !== hash) return invalid('provided sha does not match query');
       if (!this.deps.manifest.has(hash)) {
         if (this.deps.allowed === 'persisted') return required();
-        await this.register(hash, fields.query);
+        // Anything Apollo would refuse is answered as usual but not kept: no junk stored for 30 days.
+        if (this.registrable(withQuery)) await this.register(hash, fields.query);
       }
       return rewrite(request, fields.query);
     }
@@ -83,6 +115,18 @@ export class PersistedOperations {
   refusalOf(query: string): PersistedOperationError | undefined {
     if (this.deps.allowed === 'all' || this.deps.manifest.has(sha256(query))) return undefined;
     return required();
+  }
+
+  private registrable(fields: Fields & { query: string }): boolean {
+    const { query, operationName, variables } = fields;
+    if (query.length > this.deps.maxDocumentChars) return false;
+    if (operationName != null && typeof operationName !== 'string') return false;
+    if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
+    return this.deps.admissible(
+      query,
+      operationName ?? undefined,
+      (variables ?? undefined) as Readonly<Record<string, unknown>> | undefined,
+    );
   }
 
   private checkAdHoc(request: GraphQLHttpRequest, query: unknown): GraphQLHttpRequest | PersistedOperationError {
@@ -112,8 +156,10 @@ export class PersistedOperations {
     this.l1.set(hash, document);
     const redis = this.deps.redis;
     if (!redis || redis.state === 'open') return;
+    const keys = [this.key(hash), `${this.deps.prefix}:pq@registered`];
+    const args = [document, REGISTRATION_TTL_SECONDS, Date.now(), this.deps.maxRegistered, hash, this.key('')];
     await redis
-      .run((r) => r.set(this.key(hash), document, 'EX', REGISTRATION_TTL_SECONDS))
+      .run((r) => r.eval(REGISTER_LUA, keys.length, ...keys, ...args))
       .catch(() => this.deps.metrics.redisErrors.inc({ operation: 'persisted-set' }));
   }
 
@@ -152,12 +198,18 @@ function fieldsOf(request: GraphQLHttpRequest): Fields | undefined {
   if (request.method === 'POST') {
     const body = request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-    const { query, extensions } = body as Record<string, unknown>;
-    return { query, extensions: parseExtensions(extensions) };
+    const { query, operationName, variables, extensions } = body as Record<string, unknown>;
+    return { query, operationName, variables, extensions: parseExtensions(extensions) };
   }
   if (request.method !== 'GET') return undefined;
   const params = new URLSearchParams(request.search);
-  return { query: params.get('query') ?? undefined, extensions: parseExtensions(params.get('extensions')) };
+  const variables = params.get('variables');
+  return {
+    query: params.get('query') ?? undefined,
+    operationName: params.get('operationName') ?? undefined,
+    variables: variables === null ? undefined : safeJson(variables),
+    extensions: parseExtensions(params.get('extensions')),
+  };
 }
 
 /** The same request with the document in `query` and without the persistedQuery extension. */
