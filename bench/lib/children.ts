@@ -11,6 +11,8 @@ export interface ServerSpec {
   name: string;
   /** Path of the child's entry file, relative to bench/servers/. */
   entry: 'cachegate.ts' | 'baseline.ts' | 'raw.ts';
+  /** Absolute path of the entry file instead (e.g. the same server from another checkout). */
+  path?: string;
   env: Record<string, string>;
   /** Write a V8 CPU profile of the whole child's life into this directory (BENCH_CPU_PROFILE=1). */
   cpuProfileDir?: string;
@@ -39,7 +41,7 @@ export class ChildServer {
   }
 
   static async start(spec: ServerSpec): Promise<ChildServer> {
-    const child = fork(new URL(`../servers/${spec.entry}`, import.meta.url).pathname, [], {
+    const child = fork(spec.path ?? new URL(`../servers/${spec.entry}`, import.meta.url).pathname, [], {
       execArgv: [
         '--import',
         'tsx',

@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
+import { LRUCache } from 'lru-cache';
 import type { HitPath } from '../cache/response-cache/hit-path.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import type { Logger } from '../infra/logger.ts';
@@ -52,6 +53,19 @@ export interface HttpServerDeps {
   /** Persisted operations and the response cache, in front of Apollo (src/cache/response-cache). */
   hitPath?: Pick<HitPath, 'respond'>;
 }
+
+/**
+ * Bodies of requests the response cache answered, already parsed: a repeated hit skips JSON.parse, and
+ * the response cache finds its key by the very same object (response-cache.ts). Only answered-from-cache
+ * bodies are kept (queries of shareable answers, never a mutation's), and only short ones.
+ */
+const MEMO_MAX_BODY_CHARS = 4096;
+function createBodyMemo(): LRUCache<string, object> {
+  return new LRUCache<string, object>({ max: 4096, maxSize: 4096 * 1024, sizeCalculation: (_, text) => text.length });
+}
+
+/** A response the hit path answered from stored bytes, handed over as they are (no re-encoding). */
+type GraphQLAnswer = HTTPGraphQLResponse & { bytes?: Buffer };
 
 class HttpError extends Error {
   constructor(
@@ -119,9 +133,12 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+const isJson = (contentType: string | undefined): boolean =>
+  contentType?.toLowerCase().includes('application/json') === true;
+
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (text === '') return undefined;
-  if (!contentType?.toLowerCase().includes('application/json')) return text;
+  if (!isJson(contentType)) return text;
   try {
     return JSON.parse(text);
   } catch {
@@ -145,12 +162,15 @@ async function handleGraphQL(
   url: URL,
   requestId: string,
   deps: HttpServerDeps,
+  memo: LRUCache<string, object>,
 ): Promise<void> {
   // The gate first: a request is charged before any of it is read or parsed, malformed or not.
   await deps.admit(req).catch((error: unknown) => {
     throw asHttpError(error);
   });
-  const body = req.method === 'POST' ? parseBody(await readBody(req), req.headers['content-type']) : undefined;
+  const text = req.method === 'POST' ? await readBody(req) : undefined;
+  const memoised = text !== undefined && isJson(req.headers['content-type']) ? memo.get(text) : undefined;
+  const body = memoised ?? (text === undefined ? undefined : parseBody(text, req.headers['content-type']));
   const queryText =
     body && typeof body === 'object' ? (body as { query?: unknown }).query : url.searchParams.get('query');
   try {
@@ -169,12 +189,21 @@ async function handleGraphQL(
     });
   };
   const request = { method: req.method ?? 'GET', headers: req.headers, search: url.search, body };
-  const response = await (deps.hitPath?.respond({ ...request, remoteAddress: req.socket.remoteAddress }, execute) ??
-    execute());
+  const response: GraphQLAnswer = await (deps.hitPath?.respond(
+    { ...request, remoteAddress: req.socket.remoteAddress },
+    execute,
+  ) ?? execute());
   for (const [key, value] of response.headers)
     res.setHeader(key, key === 'vary' ? `${value}, ${SECURITY_HEADERS.vary}` : value);
   res.setHeader('x-request-id', requestId);
   res.statusCode = response.status ?? 200;
+  if (response.bytes) {
+    // Stored answers were within the bound when they were built.
+    if (!memoised && text !== undefined && text.length <= MEMO_MAX_BODY_CHARS && typeof body === 'object')
+      memo.set(text, body as object);
+    res.end(response.bytes);
+    return;
+  }
   if (response.body.kind === 'complete') {
     if (Buffer.byteLength(response.body.string) > deps.maxResponseBytes) {
       throw new HttpError(
@@ -219,6 +248,7 @@ export function createMetricsServer(registry: Registry): Server {
 }
 
 export function createHttpServer(deps: HttpServerDeps): Server {
+  const memo = createBodyMemo();
   const server = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
@@ -229,7 +259,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         res.setHeader('content-security-policy', LANDING_PAGE_CSP);
       switch (path) {
         case '/graphql':
-          return handleGraphQL(req, res, url, requestId, deps);
+          return handleGraphQL(req, res, url, requestId, deps, memo);
         case '/healthz':
           return sendJson(res, 200, { status: 'ok' });
         case '/readyz': {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
 import type { PersistedOperations } from './persisted-operations.ts';
-import type { GraphQLHttpRequest, ResponseCache } from './response-cache.ts';
+import type { GraphQLHttpRequest, ResponseCache, StoredAnswer } from './response-cache.ts';
 
 /** Runs Apollo, on the request as rewritten by the hit path. */
 export type ExecuteGraphQL = (request: { body: unknown; search: string }) => Promise<HTTPGraphQLResponse>;
@@ -16,7 +16,7 @@ export class HitPath {
     private readonly responses: ResponseCache | undefined,
   ) {}
 
-  async respond(request: GraphQLHttpRequest, execute: ExecuteGraphQL): Promise<HTTPGraphQLResponse> {
+  async respond(request: GraphQLHttpRequest, execute: ExecuteGraphQL): Promise<StoredAnswer> {
     const resolved = await this.persisted.resolve(request);
     if (!('method' in resolved)) return resolved.toResponse();
     const run = (): Promise<HTTPGraphQLResponse> => execute({ body: resolved.body, search: resolved.search });
@@ -26,7 +26,7 @@ export class HitPath {
 }
 
 /** A strong ETag of a complete 200 answer; 304 without a body when If-None-Match names it. */
-function withEtag(request: GraphQLHttpRequest, response: HTTPGraphQLResponse): HTTPGraphQLResponse {
+function withEtag(request: GraphQLHttpRequest, response: StoredAnswer): StoredAnswer {
   if ((response.status ?? 200) !== 200 || response.body.kind !== 'complete') return response;
   const etag = `"${createHash('sha256').update(response.body.string).digest('base64url').slice(0, 27)}"`;
   response.headers.set('etag', etag);

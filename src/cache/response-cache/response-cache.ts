@@ -46,6 +46,12 @@ export interface ResponseCacheDeps {
   registry: Registry;
 }
 
+const OUTCOMES = ['hit', 'coalesced', 'stale', 'miss', 'bypass', 'refresh', 'refresh-failed'] as const;
+type Outcome = (typeof OUTCOMES)[number];
+
+/** An answer from stored bytes: the HTTP layer writes `bytes` as they are. */
+export type StoredAnswer = HTTPGraphQLResponse & { bytes?: Buffer };
+
 type RequestViewer = (ScopedViewer & { userId: string }) | null;
 
 /** One request as the cache handles it: who asks, its key without the scope, and how to run Apollo. */
@@ -66,14 +72,29 @@ export class ResponseCache {
   /** Stale answers this process is refreshing. */
   private readonly refreshing = new Set<string>();
   private readonly outcomes: Counter<'result'>;
+  /** One child per outcome, bound once: a hit does no label lookup. */
+  private readonly counted: Record<Outcome, Counter.Internal>;
+  /**
+   * Keys of request bodies seen before. The HTTP layer hands the same parsed object for a body it has
+   * seen answered from here (http-server.ts), so a repeated hit hashes nothing.
+   */
+  private readonly baseKeys = new WeakMap<object, { accept: string | undefined; base: string }>();
+  /** Encoded bodies of stored answers, made once per entry. */
+  private readonly encoded = new WeakMap<StoredResponse, Buffer>();
 
   constructor(private readonly deps: ResponseCacheDeps) {
     this.outcomes = new Counter({
       name: 'cachegate_response_cache_total',
-      help: 'Requests the response cache answered (hit, coalesced) or passed to Apollo (miss, bypass)',
+      help:
+        'Requests the response cache answered (hit, coalesced, stale) or passed to Apollo (miss, bypass), ' +
+        'and background refreshes of stale answers',
       labelNames: ['result'],
       registers: [deps.registry],
     });
+    this.counted = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, this.outcomes.labels(outcome)])) as Record<
+      Outcome,
+      Counter.Internal
+    >;
   }
 
   /** Purges stored answers whenever an entity key or tag is invalidated, here or on another instance. */
@@ -86,23 +107,14 @@ export class ResponseCache {
     return this.recorders.get(headers);
   }
 
-  async respond(
-    request: GraphQLHttpRequest,
-    execute: () => Promise<HTTPGraphQLResponse>,
-  ): Promise<HTTPGraphQLResponse> {
-    const parts = requestParts(request.method, request.headers, request.search, request.body);
-    if (!parts) return this.bypass(execute);
+  async respond(request: GraphQLHttpRequest, execute: () => Promise<HTTPGraphQLResponse>): Promise<StoredAnswer> {
+    const base = this.baseKeyOf(request);
+    if (base === undefined) return this.bypass(execute);
     let viewer: RequestViewer;
     try {
       viewer = await this.deps.viewerOf(request.headers);
     } catch {
       return this.bypass(execute); // Apollo's context fails the same way, with the usual error shape
-    }
-    let base: string;
-    try {
-      base = baseKey(parts, documentHash(parts.query), request.headers.accept);
-    } catch {
-      return this.bypass(execute); // variables nested too deep to serialise: Apollo answers with a code
     }
     const scopes = scopesOf(viewer);
     const keys = scopes.map((scope) => this.deps.store.key(base, scope));
@@ -118,6 +130,23 @@ export class ResponseCache {
     return this.miss(call, keys, flight === undefined);
   }
 
+  /** The key without its scope, or undefined when the cache cannot answer this request. */
+  private baseKeyOf(request: GraphQLHttpRequest): string | undefined {
+    const accept = request.headers.accept;
+    const body = request.method === 'POST' && typeof request.body === 'object' ? request.body : null;
+    const known = body && this.baseKeys.get(body);
+    if (known && known.accept === accept) return known.base;
+    const parts = requestParts(request.method, request.headers, request.search, request.body);
+    if (!parts) return undefined;
+    try {
+      const base = baseKey(parts, documentHash(parts.query), accept);
+      if (body) this.baseKeys.set(body, { accept, base });
+      return base;
+    } catch {
+      return undefined; // variables nested too deep to serialise: Apollo answers with a code
+    }
+  }
+
   /** Redis, then Apollo; the leader of a flight lets identical requests arriving meanwhile wait for it. */
   private async miss(call: Call, keys: string[], leads: boolean): Promise<HTTPGraphQLResponse> {
     let settle: (entry: StoredResponse | undefined) => void = () => undefined;
@@ -130,7 +159,7 @@ export class ResponseCache {
         entry = remote.found.entry;
         return await this.serve(call, remote.found.key, entry, 'hit');
       }
-      this.outcomes.inc({ result: 'miss' });
+      this.counted.miss.inc();
       const built = await this.executeAndStore(call, startedAt, remote.seq);
       entry = built.entry;
       return built.response;
@@ -175,13 +204,13 @@ export class ResponseCache {
     key: string,
     entry: StoredResponse,
     result: 'hit' | 'coalesced',
-  ): Promise<HTTPGraphQLResponse> {
+  ): Promise<StoredAnswer> {
     const { request, viewer } = call;
     if (!(await this.deps.consumeRead(request.headers, request.remoteAddress, viewer?.userId)))
       return this.bypass(call.execute);
     const now = Date.now();
     const stale = entry.freshUntil <= now;
-    this.outcomes.inc({ result: stale ? 'stale' : result });
+    this.counted[stale ? 'stale' : result].inc();
     if (stale) this.refresh(call, key);
     const headers = new HeaderMap();
     headers.set('content-type', entry.contentType);
@@ -195,7 +224,9 @@ export class ResponseCache {
       headers.set('cache-control', `max-age=${entry.maxAge}, ${audience}${grace}`);
     }
     headers.set('x-cache', stale ? 'STALE' : 'HIT');
-    return { status: 200, headers, body: { kind: 'complete', string: entry.body } };
+    let bytes = this.encoded.get(entry);
+    if (!bytes) this.encoded.set(entry, (bytes = Buffer.from(entry.body)));
+    return { status: 200, headers, body: { kind: 'complete', string: entry.body }, bytes };
   }
 
   /** Once per stale answer in this process; once across the cluster through the store's claim. */
@@ -203,7 +234,7 @@ export class ResponseCache {
     if (this.refreshing.has(key)) return;
     this.refreshing.add(key);
     void this.revalidate(call, key)
-      .catch(() => this.outcomes.inc({ result: 'refresh-failed' }))
+      .catch(() => this.counted['refresh-failed'].inc())
       .finally(() => this.refreshing.delete(key));
   }
 
@@ -214,13 +245,13 @@ export class ResponseCache {
     if (remote.found && remote.found.entry.freshUntil > Date.now()) return;
     const claim = await this.deps.store.claimRefresh(key);
     if (!claim.claimed) return;
-    this.outcomes.inc({ result: 'refresh' });
+    this.counted.refresh.inc();
     const { entry } = await this.executeAndStore(call, startedAt, claim.seq);
     if (!entry) await this.deps.store.releaseRefresh(key);
   }
 
   private bypass(execute: () => Promise<HTTPGraphQLResponse>): Promise<HTTPGraphQLResponse> {
-    this.outcomes.inc({ result: 'bypass' });
+    this.counted.bypass.inc();
     return execute();
   }
 }

@@ -1,0 +1,92 @@
+// `npx tsx bench/hit-path.ts`: a short measurement of the warm hit path only, for before/after checks
+// while the full bench (bench/run.ts) is left to a quiet machine. It starts one private PostgreSQL
+// (small seed) and redis-server, then one cachegate child per checkout named in HIT_PATH_TREES
+// (`name=/abs/path,…`; default: this checkout), and interleaves short autocannon runs of the product
+// page on one id and over all hot ids, so every checkout meets the same machine noise.
+// HIT_PATH_PROFILE=<name> writes a V8 CPU profile of that child into bench/results/cpu-profile.tmp/.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ChildServer } from './lib/children.ts';
+import { pick, startInfra } from './lib/infra.ts';
+import { runLoad } from './lib/load.ts';
+import { body, PRODUCT_PAGE } from './lib/queries.ts';
+import { pool } from '../test/support/pool.ts';
+
+const seconds = Number(process.env.HIT_PATH_SECONDS ?? 5);
+const rounds = Number(process.env.HIT_PATH_ROUNDS ?? 3);
+const connections = Number(process.env.HIT_PATH_CONNECTIONS ?? 32);
+const here = new URL('..', import.meta.url).pathname;
+const trees = (process.env.HIT_PATH_TREES ?? `this=${here}`).split(',').map((pair) => {
+  const [name, path] = pair.split('=');
+  return { name: name!, path: path! };
+});
+const log = (message: string): void => console.error(`[hit-path] ${message}`);
+
+const stops: (() => Promise<void>)[] = [];
+try {
+  const infra = await startInfra('small', (destroy) => stops.push(destroy));
+  const sql = new pg.Client({ connectionString: infra.databaseUrl });
+  await sql.connect();
+  const picks = await pick(sql, 100, 10);
+  await sql.end();
+  const secret = randomBytes(24).toString('hex');
+  const servers: { name: string; server: ChildServer }[] = [];
+  for (const [i, tree] of trees.entries()) {
+    const server = await ChildServer.start({
+      name: tree.name,
+      entry: 'cachegate.ts',
+      path: `${tree.path}/bench/servers/cachegate.ts`,
+      env: {
+        DATABASE_URL: infra.databaseUrl,
+        REDIS_URL: infra.redis.url,
+        CACHE_PREFIX: `hp${i}`,
+        KEY_HASH_SECRET: secret,
+        RATE_LIMIT_READS_PER_MINUTE: '1000000000',
+        WARM_ON_START: 'false',
+      },
+      ...(process.env.HIT_PATH_PROFILE === tree.name && {
+        cpuProfileDir: new URL('./results/cpu-profile.tmp/', import.meta.url).pathname,
+      }),
+    });
+    stops.unshift(() => server.stop());
+    servers.push({ name: tree.name, server });
+  }
+  const scenarios = {
+    'one id': [body(PRODUCT_PAGE, { id: String(picks.hotIds[0]) })],
+    [`${picks.hotIds.length} ids`]: picks.hotIds.map((id) => body(PRODUCT_PAGE, { id: String(id) })),
+  };
+  const rows: string[] = [];
+  for (const [scenario, bodies] of Object.entries(scenarios)) {
+    const results: Record<string, number[]> = {};
+    const p99: Record<string, number[]> = {};
+    for (const { server } of servers) {
+      await pool(bodies, 8, (text) =>
+        fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).then((r) =>
+          r.arrayBuffer(),
+        ),
+      );
+      await runLoad(server.url, bodies, { connections, seconds: 1 });
+    }
+    for (let round = 0; round < rounds; round += 1) {
+      for (const { name, server } of servers) {
+        const result = await runLoad(server.url, bodies, { connections, seconds });
+        if (result.non2xx || result.graphqlErrors) throw new Error(`${name}: ${JSON.stringify(result)}`);
+        (results[name] ??= []).push(result.rps);
+        (p99[name] ??= []).push(result.p99);
+        log(`${scenario} round ${round + 1} ${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+      }
+    }
+    for (const { name } of servers) {
+      const sorted = [...results[name]!].sort((a, b) => a - b);
+      rows.push(
+        `| ${scenario} | ${name} | ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} | ` +
+          `${results[name]!.map((n) => n.toFixed(0)).join(' / ')} | ${p99[name]!.join(' / ')} |`,
+      );
+    }
+  }
+  process.stdout.write(`| scenario | checkout | median req/s | rounds | p99 ms |\n| --- | --- | --- | --- | --- |\n`);
+  process.stdout.write(`${rows.join('\n')}\n`);
+} finally {
+  for (const stop of stops) await stop().catch(() => undefined);
+}
+process.exit(0);
