@@ -18,7 +18,7 @@ import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
 import { pinServersAndLoad } from './lib/pinning.ts';
 import { renderSvg } from './lib/chart.ts';
-import { renderMarkdown, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
+import { renderMarkdown, type HalfRateRow, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
 
 // ---- knobs -------------------------------------------------------------------------------------
 function intEnv(name: string, fallback: number, min = 0): number {
@@ -38,6 +38,10 @@ const knobs = {
   roundTripRequests: intEnv('BENCH_RT_REQUESTS', 2000, 100),
   writes: intEnv('BENCH_WRITES', 20, 1),
   hotIds: intEnv('BENCH_HOT_IDS', 200, 10),
+  /** The product page over many ids (a); a1 is the same page on one id. */
+  wideIds: intEnv('BENCH_WIDE_IDS', 1000, 10),
+  /** 0 skips the fixed-rate runs at half of each server's measured maximum (p99 at half load). */
+  halfRate: process.env.BENCH_HALF_RATE !== '0',
   coldIds: 100,
   withNoL1: process.env.BENCH_NO_L1 !== '0',
   seedScale: (process.env.BENCH_SEED_SCALE === 'small' ? 'small' : 'full') as 'small' | 'full',
@@ -131,6 +135,31 @@ async function warmPass(url: string, bodies: readonly string[]): Promise<void> {
 interface ThroughputRow extends LoadResult {
   sqlPerRequest: number;
   redisPerRequest: number;
+}
+
+/** The peers the fixed-rate runs cover: ours, the two caches the issue names, and the ceiling. */
+const HALF_RATE_SERVERS = [OURS, ARC, MERC, RAW];
+
+/**
+ * Latency at half load: each server, for the same seconds, at a fixed rate of half the req/s it reached
+ * in `maxima` (its own maximum, so a slower server is not measured overloaded).
+ */
+async function halfRate(
+  targets: Target[],
+  bodies: string[],
+  maxima: Record<string, ThroughputRow>,
+  label: string,
+): Promise<Record<string, HalfRateRow>> {
+  const out: Record<string, HalfRateRow> = {};
+  for (const target of targets.filter((t) => HALF_RATE_SERVERS.includes(t.name) && maxima[t.name])) {
+    const rate = Math.max(1, Math.floor(maxima[target.name]!.rps / 2));
+    const result = await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.seconds, rate });
+    out[target.name] = { ...result, rate };
+    log(
+      `${label} at ${rate} req/s ${target.name}: p50 ${result.p50} ms, p99 ${result.p99} ms, got ${result.rps.toFixed(0)}`,
+    );
+  }
+  return out;
 }
 
 async function throughput(
@@ -436,8 +465,11 @@ async function main(): Promise<void> {
   cleanups.push({ name: 'pg client', run: () => sql.end() });
   const redis = new Redis(infra.redis.url, { maxRetriesPerRequest: 1 });
   cleanups.push({ name: 'redis client', run: async () => void (await redis.quit()) });
-  const picks = await pick(sql, knobs.hotIds, knobs.coldIds);
-  log(`hot ids ${picks.hotIds.length}, cold ids ${picks.coldIds.length}, categories ${picks.categoryIds.join(',')}`);
+  const picks = await pick(sql, knobs.hotIds, knobs.coldIds, knobs.wideIds);
+  log(
+    `hot ids ${picks.hotIds.length}, wide ids ${picks.wideIds.length}, cold ids ${picks.coldIds.length}, ` +
+      `categories ${picks.categoryIds.join(',')}`,
+  );
 
   const common = {
     DATABASE_URL: infra.databaseUrl,
@@ -504,8 +536,18 @@ async function main(): Promise<void> {
   log('c. cold-vs-warm-sql');
   const coldVsWarmSql = await coldVsWarm(infra, picks, redis, target(NONE));
 
+  log('a1. product-page-one-id');
+  const oneId = productBodies(picks.hotIds.slice(0, 1));
+  const productPageOneId = await throughput(targets, oneId, redis, 'product-page-one-id');
   log('a. product-page-warm');
-  const productPageWarm = await throughput(targets, productBodies(picks.hotIds), redis, 'product-page-warm');
+  const wide = productBodies(picks.wideIds);
+  const productPageWarm = await throughput(targets, wide, redis, 'product-page-warm');
+  const productPageHalfRate: Record<string, Record<string, HalfRateRow>> = knobs.halfRate
+    ? {
+        'a1. product-page-one-id': await halfRate(targets, oneId, productPageOneId, 'half-rate one id'),
+        'a. product-page-warm': await halfRate(targets, wide, productPageWarm, 'half-rate wide'),
+      }
+    : {};
 
   log('b. listing-warm');
   const listingWarm = await throughput(targets, listingBodies(picks.categoryIds), redis, 'listing-warm');
@@ -579,9 +621,16 @@ async function main(): Promise<void> {
     seed: infra.seed,
     servers: targets.map((t) => t.name),
     pinning,
-    picks: { hotIds: picks.hotIds.length, coldIds: picks.coldIds.length, categoryIds: picks.categoryIds },
+    picks: {
+      hotIds: picks.hotIds.length,
+      coldIds: picks.coldIds.length,
+      categoryIds: picks.categoryIds,
+      wideIds: picks.wideIds.length,
+    },
     sanity,
+    productPageOneId,
     productPageWarm,
+    productPageHalfRate,
     listingWarm,
     coldVsWarmSql,
     redisRoundTrips,
@@ -595,6 +644,7 @@ async function main(): Promise<void> {
   await writeFile(
     new URL('latest.svg', dir),
     renderSvg(`cachegate bench ${results.date} (same run, ${pinning.split(':')[0]})`, {
+      'a1. product-page-one-id': productPageOneId,
       'a. product-page-warm': productPageWarm,
       'b. listing-warm': listingWarm,
     }),

@@ -53,9 +53,11 @@ export interface Picks {
   coldIds: number[];
   /** Categories for the listing scenario: two roots (subtree listings) and the two busiest leaves. */
   categoryIds: number[];
+  /** Up to `wide` product ids spread evenly over the catalog: the product page over many ids. */
+  wideIds: number[];
 }
 
-export async function pick(client: pg.Client, hot: number, cold: number): Promise<Picks> {
+export async function pick(client: pg.Client, hot: number, cold: number, wide = hot): Promise<Picks> {
   const ids = (await client.query<{ id: number }>('SELECT id FROM "Product" ORDER BY id')).rows.map((r) => r.id);
   if (ids.length < (hot + cold) * 2)
     throw new Error(`the seed has ${ids.length} products: too few for ${hot} hot and ${cold} cold ids`);
@@ -73,5 +75,7 @@ export async function pick(client: pg.Client, hot: number, cold: number): Promis
     WHERE NOT EXISTS (SELECT 1 FROM "Category" s WHERE s."parentId" = p."categoryId")
     GROUP BY p."categoryId" ORDER BY count(*) DESC, p."categoryId" LIMIT 2`);
   const categoryIds = [...new Set([...roots.rows, ...leaves.rows].map((r) => r.id))];
-  return { hotIds, coldIds, categoryIds };
+  const wideStep = ids.length / Math.min(wide, ids.length);
+  const wideIds = Array.from({ length: Math.min(wide, ids.length) }, (_, i) => ids[Math.floor(i * wideStep)]!);
+  return { hotIds, coldIds, categoryIds, wideIds };
 }

@@ -10,6 +10,8 @@ export interface LoadOptions {
   /** Exact number of requests to make. */
   amount?: number;
   headers?: Record<string, string>;
+  /** Fixed rate: requests per second over all connections (autocannon overallRate); unset: as fast as it can. */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -49,6 +51,7 @@ export function startLoad(url: string, bodies: readonly string[], options: LoadO
       connections: options.connections,
       ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.seconds ?? 10 }),
       timeout: 10,
+      ...(options.rate !== undefined && { overallRate: options.rate }),
       method: 'POST',
       headers: { 'content-type': 'application/json', ...options.headers },
       requests: [

@@ -8,6 +8,11 @@ interface ThroughputRow extends LoadResult {
   redisPerRequest: number;
 }
 
+/** A fixed-rate run: the rate asked for (half of the server's measured maximum) and what it got. */
+export interface HalfRateRow extends LoadResult {
+  rate: number;
+}
+
 export interface PhaseCount {
   requests: number;
   sql: number;
@@ -55,9 +60,13 @@ export interface Results {
   servers: string[];
   /** How the servers and the load generator were placed on the CPUs (pinning.ts). */
   pinning?: string;
-  picks: { hotIds: number; coldIds: number; categoryIds: number[] };
+  picks: { hotIds: number; coldIds: number; categoryIds: number[]; wideIds?: number };
   sanity: { compared: number; mismatches: string[] };
+  /** The product page on one id (a1) and over the wide set of ids (a). */
+  productPageOneId?: Record<string, ThroughputRow>;
   productPageWarm: Record<string, ThroughputRow>;
+  /** Fixed-rate runs at half of each server's maximum, per scenario. */
+  productPageHalfRate?: Record<string, Record<string, HalfRateRow>>;
   listingWarm: Record<string, ThroughputRow>;
   coldVsWarmSql: {
     productPage: { cold: PhaseCount; warm: PhaseCount; secondInstance: PhaseCount; coldConcurrent: PhaseCount };
@@ -146,6 +155,29 @@ function throughputSection(title: string, what: string, rows: Record<string, Thr
   return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n`;
 }
 
+function halfRateSection(runs: Record<string, Record<string, HalfRateRow>>, r: Results): string {
+  const rows = Object.entries(runs).flatMap(([scenario, servers]) =>
+    Object.entries(servers).map(([name, row]) => [
+      scenario,
+      name === OURS ? `**${name}**` : name,
+      row.rate,
+      fmt(row.rps, 0),
+      fmt(row.p50, 0),
+      fmt(row.p90, 0),
+      fmt(row.p99, 0),
+      fmt(row.max, 0),
+      row.non2xx + row.graphqlErrors + row.socketErrors + row.timeouts,
+    ]),
+  );
+  const head = ['scenario', 'server', 'rate asked', 'req/s got', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'];
+  return (
+    '## p99 at half load\n\n' +
+    'Each server at a fixed rate of half the req/s it reached above (autocannon overallRate), ' +
+    `${r.knobs.connections} connections, ${r.knobs.seconds} s.\n\n` +
+    `${table(head, rows)}\n`
+  );
+}
+
 export function renderMarkdown(r: Results): string {
   const out: string[] = [];
   out.push(`# cachegate bench: ${r.date}`);
@@ -161,15 +193,19 @@ export function renderMarkdown(r: Results): string {
       (r.pinning ? ` CPUs: ${r.pinning}. Chart: latest.svg.` : ''),
   );
 
+  const page = '`product(id)` with name, basePrice, price, category + parent, inventory;';
+  if (r.productPageOneId)
+    out.push(throughputSection('a1. product-page-one-id', `${page} one id, every request;`, r.productPageOneId, r));
   out.push(
     throughputSection(
       'a. product-page-warm',
-      '`product(id)` with name, basePrice, GOLD price, category + parent, inventory; ' +
-        `${r.picks.hotIds} hot ids cycled;`,
+      `${page} ${r.picks.wideIds ?? r.picks.hotIds} ids spread over the catalog, cycled;`,
       r.productPageWarm,
       r,
     ),
   );
+  if (r.productPageHalfRate && Object.keys(r.productPageHalfRate).length)
+    out.push(halfRateSection(r.productPageHalfRate, r));
   out.push(
     throughputSection(
       'b. listing-warm',
