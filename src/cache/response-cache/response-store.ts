@@ -20,6 +20,7 @@ import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
 import { counterFloor, nextNumberLua } from '../invalidation-sequence.ts';
+import { InvalidationStamps } from '../invalidation-stamps.ts';
 
 export interface StoredResponse {
   body: string;
@@ -113,8 +114,8 @@ export class ResponseStore {
   private readonly lru: LRUCache<string, StoredResponse>;
   /** Dependency -> keys of the L1 entries built from it. */
   private readonly index = new Map<string, Set<string>>();
-  /** Dependency -> when this process last purged it (performance.now()). */
-  private readonly purgedAt = new Map<string, number>();
+  /** When this process last purged each dependency (performance.now()). */
+  private readonly purgedAt = new InvalidationStamps();
   private readonly pendingPurges = new Set<string>();
   private dropAllOnRecovery = false;
   private readonly log: Logger;
@@ -176,7 +177,7 @@ export class ResponseStore {
    * dependencies was purged since; false then: the answer may be stale and must not be shared.
    */
   putLocal(key: string, entry: StoredResponse, startedAt: number): boolean {
-    if (entry.deps.some((dep) => (this.purgedAt.get(dep) ?? -1) >= startedAt)) return false;
+    if (entry.deps.some((dep) => this.purgedAt.since(dep, startedAt))) return false;
     const ttl = Math.min(servableUntil(entry) - Date.now(), L1_MAX_TTL_MS);
     if (ttl <= 0) return false;
     this.lru.set(key, entry, { ttl, size: entry.body.length + 64 * (entry.deps.length + 4) });
@@ -235,13 +236,11 @@ export class ResponseStore {
   /** Drops every stored answer built from one of the dependencies, here and in Redis. */
   async purge(deps: readonly string[]): Promise<void> {
     if (deps.length === 0) return;
-    const now = performance.now();
+    this.purgedAt.stamp(deps);
     for (const dep of deps) {
-      this.purgedAt.set(dep, now);
       const keys = this.index.get(dep);
       if (keys) for (const key of [...keys]) this.lru.delete(key);
     }
-    this.prunePurgedAt(now);
     await this.purgeRemote(deps);
   }
 
@@ -296,12 +295,6 @@ export class ResponseStore {
     const deps = [...this.pendingPurges];
     this.pendingPurges.clear();
     for (let i = 0; i < deps.length; i += 200) await this.purgeRemote(deps.slice(i, i + 200));
-  }
-
-  /** Executions take at most the request timeout; a minute-old purge can no longer race one. */
-  private prunePurgedAt(now: number): void {
-    if (this.purgedAt.size < 10_000) return;
-    for (const [dep, at] of this.purgedAt) if (now - at > PURGE_MARKER_MS) this.purgedAt.delete(dep);
   }
 
   private seqKey(): string {
