@@ -156,7 +156,8 @@ async function halfRate(
     const result = await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.seconds, rate });
     out[target.name] = { ...result, rate };
     log(
-      `${label} at ${rate} req/s ${target.name}: p50 ${result.p50} ms, p99 ${result.p99} ms, got ${result.rps.toFixed(0)}`,
+      `${label} at ${rate} req/s ${target.name}: p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+        `got ${result.rps.toFixed(0)}`,
     );
   }
   return out;

@@ -92,7 +92,7 @@ describe('registration', () => {
     post(gw, { query, variables, extensions: persistedQuery(sha256(query)) });
   const storedDocument = (gw: TestGateway, query: string) => redis.get(`${gw.cachePrefix}:pq:${sha256(query)}`);
 
-  it('a document that does not parse, validate or pass the cost limit is answered as usual and never stored', async () => {
+  it('a document that fails parsing, validation or the cost limit is answered as usual, never stored', async () => {
     const refused = [
       `query Broken${Date.now()} { product(id: "1") { id `,
       `query Invalid${Date.now()} { product(id: "1") { noSuchField } }`,

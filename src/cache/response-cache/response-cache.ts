@@ -278,8 +278,9 @@ interface RecordingContext {
 
 /**
  * Feeds the recorder from Apollo: refuses anything but a query without errors, and keeps the cache
- * policy and the stale-while-revalidate grace of the hints the answer touched. Must be the last plugin: its executionDidEnd then runs
- * first (Apollo calls them in reverse), before privateWhenSignedIn restricts the policy to PRIVATE.
+ * policy and the stale-while-revalidate grace of the hints the answer touched. Must be the last
+ * plugin: its executionDidEnd then runs first (Apollo calls them in reverse), before
+ * privateWhenSignedIn restricts the policy to PRIVATE.
  */
 export function responseCachePlugin<C extends RecordingContext>(graces: StaleGraces): ApolloServerPlugin<C> {
   return {
