@@ -117,7 +117,6 @@ export async function cartPage(root: HTMLElement): Promise<Stop> {
     return nothing;
   }
   const { cart } = await execute(CartDocument, {});
-  const weight = cart.items.reduce((sum, i) => sum + i.quantity * i.product.weightGrams, 0);
   const result = h('div', { id: 'checkout-result', 'aria-live': 'polite' });
   const error = h('p', { id: 'checkout-error', role: 'alert', className: 'error' });
   const form = h(
@@ -141,7 +140,7 @@ export async function cartPage(root: HTMLElement): Promise<Stop> {
           postcode: data.postcode,
           city: data.city,
           state: data.state,
-          weightGrams: Math.max(1, weight),
+          weightGrams: Math.max(1, cart.weightGrams),
         });
       } catch (err) {
         error.textContent = `Postcode: ${messageOf(err)}`;

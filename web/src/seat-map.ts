@@ -189,7 +189,7 @@ export async function seatMapPage(root: HTMLElement, live: Live, eventId: string
       }
       const names = refused.map((r) => {
         const s = seats.get(r.id);
-        return s ? `${s.section} row ${s.row} seat ${s.number} (${r.reason.toLowerCase()})` : r.id;
+        return s ? `section ${s.section} row ${s.row} seat ${s.number} (${r.reason.toLowerCase()})` : r.id;
       });
       error.textContent = `Not held: ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} no longer available.`;
     } else error.textContent = err instanceof Error ? err.message : String(err);
