@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { withPg } from '../support/database.ts';
 import { dataOf } from '../support/kit.ts';
 import { AVAILABILITY, CONFIRM, createEvent, HOLD, type TestEvent } from '../ticketing/kit.ts';
 import { framesSent, open, openContext, seatButton, shownSeats, useWebFixture, waitForStatus } from './kit.ts';
@@ -21,7 +22,15 @@ async function serverSeats(event: TestEvent): Promise<Record<string, string>> {
 describe('the seat map', () => {
   it('shows another customer’s hold and booking within a second, and the refusal of a taken seat', async () => {
     const event = await createEvent(web.database.url, 60);
-    const [a, b] = web.customers;
+    // Two sections and a readable name, for the screenshot.
+    await withPg(web.database.url, async (client) => {
+      await client.query(`UPDATE "Event" SET name = 'Penang Jazz Night' WHERE id = $1`, [event.id]);
+      await client.query(
+        `UPDATE "Seat" SET section = 'B', row = (row::int - 3)::text, price = 80 WHERE "eventId" = $1 AND row::int > 3`,
+        [event.id],
+      );
+    });
+    const [a, b, c] = web.customers;
     const contextA = await openContext(web, a!.token);
     const contextB = await openContext(web, b!.token, { width: 390, height: 844 }); // a phone
     const pageA = await open(web, contextA, `#/event/${event.id}`);
@@ -65,6 +74,8 @@ describe('the seat map', () => {
       /^Section A, row 1, seat 2, available, MYR 100\.00$/,
     );
 
+    dataOf(await web.gateway.query(HOLD, { eventId: event.id, seatIds: event.seatIds.slice(44, 46) }, c!.headers));
+    await waitForStatus(pageB, event.seatIds.slice(44, 46), 'HELD', 1_000);
     const path =
       process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/seat-map.png' : join(tmpdir(), 'cachegate-seat-map.png');
     await pageB.screenshot({ path, fullPage: true });
