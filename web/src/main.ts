@@ -45,38 +45,41 @@ function renderAccount(): void {
   account.replaceChildren(out);
 }
 
+const PAGES: Record<string, (root: HTMLElement, id: string) => Promise<() => void>> = {
+  events: (root) => eventsPage(root),
+  event: (root, id) => seatMapPage(root, live, id),
+  shop: (root) => productsPage(root),
+  product: (root, id) => productPage(root, live, id),
+  cart: (root) => cartPage(root),
+  signin: (root) =>
+    signInPage(root, () => {
+      live.restart();
+      renderAccount();
+      location.hash = '#/events';
+    }),
+};
+
+let routed = 0;
+
+/** Shows the page the hash names; a page that finishes loading after the hash moved on is dropped. */
 async function route(): Promise<void> {
+  const current = ++routed;
   stopPage();
   stopPage = () => {};
-  main.replaceChildren();
   const [, page = 'events', id = ''] = location.hash.split('/');
+  const view = h('div');
+  let stop: () => void = () => {};
   try {
-    switch (page) {
-      case 'event':
-        stopPage = await seatMapPage(main, live, decodeURIComponent(id));
-        break;
-      case 'shop':
-        stopPage = await productsPage(main);
-        break;
-      case 'product':
-        stopPage = await productPage(main, live, decodeURIComponent(id));
-        break;
-      case 'cart':
-        stopPage = await cartPage(main);
-        break;
-      case 'signin':
-        stopPage = await signInPage(main, () => {
-          live.restart();
-          renderAccount();
-          location.hash = '#/events';
-        });
-        break;
-      default:
-        stopPage = await eventsPage(main);
-    }
+    stop = await (PAGES[page] ?? PAGES.events!)(view, decodeURIComponent(id));
   } catch (error) {
-    main.append(h('p', { role: 'alert', className: 'error' }, error instanceof Error ? error.message : String(error)));
+    view.append(h('p', { role: 'alert', className: 'error' }, error instanceof Error ? error.message : String(error)));
   }
+  if (current !== routed) {
+    stop();
+    return;
+  }
+  stopPage = stop;
+  main.replaceChildren(view);
   main.focus();
 }
 
