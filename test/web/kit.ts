@@ -71,6 +71,12 @@ export async function openContext(
 }
 
 const sentFrames = new WeakMap<Page, string[]>();
+const sentDocuments: string[] = [];
+
+/** Every GraphQL document any page sent, over HTTP or graphql-ws. */
+export function documentsSent(): readonly string[] {
+  return sentDocuments;
+}
 
 /** The graphql-ws messages a page sent, parsed, in order. */
 export function framesSent(page: Page): { type: string; payload?: { variables?: Record<string, unknown> } }[] {
@@ -82,7 +88,17 @@ export async function open(fixture: WebFixture, context: BrowserContext, hash: s
   const page = await context.newPage();
   const sent: string[] = [];
   sentFrames.set(page, sent);
-  page.on('websocket', (socket) => socket.on('framesent', (frame) => sent.push(String(frame.payload))));
+  page.on('websocket', (socket) =>
+    socket.on('framesent', (frame) => {
+      sent.push(String(frame.payload));
+      const message = JSON.parse(String(frame.payload)) as { type: string; payload?: { query?: string } };
+      if (message.type === 'subscribe' && message.payload?.query) sentDocuments.push(message.payload.query);
+    }),
+  );
+  page.on('request', (request) => {
+    const body = request.url().endsWith('/graphql') ? request.postDataJSON() : undefined;
+    if (typeof body?.query === 'string') sentDocuments.push(body.query);
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') fixture.pageErrors.push(message.text());
   });

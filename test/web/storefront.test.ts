@@ -1,10 +1,12 @@
 // The storefront pages in a real browser: sign-in through the form, the member's own price, live stock from
 // an admin's change, and a checkout whose postcode does not match its city (refused, no order in PostgreSQL).
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { addressIn } from '../commerce/kit.ts';
 import { withPg } from '../support/database.ts';
 import { dataOf, SEED_PASSWORD, signIn } from '../support/kit.ts';
-import { open, openContext, useWebFixture } from './kit.ts';
+import { documentsSent, open, openContext, useWebFixture } from './kit.ts';
+import MANIFEST from '../../src/generated/client/persisted-documents.json' with { type: 'json' };
 
 const web = useWebFixture(0);
 /** A seeded GOLD member (tiers cycle REGULAR, SILVER, GOLD, PLATINUM). */
@@ -16,6 +18,8 @@ const PRODUCT = /* GraphQL */ `
 const SET_STOCK = /* GraphQL */ `
   mutation SetStock($id: ID!, $onHand: Int!) { setStock(productId: $id, onHand: $onHand) { available } }
 `;
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 async function ordersOf(userId: string): Promise<number> {
   return withPg(web.database.url, async (client) => {
@@ -90,6 +94,12 @@ describe('the storefront', () => {
     expect(await ordersOf(member.userId)).toBe(1);
     expect(web.pageErrors).toEqual([]);
     await context.close();
+
+    // Everything the app sent is a document of codegen's persisted manifest, by its hash: the app would run
+    // the same under ALLOWED_OPERATIONS=persisted.
+    const sent = new Set(documentsSent());
+    expect(sent.size).toBeGreaterThanOrEqual(9);
+    for (const query of sent) expect(MANIFEST).toHaveProperty([`sha256:${sha256(query)}`], query);
   });
 
   it('serves the app with its cache headers and security policy', async () => {
