@@ -1,5 +1,5 @@
 // Serves the built browser app (scripts/build-web.ts) at /app/. Files are read once at start and kept in
-// memory (the build is about 60 kB). Hashed names are immutable for a year; index.html is revalidated on
+// memory (the build is about 55 kB). Hashed names are immutable for a year; index.html is revalidated on
 // every load (no-cache with an ETag), so a new build reaches browsers at once.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
