@@ -47,6 +47,8 @@ const envSchema = z.object({
   WS_MAX_SOCKETS_PER_IP: positiveInt.default(50),
   WS_MAX_SOCKETS_PER_USER: positiveInt.default(10),
   ALLOWED_ORIGINS: z.string().optional(),
+  // The built browser app served at /app/ (scripts/build-web.ts).
+  WEB_DIR: z.string().min(1).default('web/dist'),
   METRICS_PORT: port.optional(),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   QUERY_MAX_ALIASES: positiveInt.default(30),
@@ -125,6 +127,8 @@ export interface Config {
     /** Browser origins allowed to open a socket; undefined: any, outside production. */
     allowedOrigins: string[] | undefined;
   };
+  /** The built browser app served at /app/ (absent: /app/ answers 404). */
+  webDir: string;
   /** /metrics on its own port (then not on the main one). */
   metricsPort: number | undefined;
   /** /metrics on the main port behind `Authorization: Bearer <token>`. */
@@ -247,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .map((o) => o.trim())
         .filter(Boolean),
     },
+    webDir: e.WEB_DIR,
     metricsPort: e.METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },

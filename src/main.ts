@@ -2,6 +2,8 @@
 // not through a wrapper that may kill us if we take time to answer). Loads the configuration, starts the
 // gateway, and shuts it down gracefully on SIGTERM / SIGINT. Any failure to start is one clear line on
 // stderr and exit code 1.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { startGateway } from './server/app.ts';
 import { describeStartFailure } from './server/start-failure.ts';
@@ -15,6 +17,12 @@ try {
     process.exit(1);
   }
   throw error;
+}
+
+// The browser app at /app/ is built on the first start (a few hundred milliseconds with esbuild).
+if (!existsSync(join(config.webDir, 'index.html'))) {
+  const { buildWeb } = await import('../scripts/build-web.ts');
+  await buildWeb(resolve(config.webDir));
 }
 
 const gateway = await startGateway(config).catch((error: unknown) => {

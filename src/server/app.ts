@@ -63,6 +63,7 @@ import { createHttpServer, createMetricsServer } from './http-server.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics, type Metrics } from '../infra/metrics.ts';
 import { attachWebSocket } from './websocket.ts';
+import { loadStaticApp } from './static-app.ts';
 
 /** Cache types whose entries hold another model's shape: their key version follows that model. */
 const CACHE_TYPE_MODELS: Record<string, string[]> = {
@@ -569,6 +570,7 @@ async function startServing(
             : 'public',
     logger,
     hitPath: new HitPath(persisted, responseCache),
+    staticApp: await loadStaticApp(config.webDir),
   });
   apollo = createApollo(config, { schema, httpServer, armor, guard, plugins: options.plugins ?? [] });
   await apollo.start();

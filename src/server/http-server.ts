@@ -13,6 +13,7 @@ import type { GatewayContext } from '../graphql/context.ts';
 import type { Logger } from '../infra/logger.ts';
 import { requestIdFrom } from './request-id.ts';
 import type { Readiness } from './health.ts';
+import type { StaticApp } from './static-app.ts';
 import type { Registry } from 'prom-client';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -52,6 +53,8 @@ export interface HttpServerDeps {
   logger: Logger;
   /** Persisted operations and the response cache, in front of Apollo (src/cache/response-cache). */
   hitPath?: Pick<HitPath, 'respond'>;
+  /** The browser app at /app/ (static-app.ts), when it is built. */
+  staticApp?: StaticApp;
 }
 
 /**
@@ -274,6 +277,12 @@ export function createHttpServer(deps: HttpServerDeps): Server {
             });
           return sendMetrics(res, deps.registry);
         default:
+          if (path === '/app' || path.startsWith('/app/')) {
+            if (deps.staticApp) return deps.staticApp.serve(req, res, path);
+            return sendJson(res, 404, {
+              errors: [{ message: 'the web app is not built: npm run build:web', extensions: { code: 'NOT_FOUND' } }],
+            });
+          }
           return notFound(res);
       }
     };

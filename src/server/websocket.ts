@@ -62,6 +62,15 @@ export const CLOSE_SESSION_ENDED = 4401;
 /** How long a socket closed for not reading gets to take its close frame before it is cut. */
 const TERMINATE_AFTER_MS = 1_000;
 
+/** Whether a browser's Origin names the host this request was sent to (a page the gateway served). */
+function sameHost(origin: string, req: IncomingMessage): boolean {
+  try {
+    return req.headers.host !== undefined && new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
 function coded(message: string, code: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
 }
@@ -146,8 +155,10 @@ export function attachWebSocket(deps: WebSocketDeps): WebSocketEndpoint {
     maxPayload: MAX_MESSAGE_BYTES,
     // Browsers send Origin; other clients need none. A browser page from elsewhere must not ride on a
     // user's token.
+    // The gateway's own page (/app/) is always allowed: an Origin naming the host the request was sent
+    // to. Tokens travel in connection_init, never in cookies, so such a socket carries nothing ambient.
     verifyClient: ({ origin, req }, done) => {
-      if (origin && limits.allowedOrigins && !limits.allowedOrigins.includes(origin))
+      if (origin && limits.allowedOrigins && !limits.allowedOrigins.includes(origin) && !sameHost(origin, req))
         return done(false, 403, 'origin not allowed');
       const ip = deps.clientIp(req);
       guard.admit(ip).then(

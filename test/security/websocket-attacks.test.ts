@@ -253,6 +253,11 @@ describe('caps and the same rules as HTTP', () => {
     await expect(rawSocket(freshIp(), { origin: 'https://evil.example' })).rejects.toThrow(/upgrade refused: 403/);
     (await rawSocket(freshIp(), { origin: ORIGIN })).close();
     (await rawSocket(freshIp())).close();
+    // The gateway's own app at /app/: its origin is the host the socket connects to, listed or not.
+    (await rawSocket(freshIp(), { origin: new URL(wsUrl).origin.replace(/^ws/, 'http') })).close();
+    await expect(
+      rawSocket(freshIp(), { origin: new URL(wsUrl).origin.replace(/^ws/, 'http').replace('127.0.0.1', 'localhost') }),
+    ).rejects.toThrow(/upgrade refused: 403/);
   });
 
   it('introspection is refused in production as over HTTP; malformed operations are charged by the gate', async () => {
