@@ -7,7 +7,7 @@ import { createKeyBuilder, readPrismaSchemaText } from '../../src/cache/keys.ts'
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
 import type { TestGateway } from './kit.ts';
-import { rawRedis, signIn, waitUntil } from '../support/kit.ts';
+import { rawRedis, signIn, sleep, waitUntil } from '../support/kit.ts';
 import { post, resolverCounter, storedAnswers, type ResolverCounter } from './response-kit.ts';
 
 const PRODUCT = 'query Product($id: ID!) { product(id: $id) { id name basePrice category { id name } } }';
@@ -125,21 +125,34 @@ describe('writes', () => {
   it('purges exactly the stored answers that contain what it touched', async () => {
     const ids = ['20', '21', '22'];
     const keyOf = async () => new Set(await storedAnswers(redis, prefix));
-    const stored = (await keyOf()).size;
+    // The previous test's un-awaited stores and the other instance's purges may still be landing: start
+    // from a settled set, and count only this test's answers.
+    let earlier = await keyOf();
+    await waitUntil(
+      async () => {
+        await sleep(300);
+        const now = await keyOf();
+        const same = now.size === earlier.size && [...now].every((key) => earlier.has(key));
+        earlier = now;
+        return same;
+      },
+      10_000,
+      'the stored answers to settle',
+    );
     for (const gw of [a, b]) {
       for (const id of ids) await product(gw, id);
       await post(gw, { query: PAGE });
     }
-    // Redis stores are not awaited by the answers: wait until the four answers are there (a store left over
-    // from the previous test may land meanwhile, hence at least).
-    await waitUntil(async () => (await keyOf()).size >= stored + 4, 5_000, 'the answers to reach Redis');
-    const before = await keyOf();
+    const ours = async () => new Set([...(await keyOf())].filter((key) => !earlier.has(key)));
+    // Redis stores are not awaited by the answers: wait until the four answers are there.
+    await waitUntil(async () => (await ours()).size === 4, 5_000, 'the answers to reach Redis');
+    const before = await ours();
     // What the write touches: the product's entity key and the Product list tag. The answers filed
     // under them in Redis's index sets are exactly those that must go.
     const touched = [createKeyBuilder(prefix, readPrismaSchemaText()).entityKey('Product', '21'), 'tag:Product'];
     const filed = new Set((await Promise.all(touched.map((dep) => redis.smembers(`${prefix}:rc@idx:${dep}`)))).flat());
     await post(a, { query: UPDATE, variables: { id: '21', input: { name: 'Purged exactly' } } }, admin);
-    const after = await keyOf();
+    const after = await ours();
     const gone = [...before].filter((key) => !after.has(key));
     expect(new Set(gone)).toEqual(new Set([...before].filter((key) => filed.has(key))));
     // Among them the product's own answer and the list; the other products' answers stay, in both L1s.

@@ -248,7 +248,7 @@ describe('a realistic session leaves no personal data behind', () => {
       redis.disconnect();
     }
     expect(entries.length).toBeGreaterThan(10);
-    // The live sessions are there, keyed by the token hash, and hold ids and the role only.
+    // The live sessions are there, keyed by the token hash, and hold ids, the role and the member tier only.
     const liveKey = `${cachePrefix}:session:${secrets.get('signIn token hash')}`;
     expect(sessionKeys).toContain(liveKey);
     expect(sessionKeys).not.toContain(`${cachePrefix}:session:${secrets.get('signUp token hash')}`); // signed out
@@ -257,6 +257,7 @@ describe('a realistic session leaves no personal data behind', () => {
       'organizationId',
       'role',
       'sessionId',
+      'tier',
       'touchedAt',
       'userId',
     ]);
