@@ -12,6 +12,8 @@ export interface ServerSpec {
   /** Path of the child's entry file, relative to bench/servers/. */
   entry: 'cachegate.ts' | 'baseline.ts' | 'raw.ts';
   env: Record<string, string>;
+  /** Another checkout to start the entry from (the execution-path baseline, baseline-worktree.ts). */
+  root?: string;
   /** Write a V8 CPU profile of the whole child's life into this directory (BENCH_CPU_PROFILE=1). */
   cpuProfileDir?: string;
 }
@@ -39,7 +41,10 @@ export class ChildServer {
   }
 
   static async start(spec: ServerSpec): Promise<ChildServer> {
-    const child = fork(new URL(`../servers/${spec.entry}`, import.meta.url).pathname, [], {
+    const entry = spec.root
+      ? `${spec.root}/bench/servers/${spec.entry}`
+      : new URL(`../servers/${spec.entry}`, import.meta.url).pathname;
+    const child = fork(entry, [], {
       execArgv: [
         '--import',
         'tsx',
