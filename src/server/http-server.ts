@@ -176,7 +176,8 @@ async function handleGraphQL(
   res.setHeader('x-request-id', requestId);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') {
-    if (Buffer.byteLength(response.body.string) > deps.maxResponseBytes) {
+    const length = Buffer.byteLength(response.body.string);
+    if (length > deps.maxResponseBytes) {
       throw new HttpError(
         400,
         'RESPONSE_TOO_LARGE',
@@ -184,6 +185,8 @@ async function handleGraphQL(
         { 'cache-control': 'no-store' },
       );
     }
+    // A known length: head and body leave in one write, not as chunked encoding's three.
+    res.setHeader('content-length', length);
     res.end(response.body.string);
     return;
   }
