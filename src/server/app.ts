@@ -6,7 +6,10 @@ import type { GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { Config } from '../config.ts';
 import type { CacheHooks } from '../cache/cache-hooks.ts';
 import { readTtlPolicy } from '../cache/ttl-policy.ts';
@@ -27,6 +30,7 @@ import { createDatabase, type Database } from '../db/prisma.ts';
 import type { GatewayContext } from '../graphql/context.ts';
 import { createLoaderFactory } from '../graphql/loaders.ts';
 import { buildSchema } from '../graphql/schema.ts';
+import { cacheHintsPlugin, recordCacheHints } from '../graphql/cache-hints.ts';
 import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
 import { SessionService, type SessionsEnded } from '../accounts/sessions.ts';
@@ -272,6 +276,9 @@ function createApollo(
         stopGracePeriodMillis: config.shutdownTimeoutMs,
       }),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+      // Cache-Control from hints recorded where fields resolve, not from a hook on every field.
+      ApolloServerPluginCacheControlDisabled(),
+      cacheHintsPlugin<GatewayContext>(),
       ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOverWebSocketOnly(),
       privateWhenSignedIn(),
@@ -398,7 +405,8 @@ async function startServing(
     maxResolvedFields: config.queryLimits.maxCost * 2,
     maxResponseBytes: config.queryLimits.maxResponseBytes,
   });
-  const schema = guardSchema(buildSchema(), budgets);
+  // Cache hints outermost: a field the budget skips or a permission refuses still counts, as with Apollo.
+  const schema = recordCacheHints(guardSchema(buildSchema(), budgets));
   closers.push(tolerateAbandonedBudgetBranches());
   const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, hooks }), readTtlPolicy(schema));
 
