@@ -59,6 +59,9 @@ export interface GuardDeps {
   logger: Logger;
 }
 
+/** Marks a context whose request has paid its rate limit (authorize). */
+const CHARGED = Symbol('charged');
+
 /** How many distinct operation names get their own metrics label; later ones share `other`. */
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -141,7 +144,18 @@ export class OperationGuard {
         ErrorCode.QUERY_TOO_COSTLY,
         { http: { status: 400 } },
       );
-    await this.deps.rateLimits.consume(charge.operationClass, context.clientIp, context.viewer?.userId, charge.points);
+    // Charged once per request: when the fast lane (src/server/direct-execution.ts) hands a request it
+    // authorized to Apollo, the guard runs again on the same context (Apollo copies its own properties).
+    const charged = context as { [CHARGED]?: true };
+    if (!charged[CHARGED]) {
+      await this.deps.rateLimits.consume(
+        charge.operationClass,
+        context.clientIp,
+        context.viewer?.userId,
+        charge.points,
+      );
+      charged[CHARGED] = true;
+    }
     this.deps.checkPermissions?.(document, operation, variables, context);
     if (operation.operation !== 'subscription') this.deps.budgets.start(context);
   }

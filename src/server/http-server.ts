@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
 import type { HitPath } from '../cache/response-cache/hit-path.ts';
 import type { GatewayContext } from '../graphql/context.ts';
+import type { DirectExecution } from './direct-execution.ts';
 import type { Logger } from '../infra/logger.ts';
 import { requestIdFrom } from './request-id.ts';
 import type { Readiness } from './health.ts';
@@ -49,6 +50,8 @@ export interface HttpServerDeps {
   /** Whether /metrics is served on this server: not when it has its own port. */
   metrics: 'public' | { token: string } | 'elsewhere';
   logger: Logger;
+  /** Known plain queries executed without Apollo's pipeline (direct-execution.ts); the rest go to Apollo. */
+  direct?: Pick<DirectExecution, 'respond'>;
   /** Persisted operations and the response cache, in front of Apollo (src/cache/response-cache). */
   hitPath?: Pick<HitPath, 'respond'>;
 }
@@ -158,15 +161,21 @@ async function handleGraphQL(
   } catch (error) {
     throw asHttpError(error);
   }
+  const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
   const execute = (rewritten = { body, search: url.search }): Promise<HTTPGraphQLResponse> => {
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    return deps.apollo().executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
-      context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
-    });
+    const apollo = (context = createContext): Promise<HTTPGraphQLResponse> => {
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      return deps.apollo().executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
+        context,
+      });
+    };
+    if (!deps.direct) return apollo();
+    const method = req.method ?? 'GET';
+    return deps.direct.respond({ method, headers: req.headers, body: rewritten.body }, createContext, apollo);
   };
   const request = { method: req.method ?? 'GET', headers: req.headers, search: url.search, body };
   const response = await (deps.hitPath?.respond({ ...request, remoteAddress: req.socket.remoteAddress }, execute) ??
