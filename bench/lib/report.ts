@@ -53,6 +53,8 @@ export interface Results {
   cachegateEnv: Record<string, string>;
   seed: { products: number; ms: number; migrations: number };
   servers: string[];
+  /** The execution path (response cache off) and the same at the commit before it was made lean. */
+  execution?: { path: string; baseline: string; commit: string };
   /** How the servers and the load generator were placed on the CPUs (pinning.ts). */
   pinning?: string;
   picks: { hotIds: number; coldIds: number; categoryIds: number[] };
@@ -143,7 +145,13 @@ function throughputSection(title: string, what: string, rows: Record<string, Thr
   const median = rounds > 1 ? `, median of ${rounds} rounds` : '';
   const how =
     `${connections} connections, ${seconds} s per server ` + `after a warm pass and ${warmupSeconds} s of warm-up load`;
-  return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n`;
+  const exec = r.execution && rows[r.execution.path] && rows[r.execution.baseline];
+  const execution = exec
+    ? `\n**Execution path vs baseline** (${r.execution!.path} against the same at ${r.execution!.commit}, both ` +
+      `with the response cache off, this run): ${ratio(exec.rps, rows[r.execution!.baseline]!.rps)} req/s, ` +
+      `p99 ${ratio(exec.p99, rows[r.execution!.baseline]!.p99)}.\n`
+    : '';
+  return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n${execution}`;
 }
 
 export function renderMarkdown(r: Results): string {
