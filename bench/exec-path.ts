@@ -9,10 +9,9 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { addBaselineWorktree } from './lib/baseline-worktree.ts';
 import { ChildServer } from './lib/children.ts';
-import { pick, startInfra } from './lib/infra.ts';
+import { pick, startInfraWithClient } from './lib/infra.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { pinServersAndLoad } from './lib/pinning.ts';
 import { body, post, PRODUCT_PAGE } from './lib/queries.ts';
@@ -66,13 +65,7 @@ async function main(): Promise<Record<string, unknown>> {
   const worktree = addBaselineWorktree(repo);
   cleanups.push(() => worktree.remove());
   log(`baseline ${worktree.commit} checked out at ${worktree.root}`);
-  const infra = await startInfra(SCALE, (destroy, killNow) => {
-    cleanups.push(destroy);
-    killers.push(killNow);
-  });
-  const sql = new pg.Client({ connectionString: infra.databaseUrl });
-  await sql.connect();
-  cleanups.push(() => sql.end());
+  const { infra, sql } = await startInfraWithClient(SCALE, cleanups, killers);
   const picks = await pick(sql, HOT_IDS, 1);
   const bodies = picks.hotIds.map((id) => body(PRODUCT_PAGE, { id: String(id) }));
   const env = (prefix: string): Record<string, string> => ({

@@ -68,8 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gw?.stop();
-  await redisServer?.destroy();
-  await database?.drop();
+  await Promise.all([redisServer?.destroy(), database?.drop()]);
 });
 
 describe('the fast lane', () => {
