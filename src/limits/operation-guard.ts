@@ -86,6 +86,10 @@ export class OperationGuard {
   /** The armor and introspection rules only, for Apollo (which adds graphql-js's own). */
   readonly extraRules: readonly ValidationRule[];
   private readonly gate: Limiter;
+  private readonly series = new Map<
+    string,
+    { requests: { inc(): void }; duration: { observe(seconds: number): void } }
+  >();
 
   constructor(private readonly deps: GuardDeps) {
     this.extraRules = [...deps.armorRules, ...(deps.policy.production ? [NoSchemaIntrospectionCustomRule] : [])];
@@ -169,9 +173,9 @@ export class OperationGuard {
   record(outcome: OperationRecord): void {
     const { metrics, logger } = this.deps;
     const seconds = (performance.now() - outcome.started) / 1000;
-    const labels = { operation: this.label(outcome.name), type: outcome.type ?? 'unknown' };
-    metrics.graphqlRequests.inc(labels);
-    metrics.graphqlDuration.observe(labels, seconds);
+    const series = this.seriesOf(this.label(outcome.name), outcome.type ?? 'unknown');
+    series.requests.inc();
+    series.duration.observe(seconds);
     if (outcome.context) metrics.loaderFetchesPerRequest.observe(outcome.context.stats.loaderFetches);
     if (!logger.isLevelEnabled('debug')) return; // the hot path builds nothing it will not log
     (outcome.context?.logger ?? logger).debug(
@@ -193,6 +197,19 @@ export class OperationGuard {
     const { error: formatted, masked } = maskError(error.toJSON(), original, requestId);
     if (masked) logger.error({ err: original, path: error.path, requestId }, 'masked error');
     return formatted;
+  }
+
+  /** The labelled series of one operation label and type, looked up once (labels are bounded above). */
+  private seriesOf(operation: string, type: string) {
+    const key = `${operation}\u0000${type}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const { metrics } = this.deps;
+      const labels = { operation, type };
+      series = { requests: metrics.graphqlRequests.labels(labels), duration: metrics.graphqlDuration.labels(labels) };
+      this.series.set(key, series);
+    }
+    return series;
   }
 
   private label(name: string | null | undefined): string {

@@ -24,6 +24,11 @@ const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   vary: 'Authorization',
 };
+const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
+const GRAPHQL_PATH = '/graphql';
+/** Read only (search, searchParams, pathname): shared by every request for exactly `/graphql`. */
+const GRAPHQL_URL: Readonly<URL> = new URL(GRAPHQL_PATH, 'http://gateway.invalid');
+
 /** Apollo's landing page (outside production) loads its scripts and styles from Apollo's CDN. */
 const LANDING_PAGE_CSP =
   "default-src 'self' https://*.apollographql.com; script-src 'self' 'unsafe-inline' https://*.apollographql.com; " +
@@ -233,9 +238,11 @@ export function createMetricsServer(registry: Registry): Server {
 export function createHttpServer(deps: HttpServerDeps): Server {
   const server = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    const path = normalisedPath(req.url);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // The common request line (a POST to /graphql) needs no parsing: one URL object serves them all.
+    const plain = req.url === GRAPHQL_PATH;
+    const url = plain ? GRAPHQL_URL : new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = plain ? GRAPHQL_PATH : normalisedPath(req.url);
+    for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
     const route = async (): Promise<void> => {
       if (path === '/graphql' && req.method === 'GET' && deps.landingPage)
         res.setHeader('content-security-policy', LANDING_PAGE_CSP);
