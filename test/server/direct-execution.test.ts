@@ -26,7 +26,11 @@ interface Raw {
   text: string;
   contentType: string | null;
   cacheControl: string | null;
+  /** Every header but those that differ per request or per moment. */
+  headers: Record<string, string>;
 }
+
+const PER_REQUEST = new Set(['date', 'x-request-id', 'keep-alive', 'connection']);
 
 /** POSTs `body` as JSON; the extra `extensions` key makes the fast lane pass a request on to Apollo. */
 async function post(body: Record<string, unknown>, headers: Headers = {}, viaApollo = false): Promise<Raw> {
@@ -40,6 +44,7 @@ async function post(body: Record<string, unknown>, headers: Headers = {}, viaApo
     text: await response.text(),
     contentType: response.headers.get('content-type'),
     cacheControl: response.headers.get('cache-control'),
+    headers: Object.fromEntries([...response.headers].filter(([name]) => !PER_REQUEST.has(name))),
   };
 }
 
