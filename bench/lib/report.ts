@@ -145,12 +145,14 @@ function throughputSection(title: string, what: string, rows: Record<string, Thr
   const median = rounds > 1 ? `, median of ${rounds} rounds` : '';
   const how =
     `${connections} connections, ${seconds} s per server ` + `after a warm pass and ${warmupSeconds} s of warm-up load`;
-  const exec = r.execution && rows[r.execution.path] && rows[r.execution.baseline];
-  const execution = exec
-    ? `\n**Execution path vs baseline** (${r.execution!.path} against the same at ${r.execution!.commit}, both ` +
-      `with the response cache off, this run): ${ratio(exec.rps, rows[r.execution!.baseline]!.rps)} req/s, ` +
-      `p99 ${ratio(exec.p99, rows[r.execution!.baseline]!.p99)}.\n`
-    : '';
+  const path = r.execution && rows[r.execution.path];
+  const base = r.execution && rows[r.execution.baseline];
+  const execution =
+    path && base
+      ? `\n**Execution path vs baseline** (${r.execution!.path} against the same at ${r.execution!.commit}, ` +
+        `both with the response cache off, this run): ${ratio(path.rps, base.rps)} req/s, ` +
+        `p99 ${ratio(path.p99, base.p99)}.\n`
+      : '';
   return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n${execution}`;
 }
 
