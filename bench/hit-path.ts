@@ -35,7 +35,7 @@ try {
     const server = await ChildServer.start({
       name: tree.name,
       entry: 'cachegate.ts',
-      path: `${tree.path}/bench/servers/cachegate.ts`,
+      root: tree.path,
       env: {
         DATABASE_URL: infra.databaseUrl,
         REDIS_URL: infra.redis.url,

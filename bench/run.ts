@@ -18,6 +18,7 @@ import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
 import { pinServersAndLoad } from './lib/pinning.ts';
 import { renderSvg } from './lib/chart.ts';
+import { addBaselineWorktree, EXECUTION_BASELINE_COMMIT } from './lib/baseline-worktree.ts';
 import { renderMarkdown, type HalfRateRow, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
 
 // ---- knobs -------------------------------------------------------------------------------------
@@ -44,6 +45,8 @@ const knobs = {
   halfRate: process.env.BENCH_HALF_RATE !== '0',
   coldIds: 100,
   withNoL1: process.env.BENCH_NO_L1 !== '0',
+  /** 0: no execution-path baseline (the response cache off at EXECUTION_BASELINE_COMMIT, from a temporary worktree). */
+  withExecBaseline: process.env.BENCH_EXEC_BASELINE !== '0',
   seedScale: (process.env.BENCH_SEED_SCALE === 'small' ? 'small' : 'full') as 'small' | 'full',
   poolSize: intEnv('BENCH_DB_POOL', 10, 1),
   /** cachegate's per-minute request limits: the bench sends everything from one IP, so they are raised far
@@ -73,6 +76,7 @@ const ARC = 'apollo-response-cache';
 const HAND = 'hand-rolled-redis';
 const NONE = 'no-cache';
 const EXEC = 'cachegate-no-response-cache';
+const EXEC_BASE = `${EXEC}@${EXECUTION_BASELINE_COMMIT}`;
 const MERC = 'mercurius-cache';
 const RAW = 'raw-ceiling';
 
@@ -477,6 +481,9 @@ async function main(): Promise<void> {
     REDIS_URL: infra.redis.url,
     DATABASE_POOL_SIZE: String(knobs.poolSize),
   };
+  // The execution path of the commit before it was made lean, started from a temporary git worktree.
+  const baseline = knobs.withExecBaseline ? addBaselineWorktree(new URL('..', import.meta.url).pathname) : undefined;
+  if (baseline) cleanups.push({ name: 'baseline worktree', run: async () => baseline.remove() });
   const specs: ServerSpec[] = [
     {
       name: OURS,
@@ -498,6 +505,16 @@ async function main(): Promise<void> {
       entry: 'cachegate.ts',
       env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchexec', RESPONSE_CACHE: 'false' },
     },
+    ...(baseline
+      ? [
+          {
+            name: EXEC_BASE,
+            entry: 'cachegate.ts' as const,
+            root: baseline.root,
+            env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchexecbase', RESPONSE_CACHE: 'false' },
+          },
+        ]
+      : []),
     { name: ARC, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: ARC } },
     { name: MERC, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: 'mercurius' } },
     { name: HAND, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: HAND } },
@@ -621,6 +638,7 @@ async function main(): Promise<void> {
     cachegateEnv: gatewayEnv(),
     seed: infra.seed,
     servers: targets.map((t) => t.name),
+    ...(baseline && { execution: { path: EXEC, baseline: EXEC_BASE, commit: baseline.commit } }),
     pinning,
     picks: {
       hotIds: picks.hotIds.length,

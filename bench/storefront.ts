@@ -8,10 +8,10 @@
 // Writes bench/results/storefront.json and .md and prints the Markdown.
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { createShoppers, type Shopper } from '../test/support/shoppers.ts';
 import { ChildServer } from './lib/children.ts';
-import { startInfra } from './lib/infra.ts';
+import { startInfraWithClient } from './lib/infra.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { body, post, PRODUCT_PAGE } from './lib/queries.ts';
 
@@ -127,13 +127,7 @@ const row = (name: string, r: LoadResult): string =>
 
 async function main(): Promise<void> {
   log(`starting PostgreSQL and redis-server, seeding (${SCALE})`);
-  const infra = await startInfra(SCALE, (destroy, killNow) => {
-    cleanups.push(destroy);
-    killers.push(killNow);
-  });
-  const sql = new pg.Client({ connectionString: infra.databaseUrl });
-  await sql.connect();
-  cleanups.push(() => sql.end());
+  const { infra, sql } = await startInfraWithClient(SCALE, cleanups, killers);
   const servers = { databaseUrl: infra.databaseUrl, redisUrl: infra.redis.url };
 
   // Before any gateway starts: its start-up warming caches stock, and a write behind its back is not seen.

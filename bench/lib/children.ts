@@ -11,9 +11,9 @@ export interface ServerSpec {
   name: string;
   /** Path of the child's entry file, relative to bench/servers/. */
   entry: 'cachegate.ts' | 'baseline.ts' | 'raw.ts';
-  /** Absolute path of the entry file instead (e.g. the same server from another checkout). */
-  path?: string;
   env: Record<string, string>;
+  /** Another checkout to start the entry from (the execution-path baseline, baseline-worktree.ts). */
+  root?: string;
   /** Write a V8 CPU profile of the whole child's life into this directory (BENCH_CPU_PROFILE=1). */
   cpuProfileDir?: string;
 }
@@ -41,7 +41,10 @@ export class ChildServer {
   }
 
   static async start(spec: ServerSpec): Promise<ChildServer> {
-    const child = fork(spec.path ?? new URL(`../servers/${spec.entry}`, import.meta.url).pathname, [], {
+    const entry = spec.root
+      ? `${spec.root}/bench/servers/${spec.entry}`
+      : new URL(`../servers/${spec.entry}`, import.meta.url).pathname;
+    const child = fork(entry, [], {
       execArgv: [
         '--import',
         'tsx',

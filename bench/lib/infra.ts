@@ -1,6 +1,6 @@
 // The bench's private PostgreSQL and redis-server (the test helpers: free ports, temp dirs), one
 // database migrated and seeded once, and what the scenarios pick from it.
-import type pg from 'pg';
+import pg from 'pg';
 import { applyMigrations } from '../../src/db/migrator.ts';
 import { seedDatabase, type SeedScale } from '../../prisma/seed.ts';
 import { withAdminClient } from '../../test/support/database.ts';
@@ -44,6 +44,22 @@ export async function startInfra(
     databaseUrl,
     seed: { products: summary.products, ms: summary.ms, migrations: applied.length },
   };
+}
+
+/** startInfra and a connected client of its database; everything is registered to be stopped. */
+export async function startInfraWithClient(
+  scale: SeedScale,
+  cleanups: { push(run: () => Promise<void>): unknown },
+  killers: (() => void)[],
+): Promise<{ infra: Infra; sql: pg.Client }> {
+  const infra = await startInfra(scale, (destroy, killNow) => {
+    cleanups.push(destroy);
+    killers.push(killNow);
+  });
+  const sql = new pg.Client({ connectionString: infra.databaseUrl });
+  await sql.connect();
+  cleanups.push(() => sql.end());
+  return { infra, sql };
 }
 
 export interface Picks {

@@ -58,6 +58,8 @@ export interface Results {
   cachegateEnv: Record<string, string>;
   seed: { products: number; ms: number; migrations: number };
   servers: string[];
+  /** The execution path (response cache off) and the same at the commit before it was made lean. */
+  execution?: { path: string; baseline: string; commit: string };
   /** How the servers and the load generator were placed on the CPUs (pinning.ts). */
   pinning?: string;
   picks: { hotIds: number; coldIds: number; categoryIds: number[]; wideIds?: number };
@@ -152,7 +154,15 @@ function throughputSection(title: string, what: string, rows: Record<string, Thr
   const median = rounds > 1 ? `, median of ${rounds} rounds` : '';
   const how =
     `${connections} connections, ${seconds} s per server ` + `after a warm pass and ${warmupSeconds} s of warm-up load`;
-  return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n`;
+  const path = r.execution && rows[r.execution.path];
+  const base = r.execution && rows[r.execution.baseline];
+  const execution =
+    path && base
+      ? `\n**Execution path vs baseline** (${r.execution!.path} against the same at ${r.execution!.commit}, ` +
+        `both with the response cache off, this run): ${ratio(path.rps, base.rps)} req/s, ` +
+        `p99 ${ratio(path.p99, base.p99)}.\n`
+      : '';
+  return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n${execution}`;
 }
 
 function halfRateSection(runs: Record<string, Record<string, HalfRateRow>>, r: Results): string {

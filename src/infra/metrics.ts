@@ -9,6 +9,8 @@ export interface Metrics {
   graphqlRequests: Counter<'operation' | 'type'>;
   graphqlDuration: Histogram<'operation' | 'type'>;
   graphqlErrors: Counter<'code'>;
+  /** Queries answered by the fast lane, without Apollo's pipeline (src/server/direct-execution.ts). */
+  directExecutions: Counter;
   cacheLookups: Counter<'layer' | 'type' | 'result'>;
   loaderBatchSize: Histogram<'type'>;
   dbQueries: Counter;
@@ -29,6 +31,11 @@ export function createMetrics(): Metrics {
       name: 'cachegate_graphql_requests_total',
       help: 'GraphQL operations executed, by operation name and type',
       labelNames: ['operation', 'type'],
+      registers,
+    }),
+    directExecutions: new Counter({
+      name: 'cachegate_direct_executions_total',
+      help: "Queries answered by the execution path's fast lane, without Apollo's request pipeline",
       registers,
     }),
     graphqlDuration: new Histogram({

@@ -62,6 +62,9 @@ export interface GuardDeps {
   logger: Logger;
 }
 
+/** Marks a context whose request has paid its rate limit (authorize). */
+const CHARGED = Symbol('charged');
+
 /** How many distinct operation names get their own metrics label; later ones share `other`. */
 const MAX_OPERATION_LABELS = 200;
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -86,6 +89,10 @@ export class OperationGuard {
   /** The armor and introspection rules only, for Apollo (which adds graphql-js's own). */
   readonly extraRules: readonly ValidationRule[];
   private readonly gate: Limiter;
+  private readonly series = new Map<
+    string,
+    { requests: { inc(): void }; duration: { observe(seconds: number): void } }
+  >();
 
   constructor(private readonly deps: GuardDeps) {
     this.extraRules = [...deps.armorRules, ...(deps.policy.production ? [NoSchemaIntrospectionCustomRule] : [])];
@@ -144,7 +151,18 @@ export class OperationGuard {
         ErrorCode.QUERY_TOO_COSTLY,
         { http: { status: 400 } },
       );
-    await this.deps.rateLimits.consume(charge.operationClass, context.clientIp, context.viewer?.userId, charge.points);
+    // Charged once per request: when the fast lane (src/server/direct-execution.ts) hands a request it
+    // authorized to Apollo, the guard runs again on the same context (Apollo copies its own properties).
+    const charged = context as { [CHARGED]?: true };
+    if (!charged[CHARGED]) {
+      await this.deps.rateLimits.consume(
+        charge.operationClass,
+        context.clientIp,
+        context.viewer?.userId,
+        charge.points,
+      );
+      charged[CHARGED] = true;
+    }
     this.deps.checkPermissions?.(document, operation, variables, context);
     if (operation.operation !== 'subscription') this.deps.budgets.start(context);
   }
@@ -181,9 +199,9 @@ export class OperationGuard {
   record(outcome: OperationRecord): void {
     const { metrics, logger } = this.deps;
     const seconds = (performance.now() - outcome.started) / 1000;
-    const labels = { operation: this.label(outcome.name), type: outcome.type ?? 'unknown' };
-    metrics.graphqlRequests.inc(labels);
-    metrics.graphqlDuration.observe(labels, seconds);
+    const series = this.seriesOf(this.label(outcome.name), outcome.type ?? 'unknown');
+    series.requests.inc();
+    series.duration.observe(seconds);
     if (outcome.context) metrics.loaderFetchesPerRequest.observe(outcome.context.stats.loaderFetches);
     if (!logger.isLevelEnabled('debug')) return; // the hot path builds nothing it will not log
     (outcome.context?.logger ?? logger).debug(
@@ -205,6 +223,19 @@ export class OperationGuard {
     const { error: formatted, masked } = maskError(error.toJSON(), original, requestId);
     if (masked) logger.error({ err: original, path: error.path, requestId }, 'masked error');
     return formatted;
+  }
+
+  /** The labelled series of one operation label and type, looked up once (labels are bounded above). */
+  private seriesOf(operation: string, type: string) {
+    const key = `${operation}\u0000${type}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const { metrics } = this.deps;
+      const labels = { operation, type };
+      series = { requests: metrics.graphqlRequests.labels(labels), duration: metrics.graphqlDuration.labels(labels) };
+      this.series.set(key, series);
+    }
+    return series;
   }
 
   private label(name: string | null | undefined): string {

@@ -28,6 +28,8 @@ export interface CostInput {
   operation: OperationDefinitionNode;
   fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   variables: Readonly<Record<string, unknown>> | null | undefined;
+  /** Set when a page size came from a variable: then the cost holds for these variables only. */
+  readVariable?: boolean;
 }
 
 function pageSize(node: FieldNode, field: GraphQLField<unknown, unknown>, input: CostInput): number | undefined {
@@ -42,7 +44,10 @@ function pageSize(node: FieldNode, field: GraphQLField<unknown, unknown>, input:
 
 function literalValue(node: ValueNode, input: CostInput): unknown {
   if (node.kind === Kind.INT) return Number(node.value);
-  if (node.kind === Kind.VARIABLE) return input.variables?.[node.name.value] ?? undefined;
+  if (node.kind === Kind.VARIABLE) {
+    input.readVariable = true;
+    return input.variables?.[node.name.value] ?? undefined;
+  }
   return undefined;
 }
 
@@ -103,8 +108,25 @@ function fieldCost(
   return multiplier * (1 + children);
 }
 
+/**
+ * Costs of operations whose page sizes are all literals, by operation node: Apollo hands the same parsed
+ * document to every request with the same query text, so those are counted once.
+ */
+const fixedCosts = new WeakMap<GraphQLSchema, WeakMap<OperationDefinitionNode, number>>();
+
 /** The cost of one operation with its variables: about how many values its answer can hold at most. */
 export function operationCost(input: CostInput): number {
+  let known = fixedCosts.get(input.schema);
+  if (!known) fixedCosts.set(input.schema, (known = new WeakMap()));
+  const fixed = known.get(input.operation);
+  if (fixed !== undefined) return fixed;
+  const counting: CostInput = { ...input, readVariable: false };
+  const cost = countCost(counting);
+  if (!counting.readVariable) known.set(input.operation, cost);
+  return cost;
+}
+
+function countCost(input: CostInput): number {
   const root =
     input.operation.operation === 'query'
       ? input.schema.getQueryType()

@@ -46,10 +46,18 @@ function rootFields(
   });
 }
 
-export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  return new Map(
-    document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
-  );
+/** By document: a parsed document is shared by every request with the same query text (Apollo's store). */
+const fragmentMaps = new WeakMap<DocumentNode, ReadonlyMap<string, FragmentDefinitionNode>>();
+
+export function fragmentsOf(document: DocumentNode): ReadonlyMap<string, FragmentDefinitionNode> {
+  let fragments = fragmentMaps.get(document);
+  if (!fragments) {
+    fragments = new Map(
+      document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+    );
+    fragmentMaps.set(document, fragments);
+  }
+  return fragments;
 }
 
 /** What an operation is charged: its strictest class, once per root field for mutations. */

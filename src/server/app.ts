@@ -6,7 +6,10 @@ import type { GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { Config } from '../config.ts';
 import type { CacheHooks } from '../cache/cache-hooks.ts';
 import { readTtlPolicy } from '../cache/ttl-policy.ts';
@@ -28,6 +31,7 @@ import type { GatewayContext } from '../graphql/context.ts';
 import { createLoaderFactory } from '../graphql/loaders.ts';
 import { buildSchema } from '../graphql/schema.ts';
 import { readStaleGraces } from '../cache/response-cache/stale-grace.ts';
+import { cacheHintsPlugin, recordCacheHints } from '../graphql/cache-hints.ts';
 import type { Services } from '../graphql/services.ts';
 import { AccountService } from '../accounts/account-service.ts';
 import { SessionService, type SessionsEnded } from '../accounts/sessions.ts';
@@ -60,6 +64,7 @@ import { errorPlugin, guardPlugin, privateWhenSignedIn, subscriptionsOverWebSock
 import { maskError, RetryLaterError } from '../infra/errors.ts';
 import { checkReadiness } from './health.ts';
 import { createHttpServer, createMetricsServer } from './http-server.ts';
+import { DirectExecution } from './direct-execution.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics, type Metrics } from '../infra/metrics.ts';
 import { attachWebSocket } from './websocket.ts';
@@ -274,6 +279,9 @@ function createApollo(
         stopGracePeriodMillis: config.shutdownTimeoutMs,
       }),
       ...(config.env === 'production' ? [ApolloServerPluginLandingPageDisabled()] : []),
+      // Cache-Control from hints recorded where fields resolve, not from a hook on every field.
+      ApolloServerPluginCacheControlDisabled(),
+      cacheHintsPlugin<GatewayContext>(),
       ...(deps.armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       subscriptionsOverWebSocketOnly(),
       privateWhenSignedIn(),
@@ -400,7 +408,8 @@ async function startServing(
     maxResolvedFields: config.queryLimits.maxCost * 2,
     maxResponseBytes: config.queryLimits.maxResponseBytes,
   });
-  const schema = guardSchema(buildSchema(), budgets);
+  // Cache hints outermost: a field the budget skips or a permission refuses still counts, as with Apollo.
+  const schema = recordCacheHints(guardSchema(buildSchema(), budgets));
   closers.push(tolerateAbandonedBudgetBranches());
   const createLoaders = createLoaderFactory(db, createLoaderRuntime({ cache, keys, hooks }), readTtlPolicy(schema));
 
@@ -551,6 +560,8 @@ async function startServing(
     headers: Record<string, string | string[] | undefined>;
     socket: { remoteAddress?: string };
   }) => clientIpOf(req.headers, req.socket.remoteAddress, config.trustProxy);
+  // Extra plugins (tests counting resolvers) expect to see every request: the fast lane is then off.
+  const direct = options.plugins?.length ? undefined : new DirectExecution({ schema, guard, metrics });
   const httpServer = createHttpServer({
     apollo: () => apollo!, // set below: Apollo's drain plugin needs the HTTP server first
     createContext,
@@ -569,10 +580,17 @@ async function startServing(
             ? 'elsewhere'
             : 'public',
     logger,
+    ...(direct && { direct }),
     hitPath: new HitPath(persisted, responseCache),
     staticApp: await loadStaticApp(config.webDir),
   });
-  apollo = createApollo(config, { schema, httpServer, armor, guard, plugins: options.plugins ?? [] });
+  apollo = createApollo(config, {
+    schema,
+    httpServer,
+    armor,
+    guard,
+    plugins: [...(options.plugins ?? []), ...(direct ? [direct.plugin()] : [])],
+  });
   await apollo.start();
   closers.push(() => apollo!.stop()); // the drain plugin stops accepting and waits for in-flight requests
   // Listening before graphql-ws attaches: a taken port is then one error for main.ts to explain, not

@@ -10,6 +10,7 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/
 import { LRUCache } from 'lru-cache';
 import type { HitPath } from '../cache/response-cache/hit-path.ts';
 import type { GatewayContext } from '../graphql/context.ts';
+import type { DirectExecution } from './direct-execution.ts';
 import type { Logger } from '../infra/logger.ts';
 import { requestIdFrom } from './request-id.ts';
 import type { Readiness } from './health.ts';
@@ -25,6 +26,11 @@ const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   vary: 'Authorization',
 };
+const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
+const GRAPHQL_PATH = '/graphql';
+/** Read only (search, searchParams, pathname): shared by every request for exactly `/graphql`. */
+const GRAPHQL_URL: Readonly<URL> = new URL(GRAPHQL_PATH, 'http://gateway.invalid');
+
 /** Apollo's landing page (outside production) loads its scripts and styles from Apollo's CDN. */
 const LANDING_PAGE_CSP =
   "default-src 'self' https://*.apollographql.com; script-src 'self' 'unsafe-inline' https://*.apollographql.com; " +
@@ -51,6 +57,8 @@ export interface HttpServerDeps {
   /** Whether /metrics is served on this server: not when it has its own port. */
   metrics: 'public' | { token: string } | 'elsewhere';
   logger: Logger;
+  /** Known plain queries executed without Apollo's pipeline (direct-execution.ts); the rest go to Apollo. */
+  direct?: Pick<DirectExecution, 'respond'>;
   /** Persisted operations and the response cache, in front of Apollo (src/cache/response-cache). */
   hitPath?: Pick<HitPath, 'respond'>;
   /** The browser app at /app/ (static-app.ts), when it is built. */
@@ -181,15 +189,21 @@ async function handleGraphQL(
   } catch (error) {
     throw asHttpError(error);
   }
+  const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
   const execute = (rewritten = { body, search: url.search }): Promise<HTTPGraphQLResponse> => {
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    return deps.apollo().executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
-      context: () => deps.createContext(requestId, req.headers, req.socket.remoteAddress),
-    });
+    const apollo = (context = createContext): Promise<HTTPGraphQLResponse> => {
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      return deps.apollo().executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
+        context,
+      });
+    };
+    if (!deps.direct) return apollo();
+    const method = req.method ?? 'GET';
+    return deps.direct.respond({ method, headers: req.headers, body: rewritten.body }, createContext, apollo);
   };
   const request = { method: req.method ?? 'GET', headers: req.headers, search: url.search, body };
   const response: GraphQLAnswer = await (deps.hitPath?.respond(
@@ -208,7 +222,8 @@ async function handleGraphQL(
     return;
   }
   if (response.body.kind === 'complete') {
-    if (Buffer.byteLength(response.body.string) > deps.maxResponseBytes) {
+    const length = Buffer.byteLength(response.body.string);
+    if (length > deps.maxResponseBytes) {
       throw new HttpError(
         400,
         'RESPONSE_TOO_LARGE',
@@ -216,6 +231,8 @@ async function handleGraphQL(
         { 'cache-control': 'no-store' },
       );
     }
+    // A known length: head and body leave in one write, not as chunked encoding's three.
+    res.setHeader('content-length', length);
     res.end(response.body.string);
     return;
   }
@@ -254,9 +271,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   const memo = createBodyMemo();
   const server = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    const path = normalisedPath(req.url);
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // The common request line (a POST to /graphql) needs no parsing: one URL object serves them all.
+    const plain = req.url === GRAPHQL_PATH;
+    const url = plain ? GRAPHQL_URL : new URL(req.url ?? '/', 'http://gateway.invalid');
+    const path = plain ? GRAPHQL_PATH : normalisedPath(req.url);
+    for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
     const route = async (): Promise<void> => {
       if (path === '/graphql' && req.method === 'GET' && deps.landingPage)
         res.setHeader('content-security-policy', LANDING_PAGE_CSP);

@@ -3,7 +3,6 @@
 // nothing, so whatever guards an operation before execution (over HTTP or WebSocket) and the
 // resolve-time guard (schema-permissions.ts) all ask the same question.
 import {
-  BREAK,
   getArgumentValues,
   getDirectiveValues,
   Kind,
@@ -11,6 +10,7 @@ import {
   visit,
   visitWithTypeInfo,
   type DocumentNode,
+  type FieldNode,
   type GraphQLField,
   type GraphQLSchema,
 } from 'graphql';
@@ -77,22 +77,24 @@ export interface OperationToCheck {
   viewer: Asker | null;
 }
 
+/** A field of a document that declares a permission, in the order the check meets it. */
+interface GuardedField {
+  node: FieldNode;
+  field: GraphQLField<unknown, unknown>;
+  name: string;
+  permission: Permission;
+}
+
 /**
- * Every field of the operation (and of the document's fragments) that declares a permission, checked
- * against the viewer before anything executes. Argument values that cannot be coerced are left to
- * execution, which refuses them with BAD_USER_INPUT.
+ * The guarded fields of each operation of a document, found once per document: Apollo hands the same
+ * parsed document to every request with the same query text, so a warm operation walks no AST here,
+ * and one whose fields declare nothing is checked in constant time.
  */
-export function checkOperation(request: OperationToCheck): Decision {
-  const { schema, document, viewer } = request;
-  const variables = request.variables ?? {};
+const plans = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, GuardedField[]>>>();
+
+function guardedFields(schema: GraphQLSchema, document: DocumentNode, chosen: unknown): GuardedField[] {
+  const found: GuardedField[] = [];
   const typeInfo = new TypeInfo(schema);
-  let decision: Decision = OK;
-  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  const chosen = request.operationName
-    ? operations.find((o) => o.name?.value === request.operationName)
-    : operations.length === 1
-      ? operations[0]
-      : undefined;
   const roots = document.definitions.filter((d) => d === chosen || d.kind === Kind.FRAGMENT_DEFINITION);
   for (const root of roots) {
     visit(
@@ -102,21 +104,46 @@ export function checkOperation(request: OperationToCheck): Decision {
           const field = typeInfo.getFieldDef();
           const parent = typeInfo.getParentType();
           const permission = field && requiredPermission(schema, field);
-          if (!field || !parent || !permission) return undefined;
-          let args: Record<string, unknown> = {};
-          try {
-            args = getArgumentValues(field, node, variables);
-          } catch {
-            // Left to execution (BAD_USER_INPUT); the permission itself is still checked.
-          }
-          const verdict = decide(`${parent.name}.${field.name}`, permission, viewer, args);
-          if (verdict.ok) return undefined;
-          decision = verdict;
-          return BREAK;
+          if (field && parent && permission)
+            found.push({ node, field, name: `${parent.name}.${field.name}`, permission });
         },
       }),
     );
-    if (!decision.ok) break;
   }
-  return decision;
+  return found;
+}
+
+/**
+ * Every field of the operation (and of the document's fragments) that declares a permission, checked
+ * against the viewer before anything executes. Argument values that cannot be coerced are left to
+ * execution, which refuses them with BAD_USER_INPUT.
+ */
+export function checkOperation(request: OperationToCheck): Decision {
+  const { schema, document, viewer } = request;
+  const variables = request.variables ?? {};
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const chosen = request.operationName
+    ? operations.find((o) => o.name?.value === request.operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
+  let bySchema = plans.get(schema);
+  if (!bySchema) plans.set(schema, (bySchema = new WeakMap()));
+  let byOperation = bySchema.get(document);
+  if (!byOperation) bySchema.set(document, (byOperation = new Map()));
+  // Keyed by the chosen operation's name; '' when no operation is chosen (only fragments are checked).
+  const key = chosen ? `:${chosen.name?.value ?? ''}` : '';
+  let fields = byOperation.get(key);
+  if (!fields) byOperation.set(key, (fields = guardedFields(schema, document, chosen)));
+  for (const { node, field, name, permission } of fields) {
+    let args: Record<string, unknown> = {};
+    try {
+      args = getArgumentValues(field, node, variables);
+    } catch {
+      // Left to execution (BAD_USER_INPUT); the permission itself is still checked.
+    }
+    const verdict = decide(name, permission, viewer, args);
+    if (!verdict.ok) return verdict;
+  }
+  return OK;
 }
