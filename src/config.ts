@@ -1,5 +1,6 @@
 // Configuration from environment variables, validated once at start-up. A bad value stops the start
 // with one line naming the variable: the gateway never runs half-configured.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -79,6 +80,8 @@ const envSchema = z.object({
   AUDIT_RETENTION_DAYS: positiveInt.max(3_650).default(365),
   AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.default(3_600),
   LOW_STOCK_THRESHOLD: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1_000_000).default(5),
+  // Gateway processes on this machine (src/server/cluster.ts): a number, or `auto` for one per core.
+  WORKERS: z.union([z.literal('auto'), positiveInt.max(256)], { error: 'must be a whole number or auto' }).optional(),
 });
 
 export interface Config {
@@ -128,6 +131,8 @@ export interface Config {
   /** /metrics on the main port behind `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   embeddedPostgres: { dir: string; port: number };
+  /** Gateway processes sharing the port (1: no cluster). Default: 1 in development, one per core in production. */
+  workers: number;
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
@@ -245,6 +250,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean),
     },
     metricsPort: e.METRICS_PORT,
+    workers:
+      e.WORKERS === 'auto' || (e.WORKERS === undefined && e.NODE_ENV === 'production')
+        ? availableParallelism()
+        : (e.WORKERS ?? 1),
     metricsToken: e.METRICS_TOKEN,
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,

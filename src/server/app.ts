@@ -62,6 +62,7 @@ import { createHttpServer, createMetricsServer } from './http-server.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics, type Metrics } from '../infra/metrics.ts';
 import { attachWebSocket } from './websocket.ts';
+import type { WorkerLink } from './cluster-worker.ts';
 
 /** Cache types whose entries hold another model's shape: their key version follows that model. */
 const CACHE_TYPE_MODELS: Record<string, string[]> = {
@@ -109,7 +110,8 @@ interface RedisClients {
   circuit: RedisCircuit;
 }
 
-async function prepareDatabase(
+/** Exported for the primary of several workers, which prepares the database once before forking them. */
+export async function prepareDatabase(
   config: Config,
   logger: Logger,
   closers: (() => unknown)[],
@@ -164,6 +166,8 @@ export interface GatewayOptions {
   onQuery?: (sql: string) => void;
   /** Extra Apollo plugins (tests count resolver calls with one). */
   plugins?: ApolloServerPlugin<GatewayContext>[];
+  /** In a worker of several on one port (src/server/cluster.ts): what it shares through the primary. */
+  worker?: WorkerLink;
 }
 
 /** The services resolvers reach through the context: created once, shared by every request. */
@@ -374,6 +378,9 @@ async function startServing(
     closers.push(() => Promise.allSettled([clients.main.quit(), clients.subscriber.quit()]));
     closers.push(() => clients.circuit.dispose());
     bus = createRedisBus(redis.circuit, redis.subscriber, config.cachePrefix);
+  } else if (options.worker) {
+    logger.info('no REDIS_URL: in-process cache, pub/sub relayed between the workers by the primary process');
+    bus = options.worker.createBus();
   } else {
     logger.info('no REDIS_URL: running as a single instance with the in-process cache and in-process pub/sub');
     bus = createInProcessBus();
@@ -407,6 +414,7 @@ async function startServing(
     redis?.circuit,
     config.cachePrefix,
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
+    options.worker?.createLimiter,
   );
   const services = createServices(config, {
     db,
@@ -546,11 +554,13 @@ async function startServing(
     headers: Record<string, string | string[] | undefined>;
     socket: { remoteAddress?: string };
   }) => clientIpOf(req.headers, req.socket.remoteAddress, config.trustProxy);
+  // A worker's /metrics answers for the whole set: the primary adds up every worker's registry.
+  const metricsSource = options.worker?.metricsOf(metrics.registry) ?? metrics.registry;
   const httpServer = createHttpServer({
     apollo: () => apollo!, // set below: Apollo's drain plugin needs the HTTP server first
     createContext,
     readiness: () => checkReadiness({ db, redis: redis?.circuit, draining }),
-    registry: metrics.registry,
+    registry: metricsSource,
     admit: (req) => guard.admit(clientIp(req)),
     checkQueryText: (text) => guard.checkQueryText(text),
     maxResponseBytes: config.queryLimits.maxResponseBytes,
@@ -565,6 +575,7 @@ async function startServing(
             : 'public',
     logger,
     hitPath: new HitPath(persisted, responseCache),
+    ...(options.worker && { workerId: options.worker.id }),
   });
   apollo = createApollo(config, { schema, httpServer, armor, guard, plugins: options.plugins ?? [] });
   await apollo.start();
@@ -592,7 +603,7 @@ async function startServing(
   closers.push(() => webSocket.close());
   let metricsPort: number | undefined;
   if (config.metricsPort !== undefined) {
-    const metricsServer = createMetricsServer(metrics.registry);
+    const metricsServer = createMetricsServer(metricsSource);
     metricsPort = await listen(metricsServer, { ...config, port: config.metricsPort });
     closers.push(() => new Promise((resolve) => metricsServer.close(resolve)));
   }
