@@ -467,6 +467,8 @@ async function startServing(
   const changeFeed = await startChangeFeed({
     databaseUrl: database.url,
     logger,
+    // A shared bus carries the leader's invalidations and pushes to every instance: one leader is enough.
+    ...((redis || options.worker) && { leaderLock: config.cachePrefix }),
     onChanges: (changes) =>
       invalidateChanges(changes, {
         cache,
