@@ -2,6 +2,7 @@
 // with one line naming the variable: the gateway never runs half-configured.
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_TRUST_PROXY, parseTrustProxy, type TrustProxy } from './server/client-ip.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -26,7 +27,18 @@ const envSchema = z.object({
   L1_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SESSION_TTL_SECONDS: positiveInt.max(30 * 86_400).default(7_200),
-  TRUST_PROXY: bool.default(false),
+  // Proxies whose X-Forwarded-For is believed: true, false, or addresses, CIDRs and proxy-addr's names.
+  TRUST_PROXY: z
+    .string()
+    .default(DEFAULT_TRUST_PROXY)
+    .transform((value, context) => {
+      try {
+        return parseTrustProxy(value);
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be true, false or a list of addresses and CIDR ranges' });
+        return z.NEVER;
+      }
+    }),
   KEY_HASH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOCKOUT_MAX_FAILURES: positiveInt.default(5),
   LOCKOUT_WINDOW_SECONDS: positiveInt.default(900),
@@ -99,8 +111,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Sliding session lifetime (default 2 h). */
   sessionTtlSeconds: number;
-  /** Believe X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /** Proxies whose X-Forwarded-For is believed (src/server/client-ip.ts). */
+  trustProxy: TrustProxy;
   /** Keys the hashes of emails and IPs in rate-limit counters; undefined: a built-in default (set one in
    *  production). */
   keyHashSecret: string | undefined;
