@@ -16,6 +16,8 @@ export interface EventBus {
   /** For subscription resolvers: an async iterator over one or more topics. */
   iterate<T>(topics: string | string[]): AsyncIterableIterator<T>;
   close(): Promise<void>;
+  /** How many other processes hear this bus, where the bus itself knows (the relay between workers). */
+  otherProcesses?(): number;
 }
 
 class InProcessBus implements EventBus {
@@ -107,6 +109,8 @@ export interface RelayedMessage {
 }
 
 export const RELAY_CHANNEL = 'cachegate:bus';
+/** The primary tells every worker how many workers serve, whenever that changes. */
+export const PEERS_CHANNEL = 'cachegate:peers';
 
 export function isRelayedMessage(message: unknown): message is RelayedMessage {
   return (message as RelayedMessage | null)?.channel === RELAY_CHANNEL;
@@ -123,8 +127,11 @@ export interface RelayPort {
 /** This worker's subscribers hear a publish at once; the other workers through the primary's relay. */
 class RelayedBus implements EventBus {
   private readonly local = new InProcessBus();
+  private workers = 1;
   private readonly receive = (message: unknown): void => {
     if (isRelayedMessage(message)) void this.local.publish(message.topic, decode(message.payload));
+    const peers = message as { channel?: string; workers?: number } | null;
+    if (peers?.channel === PEERS_CHANNEL && typeof peers.workers === 'number') this.workers = peers.workers;
   };
 
   constructor(private readonly port: RelayPort) {
@@ -149,6 +156,11 @@ class RelayedBus implements EventBus {
 
   async close(): Promise<void> {
     this.port.off('message', this.receive);
+  }
+
+  /** The other workers serving: a write waits for their acknowledgements (src/cache/invalidation-acks.ts). */
+  otherProcesses(): number {
+    return this.port.connected ? this.workers - 1 : 0;
   }
 }
 

@@ -9,7 +9,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { RateLimiterClusterMaster } from 'rate-limiter-flexible';
 import type { Config } from '../config.ts';
 import type { Logger } from '../infra/logger.ts';
-import { isRelayedMessage } from '../realtime/event-bus.ts';
+import { isRelayedMessage, PEERS_CHANNEL } from '../realtime/event-bus.ts';
 import { prepareDatabase } from './app.ts';
 import {
   DRAIN_CHANNEL,
@@ -50,6 +50,24 @@ export async function startPrimary(config: Config, logger: Logger): Promise<Prim
         (error: unknown) => reply({ error: String(error) }),
       );
     }
+  });
+
+  // Serving workers: each waits for the others' acknowledgements of its invalidations.
+  const serving = new Set<Worker>();
+  const announcePeers = (): void => {
+    for (const worker of serving)
+      if (worker.isConnected()) worker.send({ channel: PEERS_CHANNEL, workers: serving.size });
+  };
+  cluster.on('message', (worker: Worker, message: unknown) => {
+    if ((message as { channel?: string } | null)?.channel !== READY_CHANNEL) return;
+    serving.add(worker);
+    announcePeers();
+  });
+  cluster.on('exit', (worker) => {
+    if (serving.delete(worker)) announcePeers();
+  });
+  cluster.on('fork', (worker) => {
+    worker.on('error', (error: unknown) => logger.warn({ err: error, worker: worker.id }, 'worker channel error'));
   });
 
   let stopping = false;
