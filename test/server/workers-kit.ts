@@ -2,9 +2,10 @@
 // side): two gateway processes on one port under one primary (src/server/cluster.ts), as `npm start`
 // runs them, with Redis and without it (then the primary relays the bus and keeps the rate limits). Each
 // answer names its worker (x-cachegate-worker), so a test can address both: a write through one is read
-// at once on the other, a subscriber hears changes made through either, the rate limits count requests
-// on both, /metrics adds them up, a plain SQL change is pushed once (by the change feed's leader), a
-// killed worker is replaced and its feed leadership taken over, and SIGTERM drains every worker.
+// at once on the other, a subscriber hears changes made through either, a sign-out closes the session's
+// sockets on both, the rate limits count requests on both, /metrics adds them up, a plain SQL change is
+// pushed once (by the change feed's leader), a killed worker is replaced and its feed leadership taken
+// over, and SIGTERM drains every worker.
 import { Agent, request } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createClient } from 'graphql-ws';
@@ -129,6 +130,12 @@ export function describeWorkers(withRedis: boolean): void {
         ...(withRedis && { REDIS_URL: inject('redisUrl') }),
       });
       await waitUntilReady(gateway, port, 60_000);
+      // /readyz answers once the first worker listens; the set is ready when the primary says so.
+      await waitUntil(
+        () => logLines(gateway.stdout()).some((line) => line.msg === 'cachegate workers ready'),
+        60_000,
+        'both workers',
+      );
       ids = await workerIds(port);
       admin = await signIn(`http://127.0.0.1:${port}/graphql`); // the first of the 4 sign-ins a minute
     }, 90_000);
@@ -190,6 +197,41 @@ export function describeWorkers(withRedis: boolean): void {
       const refused = ['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED'];
       expect(codes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', ...refused]);
       expect(await metric(port, 'cachegate_graphql_requests_total')).toBeGreaterThanOrEqual(before + 6);
+    });
+
+    it("a sign-out through one worker closes the session's sockets on every worker (4401)", async () => {
+      const before = await metric(port, 'cachegate_subscriptions_active');
+      const closes: number[] = [];
+      // Four sockets one after another: the primary hands connections to the workers in turn, so both hold some.
+      const clients = Array.from({ length: 4 }, () =>
+        createClient({
+          url: `ws://127.0.0.1:${port}/graphql`,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          lazy: false,
+          onNonLazyError: () => undefined,
+          connectionParams: { authorization: admin.headers.authorization },
+          on: { closed: (event) => void closes.push((event as { code: number }).code) },
+        }),
+      );
+      try {
+        for (const client of clients)
+          client.subscribe(
+            { query: 'subscription { inventoryChanged(productId: "25") { onHand } }' },
+            { next: () => undefined, error: () => undefined, complete: () => undefined },
+          );
+        await waitUntil(
+          async () => (await metric(port, 'cachegate_subscriptions_active')) >= before + 4,
+          10_000,
+          'four subscriptions',
+        );
+        const signedOut = await post(port, { query: 'mutation { signOut }', headers: admin.headers });
+        expect(signedOut.body.data, JSON.stringify(signedOut.body)).toEqual({ signOut: true });
+        await waitUntil(() => closes.length === 4, 5_000, 'every socket of the session to close');
+        expect(closes).toEqual([4401, 4401, 4401, 4401]);
+      } finally {
+        await Promise.allSettled(clients.map((client) => client.dispose()));
+      }
     });
 
     it('a killed worker (the change feed leader) is replaced, another takes over the feed, the set keeps serving', async () => {
