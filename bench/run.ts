@@ -16,7 +16,7 @@ import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
 import { pool } from '../test/support/pool.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
-import { pinServersAndLoad } from './lib/pinning.ts';
+import { pinServersAndLoad, unpin } from './lib/pinning.ts';
 import { renderSvg } from './lib/chart.ts';
 import { addBaselineWorktree, EXECUTION_BASELINE_COMMIT } from './lib/baseline-worktree.ts';
 import { renderMarkdown, type HalfRateRow, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
@@ -54,6 +54,8 @@ const knobs = {
   rateLimit: String(intEnv('BENCH_RATE_LIMIT', 1_000_000_000, 1)),
   /** 1: V8 CPU profile of the cachegate child into bench/results/cpu-profile.tmp/ (open it in Chrome DevTools). */
   cpuProfile: process.env.BENCH_CPU_PROFILE === '1',
+  /** workers: only scenario f (WORKERS=1 against WORKERS=2), a quick check of that part alone. */
+  only: process.env.BENCH_ONLY === 'workers' ? ('workers' as const) : undefined,
 };
 
 /** Environment for every cachegate instance of the bench (child processes and in-process ones). */
@@ -447,6 +449,39 @@ async function writeThenRead(
   };
 }
 
+/**
+ * f. The warm product page from one gateway process against two (WORKERS=2, src/server/cluster.ts). Not
+ * pinned: two workers need both CPUs, so the load generator shares them with the servers, PostgreSQL and
+ * Redis, and the difference understates what a second core gives a gateway that has it to itself.
+ */
+async function workersScenario(
+  infra: Infra,
+  picks: Picks,
+  redis: Redis,
+  infraPids: number[],
+): Promise<{ rows: Record<string, ThroughputRow>; placement: string }> {
+  const placement = unpin(infraPids); // before starting the servers: children inherit this process's CPUs
+  const common = {
+    DATABASE_URL: infra.databaseUrl,
+    REDIS_URL: infra.redis.url,
+    DATABASE_POOL_SIZE: String(knobs.poolSize),
+    ...gatewayEnv(),
+    METRICS_TOKEN: randomBytes(16).toString('hex'),
+  };
+  const targets: Target[] = [];
+  for (const workers of [1, 2]) {
+    const name = `cachegate WORKERS=${workers}`;
+    const env = { ...common, WORKERS: String(workers), CACHE_PREFIX: `benchw${workers}` };
+    const server = await ChildServer.start({ name, entry: 'cachegate.ts', env });
+    cleanups.push({ name, run: () => server.stop() });
+    killers.push(() => server.kill());
+    targets.push({ name, url: server.url, server });
+  }
+  const rows = await throughput(targets, productBodies(picks.hotIds), redis, 'workers-product-page-warm');
+  for (const target of targets) await target.server.stop();
+  return { rows, placement };
+}
+
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 // ---- main ----------------------------------------------------------------------------------------
@@ -475,6 +510,13 @@ async function main(): Promise<void> {
     `hot ids ${picks.hotIds.length}, wide ids ${picks.wideIds.length}, cold ids ${picks.coldIds.length}, ` +
       `categories ${picks.categoryIds.join(',')}`,
   );
+  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  const postmasterPid = Number(readFileSync(`${infra.pg.dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
+  if (knobs.only === 'workers') {
+    const { rows, placement } = await workersScenario(infra, picks, redis, [redisPid, postmasterPid]);
+    log(`f. workers (${placement}): ${JSON.stringify(rows, null, 2)}`);
+    return;
+  }
 
   const common = {
     DATABASE_URL: infra.databaseUrl,
@@ -539,8 +581,6 @@ async function main(): Promise<void> {
   targets.push({ name: RAW, url: raw.url, server: raw });
   cleanups.push({ name: RAW, run: () => raw.stop() });
   killers.push(() => raw.kill());
-  const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
-  const postmasterPid = Number(readFileSync(`${infra.pg.dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
   const pinning = pinServersAndLoad([...targets.map((t) => t.server.pid!), redisPid, postmasterPid]);
   log(pinning);
   for (const t of targets) log(`${t.name} at ${t.url} (pid ${t.server.pid})`);
@@ -622,6 +662,10 @@ async function main(): Promise<void> {
   );
   log(`write-then-read ${ARC} + flush-all: ${arcFlush.staleImmediately}/${arcFlush.writes} stale immediately`);
 
+  log('f. workers-product-page-warm');
+  for (const t of targets) await t.server.stop(); // the set of two needs both CPUs to itself
+  const workers = await workersScenario(infra, picks, redis, [redisPid, postmasterPid]);
+
   const results: Results = {
     machine: {
       cpus: os.cpus().length,
@@ -654,6 +698,8 @@ async function main(): Promise<void> {
     coldVsWarmSql,
     redisRoundTrips,
     writeThenRead: { [OURS]: ours, [ARC]: arc, [`${ARC} + flush-all`]: arcFlush },
+    workersProductPageWarm: workers.rows,
+    workersPlacement: workers.placement,
   };
   const markdown = renderMarkdown(results);
   const dir = new URL('./results/', import.meta.url);

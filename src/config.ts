@@ -1,6 +1,8 @@
 // Configuration from environment variables, validated once at start-up. A bad value stops the start
 // with one line naming the variable: the gateway never runs half-configured.
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_TRUST_PROXY, parseTrustProxy, type TrustProxy } from './server/client-ip.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -25,7 +27,18 @@ const envSchema = z.object({
   L1_MAX_BYTES: positiveInt.default(64 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   SESSION_TTL_SECONDS: positiveInt.max(30 * 86_400).default(7_200),
-  TRUST_PROXY: bool.default(false),
+  // Proxies whose X-Forwarded-For is believed: true, false, or addresses, CIDRs and proxy-addr's names.
+  TRUST_PROXY: z
+    .string()
+    .default(DEFAULT_TRUST_PROXY)
+    .transform((value, context) => {
+      try {
+        return parseTrustProxy(value);
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be true, false or a list of addresses and CIDR ranges' });
+        return z.NEVER;
+      }
+    }),
   KEY_HASH_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOCKOUT_MAX_FAILURES: positiveInt.default(5),
   LOCKOUT_WINDOW_SECONDS: positiveInt.default(900),
@@ -83,6 +96,8 @@ const envSchema = z.object({
   AUDIT_RETENTION_DAYS: positiveInt.max(3_650).default(365),
   AUDIT_RETENTION_INTERVAL_SECONDS: positiveInt.default(3_600),
   LOW_STOCK_THRESHOLD: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1_000_000).default(5),
+  // Gateway processes on this machine (src/server/cluster.ts): a number, or `auto` for one per core.
+  WORKERS: z.union([z.literal('auto'), positiveInt.max(256)], { error: 'must be a whole number or auto' }).optional(),
 });
 
 export interface Config {
@@ -100,8 +115,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Sliding session lifetime (default 2 h). */
   sessionTtlSeconds: number;
-  /** Believe X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy: boolean;
+  /** Proxies whose X-Forwarded-For is believed (src/server/client-ip.ts). */
+  trustProxy: TrustProxy;
   /** Keys the hashes of emails and IPs in rate-limit counters; undefined: a built-in default (set one in
    *  production). */
   keyHashSecret: string | undefined;
@@ -134,6 +149,8 @@ export interface Config {
   /** /metrics on the main port behind `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
   embeddedPostgres: { dir: string; port: number };
+  /** Gateway processes sharing the port (1: no cluster). Default: 1 in development, one per core in production. */
+  workers: number;
   /** Load the seed into an empty database at start; on by default only for the embedded database. */
   seedOnEmpty: boolean;
   seedScale: 'full' | 'small';
@@ -253,6 +270,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     webDir: e.WEB_DIR,
     metricsPort: e.METRICS_PORT,
+    workers:
+      e.WORKERS === 'auto' || (e.WORKERS === undefined && e.NODE_ENV === 'production')
+        ? availableParallelism()
+        : (e.WORKERS ?? 1),
     metricsToken: e.METRICS_TOKEN,
     embeddedPostgres: { dir: e.EMBEDDED_PG_DIR, port: e.EMBEDDED_PG_PORT },
     seedOnEmpty: e.SEED_ON_EMPTY ?? e.DATABASE_URL === undefined,

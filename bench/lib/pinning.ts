@@ -46,3 +46,16 @@ export function pinServersAndLoad(servers: number[]): string {
     'the load generator on CPU 1'
   );
 }
+
+/** Lets `pids` (and their descendants) and this process run on every CPU again; returns what was done. */
+export function unpin(pids: number[]): string {
+  const cpus = os.cpus().length;
+  if (cpus < 2) return 'one CPU: nothing to unpin';
+  try {
+    for (const pid of [process.pid, ...pids.flatMap(withDescendants)])
+      execFileSync('taskset', ['-apc', `0-${cpus - 1}`, String(pid)], { stdio: 'ignore' });
+  } catch {
+    return 'not unpinned: taskset (util-linux) is not installed';
+  }
+  return `not pinned: the servers, PostgreSQL, Redis and the load generator share all ${cpus} CPUs`;
+}

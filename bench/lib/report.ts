@@ -87,6 +87,9 @@ export interface Results {
     }
   >;
   writeThenRead: Record<string, WriteCheck>;
+  /** f: one gateway process against WORKERS=2 (src/server/cluster.ts), not pinned. */
+  workersProductPageWarm?: Record<string, ThroughputRow>;
+  workersPlacement?: string;
 }
 
 const OURS = 'cachegate';
@@ -308,5 +311,15 @@ export function renderMarkdown(r: Results): string {
       ) +
       '\n',
   );
+  if (r.workersProductPageWarm)
+    out.push(
+      throughputSection(
+        'f. product-page-warm, WORKERS=1 against WORKERS=2',
+        `the page of a; the other servers stopped; ${r.workersPlacement ?? ''}: on a 2-CPU machine the load ` +
+          'generator takes CPU from the workers, so this understates a second core;',
+        r.workersProductPageWarm,
+        r,
+      ),
+    );
   return `${out.join('\n\n')}\n`;
 }

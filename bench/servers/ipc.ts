@@ -11,7 +11,7 @@ export interface ServerStats {
 }
 
 export interface ChildHandlers {
-  stats(): ServerStats;
+  stats(): ServerStats | Promise<ServerStats>;
   /** Drops whatever the server's cache offers to drop (the response-cache baseline: everything). */
   flush?(): Promise<void>;
   stop(): Promise<void>;
@@ -26,7 +26,7 @@ export function serveCommands(url: string, handlers: ChildHandlers): void {
     if (message?.type !== 'command') return;
     let result: unknown = null;
     try {
-      if (message.name === 'stats') result = handlers.stats();
+      if (message.name === 'stats') result = await handlers.stats();
       else if (message.name === 'flush') {
         if (handlers.flush) await handlers.flush();
         result = handlers.flush ? 'flushed' : 'unsupported';

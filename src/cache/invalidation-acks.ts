@@ -42,7 +42,7 @@ export class InvalidationAcks {
 
   /**
    * Publishes through `publish` with an acknowledgement id and waits for the other instances; publishes
-   * without one when there is nobody else (or no Redis to count them with).
+   * without one when there is nobody else (or no Redis or relay to count them with).
    */
   async publishAndWait(publish: (ackId: string | undefined) => Promise<void>): Promise<void> {
     const others = await this.otherInstances();
@@ -64,7 +64,8 @@ export class InvalidationAcks {
 
   private async otherInstances(): Promise<number> {
     const redis = this.deps.redis;
-    if (!redis || redis.state === 'open') return 0;
+    if (!redis) return this.deps.bus.otherProcesses?.() ?? 0; // workers sharing the primary's relay
+    if (redis.state === 'open') return 0;
     try {
       const reply = (await redis.run((r) => r.pubsub('NUMSUB', this.deps.channel))) as [string, number];
       return Number(reply[1]) - 1;

@@ -108,10 +108,14 @@ class HashedKeys implements Limiter {
   }
 }
 
+/** Without Redis, in a worker of several: counters kept by the primary for all of them (src/server/cluster.ts). */
+export type SharedMemoryLimiter = (options: { points: number; duration: number; keyPrefix: string }) => Limiter;
+
 export function createLimiterFactory(
   circuit: RedisCircuit | undefined,
   prefix: string,
   keySecret: string,
+  sharedMemory?: SharedMemoryLimiter,
 ): LimiterFactory {
   return (spec) => {
     const options = { points: spec.points, duration: spec.durationSeconds, keyPrefix: `${prefix}:rl:${spec.name}` };
@@ -121,7 +125,7 @@ export function createLimiterFactory(
     if (spec.scope === 'instance') return memory;
     const limiter = circuit
       ? new CircuitAwareLimiter(new RateLimiterRedis({ ...options, storeClient: circuit.redis }), memory, circuit)
-      : memory;
+      : (sharedMemory?.(options) ?? memory);
     return new HashedKeys(limiter, keySecret);
   };
 }

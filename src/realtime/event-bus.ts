@@ -1,6 +1,8 @@
 // The pub/sub bus: GraphQL subscriptions and cache invalidations between gateway instances.
 // With REDIS_URL: Redis pub/sub (graphql-redis-subscriptions), so a change on any instance reaches the
-// subscribers and the L1 caches of every instance. Without: an in-process bus (single instance).
+// subscribers and the L1 caches of every instance. Without: an in-process bus (single instance), or,
+// in a worker of several on one machine (WORKERS), that bus relayed to the other workers by the primary
+// process over node:cluster's IPC channel (src/server/cluster.ts).
 import { PubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { decode, encode } from '../cache/codec.ts';
@@ -14,6 +16,8 @@ export interface EventBus {
   /** For subscription resolvers: an async iterator over one or more topics. */
   iterate<T>(topics: string | string[]): AsyncIterableIterator<T>;
   close(): Promise<void>;
+  /** How many other processes hear this bus, where the bus itself knows (the relay between workers). */
+  otherProcesses?(): number;
 }
 
 class InProcessBus implements EventBus {
@@ -94,6 +98,74 @@ function quietUnsubscribes(subscriber: Redis): Redis {
         (value as (...c: string[]) => Promise<unknown>).apply(target, channels).catch(() => undefined);
     },
   });
+}
+
+/** What a worker sends the primary, and the primary forwards to every other worker. */
+export interface RelayedMessage {
+  channel: typeof RELAY_CHANNEL;
+  topic: string;
+  /** The cache codec's text: Decimals and Dates survive the trip, as through Redis. */
+  payload: string;
+}
+
+export const RELAY_CHANNEL = 'cachegate:bus';
+/** The primary tells every worker how many workers serve, whenever that changes. */
+export const PEERS_CHANNEL = 'cachegate:peers';
+
+export function isRelayedMessage(message: unknown): message is RelayedMessage {
+  return (message as RelayedMessage | null)?.channel === RELAY_CHANNEL;
+}
+
+/** An IPC endpoint: a cluster worker's `process`. */
+export interface RelayPort {
+  send?(message: unknown, callback?: (error: Error | null) => void): boolean;
+  connected?: boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/** This worker's subscribers hear a publish at once; the other workers through the primary's relay. */
+class RelayedBus implements EventBus {
+  private readonly local = new InProcessBus();
+  private workers = 1;
+  private readonly receive = (message: unknown): void => {
+    if (isRelayedMessage(message)) void this.local.publish(message.topic, decode(message.payload));
+    const peers = message as { channel?: string; workers?: number } | null;
+    if (peers?.channel === PEERS_CHANNEL && typeof peers.workers === 'number') this.workers = peers.workers;
+  };
+
+  constructor(private readonly port: RelayPort) {
+    port.on('message', this.receive);
+  }
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    await this.local.publish(topic, payload);
+    // A primary that is gone takes the worker down with it (cluster.ts): nothing to deliver to meanwhile.
+    if (!this.port.connected) return;
+    const message: RelayedMessage = { channel: RELAY_CHANNEL, topic, payload: encode(payload) };
+    this.port.send?.(message, () => undefined);
+  }
+
+  subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => void> {
+    return this.local.subscribe(topic, onMessage);
+  }
+
+  iterate<T>(topics: string | string[]): AsyncIterableIterator<T> {
+    return this.local.iterate<T>(topics);
+  }
+
+  async close(): Promise<void> {
+    this.port.off('message', this.receive);
+  }
+
+  /** The other workers serving: a write waits for their acknowledgements (src/cache/invalidation-acks.ts). */
+  otherProcesses(): number {
+    return this.port.connected ? this.workers - 1 : 0;
+  }
+}
+
+export function createRelayedBus(port: RelayPort): EventBus {
+  return new RelayedBus(port);
 }
 
 export function createInProcessBus(): EventBus {

@@ -69,6 +69,7 @@ import { createLogger, type Logger } from '../infra/logger.ts';
 import { createMetrics, type Metrics } from '../infra/metrics.ts';
 import { attachWebSocket } from './websocket.ts';
 import { loadStaticApp } from './static-app.ts';
+import type { WorkerLink } from './cluster-worker.ts';
 
 /** Cache types whose entries hold another model's shape: their key version follows that model. */
 const CACHE_TYPE_MODELS: Record<string, string[]> = {
@@ -116,7 +117,8 @@ interface RedisClients {
   circuit: RedisCircuit;
 }
 
-async function prepareDatabase(
+/** Exported for the primary of several workers, which prepares the database once before forking them. */
+export async function prepareDatabase(
   config: Config,
   logger: Logger,
   closers: (() => unknown)[],
@@ -171,6 +173,8 @@ export interface GatewayOptions {
   onQuery?: (sql: string) => void;
   /** Extra Apollo plugins (tests count resolver calls with one). */
   plugins?: ApolloServerPlugin<GatewayContext>[];
+  /** In a worker of several on one port (src/server/cluster.ts): what it shares through the primary. */
+  worker?: WorkerLink;
 }
 
 /** The services resolvers reach through the context: created once, shared by every request. */
@@ -384,6 +388,9 @@ async function startServing(
     closers.push(() => Promise.allSettled([clients.main.quit(), clients.subscriber.quit()]));
     closers.push(() => clients.circuit.dispose());
     bus = createRedisBus(redis.circuit, redis.subscriber, config.cachePrefix);
+  } else if (options.worker) {
+    logger.info('no REDIS_URL: in-process cache, pub/sub relayed between the workers by the primary process');
+    bus = options.worker.createBus();
   } else {
     logger.info('no REDIS_URL: running as a single instance with the in-process cache and in-process pub/sub');
     bus = createInProcessBus();
@@ -418,6 +425,7 @@ async function startServing(
     redis?.circuit,
     config.cachePrefix,
     config.keyHashSecret ?? `cachegate:${config.cachePrefix}`,
+    options.worker?.createLimiter,
   );
   const services = createServices(config, {
     db,
@@ -470,6 +478,8 @@ async function startServing(
   const changeFeed = await startChangeFeed({
     databaseUrl: database.url,
     logger,
+    // A shared bus carries the leader's invalidations and pushes to every instance: one leader is enough.
+    ...((redis || options.worker) && { leaderLock: config.cachePrefix }),
     onChanges: (changes) =>
       invalidateChanges(changes, {
         cache,
@@ -562,11 +572,13 @@ async function startServing(
   }) => clientIpOf(req.headers, req.socket.remoteAddress, config.trustProxy);
   // Extra plugins (tests counting resolvers) expect to see every request: the fast lane is then off.
   const direct = options.plugins?.length ? undefined : new DirectExecution({ schema, guard, metrics });
+  // A worker's /metrics answers for the whole set: the primary adds up every worker's registry.
+  const metricsSource = options.worker?.metricsOf(metrics.registry) ?? metrics.registry;
   const httpServer = createHttpServer({
     apollo: () => apollo!, // set below: Apollo's drain plugin needs the HTTP server first
     createContext,
     readiness: () => checkReadiness({ db, redis: redis?.circuit, draining }),
-    registry: metrics.registry,
+    registry: metricsSource,
     admit: (req) => guard.admit(clientIp(req)),
     checkQueryText: (text) => guard.checkQueryText(text),
     maxResponseBytes: config.queryLimits.maxResponseBytes,
@@ -583,6 +595,7 @@ async function startServing(
     ...(direct && { direct }),
     hitPath: new HitPath(persisted, responseCache),
     staticApp: await loadStaticApp(config.webDir),
+    ...(options.worker && { workerId: options.worker.id }),
   });
   apollo = createApollo(config, {
     schema,
@@ -616,7 +629,7 @@ async function startServing(
   closers.push(() => webSocket.close());
   let metricsPort: number | undefined;
   if (config.metricsPort !== undefined) {
-    const metricsServer = createMetricsServer(metrics.registry);
+    const metricsServer = createMetricsServer(metricsSource);
     metricsPort = await listen(metricsServer, { ...config, port: config.metricsPort });
     closers.push(() => new Promise((resolve) => metricsServer.close(resolve)));
   }

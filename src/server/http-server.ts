@@ -45,7 +45,7 @@ export interface HttpServerDeps {
     remoteAddress: string | undefined,
   ): Promise<GatewayContext>;
   readiness(): Promise<Readiness>;
-  registry: Registry;
+  registry: MetricsSource;
   /** Per-IP gate in front of parsing (the operation guard); throws a coded error to refuse. */
   admit(req: IncomingMessage): Promise<void>;
   /** Refuses query text over the size bound before it is parsed. */
@@ -63,6 +63,8 @@ export interface HttpServerDeps {
   hitPath?: Pick<HitPath, 'respond'>;
   /** The browser app at /app/ (static-app.ts), when it is built. */
   staticApp?: StaticApp;
+  /** In a worker of several (src/server/cluster.ts): named on every answer, so a client can tell them apart. */
+  workerId?: number;
 }
 
 /**
@@ -77,6 +79,9 @@ function createBodyMemo(): LRUCache<string, object> {
 
 /** A response the hit path answered from stored bytes, handed over as they are (no re-encoding). */
 type GraphQLAnswer = HTTPGraphQLResponse & { bytes?: Buffer };
+
+/** What /metrics reads: this process's registry, or in a worker, the whole set's aggregate. */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
 
 class HttpError extends Error {
   constructor(
@@ -246,7 +251,7 @@ function notFound(res: ServerResponse): void {
   });
 }
 
-async function sendMetrics(res: ServerResponse, registry: Registry): Promise<void> {
+async function sendMetrics(res: ServerResponse, registry: MetricsSource): Promise<void> {
   const text = await registry.metrics();
   res.writeHead(200, { 'content-type': registry.contentType });
   res.end(text);
@@ -259,7 +264,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 /** /metrics alone on its own port (METRICS_PORT), for the scraper on the internal network. */
-export function createMetricsServer(registry: Registry): Server {
+export function createMetricsServer(registry: MetricsSource): Server {
   return createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (normalisedPath(req.url) !== '/metrics') return notFound(res);
@@ -276,6 +281,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const url = plain ? GRAPHQL_URL : new URL(req.url ?? '/', 'http://gateway.invalid');
     const path = plain ? GRAPHQL_PATH : normalisedPath(req.url);
     for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
+    if (deps.workerId !== undefined) res.setHeader('x-cachegate-worker', String(deps.workerId));
     const route = async (): Promise<void> => {
       if (path === '/graphql' && req.method === 'GET' && deps.landingPage)
         res.setHeader('content-security-policy', LANDING_PAGE_CSP);

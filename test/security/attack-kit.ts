@@ -12,6 +12,8 @@ export const PRODUCTION_ENV = {
   LOG_LEVEL: 'info',
   SEED_ON_EMPTY: 'false',
   TRUST_PROXY: 'true',
+  // One process (production would start one per core): the socket caps counted here are per process.
+  WORKERS: '1',
 };
 
 export interface ProductionGateway {
