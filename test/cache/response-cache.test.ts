@@ -136,7 +136,9 @@ describe('writes', () => {
     // What the write touches: the product's entity key and the Product list tag. The answers filed
     // under them in Redis's index sets are exactly those that must go.
     const touched = [createKeyBuilder(prefix, readPrismaSchemaText()).entityKey('Product', '21'), 'tag:Product'];
-    const filed = new Set((await Promise.all(touched.map((dep) => redis.smembers(`${prefix}:rc@idx:${dep}`)))).flat());
+    const filed = new Set(
+      (await Promise.all(touched.map((dep) => redis.smembers(`${prefix}:rc@idx:{${dep}}`)))).flat(),
+    );
     await post(a, { query: UPDATE, variables: { id: '21', input: { name: 'Purged exactly' } } }, admin);
     const after = await keyOf();
     const gone = [...before].filter((key) => !after.has(key));

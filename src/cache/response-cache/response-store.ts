@@ -19,7 +19,8 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
-import { counterFloor, nextNumberLua } from '../invalidation-sequence.ts';
+import { isCluster, mgetAll, scanAll, taggedKey, unlinkAll } from '../../redis/slots.ts';
+import { counterFloor, nextNumberLua, takeNumber } from '../invalidation-sequence.ts';
 
 export interface StoredResponse {
   body: string;
@@ -64,6 +65,28 @@ for i = 2, #KEYS, 2 do
   if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 return 1`;
+
+// On a cluster an entry and its dependencies lie in different slots, so no one script can see them all
+// (docs/ARCHITECTURE.md "Redis topologies"). A store then writes the entry empty (a miss to readers),
+// files it in each dependency's index and checks that dependency's marker in one script per dependency
+// (index and marker share a slot), and only then fills the entry in, if it still exists: a purge that ran
+// before a dependency's script marked it (refused), one after found the entry in the index and deleted
+// it. A purge takes its number, marks each dependency and empties its index (one script each), then
+// deletes the entries it found.
+// KEYS: index, marker. ARGV: entry key, ttl (ms), counter value seen at lookup. 1: filed, 0: refused.
+const FILE_LUA = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local purged = redis.call('GET', KEYS[2])
+if purged and tonumber(purged) > tonumber(ARGV[3]) then return 0 end
+return 1`;
+
+// KEYS: index, marker. ARGV: the purge's number, marker lifetime (ms). Returns the index's members.
+const MARK_LUA = `
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return members`;
 
 export interface ResponseStoreDeps {
   redis: RedisCircuit | undefined;
@@ -126,13 +149,14 @@ export class ResponseStore {
     if (!redis || redis.state === 'open') return { seq: undefined };
     let raw: (string | null)[];
     try {
-      raw = await redis.run((r) => r.mget(this.seqKey(), ...keys));
+      raw = await redis.run((r) => mgetAll(r, [this.seqKey(), ...keys]));
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-mget' });
       return { seq: undefined };
     }
     const seq = Number(raw[0] ?? 0);
-    const at = raw.findIndex((text, i) => i > 0 && text !== null);
+    // An empty entry is one a cluster store has not filled in yet: a miss.
+    const at = raw.findIndex((text, i) => i > 0 && text !== null && text !== '');
     if (at < 0) return { seq };
     const key = keys[at - 1]!;
     const entry = JSON.parse(raw[at]!) as StoredResponse;
@@ -164,11 +188,18 @@ export class ResponseStore {
     const redis = this.deps.redis;
     if (!redis || seq === undefined || redis.state === 'open') return false;
     const keys = [key, ...entry.deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
+    const ttl = entry.maxAge * 1000;
     try {
-      const stored = await redis.run((r) =>
-        r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), entry.maxAge * 1000, seq),
-      );
-      return stored === 1;
+      return await redis.run(async (r) => {
+        if (!isCluster(r))
+          return (await r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), ttl, seq)) === 1;
+        await r.set(key, '', 'PX', ttl);
+        const filed = await Promise.all(
+          entry.deps.map((dep) => r.eval(FILE_LUA, 2, this.indexKey(dep), this.markerKey(dep), key, ttl, seq)),
+        );
+        if (filed.some((answer) => answer !== 1)) return false;
+        return (await r.set(key, JSON.stringify(entry), 'PX', ttl, 'XX')) === 'OK';
+      });
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-store' });
       return false;
@@ -206,7 +237,14 @@ export class ResponseStore {
     if (!redis) return;
     const keys = [this.seqKey(), ...deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
     try {
-      await redis.run((r) => r.eval(PURGE_LUA, keys.length, ...keys, PURGE_MARKER_MS, counterFloor()));
+      await redis.run(async (r) => {
+        if (!isCluster(r)) return void (await r.eval(PURGE_LUA, keys.length, ...keys, PURGE_MARKER_MS, counterFloor()));
+        const seq = await takeNumber(r, this.seqKey());
+        const found = await Promise.all(
+          deps.map((dep) => r.eval(MARK_LUA, 2, this.indexKey(dep), this.markerKey(dep), seq, PURGE_MARKER_MS)),
+        );
+        await unlinkAll(r, (found as string[][]).flat());
+      });
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-purge' });
       if (this.dropAllOnRecovery) return;
@@ -224,14 +262,7 @@ export class ResponseStore {
     if (this.dropAllOnRecovery) {
       this.dropAllOnRecovery = false;
       await redis
-        .run(async (r) => {
-          let cursor = '0';
-          do {
-            const [next, keys] = await r.scan(cursor, 'MATCH', `${this.deps.prefix}:rc@*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length) await r.unlink(...keys);
-          } while (cursor !== '0');
-        })
+        .run((r) => scanAll(r, `${this.deps.prefix}:rc@*`, (keys) => unlinkAll(r, keys).then(() => undefined)))
         .catch(() => (this.dropAllOnRecovery = true));
       this.log.warn('dropped every stored answer after an outage with too many purges to replay');
       return;
@@ -251,11 +282,12 @@ export class ResponseStore {
     return `${this.deps.prefix}:rc@seq`;
   }
 
-  private indexKey(dep: string): string {
-    return `${this.deps.prefix}:rc@idx:${dep}`;
+  /** Index and marker of a dependency share its hash slot (a cluster runs one script over both). */
+  indexKey(dep: string): string {
+    return taggedKey(`${this.deps.prefix}:rc@idx:`, dep);
   }
 
   private markerKey(dep: string): string {
-    return `${this.deps.prefix}:rc@purged:${dep}`;
+    return taggedKey(`${this.deps.prefix}:rc@purged:`, dep);
   }
 }
