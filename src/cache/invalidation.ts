@@ -127,6 +127,11 @@ export class Invalidation {
     for (const key of keys) this.deps.l1.delete(key);
     this.deps.stamps.stamp(keys);
     const seq = await this.deleteFromRedis(keys, broadcast);
+    // Until Redis had deleted them, a read here could still find the old values there and copy them into
+    // L1 (its lookup came after the stamp above). Again now: what L1 holds from then goes, and no Redis
+    // read that began before the delete is copied into L1 (on a cluster the delete is two round trips).
+    for (const key of keys) this.deps.l1.delete(key);
+    this.deps.stamps.stamp(keys);
     if (broadcast) {
       // Keys never in an L1 (sessions) are never served by a loader either: no answer is built from them.
       await this.notify({ keys, tags: [], remote: false });

@@ -156,8 +156,8 @@ export async function execPipeline(
 
 /**
  * A cluster pipeline must stay within one node, but a built pipeline may span slots: the commands are
- * recorded and each is sent on its own, routed by ioredis to its slot's node; auto-pipelining packs the
- * commands of one node into one round trip again (docs/ARCHITECTURE.md "Redis topologies").
+ * recorded and each is sent on its own, routed by ioredis to its slot's node, all at once: they still
+ * share each node's socket without waiting for each other (docs/ARCHITECTURE.md "Redis topologies").
  */
 function execAcrossSlots(redis: Cluster, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
   const calls: [string, unknown[]][] = [];

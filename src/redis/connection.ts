@@ -54,8 +54,9 @@ export function openRedis(url: string, tuning: RedisOptions): Redis {
     redisOptions: { ...tuning, ...target.auth, ...tls },
     enableOfflineQueue: false,
     clusterRetryStrategy: retryStrategy,
-    // Commands of one tick to one node leave as one pipeline: the per-slot commands of a batch stay cheap.
-    enableAutoPipelining: true,
+    // No auto-pipelining: ioredis then keeps one pipeline in flight per node and queues the rest behind
+    // it. Without it, per-slot commands still go out at once on the node's socket, without waiting for
+    // each other's replies.
     // A node that drops is asked again for the slot map rather than waited for: failover is followed.
     retryDelayOnFailover: 100,
     retryDelayOnClusterDown: 100,

@@ -1,7 +1,7 @@
 // Multi-key work that holds on every topology (docs/ARCHITECTURE.md "Redis topologies"). Redis Cluster
 // refuses a command or script whose keys lie in different hash slots (CROSSSLOT), so on a cluster the
-// keys are split by slot and each group is sent on its own; ioredis auto-pipelining packs the groups
-// bound for one node into one round trip. On one server (or a Sentinel primary) nothing is split.
+// keys are split by slot and each group is sent on its own, all at once (ioredis writes a command to its
+// node's socket without waiting for earlier replies). On one server (or a Sentinel primary) nothing is split.
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, type Redis } from './connection.ts';
 

@@ -116,8 +116,9 @@ export class ResponseCache {
       const startedAt = performance.now();
       const remote = await this.deps.store.getRemote(keys, startedAt);
       if (remote.found) {
-        entry = remote.found.entry;
-        return await this.hit(request, viewer, entry, 'hit', execute);
+        // Requests that joined this flight may have come after a purge that this lookup predates.
+        if (remote.found.shareable) entry = remote.found.entry;
+        return await this.hit(request, viewer, remote.found.entry, 'hit', execute);
       }
       this.outcomes.inc({ result: 'miss' });
       const recorder = new ResponseRecorder(viewer);

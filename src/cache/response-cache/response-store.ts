@@ -15,6 +15,7 @@
 //   instance built from its not-yet-invalidated L1 and stored meanwhile is removed then.
 // - Redis is optional: failures count as misses; purges that could not reach Redis are replayed when
 //   the circuit closes (or, past a bound, every stored answer is dropped).
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
@@ -67,18 +68,26 @@ end
 return 1`;
 
 // On a cluster an entry and its dependencies lie in different slots, so no one script can see them all
-// (docs/ARCHITECTURE.md "Redis topologies"). A store then writes the entry empty (a miss to readers),
+// (docs/ARCHITECTURE.md "Redis topologies"). A store then writes a placeholder (a miss to readers),
 // files it in each dependency's index and checks that dependency's marker in one script per dependency
 // (index and marker share a slot), and only then fills the entry in, if it still exists: a purge that ran
 // before a dependency's script marked it (refused), one after found the entry in the index and deleted
-// it. A purge takes its number, marks each dependency and empties its index (one script each), then
-// deletes the entries it found.
+// it. The placeholder is this store's own (a random token): filling in another store's placeholder, put
+// there after the purge deleted ours, would bring an answer from before the purge back. A purge takes
+// its number, marks each dependency and empties its index (one script each), then deletes the entries
+// it found.
 // KEYS: index, marker. ARGV: entry key, ttl (ms), counter value seen at lookup. 1: filed, 0: refused.
 const FILE_LUA = `
 redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 local purged = redis.call('GET', KEYS[2])
 if purged and tonumber(purged) > tonumber(ARGV[3]) then return 0 end
+return 1`;
+
+// KEYS: the entry. ARGV: this store's placeholder, the answer, ttl (ms). 1: filled in.
+const FILL_IN_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
 // KEYS: index, marker. ARGV: the purge's number, marker lifetime (ms). Returns the index's members.
@@ -98,7 +107,8 @@ export interface ResponseStoreDeps {
 
 /** What a Redis lookup found, and the purge counter it saw (undefined: Redis could not be asked). */
 export interface RedisLookup {
-  found?: { key: string; entry: StoredResponse };
+  /** `shareable`: no purge here since the lookup began (else it may predate a write: its asker only). */
+  found?: { key: string; entry: StoredResponse; shareable: boolean };
   seq: number | undefined;
 }
 
@@ -155,13 +165,12 @@ export class ResponseStore {
       return { seq: undefined };
     }
     const seq = Number(raw[0] ?? 0);
-    // An empty entry is one a cluster store has not filled in yet: a miss.
-    const at = raw.findIndex((text, i) => i > 0 && text !== null && text !== '');
+    // Answers are JSON objects; anything else is a cluster store's placeholder, not filled in yet: a miss.
+    const at = raw.findIndex((text, i) => i > 0 && text?.startsWith('{'));
     if (at < 0) return { seq };
     const key = keys[at - 1]!;
     const entry = JSON.parse(raw[at]!) as StoredResponse;
-    this.putLocal(key, entry, startedAt);
-    return { found: { key, entry }, seq };
+    return { found: { key, entry, shareable: this.putLocal(key, entry, startedAt) }, seq };
   }
 
   /**
@@ -193,12 +202,13 @@ export class ResponseStore {
       return await redis.run(async (r) => {
         if (!isCluster(r))
           return (await r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), ttl, seq)) === 1;
-        await r.set(key, '', 'PX', ttl);
+        const placeholder = `pending:${randomUUID()}`;
+        await r.set(key, placeholder, 'PX', ttl);
         const filed = await Promise.all(
           entry.deps.map((dep) => r.eval(FILE_LUA, 2, this.indexKey(dep), this.markerKey(dep), key, ttl, seq)),
         );
         if (filed.some((answer) => answer !== 1)) return false;
-        return (await r.set(key, JSON.stringify(entry), 'PX', ttl, 'XX')) === 'OK';
+        return (await r.eval(FILL_IN_LUA, 1, key, placeholder, JSON.stringify(entry), ttl)) === 1;
       });
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-store' });
@@ -209,6 +219,14 @@ export class ResponseStore {
   /** Drops every stored answer built from one of the dependencies, here and in Redis. */
   async purge(deps: readonly string[]): Promise<void> {
     if (deps.length === 0) return;
+    this.purgeLocal(deps);
+    await this.purgeRemote(deps);
+    // Until Redis had purged them, a lookup here could still find the old answers there and copy them
+    // into L1: again now, so that neither those copies nor lookups begun before stay.
+    this.purgeLocal(deps);
+  }
+
+  private purgeLocal(deps: readonly string[]): void {
     const now = performance.now();
     for (const dep of deps) {
       this.purgedAt.set(dep, now);
@@ -216,7 +234,6 @@ export class ResponseStore {
       if (keys) for (const key of [...keys]) this.lru.delete(key);
     }
     this.prunePurgedAt(now);
-    await this.purgeRemote(deps);
   }
 
   get size(): number {
