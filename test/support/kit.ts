@@ -101,6 +101,8 @@ export function rawRedis(url: string): Redis {
   const options = { maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null };
   const target = parseRedisTarget(url);
   if (target.kind === 'cluster') return new Cluster(target.nodes, { lazyConnect: true, redisOptions: options });
+  if (target.kind === 'sentinel')
+    return new SingleRedis({ ...options, sentinels: target.sentinels, name: target.name, lazyConnect: true });
   return new SingleRedis(url, { ...options, lazyConnect: true });
 }
 
