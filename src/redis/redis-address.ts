@@ -2,6 +2,7 @@
 //   redis://[user:pass@]host:port[/db], rediss://…               one server (or a proxy in front of many)
 //   redis-cluster://[user:pass@]host:port,host:port,…            Redis Cluster, seeded from these nodes
 //   redis-sentinel://[user:pass@]host:port,host:port,…/<name>    the primary that the sentinels call <name>
+//   rediss-cluster://, rediss-sentinel://                           the same over TLS
 // Pure parsing, no client: the configuration validates addresses with it.
 
 export type RedisTarget =
@@ -19,23 +20,23 @@ interface Auth {
   password?: string;
 }
 
-const LIST_URL = /^(redis-cluster|redis-sentinel)(s?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)(?:\/(.*))?$/;
+const LIST_URL = /^redis(s?)-(cluster|sentinel):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/]+)(?:\/(.*))?$/;
 
 /** Parses a Redis address (see the top of this file); throws with a short reason when it is not one. */
 export function parseRedisTarget(address: string): RedisTarget {
   const listed = LIST_URL.exec(address);
   if (!listed) {
     if (!/^rediss?:\/\//.test(address))
-      throw new Error('must be a redis://, rediss://, redis-cluster:// or redis-sentinel:// URL');
+      throw new Error('must be a redis://, rediss://, redis-cluster:// or redis-sentinel:// address');
     return { kind: 'single', url: address };
   }
-  const [, scheme, secure, user, pass, hosts = '', rest = ''] = listed;
+  const [, secure, kind, user, pass, hosts = '', rest = ''] = listed;
   const auth: Auth = {
     ...(user && { username: decodeURIComponent(user) }),
     ...(pass && { password: decodeURIComponent(pass) }),
   };
   const nodes = parseHostList(hosts);
-  if (scheme === 'redis-cluster') return { kind: 'cluster', nodes, auth, tls: secure === 's' };
+  if (kind === 'cluster') return { kind: 'cluster', nodes, auth, tls: secure === 's' };
   if (!rest) throw new Error('a redis-sentinel:// URL ends with /<primary name>');
   return { kind: 'sentinel', sentinels: nodes, name: decodeURIComponent(rest), auth, tls: secure === 's' };
 }
