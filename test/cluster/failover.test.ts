@@ -4,32 +4,25 @@
 // both the cache and the sharded pub/sub have to move to the new master.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { INVALIDATION_TOPIC } from '../../src/cache/invalidation.ts';
-import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
-import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.ts';
-import { expectFollowed, readThrough } from './kit.ts';
+import { expectFollowed, readThrough, startPair, type GatewayPair } from './kit.ts';
 
-let cluster: RedisCluster;
-let database: TestDatabase;
-let a: TestGateway;
-let b: TestGateway;
+let pair: GatewayPair & { redis: RedisCluster };
 
 beforeAll(async () => {
-  [cluster, database] = await Promise.all([
-    startRedisCluster(),
-    createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase')),
-  ]);
-  const options = { databaseUrl: database.url, redisUrl: cluster.url, cachePrefix: randomPrefix() };
-  [a, b] = await Promise.all([startTestGateway(options), startTestGateway(options)]);
+  pair = await startPair(
+    startRedisCluster,
+    (cluster) => ({ REDIS_URL: cluster.url }),
+    inject('adminDatabaseUrl'),
+    inject('templateDatabase'),
+  );
 });
 
-afterAll(async () => {
-  await Promise.allSettled([a?.stop(), b?.stop()]);
-  await Promise.allSettled([cluster?.destroy(), database?.drop()]);
-});
+afterAll(() => pair?.stop());
 
 describe('Redis Cluster failover under load', () => {
   it('a killed master is replaced; no read fails meanwhile, and both gateways use the new master after', async () => {
+    const { a, b, redis: cluster } = pair;
     const { failures, result, reads, p99 } = await readThrough([a, b], async () => {
       // The master that serves the invalidation channel: the bus must move as well as the cached keys.
       const { port } = await cluster.killMaster(`${a.cachePrefix}:${INVALIDATION_TOPIC}`);

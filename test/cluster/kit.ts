@@ -3,13 +3,48 @@
 import { expect } from 'vitest';
 import { createKeyBuilder, readPrismaSchemaText } from '../../src/cache/keys.ts';
 import { endpoint } from '../cache/kit.ts';
-import type { TestGateway } from '../support/gateway.ts';
+import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
+import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { dataOf, rawRedis, signIn, waitUntil } from '../support/kit.ts';
 
 export const PRODUCT = 'query P($id: ID!) { product(id: $id) { id name } }';
 const UPDATE = 'mutation U($id: ID!, $name: String!) { updateProduct(id: $id, input: { name: $name }) { id } }';
 const IDS = Array.from({ length: 40 }, (_, i) => String(i + 1));
 const READERS = 8;
+
+export interface GatewayPair {
+  a: TestGateway;
+  b: TestGateway;
+  stop(): Promise<void>;
+}
+
+/**
+ * Two gateways on one prefix over a fresh copy of the template database and the Redis that `start`
+ * brings up (its handle is passed to `env` for the gateway's variables, and destroyed by stop()).
+ */
+export async function startPair<R extends { destroy(): Promise<void> }>(
+  start: () => Promise<R>,
+  env: (redis: R) => Record<string, string>,
+  adminUrl: string,
+  template: string,
+): Promise<GatewayPair & { redis: R }> {
+  let database: TestDatabase | undefined;
+  let redis: R | undefined;
+  const gateways: TestGateway[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled(gateways.map((g) => g.stop()));
+    await Promise.allSettled([redis?.destroy(), database?.drop()]);
+  };
+  try {
+    [redis, database] = await Promise.all([start(), createDatabaseFromTemplate(adminUrl, template)]);
+    const options = { databaseUrl: database.url, cachePrefix: randomPrefix(), env: env(redis) };
+    gateways.push(await startTestGateway(options), await startTestGateway(options));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { a: gateways[0]!, b: gateways[1]!, redis, stop };
+}
 
 async function readiness(gateway: TestGateway): Promise<{ redis: string; redisCircuit?: string }> {
   return (await fetch(endpoint(gateway, '/readyz'))).json() as Promise<{ redis: string; redisCircuit?: string }>;

@@ -14,13 +14,13 @@
 // Failover is quick by configuration: cluster-node-timeout NODE_TIMEOUT_MS, and replicas may always take
 // over (cluster-replica-validity-factor 0).
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import calculateSlot from 'cluster-key-slot';
 import { getFreePort } from './free-port.ts';
 import { isPortOpen, isProcessAlive, killAndWaitSync, run, tailOf } from './process-utils.ts';
-import { pingRedis } from './redis-server.ts';
+import { pingRedis, readPid } from './redis-server.ts';
 import { waitUntil } from './wait.ts';
 
 export interface ClusterNode {
@@ -53,15 +53,6 @@ export interface RedisCluster {
 const NODE_COUNT = 6;
 export const NODE_TIMEOUT_MS = 1_000;
 const START_TIMEOUT_MS = 20_000;
-
-async function readPid(dir: string): Promise<number | undefined> {
-  try {
-    const pid = Number((await readFile(join(dir, 'redis.pid'), 'utf8')).trim());
-    return pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 async function launchNode(dir: string, port: number, busPort: number): Promise<number> {
   await mkdir(dir, { recursive: true });

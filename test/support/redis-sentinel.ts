@@ -7,12 +7,12 @@
 //   await set.waitForFailover();                // the sentinels name the replica as primary
 //   await set.destroy();
 import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort } from './free-port.ts';
 import { isPortOpen, killAndWaitSync, run, tailOf } from './process-utils.ts';
-import { pingRedis } from './redis-server.ts';
+import { pingRedis, readPid } from './redis-server.ts';
 import { waitUntil } from './wait.ts';
 
 export interface RedisSentinelSet {
@@ -40,11 +40,6 @@ interface Process {
   port: number;
   dir: string;
   pid: number | undefined;
-}
-
-async function readPid(dir: string): Promise<number | undefined> {
-  const pid = Number((await readFile(join(dir, 'redis.pid'), 'utf8').catch(() => '')).trim());
-  return pid > 0 ? pid : undefined;
 }
 
 /** Starts redis-server (or a sentinel, from its config file) daemonized in `dir`; resolves with its pid. */
