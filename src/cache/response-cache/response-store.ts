@@ -84,9 +84,14 @@ local purged = redis.call('GET', KEYS[2])
 if purged and tonumber(purged) > tonumber(ARGV[3]) then return 0 end
 return 1`;
 
-// KEYS: the entry. ARGV: this store's placeholder, the answer, ttl (ms). 1: filled in.
+// KEYS: the entry. ARGV: this store's placeholder, the answer (empty: refused, remove the placeholder),
+// ttl (ms). 1: filled in.
 const FILL_IN_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
@@ -207,8 +212,9 @@ export class ResponseStore {
         const filed = await Promise.all(
           entry.deps.map((dep) => r.eval(FILE_LUA, 2, this.indexKey(dep), this.markerKey(dep), key, ttl, seq)),
         );
-        if (filed.some((answer) => answer !== 1)) return false;
-        return (await r.eval(FILL_IN_LUA, 1, key, placeholder, JSON.stringify(entry), ttl)) === 1;
+        const refused = filed.some((answer) => answer !== 1);
+        const answer = refused ? '' : JSON.stringify(entry);
+        return (await r.eval(FILL_IN_LUA, 1, key, placeholder, answer, ttl)) === 1;
       });
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-store' });
