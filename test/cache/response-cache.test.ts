@@ -128,14 +128,14 @@ describe('writes', () => {
     // Stores are not awaited by the answers (on a cluster they take three round trips): let the earlier
     // tests' stores land first, so that the count below moves by this test's answers only.
     let last = -1;
-    await waitUntil(async () => last === (last = (await keyOf()).size), 5_000, 'earlier stores to land', 150);
+    await waitUntil(async () => last === (last = (await keyOf()).size), 15_000, 'earlier stores to land', 150);
     const stored = (await keyOf()).size;
     for (const gw of [a, b]) {
       for (const id of ids) await product(gw, id);
       await post(gw, { query: PAGE });
     }
     // Redis stores are not awaited by the answers: wait until the four answers are there.
-    await waitUntil(async () => (await keyOf()).size === stored + 4, 5_000, 'the answers to reach Redis');
+    await waitUntil(async () => (await keyOf()).size === stored + 4, 15_000, 'the answers to reach Redis');
     const before = await keyOf();
     // What the write touches: the product's entity key and the Product list tag. The answers filed
     // under them in Redis's index sets are exactly those that must go.
