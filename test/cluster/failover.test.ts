@@ -31,5 +31,5 @@ describe('Redis Cluster failover under load', () => {
     console.log(`[cluster failover] ${reads} reads, failover ${Math.round(result)} ms, read p99 ${Math.round(p99)} ms`);
     expect(failures).toEqual([]);
     await expectFollowed(a, b, cluster.url);
-  }, 60_000);
+  }, 120_000);
 });

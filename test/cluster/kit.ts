@@ -74,12 +74,12 @@ export async function readThrough<T>(
     }
   };
   const readers = Array.from({ length: READERS }, (_, n) => reader(n));
-  await waitUntil(() => latencies.length > 200, 10_000, 'reads before the fault');
+  await waitUntil(() => latencies.length > 200, 30_000, 'reads before the fault');
   const result = await fault();
   for (const gateway of gateways)
-    await waitUntil(async () => (await readiness(gateway)).redisCircuit === 'closed', 10_000, 'the circuit to close');
+    await waitUntil(async () => (await readiness(gateway)).redisCircuit === 'closed', 30_000, 'the circuit to close');
   const recovered = latencies.length;
-  await waitUntil(() => latencies.length > recovered + 200, 10_000, 'reads after recovery');
+  await waitUntil(() => latencies.length > recovered + 200, 30_000, 'reads after recovery');
   reading = false;
   await Promise.all(readers);
   latencies.sort((x, y) => x - y);

@@ -29,5 +29,5 @@ describe('Sentinel failover under load', () => {
     );
     expect(failures).toEqual([]);
     await expectFollowed(a, b, sentinel.url);
-  }, 60_000);
+  }, 120_000);
 });
