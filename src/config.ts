@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_TRUST_PROXY, parseTrustProxy, type TrustProxy } from './server/client-ip.ts';
+import { listAddress, parseHostList, parseRedisTarget } from './redis/redis-address.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -10,7 +11,20 @@ const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).ma
 const positiveInt = z.coerce.number({ error: 'must be a whole number' }).int().positive();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgresql:// URL' });
-const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
+const redisUrl = z.string().superRefine((value, ctx) => {
+  try {
+    parseRedisTarget(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+const hostList = z.string().superRefine((value, ctx) => {
+  try {
+    parseHostList(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be host:port,host:port,… (${(error as Error).message})` });
+  }
+});
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -19,6 +33,9 @@ const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_SIZE: positiveInt.max(500).default(10),
   REDIS_URL: redisUrl.optional(),
+  REDIS_CLUSTER_NODES: hostList.optional(),
+  REDIS_SENTINELS: hostList.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   CACHE_PREFIX: z
     .string()
@@ -107,7 +124,11 @@ export interface Config {
   /** Absent: the gateway starts its embedded PostgreSQL. */
   databaseUrl: string | undefined;
   databasePoolSize: number;
-  /** Absent: single instance, in-process cache and pub/sub. */
+  /**
+   * Absent: single instance, in-process cache and pub/sub. A redis://, redis-cluster:// or
+   * redis-sentinel:// address (src/redis/redis-address.ts), also when given as REDIS_CLUSTER_NODES or
+   * REDIS_SENTINELS.
+   */
   redisUrl: string | undefined;
   logLevel: (typeof LOG_LEVELS)[number];
   cachePrefix: string;
@@ -204,6 +225,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** At most one of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS; the sentinels need the primary's name. */
+function redisAddress(e: z.infer<typeof envSchema>): string | undefined {
+  const given = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((name) => e[name]);
+  if (given.length > 1) throw new ConfigError(given[1]!, `cannot be set together with ${given[0]}`);
+  if (e.REDIS_CLUSTER_NODES) return listAddress('cluster', parseHostList(e.REDIS_CLUSTER_NODES));
+  if (e.REDIS_SENTINELS) {
+    if (!e.REDIS_SENTINEL_NAME) throw new ConfigError('REDIS_SENTINEL_NAME', 'must be set with REDIS_SENTINELS');
+    return listAddress('sentinel', parseHostList(e.REDIS_SENTINELS), e.REDIS_SENTINEL_NAME);
+  }
+  return e.REDIS_URL;
+}
+
 /** Parses the environment; throws ConfigError naming the first bad variable. Empty strings count as unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -225,7 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
-    redisUrl: e.REDIS_URL,
+    redisUrl: redisAddress(e),
     logLevel: e.LOG_LEVEL,
     cachePrefix: e.CACHE_PREFIX,
     l1MaxBytes: e.L1_MAX_BYTES,
@@ -316,6 +349,7 @@ export function redactUrl(value: string): string {
     if (url.password) url.password = '***';
     return url.toString();
   } catch {
-    return value;
+    // Not a WHATWG URL (a redis-cluster:// host list): hide what sits between "user:" and "@".
+    return value.replace(/^([a-z-]+s?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
   }
 }

@@ -1,6 +1,12 @@
 // Vitest global setup: one real PostgreSQL and one real redis-server for the whole run, on free ports in
 // temp dirs, torn down (processes killed, dirs removed) when the run ends, also when it fails.
 //
+// Also a local 3-master Redis Cluster (test/support/redis-cluster.ts) for the `cluster` project, which
+// runs the cache, invalidation, subscription, session and rate-limit tests on it (vitest.config.ts).
+// REDIS_TOPOLOGY=cluster gives every test the cluster as its Redis (the whole suite on the cluster).
+// Vitest runs this setup once per project, in one process: the servers are started by the first call
+// and shared (globalThis), and stopped by the last teardown.
+//
 // PostgreSQL gets a template database (`cachegate_template`: migrations applied, seeded once
 // prisma/seed.ts exists) that test files copy with createDatabaseFromTemplate when they write, and a
 // shared copy (`cachegate_test`) for tests that only read.
@@ -9,6 +15,7 @@ import type { TestProject } from 'vitest/node';
 import { applyMigrations } from '../src/db/migrator.ts';
 import { copyDatabase, withAdminClient } from './support/database.ts';
 import { startPostgres, type PostgresServer } from './support/postgres-server.ts';
+import { startRedisCluster, type RedisCluster } from './support/redis-cluster.ts';
 import { startRedis, type RedisServer } from './support/redis-server.ts';
 
 const TEMPLATE_DB = 'cachegate_template';
@@ -61,29 +68,65 @@ async function startServers(): Promise<[PostgresServer, RedisServer]> {
   throw failed?.reason;
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+interface Shared {
+  pgServer: PostgresServer;
+  redis: RedisServer;
+  cluster: RedisCluster | undefined;
+  teardown(): Promise<void>;
+}
+
+/** Whether any project of this run needs the cluster: the `cluster` project, or REDIS_TOPOLOGY=cluster. */
+function clusterWanted(project: TestProject): boolean {
+  return (
+    process.env.REDIS_TOPOLOGY === 'cluster' ||
+    project.vitest.projects.some((p) => p.config.env?.REDIS_TOPOLOGY === 'cluster')
+  );
+}
+
+async function startShared(project: TestProject): Promise<Shared> {
   const started = performance.now();
   const [pgServer, redis] = await timed('start postgres + redis', startServers);
+  let cluster: RedisCluster | undefined;
   // If vitest dies without running teardown (crash, process.exit), still kill the daemons.
   const killNow = (): void => {
     pgServer.killNow();
     redis.killNow();
+    cluster?.killNow();
   };
   process.once('exit', killNow);
   const teardown = async (): Promise<void> => {
     process.off('exit', killNow);
-    await Promise.allSettled([pgServer.destroy(), redis.destroy()]);
+    await Promise.allSettled([pgServer.destroy(), redis.destroy(), cluster?.destroy()]);
   };
   try {
-    await prepareDatabases(pgServer);
+    await Promise.all([
+      prepareDatabases(pgServer),
+      clusterWanted(project) && timed('start redis cluster', startRedisCluster).then((c) => void (cluster = c)),
+    ]);
   } catch (error) {
     await teardown();
     throw error;
   }
+  log(`ready in ${Math.round(performance.now() - started)} ms (postgres :${pgServer.port}, redis :${redis.port})`);
+  return { pgServer, redis, cluster, teardown };
+}
+
+const shared = globalThis as { cachegateTestServers?: { started: Promise<Shared>; users: number } };
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  shared.cachegateTestServers ??= { started: startShared(project), users: 0 };
+  const entry = shared.cachegateTestServers;
+  entry.users += 1;
+  const { pgServer, redis, cluster } = await entry.started;
+  const onCluster = process.env.REDIS_TOPOLOGY === 'cluster' || project.config.env?.REDIS_TOPOLOGY === 'cluster';
   project.provide('adminDatabaseUrl', pgServer.adminUrl);
   project.provide('templateDatabase', TEMPLATE_DB);
   project.provide('databaseUrl', pgServer.urlFor(SHARED_DB));
-  project.provide('redisUrl', redis.url);
-  log(`ready in ${Math.round(performance.now() - started)} ms (postgres :${pgServer.port}, redis :${redis.port})`);
-  return teardown;
+  project.provide('redisUrl', onCluster && cluster ? cluster.url : redis.url);
+  return async () => {
+    entry.users -= 1;
+    if (entry.users > 0) return;
+    shared.cachegateTestServers = undefined;
+    await (await entry.started).teardown();
+  };
 }

@@ -10,6 +10,7 @@ import { tenantTag } from '../cache/tag-generations.ts';
 import type { Database } from '../db/prisma.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import type { Redis } from '../redis/connection.ts';
+import { countExisting, scanAll } from '../redis/slots.ts';
 import type { TenantHitRate, TenantLookups } from './tenant-lookups.ts';
 
 export const PURGEABLE_TAGS = ['Product', 'Event'] as const;
@@ -51,20 +52,10 @@ export class TenantCache {
     const entityKeys = await this.entityKeysOf(organizationId, PURGEABLE_TAGS);
     const count = async (r: Redis): Promise<TenantCacheStats> => {
       let entries = 0;
-      for (let i = 0; i < entityKeys.length; i += 1_000) entries += await r.exists(...entityKeys.slice(i, i + 1_000));
+      for (let i = 0; i < entityKeys.length; i += 1_000)
+        entries += await countExisting(r, entityKeys.slice(i, i + 1_000));
       let listEntries = 0;
-      let cursor = '0';
-      do {
-        const [next, found] = await r.scan(
-          cursor,
-          'MATCH',
-          `${this.deps.prefix}:*:t=${organizationId}:*`,
-          'COUNT',
-          1000,
-        );
-        cursor = next;
-        listEntries += found.length;
-      } while (cursor !== '0');
+      await scanAll(r, `${this.deps.prefix}:*:t=${organizationId}:*`, (found) => void (listEntries += found.length));
       return { entries, listEntries, ...(await this.deps.lookups.read(r, organizationId)) };
     };
     return redis.attempt(count, 'tenant-stats', () => null);

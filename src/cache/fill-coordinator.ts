@@ -3,6 +3,7 @@
 // (SET NX PX) decides who fills; a crashed or slow filler costs one extra read, never a failure.
 import { randomUUID } from 'node:crypto';
 import { execPipeline, type RedisCircuit } from '../redis/circuit-breaker.ts';
+import { unlinkAll } from '../redis/slots.ts';
 import type { CacheHooks } from './cache-hooks.ts';
 import type { CacheEntry, LayeredStore } from './layered-store.ts';
 
@@ -44,7 +45,11 @@ export class FillCoordinator {
   async releaseFills(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.redis?.attempt(
-      (r) => r.unlink(...keys.map((k) => `${k}:fill`)),
+      (r) =>
+        unlinkAll(
+          r,
+          keys.map((k) => `${k}:fill`),
+        ),
       'release-fill',
       () => 0,
     );

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { countSubscribers } from '../redis/slots.ts';
 
 export const INVALIDATION_ACK_TOPIC = 'cache-invalidate-ack';
 const ACK_WAIT_MS = 250;
@@ -67,8 +68,7 @@ export class InvalidationAcks {
     if (!redis) return this.deps.bus.otherProcesses?.() ?? 0; // workers sharing the primary's relay
     if (redis.state === 'open') return 0;
     try {
-      const reply = (await redis.run((r) => r.pubsub('NUMSUB', this.deps.channel))) as [string, number];
-      return Number(reply[1]) - 1;
+      return (await redis.run((r) => countSubscribers(r, this.deps.channel))) - 1;
     } catch {
       return 0;
     }

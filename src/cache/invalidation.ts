@@ -15,15 +15,10 @@
 //   a write purges a tag by bumping its generation, in O(1), whatever the number of entries.
 import type { Logger } from '../infra/logger.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
-import type { Redis } from '../redis/connection.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { scanAll, unlinkAll } from '../redis/slots.ts';
 import { InvalidationAcks } from './invalidation-acks.ts';
-import {
-  counterFloor,
-  INVALIDATE_LUA,
-  INVALIDATION_MARK_MS,
-  type InvalidationSequence,
-} from './invalidation-sequence.ts';
+import { invalidateMarked, type InvalidationSequence } from './invalidation-sequence.ts';
 import type { InvalidationStamps } from './invalidation-stamps.ts';
 import type { L1Cache } from './l1-cache.ts';
 import { ReplayQueue } from './replay-queue.ts';
@@ -132,6 +127,11 @@ export class Invalidation {
     for (const key of keys) this.deps.l1.delete(key);
     this.deps.stamps.stamp(keys);
     const seq = await this.deleteFromRedis(keys, broadcast);
+    // Until Redis had deleted them, a read here could still find the old values there and copy them into
+    // L1 (its lookup came after the stamp above). Again now: what L1 holds from then goes, and no Redis
+    // read that began before the delete is copied into L1 (on a cluster the delete is two round trips).
+    for (const key of keys) this.deps.l1.delete(key);
+    this.deps.stamps.stamp(keys);
     if (broadcast) {
       // Keys never in an L1 (sessions) are never served by a loader either: no answer is built from them.
       await this.notify({ keys, tags: [], remote: false });
@@ -167,14 +167,9 @@ export class Invalidation {
   private async deleteFromRedis(keys: readonly string[], mark: boolean): Promise<number | undefined> {
     const { redis, prefix, sequence } = this.deps;
     const queued = (): undefined => void this.queue.add(keys);
-    if (!mark) return redis?.attempt((r) => r.unlink(...keys).then(() => undefined), 'unlink', queued);
+    if (!mark) return redis?.attempt((r) => unlinkAll(r, keys).then(() => undefined), 'unlink', queued);
     const counter = `${prefix}:inv@seq`;
-    const seq = await redis?.attempt(
-      async (r) =>
-        Number(await r.eval(INVALIDATE_LUA, keys.length + 1, counter, ...keys, INVALIDATION_MARK_MS, counterFloor())),
-      'unlink',
-      queued,
-    );
+    const seq = await redis?.attempt((r) => invalidateMarked(r, counter, keys), 'unlink', queued);
     if (seq !== undefined) sequence.note(seq);
     return seq;
   }
@@ -208,14 +203,14 @@ export class Invalidation {
       const pending = this.queue.take();
       if (pending.flushAll) {
         // Cached entities only (their keys hold "@<version>"): sessions and rate-limit counters stay.
-        await redis.run((r) => unlinkMatching(r, `${prefix}:*@*`));
+        await redis.run((r) => scanAll(r, `${prefix}:*@*`, (keys) => unlinkAll(r, keys).then(() => undefined)));
         await publish({ keys: [], prefixes: [`${prefix}:`] });
         logger.warn('flushed every cache key under the prefix after an outage with too many writes to replay');
         return;
       }
       for (let i = 0; i < pending.keys.length; i += REPLAY_CHUNK) {
         const chunk = pending.keys.slice(i, i + REPLAY_CHUNK);
-        await redis.run((r) => r.unlink(...chunk));
+        await redis.run((r) => unlinkAll(r, chunk));
         await publish({ keys: chunk });
       }
       if (pending.keys.length || Object.keys(generations).length) {
@@ -230,13 +225,4 @@ export class Invalidation {
       logger.warn('replaying queued invalidations failed: the next recovery flushes the whole prefix');
     }
   }
-}
-
-async function unlinkMatching(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
 }

@@ -10,9 +10,10 @@
 //   and not to Redis when another instance's write may have come after the read (invalidation-sequence.ts).
 // - A value read from Redis before an invalidation arrived is not copied into L1 after it.
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
+import { mgetAll } from '../redis/slots.ts';
 import type { CacheHooks } from './cache-hooks.ts';
 import { decode, encode } from './codec.ts';
-import { FILL_LUA, type InvalidationSequence } from './invalidation-sequence.ts';
+import { fillUnlessMarked, type InvalidationSequence } from './invalidation-sequence.ts';
 import type { InvalidationStamps } from './invalidation-stamps.ts';
 import type { L1Cache } from './l1-cache.ts';
 
@@ -79,7 +80,7 @@ export class LayeredStore {
   ): Promise<(CacheEntry | undefined)[] | undefined> {
     const askedAt = this.deps.stamps.now();
     const raw = await this.deps.redis?.attempt(
-      (r) => r.mget([...keys]),
+      (r) => mgetAll(r, keys),
       operation,
       () => undefined,
     );
@@ -100,10 +101,8 @@ export class LayeredStore {
     for (const [i, e] of encoded.entries()) this.deps.l1.set(e.key, fresh[i]!.value, e.ttlMs, e.text.length);
     // A fill that cannot reach Redis only costs a future miss.
     const known = this.deps.sequence.knownAt(fillStartedAt);
-    const keys = encoded.map((e) => e.key);
-    const values = encoded.flatMap((e) => [e.text, e.ttlMs]);
     await this.deps.redis?.attempt(
-      (r) => r.eval(FILL_LUA, keys.length, ...keys, known, ...values),
+      (r) => fillUnlessMarked(r, encoded, known).then(() => 0),
       'set',
       () => 0,
     );

@@ -1,13 +1,16 @@
 // The pub/sub bus: GraphQL subscriptions and cache invalidations between gateway instances.
 // With REDIS_URL: Redis pub/sub (graphql-redis-subscriptions), so a change on any instance reaches the
-// subscribers and the L1 caches of every instance. Without: an in-process bus (single instance), or,
-// in a worker of several on one machine (WORKERS), that bus relayed to the other workers by the primary
-// process over node:cluster's IPC channel (src/server/cluster.ts).
-import { PubSub } from 'graphql-subscriptions';
+// subscribers and the L1 caches of every instance; on a Redis Cluster, sharded pub/sub
+// (sharded-pubsub.ts). Without: an in-process bus (single instance), or, in a worker of several on one
+// machine (WORKERS), that bus relayed to the other workers by the primary process over node:cluster's
+// IPC channel (src/server/cluster.ts).
+import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { decode, encode } from '../cache/codec.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { waitUntilReady, type Redis } from '../redis/connection.ts';
+import { isCluster } from '../redis/slots.ts';
+import { ShardedPubSub } from './sharded-pubsub.ts';
 
 export interface EventBus {
   publish(topic: string, payload: unknown): Promise<void>;
@@ -40,7 +43,7 @@ class InProcessBus implements EventBus {
 }
 
 class RedisBus implements EventBus {
-  private readonly pubsub: RedisPubSub;
+  private readonly pubsub: PubSubEngine;
 
   constructor(
     private readonly circuit: RedisCircuit,
@@ -48,23 +51,29 @@ class RedisBus implements EventBus {
     private readonly channelPrefix: string,
   ) {
     // Payloads use the cache codec so Decimals and Dates survive the trip between instances. publish()
-    // encodes them itself and sends through the circuit, so RedisPubSub only ever decodes.
-    this.pubsub = new RedisPubSub({
-      publisher: circuit.redis,
-      subscriber: quietUnsubscribes(subscriber),
-      deserializer: (text) => decode(String(text)),
-    });
+    // encodes them itself and sends through the circuit, so the engine only ever decodes.
+    const deserializer = (text: unknown): unknown => decode(String(text));
+    this.pubsub = isCluster(subscriber)
+      ? new ShardedPubSub(subscriber, (channel, payload) => this.send(channel, payload), deserializer)
+      : new RedisPubSub({ publisher: circuit.redis, subscriber: quietUnsubscribes(subscriber), deserializer });
   }
 
   /** Through the circuit breaker, like every request-path Redis call: fails at once while Redis is away. */
   async publish(topic: string, payload: unknown): Promise<void> {
-    await this.circuit.run((redis) => redis.publish(this.channel(topic), encode(payload)));
+    await this.send(this.channel(topic), payload);
+  }
+
+  private async send(channel: string, payload: unknown): Promise<void> {
+    const text = encode(payload);
+    await this.circuit.run((redis) =>
+      isCluster(redis) ? redis.spublish(channel, text) : redis.publish(channel, text),
+    );
   }
 
   /** Waits for the subscriber connection first: a gateway may start, or a listener be added, while Redis is down. */
   async subscribe(topic: string, onMessage: (payload: unknown) => void): Promise<() => void> {
     await waitUntilReady(this.subscriber, Number.POSITIVE_INFINITY);
-    const id = await this.pubsub.subscribe(this.channel(topic), onMessage);
+    const id = await this.pubsub.subscribe(this.channel(topic), onMessage, {});
     return () => this.pubsub.unsubscribe(id);
   }
 

@@ -5,6 +5,7 @@
 import type { EventBus } from './event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import type { Redis } from '../redis/connection.ts';
+import { isCluster } from '../redis/slots.ts';
 
 export type SeatStatusName = 'AVAILABLE' | 'HELD' | 'BOOKED';
 
@@ -28,8 +29,9 @@ export interface SeatChangeMessage {
 
 export type SeatChangeBody = Omit<SeatChangeMessage, 'sequence'>;
 
+/** The event id is the channel's hash tag: on a cluster the log's script publishes in its own slot. */
 export function seatTopic(eventId: string): string {
-  return `seats:${eventId}`;
+  return `seats:{${eventId}}`;
 }
 
 export interface SeatChangeLog {
@@ -42,7 +44,8 @@ export interface SeatChangeLog {
 }
 
 /**
- * KEYS: sequence counter, stream. ARGV: channel, max length, the JSON body with "{" first. Stream ids are
+ * KEYS: sequence counter, stream. ARGV: channel, max length, the JSON body with "{" first, PUBLISH or
+ * SPUBLISH (sharded, on a cluster: the channel shares the keys' slot, see seatTopic). Stream ids are
  * "<sequence>-1", so replay is one XRANGE. A counter lost while the stream survived resumes after it.
  */
 const APPEND = `
@@ -57,7 +60,7 @@ if last[1] then
 end
 local msg = '{"sequence":' .. seq .. ',' .. string.sub(ARGV[3], 2)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'm', msg)
-redis.call('PUBLISH', ARGV[1], msg)
+redis.call(ARGV[4], ARGV[1], msg)
 return seq
 `;
 
@@ -84,7 +87,8 @@ class RedisSeatChangeLog implements SeatChangeLog {
       }
       const command = (redis as unknown as { cgSeatChange: (...args: (string | number)[]) => Promise<number> })
         .cgSeatChange;
-      return command.call(redis, ...this.keys(body.eventId), channel, this.maxLength, JSON.stringify(body));
+      const publish = isCluster(redis) ? 'SPUBLISH' : 'PUBLISH';
+      return command.call(redis, ...this.keys(body.eventId), channel, this.maxLength, JSON.stringify(body), publish);
     });
     return Number(reply);
   }

@@ -7,7 +7,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../infra/logger.ts';
 import type { ChainableCommander } from 'ioredis';
-import type { Redis } from './connection.ts';
+import type { Cluster, Redis } from './connection.ts';
+import { isCluster } from './slots.ts';
 
 export type CircuitState = 'closed' | 'open';
 
@@ -143,10 +144,32 @@ export async function execPipeline(
   build: (pipeline: ChainableCommander) => void,
   transaction = false,
 ): Promise<unknown[]> {
+  if (!transaction && isCluster(redis)) return execAcrossSlots(redis, build);
+  // A MULTI is one slot by construction (its callers touch one key or one hash tag).
   const pipeline = transaction ? redis.multi() : redis.pipeline();
   build(pipeline);
   const results = (await pipeline.exec()) ?? [];
   const failed = results.find(([error]) => error !== null);
   if (failed) throw failed[0];
   return results.map(([, value]) => value);
+}
+
+/**
+ * A cluster pipeline must stay within one node, but a built pipeline may span slots: the commands are
+ * recorded and each is sent on its own, routed by ioredis to its slot's node, all at once: they still
+ * share each node's socket without waiting for each other (docs/ARCHITECTURE.md "Redis topologies").
+ */
+function execAcrossSlots(redis: Cluster, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
+  const calls: [string, unknown[]][] = [];
+  const recorder: ChainableCommander = new Proxy({} as ChainableCommander, {
+    get:
+      (_target, name) =>
+      (...args: unknown[]) => {
+        calls.push([String(name), args]);
+        return recorder;
+      },
+  });
+  build(recorder);
+  const commands = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  return Promise.all(calls.map(([name, args]) => commands[name]!.apply(redis, args)));
 }

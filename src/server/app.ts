@@ -324,12 +324,17 @@ function createResponseCache(
  */
 function dropLocalCopiesOnResubscribe(subscriber: Redis, drop: () => void): void {
   let lost = false;
-  subscriber.on('close', () => void (lost = true));
-  subscriber.on('ready', () => {
+  const back = (): void => {
     if (!lost) return;
     lost = false;
     drop();
-  });
+  };
+  subscriber.on('close', () => void (lost = true));
+  subscriber.on('ready', back);
+  // On a cluster the bus listens on one connection per shard: a shard's subscriber that is replaced
+  // (its node failed over) may have missed messages too (docs/ARCHITECTURE.md "Redis topologies").
+  subscriber.on('-subscriber', () => void (lost = true));
+  subscriber.on('+subscriber', back);
 }
 
 function listen(server: Server, config: Config): Promise<number> {

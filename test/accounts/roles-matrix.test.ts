@@ -11,12 +11,11 @@
 //
 // Fixture: the small seed gives klcc-live no DRAFT event, so one is inserted (private database copy).
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { EMAILS, codesOf, errorOf, insertUser, sqlRows } from './kit.ts';
-import { dataOf, gql, signIn, type Headers, type Reply } from '../support/kit.ts';
+import { dataOf, gql, keysMatching, rawRedis, signIn, type Headers, type Reply } from '../support/kit.ts';
 
 const ROLES = ['anonymous', 'customer', 'orgA', 'catalogA', 'boxOfficeA', 'orgB', 'platform'] as const;
 type Role = (typeof ROLES)[number];
@@ -713,16 +712,10 @@ describe('no cross-tenant value ever comes back from a cache', () => {
         }
       }
       // The tenant-scoped list really is in Redis (so what follows is read against a warm cache).
-      const redis = new Redis(inject('redisUrl'), { lazyConnect: true, maxRetriesPerRequest: 1 });
+      const redis = rawRedis(inject('redisUrl'));
       await redis.connect();
       try {
-        const keys: string[] = [];
-        let cursor = '0';
-        do {
-          const [next, found] = await redis.scan(cursor, 'MATCH', `${gw.cachePrefix}:*`, 'COUNT', 1000);
-          cursor = next;
-          keys.push(...found);
-        } while (cursor !== '0');
+        const keys = await keysMatching(redis, `${gw.cachePrefix}:*`);
         expect(
           keys.some((k) => k.includes(':EventList@') && k.includes(`t=${fx.orgA}`)),
           keys.join('\n'),

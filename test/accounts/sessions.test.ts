@@ -6,13 +6,23 @@
 // - sessions survive redis-server being stopped (PostgreSQL write-through), a new signIn works while it
 //   is down, and everything still works once it is back;
 // - a token never appears in Redis (or PostgreSQL) in clear: only its SHA-256, in the key.
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../src/redis/connection.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { EMAILS, errorOf, gatewayConnected, sha256Hex, sqlRows } from './kit.ts';
-import { SEED_PASSWORD, bearer, dataOf, gql, rawRedis, signIn, type Headers, waitUntil } from '../support/kit.ts';
+import {
+  SEED_PASSWORD,
+  bearer,
+  dataOf,
+  gql,
+  keysMatching,
+  rawRedis,
+  signIn,
+  type Headers,
+  waitUntil,
+} from '../support/kit.ts';
 
 const ME = /* GraphQL */ `
   query Me { me { id email role sessions { id current createdAt lastSeenAt expiresAt userAgent } } }
@@ -49,11 +59,8 @@ const revoke = async (url: string, id: string, headers: Headers): Promise<boolea
 
 async function dumpPrefix(redis: Redis, prefix: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
+  {
+    for (const key of await keysMatching(redis, `${prefix}:*`)) {
       const type = await redis.type(key);
       let value = '';
       if (type === 'string') value = (await redis.get(key)) ?? '';
@@ -63,7 +70,7 @@ async function dumpPrefix(redis: Redis, prefix: string): Promise<Map<string, str
       else if (type === 'zset') value = (await redis.zrange(key, 0, -1, 'WITHSCORES')).join('\n');
       out.set(key, value);
     }
-  } while (cursor !== '0');
+  }
   return out;
 }
 

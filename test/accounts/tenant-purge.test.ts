@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { dataOf, gql, rawRedis, signIn, type Headers } from '../support/kit.ts';
+import { dataOf, gql, keysMatching, rawRedis, signIn, type Headers } from '../support/kit.ts';
 import { EMAILS, errorOf, sqlRows } from './kit.ts';
 
 let database: TestDatabase;
@@ -33,14 +33,7 @@ async function redisKeys(prefix: string): Promise<string[]> {
   const redis = rawRedis(inject('redisUrl'));
   await redis.connect();
   try {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
-    return keys.sort();
+    return (await keysMatching(redis, `${prefix}:*`)).sort();
   } finally {
     redis.disconnect();
   }

@@ -136,7 +136,7 @@ describe('writes', () => {
         earlier = now;
         return same;
       },
-      10_000,
+      15_000,
       'the stored answers to settle',
     );
     for (const gw of [a, b]) {
@@ -145,12 +145,14 @@ describe('writes', () => {
     }
     const ours = async () => new Set([...(await keyOf())].filter((key) => !earlier.has(key)));
     // Redis stores are not awaited by the answers: wait until the four answers are there.
-    await waitUntil(async () => (await ours()).size === 4, 5_000, 'the answers to reach Redis');
+    await waitUntil(async () => (await ours()).size === 4, 15_000, 'the answers to reach Redis');
     const before = await ours();
     // What the write touches: the product's entity key and the Product list tag. The answers filed
     // under them in Redis's index sets are exactly those that must go.
     const touched = [createKeyBuilder(prefix, readPrismaSchemaText()).entityKey('Product', '21'), 'tag:Product'];
-    const filed = new Set((await Promise.all(touched.map((dep) => redis.smembers(`${prefix}:rc@idx:${dep}`)))).flat());
+    const filed = new Set(
+      (await Promise.all(touched.map((dep) => redis.smembers(`${prefix}:rc@idx:{${dep}}`)))).flat(),
+    );
     await post(a, { query: UPDATE, variables: { id: '21', input: { name: 'Purged exactly' } } }, admin);
     const after = await ours();
     const gone = [...before].filter((key) => !after.has(key));

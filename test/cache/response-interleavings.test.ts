@@ -86,7 +86,9 @@ describe('1,000 random interleavings of reads and writes on two instances', () =
     await Promise.all(Array.from({ length: READERS }, client));
     console.log(`[response-interleavings] ${JSON.stringify(outcomes)}, stale ${stale.length}`);
     expect(outcomes.reads + outcomes.writes).toBe(OPERATIONS);
-    expect(outcomes.writes).toBeGreaterThan(50);
+    // One writer per product at a time: slower writes (a cluster's invalidation takes more round trips)
+    // mean fewer of them, about 50-75 of the 150 drawn.
+    expect(outcomes.writes).toBeGreaterThan(40);
     expect(outcomes.hits, 'the cache was exercised').toBeGreaterThan(50);
     expect(stale).toEqual([]);
   }, 60_000);

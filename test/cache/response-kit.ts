@@ -1,7 +1,8 @@
 // Shared by the response cache tests: a resolver counter (an Apollo plugin), raw HTTP requests that keep
 // the response headers, and a count of the stored answers in Redis.
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../src/redis/connection.ts';
+import { keysMatching } from '../support/kit.ts';
 import type { GatewayContext } from '../../src/graphql/context.ts';
 import type { TestGateway } from './kit.ts';
 
@@ -78,12 +79,5 @@ export async function answerOf(response: Response): Promise<RawAnswer> {
 
 /** Stored answers in Redis under the gateway's prefix (SCAN: fine for a test's few hundred keys). */
 export async function storedAnswers(redis: Redis, prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:rc@e:*`, 'COUNT', 1000);
-    cursor = next;
-    found.push(...keys);
-  } while (cursor !== '0');
-  return found.sort();
+  return (await keysMatching(redis, `${prefix}:rc@e:*`)).sort();
 }

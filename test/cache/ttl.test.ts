@@ -19,7 +19,7 @@ import { createRedisConnection, waitUntilReady } from '../../src/redis/connectio
 import { createLogger } from '../../src/infra/logger.ts';
 import { startTestGateway } from '../support/gateway.ts';
 import { dataStatements, showSql, sqlByTable, sqlDuring, withPg, type TestGateway } from './kit.ts';
-import { dataOf, gql, rawRedis, signIn } from '../support/kit.ts';
+import { dataOf, gql, keysMatching, rawRedis, signIn } from '../support/kit.ts';
 
 const JITTER = 0.1;
 /** PTTL is read a few ms after the SET: allow for that at the low end. */
@@ -129,7 +129,7 @@ describe('tag generations (lists and counts)', () => {
     async () => {
       const page = 'query Page { products(first: 3, sort: BEST_SELLING) { totalCount nodes { id } } }';
       dataOf(await gateway.query(page));
-      const before = await redis.keys(`${gateway.cachePrefix}:ProductList@*`);
+      const before = await keysMatching(redis, `${gateway.cachePrefix}:ProductList@*`);
       const { sql: warm } = await sqlDuring(gateway, async () => dataOf(await gateway.query(page)));
       expect(dataStatements(warm), showSql(warm)).toEqual([]);
 
@@ -141,7 +141,7 @@ describe('tag generations (lists and counts)', () => {
 
       const { sql: afterPurge } = await sqlDuring(gateway, async () => dataOf(await gateway.query(page)));
       expect(sqlByTable(afterPurge).Product, showSql(afterPurge)).toBeGreaterThanOrEqual(1);
-      const after = await redis.keys(`${gateway.cachePrefix}:ProductList@*`);
+      const after = await keysMatching(redis, `${gateway.cachePrefix}:ProductList@*`);
       const added = after.filter((k) => !before.includes(k));
       expect(added.length, 'the re-read page is written under a new key').toBeGreaterThanOrEqual(1);
       expect(

@@ -4,6 +4,7 @@
 import { createClient } from 'graphql-ws';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
+import { countSubscribers } from '../../src/redis/slots.ts';
 import { rawRedis } from '../support/kit.ts';
 import { codesOf, sqlRows, withPg } from '../accounts/kit.ts';
 import { bearer, dataOf, gql, type Headers, type Reply } from '../support/kit.ts';
@@ -156,8 +157,7 @@ export async function watchStock(
   try {
     const channel = `${gateway.cachePrefix}:inventory:${productId}`;
     for (let tries = 0; ; tries += 1) {
-      const [, count] = (await redis.pubsub('NUMSUB', channel)) as [string, number];
-      if (Number(count) > 0) break;
+      if ((await countSubscribers(redis, channel)) > 0) break;
       if (tries > 200) throw new Error(`nobody subscribed ${channel}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

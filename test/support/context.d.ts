@@ -9,7 +9,11 @@ declare module 'vitest' {
     templateDatabase: string;
     /** A copy of the template shared by all test files: read only. Use createDatabaseFromTemplate to write. */
     databaseUrl: string;
-    /** redis://127.0.0.1:PORT of the run's redis-server. Shared: use key prefixes or a private startRedis(). */
+    /**
+     * The run's Redis address: redis://127.0.0.1:PORT of its redis-server, or the redis-cluster:// address of
+     * its local cluster in the `cluster` project or with REDIS_TOPOLOGY=cluster. Shared: use key prefixes or a
+     * private startRedis().
+     */
     redisUrl: string;
   }
 }

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createDatabaseFromTemplate } from './database.ts';
+import { rawRedis } from './kit.ts';
 import { startPostgres, type PostgresServer } from './postgres-server.ts';
 import { pingRedis, startRedis, type RedisServer } from './redis-server.ts';
 
@@ -38,7 +39,7 @@ async function pgQuery<T extends pg.QueryResultRow>(url: string, sql: string): P
 
 describe('shared servers from global setup', () => {
   test('redis answers PING', async () => {
-    const client = oneShotRedis(inject('redisUrl'));
+    const client = rawRedis(inject('redisUrl')); // the run's Redis may be the cluster (REDIS_TOPOLOGY)
     await client.connect();
     try {
       expect(await client.ping()).toBe('PONG');

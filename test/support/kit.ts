@@ -2,7 +2,10 @@
 // a raw Redis client, and waiting. Area kits (test/cache/kit.ts, test/accounts/kit.ts,
 // test/queries/helpers.ts) add only what their area needs. No mocks: every test runs real gateways over
 // real PostgreSQL and real redis-server.
-import { Redis } from 'ioredis';
+import { Cluster, Redis as SingleRedis } from 'ioredis';
+import type { Redis } from '../../src/redis/connection.ts';
+import { parseRedisTarget } from '../../src/redis/redis-address.ts';
+import { scanAll } from '../../src/redis/slots.ts';
 import { expect } from 'vitest';
 import { SEED_PASSWORD as SEEDED_USERS_PASSWORD } from '../../prisma/seed.ts';
 
@@ -95,10 +98,17 @@ export const signInReply = (url: string, email: string, password: string, header
 
 /** A plain Redis client that fails fast, for looking at what a gateway wrote and planting values. */
 export function rawRedis(url: string): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2_000,
-    retryStrategy: () => null,
-    lazyConnect: true,
-  });
+  const options = { maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null };
+  const target = parseRedisTarget(url);
+  if (target.kind === 'cluster') return new Cluster(target.nodes, { lazyConnect: true, redisOptions: options });
+  if (target.kind === 'sentinel')
+    return new SingleRedis({ ...options, sentinels: target.sentinels, name: target.name, lazyConnect: true });
+  return new SingleRedis(url, { ...options, lazyConnect: true });
+}
+
+/** Every key matching `pattern`, from every master of a cluster. */
+export async function keysMatching(redis: Redis, pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  await scanAll(redis, pattern, (keys) => void found.push(...keys));
+  return found;
 }

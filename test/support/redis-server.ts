@@ -43,7 +43,8 @@ export function pingRedis(port: number, timeoutMs = 1_000): Promise<boolean> {
   });
 }
 
-async function readPid(dir: string): Promise<number | undefined> {
+/** The pid in the pidfile `redis.pid` of `dir`, once the server wrote it. */
+export async function readPid(dir: string): Promise<number | undefined> {
   try {
     const pid = Number((await readFile(join(dir, 'redis.pid'), 'utf8')).trim());
     return pid > 0 ? pid : undefined;

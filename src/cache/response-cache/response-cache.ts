@@ -156,8 +156,9 @@ export class ResponseCache {
       const startedAt = performance.now();
       const remote = await this.deps.store.getRemote(keys, startedAt);
       if (remote.found) {
-        entry = remote.found.entry;
-        return await this.serve(call, remote.found.key, entry, 'hit');
+        // Requests that joined this flight may have come after a purge that this lookup predates.
+        if (remote.found.shareable) entry = remote.found.entry;
+        return await this.serve(call, remote.found.key, remote.found.entry, 'hit');
       }
       this.counted.miss.inc();
       const built = await this.executeAndStore(call, startedAt, remote.seq);

@@ -15,11 +15,13 @@
 //   instance built from its not-yet-invalidated L1 and stored meanwhile is removed then.
 // - Redis is optional: failures count as misses; purges that could not reach Redis are replayed when
 //   the circuit closes (or, past a bound, every stored answer is dropped).
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
-import { counterFloor, nextNumberLua } from '../invalidation-sequence.ts';
+import { isCluster, mgetAll, scanAll, taggedKey, unlinkAll } from '../../redis/slots.ts';
+import { counterFloor, nextNumberLua, takeNumber } from '../invalidation-sequence.ts';
 import { InvalidationStamps } from '../invalidation-stamps.ts';
 
 export interface StoredResponse {
@@ -84,6 +86,41 @@ function ttlOf(entry: StoredResponse): number {
   return Math.max(1, Math.round(servableUntil(entry) - Date.now()));
 }
 
+// On a cluster an entry and its dependencies lie in different slots, so no one script can see them all
+// (docs/ARCHITECTURE.md "Redis topologies"). A store then writes a placeholder (a miss to readers),
+// files it in each dependency's index and checks that dependency's marker in one script per dependency
+// (index and marker share a slot), and only then fills the entry in, if it still exists: a purge that ran
+// before a dependency's script marked it (refused), one after found the entry in the index and deleted
+// it. The placeholder is this store's own (a random token): filling in another store's placeholder, put
+// there after the purge deleted ours, would bring an answer from before the purge back. A purge takes
+// its number, marks each dependency and empties its index (one script each), then deletes the entries
+// it found.
+// KEYS: index, marker. ARGV: entry key, ttl (ms), counter value seen at lookup. 1: filed, 0: refused.
+const FILE_LUA = `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local purged = redis.call('GET', KEYS[2])
+if purged and tonumber(purged) > tonumber(ARGV[3]) then return 0 end
+return 1`;
+
+// KEYS: the entry. ARGV: this store's placeholder, the answer (empty: refused, remove the placeholder),
+// ttl (ms). 1: filled in.
+const FILL_IN_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+// KEYS: index, marker. ARGV: the purge's number, marker lifetime (ms). Returns the index's members.
+const MARK_LUA = `
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+local members = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return members`;
+
 export interface ResponseStoreDeps {
   redis: RedisCircuit | undefined;
   prefix: string;
@@ -94,7 +131,8 @@ export interface ResponseStoreDeps {
 
 /** What a Redis lookup found, and the purge counter it saw (undefined: Redis could not be asked). */
 export interface RedisLookup {
-  found?: { key: string; entry: StoredResponse };
+  /** `shareable`: no purge here since the lookup began (else it may predate a write: its asker only). */
+  found?: { key: string; entry: StoredResponse; shareable: boolean };
   seq: number | undefined;
 }
 
@@ -157,19 +195,19 @@ export class ResponseStore {
     if (!redis || redis.state === 'open') return { seq: undefined };
     let raw: (string | null)[];
     try {
-      raw = await redis.run((r) => r.mget(this.seqKey(), ...keys));
+      raw = await redis.run((r) => mgetAll(r, [this.seqKey(), ...keys]));
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-mget' });
       return { seq: undefined };
     }
     const seq = Number(raw[0] ?? 0);
-    const at = raw.findIndex((text, i) => i > 0 && text !== null);
+    // Answers are JSON objects; anything else is a cluster store's placeholder, not filled in yet: a miss.
+    const at = raw.findIndex((text, i) => i > 0 && text?.startsWith('{'));
     if (at < 0) return { seq };
     const key = keys[at - 1]!;
     const entry = JSON.parse(raw[at]!) as StoredResponse;
     if (servableUntil(entry) <= Date.now()) return { seq }; // past its grace: only clocks apart keep it
-    this.putLocal(key, entry, startedAt);
-    return { found: { key, entry }, seq };
+    return { found: { key, entry, shareable: this.putLocal(key, entry, startedAt) }, seq };
   }
 
   /**
@@ -197,11 +235,20 @@ export class ResponseStore {
     const redis = this.deps.redis;
     if (!redis || seq === undefined || redis.state === 'open') return false;
     const keys = [key, ...entry.deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
+    const ttl = ttlOf(entry);
     try {
-      const stored = await redis.run((r) =>
-        r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), ttlOf(entry), seq),
-      );
-      return stored === 1;
+      return await redis.run(async (r) => {
+        if (!isCluster(r))
+          return (await r.eval(STORE_LUA, keys.length, ...keys, JSON.stringify(entry), ttl, seq)) === 1;
+        const placeholder = `pending:${randomUUID()}`;
+        await r.set(key, placeholder, 'PX', ttl);
+        const filed = await Promise.all(
+          entry.deps.map((dep) => r.eval(FILE_LUA, 2, this.indexKey(dep), this.markerKey(dep), key, ttl, seq)),
+        );
+        const refused = filed.some((answer) => answer !== 1);
+        const answer = refused ? '' : JSON.stringify(entry);
+        return (await r.eval(FILL_IN_LUA, 1, key, placeholder, answer, ttl)) === 1;
+      });
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-store' });
       return false;
@@ -216,7 +263,13 @@ export class ResponseStore {
     const redis = this.deps.redis;
     if (!redis || redis.state === 'open') return { claimed: true, seq: undefined };
     try {
-      const seq = await redis.run((r) => r.eval(CLAIM_LUA, 2, this.lockKey(key), this.seqKey(), REFRESH_LOCK_MS));
+      const seq = await redis.run(async (r) => {
+        if (!isCluster(r)) return r.eval(CLAIM_LUA, 2, this.lockKey(key), this.seqKey(), REFRESH_LOCK_MS);
+        // On a cluster the lock and the counter lie in different slots. Reading the counter first is as
+        // safe: the refresh's store is then checked against purges since an even earlier point.
+        const before = (await r.get(this.seqKey())) ?? '0';
+        return (await r.set(this.lockKey(key), '1', 'PX', REFRESH_LOCK_MS, 'NX')) ? before : null;
+      });
       return seq === null ? { claimed: false, seq: undefined } : { claimed: true, seq: Number(seq) };
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-claim' });
@@ -236,12 +289,19 @@ export class ResponseStore {
   /** Drops every stored answer built from one of the dependencies, here and in Redis. */
   async purge(deps: readonly string[]): Promise<void> {
     if (deps.length === 0) return;
+    this.purgeLocal(deps);
+    await this.purgeRemote(deps);
+    // Until Redis had purged them, a lookup here could still find the old answers there and copy them
+    // into L1: again now, so that neither those copies nor lookups begun before stay.
+    this.purgeLocal(deps);
+  }
+
+  private purgeLocal(deps: readonly string[]): void {
     this.purgedAt.stamp(deps);
     for (const dep of deps) {
       const keys = this.index.get(dep);
       if (keys) for (const key of [...keys]) this.lru.delete(key);
     }
-    await this.purgeRemote(deps);
   }
 
   get size(): number {
@@ -262,7 +322,14 @@ export class ResponseStore {
     if (!redis) return;
     const keys = [this.seqKey(), ...deps.flatMap((dep) => [this.indexKey(dep), this.markerKey(dep)])];
     try {
-      await redis.run((r) => r.eval(PURGE_LUA, keys.length, ...keys, PURGE_MARKER_MS, counterFloor()));
+      await redis.run(async (r) => {
+        if (!isCluster(r)) return void (await r.eval(PURGE_LUA, keys.length, ...keys, PURGE_MARKER_MS, counterFloor()));
+        const seq = await takeNumber(r, this.seqKey());
+        const found = await Promise.all(
+          deps.map((dep) => r.eval(MARK_LUA, 2, this.indexKey(dep), this.markerKey(dep), seq, PURGE_MARKER_MS)),
+        );
+        await unlinkAll(r, (found as string[][]).flat());
+      });
     } catch {
       this.deps.metrics.redisErrors.inc({ operation: 'response-purge' });
       if (this.dropAllOnRecovery) return;
@@ -280,14 +347,7 @@ export class ResponseStore {
     if (this.dropAllOnRecovery) {
       this.dropAllOnRecovery = false;
       await redis
-        .run(async (r) => {
-          let cursor = '0';
-          do {
-            const [next, keys] = await r.scan(cursor, 'MATCH', `${this.deps.prefix}:rc@*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length) await r.unlink(...keys);
-          } while (cursor !== '0');
-        })
+        .run((r) => scanAll(r, `${this.deps.prefix}:rc@*`, (keys) => unlinkAll(r, keys).then(() => undefined)))
         .catch(() => (this.dropAllOnRecovery = true));
       this.log.warn('dropped every stored answer after an outage with too many purges to replay');
       return;
@@ -305,11 +365,12 @@ export class ResponseStore {
     return key.replace(':rc@e:', ':rc@lock:');
   }
 
-  private indexKey(dep: string): string {
-    return `${this.deps.prefix}:rc@idx:${dep}`;
+  /** Index and marker of a dependency share its hash slot (a cluster runs one script over both). */
+  indexKey(dep: string): string {
+    return taggedKey(`${this.deps.prefix}:rc@idx:`, dep);
   }
 
   private markerKey(dep: string): string {
-    return `${this.deps.prefix}:rc@purged:${dep}`;
+    return taggedKey(`${this.deps.prefix}:rc@purged:`, dep);
   }
 }
