@@ -128,6 +128,7 @@ export interface Window {
   max: number;
 }
 
+/** The samples of `kind` in flight at some moment of [from, to) ms after the load started. */
 export function window(
   run: Drive,
   from: number,
@@ -139,8 +140,8 @@ export function window(
   const samples = run.load.samples.filter(
     (s) =>
       s.kind === kind &&
-      s.at >= from &&
       s.at < to &&
+      s.at + s.ms >= from &&
       (!ops || ops.includes(s.op)) &&
       (!gateways || gateways.includes(s.gateway)),
   );

@@ -2,6 +2,8 @@
 // infra: free ports, temp dirs, migrated and seeded once), a fresh copy of the seeded database per
 // scenario, and gateway child processes (`tsx src/main.ts`, as production runs it) the scenario starts.
 import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { SEED_PASSWORD } from '../../prisma/seed.ts';
 import { MERDEKA_EVENT_NAME } from '../../prisma/seed/ticketing.ts';
@@ -202,6 +204,14 @@ export async function openStack(infra: Infra, shopperCount: number): Promise<Dri
     sql,
     async close() {
       for (const gateway of gateways) gateway.kill();
+      // DRILL_LOGS=<dir>: keep each gateway's output (pino JSON lines) to look into a failed drill.
+      const logDir = process.env.DRILL_LOGS;
+      if (logDir) {
+        await mkdir(logDir, { recursive: true });
+        for (const g of gateways) {
+          await writeFile(join(logDir, `${cachePrefix}-${g.name}.log`), g.child.stdout() + g.child.stderr());
+        }
+      }
       await Promise.allSettled(gateways.map((g) => g.child.exited));
       await Promise.allSettled(clients.map((c) => c.end()));
       await database.drop().catch(() => undefined);
