@@ -2,7 +2,7 @@
 // the round trip: p99 stays bounded (the in-process L1 answers, and commands past the timeout open the
 // circuit), and nothing fails.
 import { drive, noFailures, finish, window } from '../lib/drive.ts';
-import { startSlowProxy } from '../lib/slow-proxy.ts';
+import { startSlowProxy } from '../../test/support/slow-proxy.ts';
 import { atMost, zero, type Scenario } from '../lib/scenario.ts';
 import { CACHED_READ_P99_BOUND_MS } from './redis-freeze.ts';
 

@@ -4,6 +4,9 @@
 // request through as the half-open probe. Here no user request is ever the probe: while the circuit is
 // open every call fails at once and a background timer PINGs Redis; the first PING that answers closes
 // the circuit. Listeners learn of each transition (metrics; replaying invalidations on recovery).
+// A slow Redis is treated as a failing one: a call that answers but takes longer than `slowCallMs`
+// counts as a failure, and only a PING faster than that closes the circuit again. Otherwise a Redis
+// just under the command timeout would make every cached read pay several slow round trips.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../infra/logger.ts';
 import type { ChainableCommander } from 'ioredis';
@@ -23,6 +26,8 @@ export interface RedisCircuitOptions {
   failureThreshold?: number;
   /** How often the background probe PINGs while open. */
   probeIntervalMs?: number;
+  /** A call slower than this counts as a failure (default 300 ms, under the connection's 500 ms command timeout). */
+  slowCallMs?: number;
   logger: Logger;
 }
 
@@ -32,6 +37,7 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly failureThreshold: number;
   private readonly probeIntervalMs: number;
+  private readonly slowCallMs: number;
   private readonly log: Logger;
 
   constructor(
@@ -41,6 +47,7 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     super();
     this.failureThreshold = options.failureThreshold ?? 3;
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
+    this.slowCallMs = options.slowCallMs ?? 300;
     this.log = options.logger.child({ component: 'redis-circuit' });
     // A dropped connection is certain failure: open now rather than after `failureThreshold` requests fail.
     redis.on('close', this.onClose);
@@ -58,6 +65,7 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
    */
   async run<T>(operation: (redis: Redis) => Promise<T>): Promise<T> {
     if (this.stateValue === 'open') throw new RedisUnavailableError();
+    const started = performance.now();
     let result: T;
     try {
       result = await operation(this.redis);
@@ -69,7 +77,8 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
       this.recordFailure(error.message);
       throw new RedisUnavailableError(error);
     }
-    this.consecutiveFailures = 0;
+    if (performance.now() - started > this.slowCallMs) this.recordFailure('slow');
+    else this.consecutiveFailures = 0;
     return result;
   }
 
@@ -118,11 +127,13 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
 
   private async probe(): Promise<void> {
     if (this.redis.status !== 'ready') return; // ioredis is still reconnecting by itself
+    const started = performance.now();
     try {
       await this.redis.ping();
     } catch {
       return;
     }
+    if (performance.now() - started > this.slowCallMs) return; // answers, but too slowly to be worth it
     if (this.stateValue === 'closed') return;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
