@@ -28,6 +28,17 @@ export interface ScenarioRun {
   log(message: string): void;
 }
 
+/** What a latency bound must at least allow in the short form: CI machines are shared and slow. */
+export const CI_LATENCY_FLOOR_MS = 2_000;
+
+/**
+ * A latency bound: the figure the full drill promises, or in the short form (CI) at least the 2 s client
+ * timeout, so CI checks correctness (nothing failed, hung or lost) and the full run checks the figures.
+ */
+export function latencyBound(drill: ScenarioRun, fullMs: number): number {
+  return drill.short ? Math.max(fullMs, CI_LATENCY_FLOOR_MS) : fullMs;
+}
+
 export interface Scenario {
   name: string;
   /** One line: the fault and what must hold. */

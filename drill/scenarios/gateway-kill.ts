@@ -9,7 +9,7 @@ export const gatewayKill: Scenario = {
   name: 'gateway-kill',
   title: 'SIGKILL one of two gateways under load: the other serves, subscribers resume, nothing committed is lost.',
   full: { before: 5_000, fault: 5_000, after: 10_000 },
-  short: { before: 1_500, fault: 1_500, after: 3_000 },
+  short: { before: 1_000, fault: 1_000, after: 2_000 },
   async run(drill) {
     const { stack } = drill;
     const gateways = await stack.startGateways(2);

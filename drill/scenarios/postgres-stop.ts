@@ -3,7 +3,7 @@
 // and everything works again once the database is back.
 import { drive, failures, finish, noFailures, window } from '../lib/drive.ts';
 import { post, readiness } from '../lib/http.ts';
-import { atMost, isTrue, zero, type Scenario } from '../lib/scenario.ts';
+import { atMost, isTrue, zero, latencyBound, type Scenario } from '../lib/scenario.ts';
 import { sleep, waitUntil } from '../../test/support/wait.ts';
 
 const WRITE_KINDS = ['write', 'hold', 'confirm', 'cart', 'checkout'] as const;
@@ -14,7 +14,7 @@ export const postgresStop: Scenario = {
   name: 'postgres-stop',
   title: 'Stop PostgreSQL under load, start it again: cached reads answer, writes fail fast, /readyz 503, recovery.',
   full: { before: 5_000, fault: 10_000, after: 10_000 },
-  short: { before: 1_500, fault: 3_000, after: 4_000 },
+  short: { before: 1_000, fault: 2_000, after: 3_000 },
   async run(drill) {
     const { stack } = drill;
     const [gateway] = await stack.startGateways(1);
@@ -73,7 +73,11 @@ export const postgresStop: Scenario = {
         ...zero(`failed writes not SERVICE_UNAVAILABLE (of ${outageWrites.length} in the outage)`, wrongCode.length),
         value: failures(wrongCode),
       },
-      atMost('slowest refused write during the outage', slowest, FAIL_FAST_BOUND_MS),
+      atMost(
+        'slowest refused write during the outage',
+        slowest,
+        latencyBound(drill, FAIL_FAST_BOUND_MS) * (drill.short ? 2 : 1),
+      ),
       isTrue(
         '/readyz 503 during the outage',
         readyDuring === 503,

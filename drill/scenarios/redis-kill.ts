@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import { readiness } from '../lib/http.ts';
 import { drive, failures, finish, noFailures, hitRate, window } from '../lib/drive.ts';
-import { atLeast, atMost, isTrue, zero, type Scenario } from '../lib/scenario.ts';
+import { atLeast, atMost, isTrue, zero, latencyBound, type Scenario } from '../lib/scenario.ts';
 import { waitUntil } from '../../test/support/wait.ts';
 
 const RECOVERY_BOUND_MS = 5_000;
@@ -13,7 +13,7 @@ export const redisKill: Scenario = {
   name: 'redis-kill',
   title: 'SIGKILL redis-server under load, restart it: no failed or hung read, nothing lost, caches refill.',
   full: { before: 8_000, fault: 10_000, after: 12_000 },
-  short: { before: 1_500, fault: 2_500, after: 4_000 },
+  short: { before: 1_000, fault: 2_000, after: 3_000 },
   async run(drill) {
     const { stack } = drill;
     const [gateway] = await stack.startGateways(1);
@@ -52,7 +52,7 @@ export const redisKill: Scenario = {
     return [
       noFailures('failed reads, whole run', reads),
       zero('hung reads (no answer in 2 s)', reads.hung.length),
-      atMost(`read p99 during the outage (${outage.samples.length} reads)`, outage.p99, 1_000),
+      atMost(`read p99 during the outage (${outage.samples.length} reads)`, outage.p99, latencyBound(drill, 1_000)),
       {
         ...zero(
           `failed writes during the outage (of ${outageWrites.reduce((n, w) => n + w.samples.length, 0)})`,
