@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { sleep } from '../../test/support/wait.ts';
 import { metricSum, post } from './http.ts';
 import { READ_LIST, READ_PRODUCT, READ_SEATS, startLoad, type Load, type Sample, type SampleKind } from './load.ts';
-import { committedChecks, subscriberChecks } from './invariants.ts';
+import { committedChecks, stockChecks, subscriberChecks } from './invariants.ts';
 import { percentile } from './stats.ts';
 import { zero, type Check, type ScenarioRun } from './scenario.ts';
 import type { DrillGateway } from './stack.ts';
@@ -112,9 +112,15 @@ export async function drive(drill: ScenarioRun, options: DriveOptions): Promise<
 }
 
 /** Closes the subscribers and checks PostgreSQL and the subscribers' views (every scenario ends with these). */
-export async function finish(drill: ScenarioRun, run: Drive, sql: pg.Client): Promise<Check[]> {
+export async function finish(
+  drill: ScenarioRun,
+  run: Drive,
+  sql: pg.Client,
+  options: { stockPushesMayBeLost?: boolean } = {},
+): Promise<Check[]> {
   const { fixtures } = drill.stack;
   const subscribers = await subscriberChecks(sql, fixtures.eventId, run.seatWatchers);
+  subscribers.push(await stockChecks(sql, run.stockWatchers, !options.stockPushesMayBeLost));
   await Promise.all([...run.seatWatchers, ...run.stockWatchers].map((w) => w.close()));
   return [...(await committedChecks(sql, fixtures, run.load)), ...subscribers];
 }

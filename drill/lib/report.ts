@@ -43,6 +43,7 @@ export async function writeResults(results: readonly ScenarioResult[], dir: URL)
     `\`npm run drill\` at ${started.toISOString()} on ${machine}. Real PostgreSQL and redis-server on 127.0.0.1, ` +
       'gateways as child processes (`src/main.ts`, NODE_ENV=production).',
     '',
+    '',
   ];
   const path = new URL(`${date}.md`, dir);
   await writeFile(path, `${header.join('\n')}${resultTable(results)}\n`);
