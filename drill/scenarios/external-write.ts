@@ -4,7 +4,7 @@ import pg from 'pg';
 import { drive, noFailures, finish, window } from '../lib/drive.ts';
 import { post } from '../lib/http.ts';
 import { READ_PRODUCT } from '../lib/load.ts';
-import { atMost, zero, latencyBound, type Scenario } from '../lib/scenario.ts';
+import { atMost, latencyBound, type Scenario } from '../lib/scenario.ts';
 import type { DrillGateway } from '../lib/stack.ts';
 import { sleep } from '../../test/support/wait.ts';
 
