@@ -4,9 +4,6 @@
 // request through as the half-open probe. Here no user request is ever the probe: while the circuit is
 // open every call fails at once and a background timer PINGs Redis; the first PING that answers closes
 // the circuit. Listeners learn of each transition (metrics; replaying invalidations on recovery).
-// A slow Redis is treated as a failing one: a call that answers but takes longer than `slowCallMs`
-// counts as a failure, and only a PING faster than that closes the circuit again. Otherwise a Redis
-// just under the command timeout would make every cached read pay several slow round trips.
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../infra/logger.ts';
 import type { ChainableCommander } from 'ioredis';
@@ -26,8 +23,6 @@ export interface RedisCircuitOptions {
   failureThreshold?: number;
   /** How often the background probe PINGs while open. */
   probeIntervalMs?: number;
-  /** A call slower than this counts as a failure (default 300 ms, under the connection's 500 ms command timeout). */
-  slowCallMs?: number;
   logger: Logger;
 }
 
@@ -37,7 +32,6 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly failureThreshold: number;
   private readonly probeIntervalMs: number;
-  private readonly slowCallMs: number;
   private readonly log: Logger;
 
   constructor(
@@ -47,7 +41,6 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     super();
     this.failureThreshold = options.failureThreshold ?? 3;
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
-    this.slowCallMs = options.slowCallMs ?? 300;
     this.log = options.logger.child({ component: 'redis-circuit' });
     // A dropped connection is certain failure: open now rather than after `failureThreshold` requests fail.
     redis.on('close', this.onClose);
@@ -65,7 +58,6 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
    */
   async run<T>(operation: (redis: Redis) => Promise<T>): Promise<T> {
     if (this.stateValue === 'open') throw new RedisUnavailableError();
-    const started = performance.now();
     let result: T;
     try {
       result = await operation(this.redis);
@@ -77,8 +69,7 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
       this.recordFailure(error.message);
       throw new RedisUnavailableError(error);
     }
-    if (performance.now() - started > this.slowCallMs) this.recordFailure('slow');
-    else this.consecutiveFailures = 0;
+    this.consecutiveFailures = 0;
     return result;
   }
 
@@ -127,13 +118,11 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
 
   private async probe(): Promise<void> {
     if (this.redis.status !== 'ready') return; // ioredis is still reconnecting by itself
-    const started = performance.now();
     try {
       await this.redis.ping();
     } catch {
       return;
     }
-    if (performance.now() - started > this.slowCallMs) return; // answers, but too slowly to be worth it
     if (this.stateValue === 'closed') return;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
