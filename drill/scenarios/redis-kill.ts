@@ -79,7 +79,7 @@ export const redisKill: Scenario = {
         resumed.length === run.seatWatchers.length && run.seatWatchers.every((w) => w.reconnects === 0),
         `${resumed.length} of ${run.seatWatchers.length}`,
       ),
-      ...(await finish(drill, run, sql, { stockPushesMayBeLost: true })),
+      ...(await finish(drill, run, sql)),
     ];
   },
 };

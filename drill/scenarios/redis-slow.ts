@@ -36,7 +36,7 @@ export const redisSlow: Scenario = {
         ),
         noFailures('failed reads, whole run', reads),
         zero('hung reads (no answer in 2 s)', reads.hung.length),
-        ...(await finish(drill, run, sql, { stockPushesMayBeLost: true })),
+        ...(await finish(drill, run, sql)),
       ];
     } finally {
       await proxy.close();
