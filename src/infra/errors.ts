@@ -143,24 +143,29 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 const UNAVAILABLE_TEXT = new RegExp(
   "ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|" +
-    'the database system is (starting up|shutting down)',
+    'the database system is (starting up|shutting down)|Client has encountered a connection error',
   'i',
 );
 
-/** Whether an error (or any error in its cause chain) says PostgreSQL could not be reached. */
+/**
+ * Whether an error (or any error in its cause chain) says PostgreSQL could not be reached. Prisma's known
+ * request errors (P2010 raw query failed, P2039...) carry the driver's error under meta.driverAdapterError,
+ * not as their cause: that link is followed too.
+ */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 8; depth += 1) {
-    const { code, message, cause, originalCode } = current as {
+    const { code, message, cause, originalCode, meta } = current as {
       code?: unknown;
       message?: unknown;
       cause?: unknown;
       originalCode?: unknown;
+      meta?: { driverAdapterError?: unknown };
     };
     for (const value of [code, originalCode]) {
       if (typeof value === 'string' && (UNAVAILABLE_CODES.has(value) || value.startsWith('08'))) return true;
     }
     if (typeof message === 'string' && UNAVAILABLE_TEXT.test(message)) return true;
-    current = cause;
+    current = cause ?? meta?.driverAdapterError;
   }
   return false;
 }

@@ -103,6 +103,7 @@ export class SeatChangeIterator implements AsyncIterableIterator<SeatChangeMessa
 
   private deliver(message: SeatChangeMessage): void {
     this.last = message.sequence;
+    this.source.log.observe(this.eventId, message.sequence);
     this.outbox.push(message);
   }
 

@@ -41,31 +41,39 @@ export interface SeatChangeLog {
   readAfter(eventId: string, after: number, limit: number): Promise<SeatChangeMessage[] | 'gap'>;
   /** The last sequence number given to a change of the event (0: none yet). */
   currentSequence(eventId: string): Promise<number>;
+  /** Tells the log a sequence number this instance delivered, so numbering never goes back below it. */
+  observe(eventId: string, sequence: number): void;
 }
 
 /**
- * KEYS: sequence counter, stream. ARGV: channel, max length, the JSON body with "{" first, PUBLISH or
- * SPUBLISH (sharded, on a cluster: the channel shares the keys' slot, see seatTopic). Stream ids are
- * "<sequence>-1", so replay is one XRANGE. A counter lost while the stream survived resumes after it.
+ * KEYS: sequence counter, stream. ARGV: channel, max length, the JSON body with "{" first, the highest
+ * sequence the calling instance has given or delivered, PUBLISH or SPUBLISH (sharded, on a cluster: the
+ * channel shares the keys' slot, see seatTopic). Stream ids are "<sequence>-1", so replay is one XRANGE.
+ * A counter lost while the stream survived resumes after it; a Redis that restarted empty resumes after
+ * what the instance knows, so live subscribers (which drop numbers they have passed) still hear it.
  */
 const APPEND = `
 local seq = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[4])
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if last[1] then
   local l = tonumber(string.match(last[1][1], '^(%d+)'))
-  if seq <= l then
-    seq = l + 1
-    redis.call('SET', KEYS[1], seq)
-  end
+  if l > floor then floor = l end
+end
+if seq <= floor then
+  seq = floor + 1
+  redis.call('SET', KEYS[1], seq)
 end
 local msg = '{"sequence":' .. seq .. ',' .. string.sub(ARGV[3], 2)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'm', msg)
-redis.call(ARGV[4], ARGV[1], msg)
+redis.call(ARGV[5], ARGV[1], msg)
 return seq
 `;
 
 class RedisSeatChangeLog implements SeatChangeLog {
   private readonly defined = new WeakSet<Redis>();
+  /** Per event, the highest sequence this instance numbered or delivered (one number per event). */
+  private readonly highest = new Map<string, number>();
 
   constructor(
     private readonly circuit: RedisCircuit,
@@ -88,9 +96,16 @@ class RedisSeatChangeLog implements SeatChangeLog {
       const command = (redis as unknown as { cgSeatChange: (...args: (string | number)[]) => Promise<number> })
         .cgSeatChange;
       const publish = isCluster(redis) ? 'SPUBLISH' : 'PUBLISH';
-      return command.call(redis, ...this.keys(body.eventId), channel, this.maxLength, JSON.stringify(body), publish);
+      const floor = this.highest.get(body.eventId) ?? 0;
+      const keys = this.keys(body.eventId);
+      return command.call(redis, ...keys, channel, this.maxLength, JSON.stringify(body), floor, publish);
     });
+    this.observe(body.eventId, Number(reply));
     return Number(reply);
+  }
+
+  observe(eventId: string, sequence: number): void {
+    if (sequence > (this.highest.get(eventId) ?? 0)) this.highest.set(eventId, sequence);
   }
 
   async readAfter(eventId: string, after: number, limit: number): Promise<SeatChangeMessage[] | 'gap'> {
@@ -148,6 +163,10 @@ class InMemorySeatChangeLog implements SeatChangeLog {
 
   async currentSequence(eventId: string): Promise<number> {
     return this.logOf(eventId).sequence;
+  }
+
+  observe(): void {
+    // In memory the numbering cannot be lost while the process lives.
   }
 }
 

@@ -2,7 +2,8 @@
 // event within `coalesceMs` go out as one message, and each message carries the seats' statuses and the
 // event's counts as PostgreSQL has them when it is sent, so a late message can never undo a newer state.
 // When the log cannot be reached (Redis away), the event is remembered and one snapshot is published when
-// Redis answers again: subscribers may miss changes during an outage, never afterwards.
+// Redis answers again: subscribers may miss changes during an outage, never afterwards. When PostgreSQL is
+// what failed (the statuses could not be read after the commit), the snapshot is retried every second.
 import type { Database } from '../db/prisma.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
@@ -13,6 +14,8 @@ import type {
   SeatChangeMessage,
   SeatStatusName,
 } from '../realtime/seat-changes.ts';
+
+const RETRY_MS = 1_000;
 
 interface SeatStatusRow {
   id: string;
@@ -26,6 +29,7 @@ export class SeatChangePublisher {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Events whose changes could not be published: a snapshot follows when Redis is back. */
   private readonly unpublished = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
   constructor(
@@ -76,6 +80,8 @@ export class SeatChangePublisher {
 
   /** Publishes what is pending now (shutdown). */
   async flush(): Promise<void> {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const eventId of [...this.pending.keys()]) this.enqueue(eventId, () => this.publishPending(eventId));
@@ -87,6 +93,7 @@ export class SeatChangePublisher {
       this.unpublished.add(eventId);
       // Debug: during an outage this is every change, and the circuit breaker has already said Redis is away.
       this.log.debug({ err: error, eventId }, 'seat change committed but not published; a snapshot follows');
+      this.retryLater();
     });
     this.chains.set(eventId, next);
     void next.then(() => {
@@ -120,6 +127,16 @@ export class SeatChangePublisher {
       this.availability(eventId),
     ]);
     return { eventId, seats, snapshot: true, availability };
+  }
+
+  /** With Redis up (or none), the failure was not Redis's: no 'closed' event will come, so try again later. */
+  private retryLater(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.deps.redis?.state !== 'open') void this.republish();
+    }, RETRY_MS);
+    this.retryTimer.unref();
   }
 
   private async republish(): Promise<void> {

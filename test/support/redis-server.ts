@@ -23,6 +23,11 @@ export interface RedisServer {
   destroy(): Promise<void>;
   /** Synchronous last resort for process 'exit' handlers: SIGKILL, remove the dir. */
   killNow(): void;
+  /**
+   * Sends `signal` to the running server (fault drills: SIGSTOP freezes it, SIGCONT thaws it). After
+   * SIGKILL it waits until the process is gone; `start()` brings an empty server back on the same port.
+   */
+  signal(signal: NodeJS.Signals): void;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -143,6 +148,15 @@ function serverHandle(dir: string, port: number, startedPid: number): RedisServe
     killNow() {
       killAndWaitSync(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+    signal(signal) {
+      if (pid === undefined) throw new Error('redis-server is not running');
+      if (signal !== 'SIGKILL') {
+        process.kill(pid, signal);
+        return;
+      }
+      killAndWaitSync(pid, 'SIGKILL');
+      pid = undefined;
     },
   };
 }
