@@ -25,7 +25,7 @@ import { ReplayQueue } from './replay-queue.ts';
 import type { TagGenerations } from './tag-generations.ts';
 
 export const INVALIDATION_TOPIC = 'cache-invalidate';
-const SECOND_DELETE_DELAY_MS = 750;
+export const SECOND_DELETE_DELAY_MS = 750;
 const REPLAY_CHUNK = 500;
 
 interface InvalidationMessage {

@@ -2,10 +2,13 @@
 // (src/db/change-feed.ts), a moment later. A test that counts SQL or messages after such a fixture
 // waits for those invalidations to have landed first, or they would arrive in the middle of what it
 // measures.
+import { SECOND_DELETE_DELAY_MS } from '../../src/cache/invalidation.ts';
 import type { Gateway } from '../../src/server/app.ts';
 import { waitUntil } from './wait.ts';
 
-const QUIET_MS = 150;
+// Every invalidation is repeated once after SECOND_DELETE_DELAY_MS (a backstop against late fills): quiet
+// means past that repeat too, or it would land in the middle of what the test measures.
+const QUIET_MS = SECOND_DELETE_DELAY_MS + 250;
 
 /**
  * Runs `write`, then waits until every gateway has heard the invalidations it caused (all of them when
