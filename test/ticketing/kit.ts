@@ -215,3 +215,9 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     await sleep(20);
   }
 }
+
+/** Whether the gateway's Redis circuit is closed again (its /metrics says so). */
+export async function redisAnswers(gateway: TestGateway): Promise<boolean> {
+  const metrics = await (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
+  return /cachegate_redis_circuit_open\S* 0/.test(metrics);
+}
