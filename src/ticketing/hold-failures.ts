@@ -2,7 +2,7 @@
 // failure 40001, deadlock 40P01; Prisma's P2034) is retried, since the hold's statements are idempotent
 // (same hold id, conditional claims); being busy or away (no connection or transaction slot in time,
 // P2028, statement timeout, or unreachable) is SERVICE_UNAVAILABLE. Either way nothing half-done is left
-// (see docs/ARCHITECTURE.md, "Seat holds under failure").
+// (docs/ARCHITECTURE.md, "Seat holds: failures and lifetime").
 import { GatewayError, isDatabaseUnavailable, ServiceUnavailableError } from '../infra/errors.ts';
 
 const CONFLICT_CODES = new Set(['40001', '40P01', 'P2034', 'TransactionWriteConflict']);

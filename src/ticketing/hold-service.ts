@@ -137,6 +137,7 @@ export class HoldService {
       seatIds,
       ttlMs: config.holdTtlSeconds * 1000,
       maxSeats: config.maxSeatsPerUser,
+      maxLifetimeMs: config.holdMaxLifetimeSeconds * 1000,
     };
     let decision = await lock.hold(event.id, request);
     // Another request (or instance) may drop the state again between priming and holding (it does so
@@ -166,14 +167,14 @@ export class HoldService {
   private async mirror(
     userId: string,
     eventId: string,
-    decision: { holdId: string; expiresAt: Date; isNew: boolean; added: string[] },
+    decision: { holdId: string; expiresAt: Date; createdAt: Date; isNew: boolean; added: string[] },
   ): Promise<HoldView> {
-    const { holdId, expiresAt, added } = decision;
-    const { db } = this.deps;
-    const { active, claimed } = await retryingConflicts(() =>
-      mirrorHold(db, { id: holdId, eventId, userId, expiresAt }, added),
-    );
-    if (!active) throw new Refused(new HoldExpiredError());
+    const { holdId, expiresAt, createdAt, added } = decision;
+    const { db, config } = this.deps;
+    const hold = { id: holdId, eventId, userId, expiresAt, createdAt };
+    const mirrored = await retryingConflicts(() => mirrorHold(db, hold, added, config.holdMaxLifetimeSeconds * 1000));
+    const { active, claimed } = mirrored;
+    if (!active || !mirrored.expiresAt) throw new Refused(new HoldExpiredError());
     if (claimed < added.length) {
       if (decision.isNew) await dropEmptyHold(db, holdId);
       const refused = await claimRefusals(db, eventId, added);
@@ -181,7 +182,8 @@ export class HoldService {
         new SeatsUnavailableError(refused.length ? refused : added.map((id) => ({ id, reason: 'HELD' }))),
       );
     }
-    return { id: holdId, eventId, userId, status: 'ACTIVE', expiresAt };
+    // PostgreSQL's expiry is the truth (it caps a hold Redis knew without its createdAt alike).
+    return { id: holdId, eventId, userId, status: 'ACTIVE', expiresAt: mirrored.expiresAt };
   }
 
   private async holdWithPostgres(
@@ -209,9 +211,11 @@ export class HoldService {
       const added = seatIds.filter((id) => !already.has(id));
       const total = already.size + added.length;
       if (total > config.maxSeatsPerUser) throw new Refused(new HoldLimitExceededError(config.maxSeatsPerUser, total));
-      const expiresAt = new Date(Date.now() + config.holdTtlSeconds * 1000);
-      if (!(await upsertHold(tx, { id: holdId, eventId: event.id, userId, expiresAt })))
-        throw new Refused(new HoldExpiredError());
+      const ttlSeconds = Math.min(config.holdTtlSeconds, config.holdMaxLifetimeSeconds);
+      const wanted = new Date(Date.now() + ttlSeconds * 1000);
+      const hold = { id: holdId, eventId: event.id, userId, expiresAt: wanted };
+      const expiresAt = await upsertHold(tx, hold, config.holdMaxLifetimeSeconds * 1000);
+      if (!expiresAt) throw new Refused(new HoldExpiredError());
       await this.claimOrRefuse(tx, event.id, holdId, added);
       const view: HoldView = { id: holdId, eventId: event.id, userId, status: 'ACTIVE', expiresAt };
       return { view, added };

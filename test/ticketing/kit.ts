@@ -47,13 +47,17 @@ export interface Fixture {
   customers: Customer[];
 }
 
-/** A test file's private redis-server, database and gateway, with `customers` customers; torn down after. */
-export function useFixture(customers: number): Fixture {
+/**
+ * A test file's private redis-server, database and gateway (with `env` settings), with `customers` customers;
+ * torn down after.
+ */
+export function useFixture(customers: number, env?: Record<string, string>): Fixture {
   const fixture = {} as Fixture;
   beforeAll(async () => {
     fixture.redis = await startRedis();
     fixture.database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'));
-    fixture.gateway = await startTestGateway({ databaseUrl: fixture.database.url, redisUrl: fixture.redis.url });
+    const { url: databaseUrl } = fixture.database;
+    fixture.gateway = await startTestGateway({ databaseUrl, redisUrl: fixture.redis.url, ...(env && { env }) });
     fixture.customers = await createCustomers(fixture.database.url, customers);
   });
   afterAll(async () => {
