@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { createDatabase } from '../../src/db/prisma.ts';
+import { isWriteConflict, retryingConflicts, typedHoldFailure } from '../../src/ticketing/hold-failures.ts';
 import { withPg } from '../support/database.ts';
 import { createEvent, eventually, HOLD, type HoldReply, redisAnswers, sleep, useFixture } from './kit.ts';
 
@@ -114,6 +116,36 @@ describe('holdSeats while Redis misbehaves', () => {
       });
     } finally {
       resume();
+    }
+  });
+});
+
+describe("PostgreSQL's own failures, as a hold sees them", () => {
+  it('a real deadlock (40P01) is known as a write conflict, typed SERVICE_UNAVAILABLE, and retried through', async () => {
+    const event = await createEvent(fx.database.url, 2);
+    const [a, b] = event.seatIds as [string, string];
+    const db = createDatabase({ url: fx.database.url, poolSize: 4 });
+    // Two transactions lock the same two seats in opposite orders: PostgreSQL kills one (40P01).
+    const lockBoth = (first: string, second: string) =>
+      db.$transaction(async (tx) => {
+        await tx.$executeRaw`UPDATE "Seat" SET "updatedAt" = now() WHERE id = ${first}::uuid`;
+        await sleep(300);
+        await tx.$executeRaw`UPDATE "Seat" SET "updatedAt" = now() WHERE id = ${second}::uuid`;
+      });
+    try {
+      const plain = await Promise.allSettled([lockBoth(a, b), lockBoth(b, a)]);
+      const victims = plain.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      expect(victims).toHaveLength(1);
+      expect(isWriteConflict(victims[0])).toBe(true);
+      expect(typedHoldFailure(victims[0])).toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      // Retried, the victim goes through once the other has committed: both complete.
+      const retried = await Promise.allSettled([
+        retryingConflicts(() => lockBoth(a, b)),
+        retryingConflicts(() => lockBoth(b, a)),
+      ]);
+      expect(retried.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    } finally {
+      await db.$disconnect();
     }
   });
 });
