@@ -2,7 +2,7 @@
 // the same request; when PostgreSQL disagrees, PostgreSQL wins, Redis is undone and told to rebuild. While
 // Redis is away, PostgreSQL alone decides with the same rules (one transaction, a per-user-and-event lock,
 // conditional updates). A customer has at most one active hold per event: holding more seats adds them to
-// it and extends it, so the per-user limit is the size of that hold.
+// it and extends it (never past its maximum lifetime), so the per-user limit is the size of that hold.
 import { randomUUID } from 'node:crypto';
 import type { TicketingConfig } from '../config.ts';
 import type { Database } from '../db/prisma.ts';
