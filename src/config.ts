@@ -90,6 +90,8 @@ const envSchema = z.object({
   SEED_SCALE: z.enum(['full', 'small']).default('full'),
   // Live ticketing (src/ticketing): hold lifetime and size, expiry sweep, the seat-change log.
   TICKETING_HOLD_TTL_SECONDS: positiveInt.max(86_400).default(600),
+  // Extensions never keep a hold past this since it was made (default 3x the TTL): seats cannot be kept off sale.
+  TICKETING_HOLD_MAX_LIFETIME_SECONDS: positiveInt.max(7 * 86_400).optional(),
   TICKETING_MAX_SEATS_PER_USER: positiveInt.max(100).default(10),
   TICKETING_SWEEP_INTERVAL_MS: positiveInt.max(60_000).default(250),
   TICKETING_CHANGE_LOG_LENGTH: positiveInt.max(1_000_000).default(1_000),
@@ -203,8 +205,10 @@ export interface OperationsConfig {
 }
 
 export interface TicketingConfig {
-  /** How long a hold lasts; holding again extends it. */
+  /** How long a hold lasts; holding again extends it, up to holdMaxLifetimeSeconds since it was made. */
   holdTtlSeconds: number;
+  /** No extension keeps a hold past createdAt + this. */
+  holdMaxLifetimeSeconds: number;
   /** Seats one user may hold and book per event. */
   maxSeatsPerUser: number;
   /** How often every instance sweeps expired holds (expiry lands within this of its time). */
@@ -313,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedScale: e.SEED_SCALE,
     ticketing: {
       holdTtlSeconds: e.TICKETING_HOLD_TTL_SECONDS,
+      holdMaxLifetimeSeconds: e.TICKETING_HOLD_MAX_LIFETIME_SECONDS ?? 3 * e.TICKETING_HOLD_TTL_SECONDS,
       maxSeatsPerUser: e.TICKETING_MAX_SEATS_PER_USER,
       sweepIntervalMs: e.TICKETING_SWEEP_INTERVAL_MS,
       changeLogLength: e.TICKETING_CHANGE_LOG_LENGTH,

@@ -1,7 +1,7 @@
 // The PostgreSQL side of holds: each function runs inside the caller's transaction. A seat is claimed with
 // a conditional UPDATE (AVAILABLE, already this hold's, or left behind by an expired hold) and RETURNING
 // says which seats were really claimed, so two holders of one seat are impossible whatever Redis said.
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { RefusedSeat } from './errors.ts';
 
 export type Tx = Prisma.TransactionClient;
@@ -10,20 +10,31 @@ export type Tx = Prisma.TransactionClient;
 export const TX_OPTIONS = { maxWait: 15_000, timeout: 15_000 } as const;
 
 /**
- * Creates the hold, or extends it while it is ACTIVE. false: the hold exists but is no longer active
- * (expired, released or confirmed meanwhile).
+ * The expiry an extension writes: the later of the two, but never past createdAt + the hold's maximum
+ * lifetime, so re-holding cannot keep seats off sale forever (docs/ARCHITECTURE.md, "Seat holds: failures
+ * and lifetime").
+ */
+function extendedExpiry(maxLifetimeMs: number): Prisma.Sql {
+  return Prisma.sql`LEAST(GREATEST("Hold"."expiresAt", EXCLUDED."expiresAt"),
+    "Hold"."createdAt" + ${maxLifetimeMs} * interval '1 millisecond')`;
+}
+
+/**
+ * Creates the hold, or extends it while it is ACTIVE (up to its maximum lifetime). Returns the hold's expiry,
+ * or null: the hold exists but is no longer active (expired, released or confirmed meanwhile).
  */
 export async function upsertHold(
   tx: Tx,
   hold: { id: string; eventId: string; userId: string; expiresAt: Date },
-): Promise<boolean> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`
+  maxLifetimeMs: number,
+): Promise<Date | null> {
+  const rows = await tx.$queryRaw<{ expiresAt: Date }[]>`
     INSERT INTO "Hold" (id, "eventId", "userId", status, "expiresAt")
     VALUES (${hold.id}::uuid, ${hold.eventId}::uuid, ${hold.userId}::uuid, 'ACTIVE', ${hold.expiresAt})
-    ON CONFLICT (id) DO UPDATE SET "expiresAt" = GREATEST("Hold"."expiresAt", EXCLUDED."expiresAt")
+    ON CONFLICT (id) DO UPDATE SET "expiresAt" = ${extendedExpiry(maxLifetimeMs)}
     WHERE "Hold".status = 'ACTIVE'
-    RETURNING id::text`;
-  return rows.length === 1;
+    RETURNING "expiresAt"`;
+  return rows[0]?.expiresAt ?? null;
 }
 
 /**
@@ -53,22 +64,25 @@ export async function claimSeats(
 }
 
 /**
- * The Redis path's mirror, in one statement (one round trip, atomic without a transaction): creates or
- * extends the hold and claims the seats only if every one of them can be claimed. Returns whether the hold
- * is active and how many seats were claimed; fewer than asked means none were (see claimRefusals).
+ * The Redis path's mirror, in one statement (one round trip, atomic without a transaction): creates (with
+ * Redis's createdAt, so both cap the lifetime alike) or extends the hold and claims the seats only if every
+ * one of them can be claimed. Returns whether the hold is active, its expiry as stored, and how many seats
+ * were claimed; fewer than asked means none were (see claimRefusals).
  */
 export async function mirrorHold(
   db: Tx,
-  hold: { id: string; eventId: string; userId: string; expiresAt: Date },
+  hold: { id: string; eventId: string; userId: string; expiresAt: Date; createdAt: Date },
   seatIds: readonly string[],
-): Promise<{ active: boolean; claimed: number }> {
-  const rows = await db.$queryRaw<{ active: number; claimed: number }[]>`
+  maxLifetimeMs: number,
+): Promise<{ active: boolean; claimed: number; expiresAt: Date | null }> {
+  const rows = await db.$queryRaw<{ active: number; claimed: number; expiresAt: Date | null }[]>`
     WITH hold AS (
-      INSERT INTO "Hold" (id, "eventId", "userId", status, "expiresAt")
-      VALUES (${hold.id}::uuid, ${hold.eventId}::uuid, ${hold.userId}::uuid, 'ACTIVE', ${hold.expiresAt})
-      ON CONFLICT (id) DO UPDATE SET "expiresAt" = GREATEST("Hold"."expiresAt", EXCLUDED."expiresAt")
+      INSERT INTO "Hold" (id, "eventId", "userId", status, "expiresAt", "createdAt")
+      VALUES (${hold.id}::uuid, ${hold.eventId}::uuid, ${hold.userId}::uuid, 'ACTIVE', ${hold.expiresAt},
+        ${hold.createdAt})
+      ON CONFLICT (id) DO UPDATE SET "expiresAt" = ${extendedExpiry(maxLifetimeMs)}
       WHERE "Hold".status = 'ACTIVE'
-      RETURNING id
+      RETURNING id, "expiresAt"
     ), target AS (
       SELECT s.id FROM "Seat" s
       WHERE s."eventId" = ${hold.eventId}::uuid AND s.id = ANY(${seatIds}::uuid[])
@@ -81,8 +95,10 @@ export async function mirrorHold(
         AND EXISTS (SELECT 1 FROM hold)
       RETURNING s.id
     )
-    SELECT (SELECT count(*) FROM hold)::int AS active, (SELECT count(*) FROM claim)::int AS claimed`;
-  return { active: rows[0]!.active === 1, claimed: rows[0]!.claimed };
+    SELECT (SELECT count(*) FROM hold)::int AS active, (SELECT count(*) FROM claim)::int AS claimed,
+      (SELECT "expiresAt" FROM hold) AS "expiresAt"`;
+  const row = rows[0]!;
+  return { active: row.active === 1, claimed: row.claimed, expiresAt: row.expiresAt };
 }
 
 /** Why seats could not be claimed: BOOKED, HELD (by someone else) or NOT_FOUND (not a seat of the event). */
@@ -171,10 +187,19 @@ export async function expireHolds(db: Tx, limit: number): Promise<ExpiredHold[]>
 export async function lockStateOf(
   db: Tx,
   eventId: string,
-): Promise<{ seatId: string; status: string; holdId: string | null; userId: string | null; expiresAt: Date | null }[]> {
+): Promise<
+  {
+    seatId: string;
+    status: string;
+    holdId: string | null;
+    userId: string | null;
+    expiresAt: Date | null;
+    createdAt: Date | null;
+  }[]
+> {
   return db.$queryRaw`
     SELECT s.id::text AS "seatId", s.status::text AS status, s."holdId"::text AS "holdId",
-      h."userId"::text AS "userId", h."expiresAt" AS "expiresAt"
+      h."userId"::text AS "userId", h."expiresAt" AS "expiresAt", h."createdAt" AS "createdAt"
     FROM "Seat" s LEFT JOIN "Hold" h ON h.id = s."holdId" AND h.status = 'ACTIVE'
     WHERE s."eventId" = ${eventId}::uuid`;
 }

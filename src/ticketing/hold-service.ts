@@ -2,7 +2,7 @@
 // the same request; when PostgreSQL disagrees, PostgreSQL wins, Redis is undone and told to rebuild. While
 // Redis is away, PostgreSQL alone decides with the same rules (one transaction, a per-user-and-event lock,
 // conditional updates). A customer has at most one active hold per event: holding more seats adds them to
-// it and extends it, so the per-user limit is the size of that hold.
+// it and extends it (never past its maximum lifetime), so the per-user limit is the size of that hold.
 import { randomUUID } from 'node:crypto';
 import type { TicketingConfig } from '../config.ts';
 import type { Database } from '../db/prisma.ts';
@@ -29,6 +29,7 @@ import {
   type Tx,
 } from './hold-queries.ts';
 import { RedisUnavailableError } from '../redis/circuit-breaker.ts';
+import { retryingConflicts, typedHoldFailure } from './hold-failures.ts';
 import type { SeatLock } from './seat-lock.ts';
 import type { SeatSync } from './seat-sync.ts';
 
@@ -49,6 +50,8 @@ class Refused extends Error {
 }
 
 const SWEEP_BATCH = 500;
+/** Primes of an event's lock state one hold tries before leaving the decision to PostgreSQL. */
+const PRIME_ATTEMPTS = 3;
 
 /**
  * Runs work for one key at a time, in arrival order. Without Redis, an instance sends one hold transaction
@@ -88,9 +91,20 @@ export class HoldService {
     return ids;
   }
 
-  /** Holds every seat for the user, or none (seats of another event, or none, are NOT_FOUND). */
+  /**
+   * Holds every seat for the user, or none (seats of another event, or none, are NOT_FOUND). Fails only with
+   * a typed error: PostgreSQL busy or away is SERVICE_UNAVAILABLE (see hold-failures.ts).
+   */
   async hold(userId: string, event: Event, seatIds: string[]): Promise<HoldView> {
     checkOnSale(event);
+    try {
+      return await this.holdChecked(userId, event, seatIds);
+    } catch (error) {
+      throw typedHoldFailure(error);
+    }
+  }
+
+  private async holdChecked(userId: string, event: Event, seatIds: string[]): Promise<HoldView> {
     const lock = this.deps.sync.lock;
     let view: HoldView | undefined;
     let added: string[] = [];
@@ -123,13 +137,16 @@ export class HoldService {
       seatIds,
       ttlMs: config.holdTtlSeconds * 1000,
       maxSeats: config.maxSeatsPerUser,
+      maxLifetimeMs: config.holdMaxLifetimeSeconds * 1000,
     };
     let decision = await lock.hold(event.id, request);
-    if (decision.kind === 'unprimed') {
+    // Another request (or instance) may drop the state again between priming and holding (it does so
+    // whenever Redis and PostgreSQL disagree): after a few tries, PostgreSQL decides alone.
+    for (let attempt = 1; decision.kind === 'unprimed'; attempt += 1) {
+      if (attempt > PRIME_ATTEMPTS) throw new RedisUnavailableError(new Error('seat lock state kept being dropped'));
       await this.deps.sync.prime(lock, event.id);
       decision = await lock.hold(event.id, request);
     }
-    if (decision.kind === 'unprimed') throw new Error('seat lock state could not be loaded');
     if (decision.kind === 'refused') throw new SeatsUnavailableError(decision.seats);
     if (decision.kind === 'limit') throw new HoldLimitExceededError(config.maxSeatsPerUser, decision.total);
     const { holdId, added } = decision;
@@ -150,12 +167,14 @@ export class HoldService {
   private async mirror(
     userId: string,
     eventId: string,
-    decision: { holdId: string; expiresAt: Date; isNew: boolean; added: string[] },
+    decision: { holdId: string; expiresAt: Date; createdAt: Date; isNew: boolean; added: string[] },
   ): Promise<HoldView> {
-    const { holdId, expiresAt, added } = decision;
-    const { db } = this.deps;
-    const { active, claimed } = await mirrorHold(db, { id: holdId, eventId, userId, expiresAt }, added);
-    if (!active) throw new Refused(new HoldExpiredError());
+    const { holdId, expiresAt, createdAt, added } = decision;
+    const { db, config } = this.deps;
+    const hold = { id: holdId, eventId, userId, expiresAt, createdAt };
+    const mirrored = await retryingConflicts(() => mirrorHold(db, hold, added, config.holdMaxLifetimeSeconds * 1000));
+    const { active, claimed } = mirrored;
+    if (!active || !mirrored.expiresAt) throw new Refused(new HoldExpiredError());
     if (claimed < added.length) {
       if (decision.isNew) await dropEmptyHold(db, holdId);
       const refused = await claimRefusals(db, eventId, added);
@@ -163,7 +182,8 @@ export class HoldService {
         new SeatsUnavailableError(refused.length ? refused : added.map((id) => ({ id, reason: 'HELD' }))),
       );
     }
-    return { id: holdId, eventId, userId, status: 'ACTIVE', expiresAt };
+    // PostgreSQL's expiry is the truth (it caps a hold Redis knew without its createdAt alike).
+    return { id: holdId, eventId, userId, status: 'ACTIVE', expiresAt: mirrored.expiresAt };
   }
 
   private async holdWithPostgres(
@@ -171,26 +191,35 @@ export class HoldService {
     event: Event,
     seatIds: string[],
   ): Promise<{ view: HoldView; added: string[] }> {
-    const { config } = this.deps;
     try {
-      return await this.deps.db.$transaction(async (tx) => {
-        const active = await lockActiveHold(tx, event.id, userId);
-        const holdId = active?.id ?? randomUUID();
-        const already = new Set(active?.seatIds ?? []);
-        const added = seatIds.filter((id) => !already.has(id));
-        const total = already.size + added.length;
-        if (total > config.maxSeatsPerUser)
-          throw new Refused(new HoldLimitExceededError(config.maxSeatsPerUser, total));
-        const expiresAt = new Date(Date.now() + config.holdTtlSeconds * 1000);
-        if (!(await upsertHold(tx, { id: holdId, eventId: event.id, userId, expiresAt })))
-          throw new Refused(new HoldExpiredError());
-        await this.claimOrRefuse(tx, event.id, holdId, added);
-        const view: HoldView = { id: holdId, eventId: event.id, userId, status: 'ACTIVE', expiresAt };
-        return { view, added };
-      }, TX_OPTIONS);
+      return await retryingConflicts(() => this.holdInTransaction(userId, event, seatIds));
     } catch (error) {
       throw error instanceof Refused ? error.error : error;
     }
+  }
+
+  private holdInTransaction(
+    userId: string,
+    event: Event,
+    seatIds: string[],
+  ): Promise<{ view: HoldView; added: string[] }> {
+    const { config } = this.deps;
+    return this.deps.db.$transaction(async (tx) => {
+      const active = await lockActiveHold(tx, event.id, userId);
+      const holdId = active?.id ?? randomUUID();
+      const already = new Set(active?.seatIds ?? []);
+      const added = seatIds.filter((id) => !already.has(id));
+      const total = already.size + added.length;
+      if (total > config.maxSeatsPerUser) throw new Refused(new HoldLimitExceededError(config.maxSeatsPerUser, total));
+      const ttlSeconds = Math.min(config.holdTtlSeconds, config.holdMaxLifetimeSeconds);
+      const wanted = new Date(Date.now() + ttlSeconds * 1000);
+      const hold = { id: holdId, eventId: event.id, userId, expiresAt: wanted };
+      const expiresAt = await upsertHold(tx, hold, config.holdMaxLifetimeSeconds * 1000);
+      if (!expiresAt) throw new Refused(new HoldExpiredError());
+      await this.claimOrRefuse(tx, event.id, holdId, added);
+      const view: HoldView = { id: holdId, eventId: event.id, userId, status: 'ACTIVE', expiresAt };
+      return { view, added };
+    }, TX_OPTIONS);
   }
 
   private async claimOrRefuse(tx: Tx, eventId: string, holdId: string, seatIds: string[]): Promise<void> {

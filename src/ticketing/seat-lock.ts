@@ -15,18 +15,22 @@ import { execPipeline, type RedisCircuit } from '../redis/circuit-breaker.ts';
 import type { Redis } from '../redis/connection.ts';
 import type { RefusedSeat, SeatRefusal } from './errors.ts';
 
-/** Seat value "H:<holdId>" (held) or "B" (booked); a hold is "<userId>|<expiresAtMs>|<seat>,<seat>". */
+/**
+ * Seat value "H:<holdId>" (held) or "B" (booked); a hold is "<userId>|<expiresAtMs>|<createdAtMs>|<seat>,<seat>"
+ * (a value without createdAt, written before the lifetime cap, reads as created now).
+ */
 const LUA_PARSE = `
 local function parse(v)
-  local u, x, s = string.match(v, '^([^|]*)|([^|]*)|(.*)$')
+  local u, x, c, s = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  if not u then u, x, s = string.match(v, '^([^|]*)|([^|]*)|(.*)$') end
   local seats = {}
   for id in string.gmatch(s, '[^,]+') do seats[#seats + 1] = id end
-  return u, tonumber(x), seats
+  return u, tonumber(x), tonumber(c), seats
 end
 local function drop(hid)
   local v = redis.call('HGET', KEYS[2], hid)
   if not v then return end
-  local u, x, seats = parse(v)
+  local u, x, c, seats = parse(v)
   for _, s in ipairs(seats) do
     if redis.call('HGET', KEYS[1], s) == 'H:' .. hid then redis.call('HDEL', KEYS[1], s) end
   end
@@ -36,9 +40,12 @@ end
 `;
 
 /**
- * KEYS: seats, holds, users, primed, every seat id. ARGV: now, ttlMs, new hold id, user id, max seats, seat ids...
+ * KEYS: seats, holds, users, primed, every seat id.
+ * ARGV: now, ttlMs, new hold id, user id, max seats, max lifetime ms, seat ids...
  * Returns {'UNPRIMED'} | {'REFUSED', seat, reason (HELD, BOOKED, NOT_FOUND), ...} | {'LIMIT', total}
- *   | {'OK', holdId, expiresAt, new(0|1), added...}
+ *   | {'OK', holdId, expiresAt, new(0|1), createdAt, added...}
+ * An extension never moves expiresAt past createdAt + max lifetime (docs/ARCHITECTURE.md, "Seat holds:
+ * failures and lifetime").
  */
 const HOLD = `${LUA_PARSE}
 if redis.call('EXISTS', KEYS[4]) == 0 then return {'UNPRIMED'} end
@@ -47,11 +54,12 @@ local user = ARGV[4]
 local hid = redis.call('HGET', KEYS[3], user)
 local current = {}
 local fresh = 1
+local created = now
 if hid then
   local v = redis.call('HGET', KEYS[2], hid)
   if v then
-    local u, x, seats = parse(v)
-    if x <= now then drop(hid); hid = nil else current = seats; fresh = 0 end
+    local u, x, c, seats = parse(v)
+    if x <= now then drop(hid); hid = nil else current = seats; fresh = 0; created = c or now end
   else
     hid = nil
   end
@@ -61,7 +69,7 @@ local mine = {}
 for _, s in ipairs(current) do mine[s] = true end
 local refused = {}
 local added = {}
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   local s = ARGV[i]
   if not mine[s] then
     mine[s] = true
@@ -105,10 +113,10 @@ for _, s in ipairs(added) do
   all[#all + 1] = s
   redis.call('HSET', KEYS[1], s, 'H:' .. hid)
 end
-local exp = now + tonumber(ARGV[2])
-redis.call('HSET', KEYS[2], hid, user .. '|' .. exp .. '|' .. table.concat(all, ','))
+local exp = math.min(now + tonumber(ARGV[2]), created + tonumber(ARGV[6]))
+redis.call('HSET', KEYS[2], hid, user .. '|' .. exp .. '|' .. created .. '|' .. table.concat(all, ','))
 redis.call('HSET', KEYS[3], user, hid)
-local reply = {'OK', hid, tostring(exp), tostring(fresh)}
+local reply = {'OK', hid, tostring(exp), tostring(fresh), tostring(created)}
 for _, s in ipairs(added) do reply[#reply + 1] = s end
 return reply
 `;
@@ -123,14 +131,14 @@ for i = 2, #ARGV do
 end
 local v = redis.call('HGET', KEYS[2], hid)
 if not v then return 0 end
-local u, x, seats = parse(v)
+local u, x, c, seats = parse(v)
 local kept = {}
 for _, s in ipairs(seats) do if not gone[s] then kept[#kept + 1] = s end end
 if #kept == 0 then
   redis.call('HDEL', KEYS[2], hid)
   if redis.call('HGET', KEYS[3], u) == hid then redis.call('HDEL', KEYS[3], u) end
 else
-  redis.call('HSET', KEYS[2], hid, u .. '|' .. x .. '|' .. table.concat(kept, ','))
+  redis.call('HSET', KEYS[2], hid, u .. '|' .. x .. '|' .. (c or '') .. '|' .. table.concat(kept, ','))
 end
 return 1
 `;
@@ -179,7 +187,7 @@ export type HoldDecision =
   | { kind: 'unprimed' }
   | { kind: 'refused'; seats: RefusedSeat[] }
   | { kind: 'limit'; total: number }
-  | { kind: 'held'; holdId: string; expiresAt: Date; isNew: boolean; added: string[] };
+  | { kind: 'held'; holdId: string; expiresAt: Date; createdAt: Date; isNew: boolean; added: string[] };
 
 /** An event's held and booked seats as PostgreSQL has them, for priming. */
 export interface EventLockState {
@@ -194,8 +202,8 @@ export function heldValue(holdId: string): string {
   return `H:${holdId}`;
 }
 
-export function holdValue(userId: string, expiresAt: Date, seatIds: readonly string[]): string {
-  return `${userId}|${expiresAt.getTime()}|${seatIds.join(',')}`;
+export function holdValue(userId: string, expiresAt: Date, createdAt: Date, seatIds: readonly string[]): string {
+  return `${userId}|${expiresAt.getTime()}|${createdAt.getTime()}|${seatIds.join(',')}`;
 }
 
 export class SeatLock {
@@ -218,7 +226,14 @@ export class SeatLock {
 
   async hold(
     eventId: string,
-    args: { userId: string; newHoldId: string; seatIds: readonly string[]; ttlMs: number; maxSeats: number },
+    args: {
+      userId: string;
+      newHoldId: string;
+      seatIds: readonly string[];
+      ttlMs: number;
+      maxSeats: number;
+      maxLifetimeMs: number;
+    },
   ): Promise<HoldDecision> {
     const reply = (await this.run((c) =>
       c.cgSeatHold(
@@ -228,6 +243,7 @@ export class SeatLock {
         args.newHoldId,
         args.userId,
         args.maxSeats,
+        args.maxLifetimeMs,
         ...args.seatIds,
       ),
     )) as string[];
@@ -239,8 +255,15 @@ export class SeatLock {
       for (let i = 0; i < rest.length; i += 2) seats.push({ id: rest[i]!, reason: rest[i + 1] as SeatRefusal });
       return { kind: 'refused', seats };
     }
-    const [holdId, expiresAt, isNew, ...added] = rest;
-    return { kind: 'held', holdId: holdId!, expiresAt: new Date(Number(expiresAt)), isNew: isNew === '1', added };
+    const [holdId, expiresAt, isNew, createdAt, ...added] = rest;
+    return {
+      kind: 'held',
+      holdId: holdId!,
+      expiresAt: new Date(Number(expiresAt)),
+      createdAt: new Date(Number(createdAt)),
+      isNew: isNew === '1',
+      added,
+    };
   }
 
   async revert(eventId: string, holdId: string, added: readonly string[]): Promise<void> {

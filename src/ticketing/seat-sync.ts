@@ -61,18 +61,19 @@ export class SeatSync {
   async prime(lock: SeatLock, eventId: string): Promise<void> {
     const rows = await lockStateOf(this.deps.db, eventId);
     const state: EventLockState = { all: rows.map((r) => r.seatId), seats: {}, holds: {}, users: {} };
-    const holds = new Map<string, { userId: string; expiresAt: Date; seats: string[] }>();
+    const holds = new Map<string, { userId: string; expiresAt: Date; createdAt: Date; seats: string[] }>();
     for (const row of rows) {
       if (row.status === 'BOOKED') state.seats[row.seatId] = 'B';
-      else if (row.holdId && row.userId && row.expiresAt) {
+      else if (row.holdId && row.userId && row.expiresAt && row.createdAt) {
         state.seats[row.seatId] = heldValue(row.holdId);
-        const hold = holds.get(row.holdId) ?? { userId: row.userId, expiresAt: row.expiresAt, seats: [] };
+        const { userId, expiresAt, createdAt } = row;
+        const hold = holds.get(row.holdId) ?? { userId, expiresAt, createdAt, seats: [] };
         hold.seats.push(row.seatId);
         holds.set(row.holdId, hold);
       }
     }
     for (const [id, hold] of holds) {
-      state.holds[id] = holdValue(hold.userId, hold.expiresAt, hold.seats);
+      state.holds[id] = holdValue(hold.userId, hold.expiresAt, hold.createdAt, hold.seats);
       state.users[hold.userId] = id;
     }
     await lock.prime(eventId, state);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { withPg } from '../support/database.ts';
 import { startTestGateway } from '../support/gateway.ts';
-import { createEvent, eventually, HOLD, type HoldReply, useFixture } from './kit.ts';
+import { createEvent, eventually, HOLD, type HoldReply, redisAnswers, useFixture } from './kit.ts';
 
 const fx = useFixture(40);
 
@@ -102,7 +102,7 @@ describe('200 concurrent clients of 40 fx.customers racing for 50 seats', () => 
     await fx.redis.start();
     // Once the circuit closes, Redis decides again: it must know the seat PostgreSQL gave away meanwhile.
     await eventually(
-      async () => (await fx.gateway.query('{ __typename }')).status === 200 && (await redisAnswers()),
+      async () => (await fx.gateway.query('{ __typename }')).status === 200 && (await redisAnswers(fx.gateway)),
       10_000,
       'redis back',
     );
@@ -119,11 +119,6 @@ describe('200 concurrent clients of 40 fx.customers racing for 50 seats', () => 
     expect(keys.some((k) => k.endsWith(':primed'))).toBe(true);
   });
 });
-
-async function redisAnswers(): Promise<boolean> {
-  const metrics = await (await fetch(fx.gateway.url.replace(/\/graphql$/, '/metrics'))).text();
-  return /cachegate_redis_circuit_open\S* 0/.test(metrics);
-}
 
 async function redisKeysOf(eventId: string): Promise<string[]> {
   const { Redis } = await import('ioredis');

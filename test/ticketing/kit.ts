@@ -47,13 +47,17 @@ export interface Fixture {
   customers: Customer[];
 }
 
-/** A test file's private redis-server, database and gateway, with `customers` customers; torn down after. */
-export function useFixture(customers: number): Fixture {
+/**
+ * A test file's private redis-server, database and gateway (with `env` settings), with `customers` customers;
+ * torn down after.
+ */
+export function useFixture(customers: number, env?: Record<string, string>): Fixture {
   const fixture = {} as Fixture;
   beforeAll(async () => {
     fixture.redis = await startRedis();
     fixture.database = await createDatabaseFromTemplate(inject('adminDatabaseUrl'), inject('templateDatabase'));
-    fixture.gateway = await startTestGateway({ databaseUrl: fixture.database.url, redisUrl: fixture.redis.url });
+    const { url: databaseUrl } = fixture.database;
+    fixture.gateway = await startTestGateway({ databaseUrl, redisUrl: fixture.redis.url, ...(env && { env }) });
     fixture.customers = await createCustomers(fixture.database.url, customers);
   });
   afterAll(async () => {
@@ -214,4 +218,10 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
   }
+}
+
+/** Whether the gateway's Redis circuit is closed again (its /metrics says so). */
+export async function redisAnswers(gateway: TestGateway): Promise<boolean> {
+  const metrics = await (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
+  return /cachegate_redis_circuit_open\S* 0/.test(metrics);
 }
