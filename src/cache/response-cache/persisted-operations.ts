@@ -82,11 +82,22 @@ export class PersistedOperations {
   }
 
   /** The request with its document in `query`, or the error to answer it with. */
-  async resolve(request: GraphQLHttpRequest): Promise<GraphQLHttpRequest | PersistedOperationError> {
+  resolve(
+    request: GraphQLHttpRequest,
+  ): GraphQLHttpRequest | PersistedOperationError | Promise<GraphQLHttpRequest | PersistedOperationError> {
     const fields = fieldsOf(request);
     if (!fields) return request;
     const extension = fields.extensions?.persistedQuery;
+    // An ad-hoc document is answered at once (no Redis): the hit path does not wait a turn for it.
     if (extension === undefined) return this.checkAdHoc(request, fields.query);
+    return this.resolvePersisted(request, fields, extension);
+  }
+
+  private async resolvePersisted(
+    request: GraphQLHttpRequest,
+    fields: Fields,
+    extension: unknown,
+  ): Promise<GraphQLHttpRequest | PersistedOperationError> {
     const hash = (extension as { sha256Hash?: unknown } | null)?.sha256Hash;
     if (
       (extension as { version?: unknown } | null)?.version !== 1 ||
