@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { ChildServer, type ServerSpec } from './lib/children.ts';
+import { cpuSeconds } from './lib/cpu.ts';
 import { pick, startInfra } from './lib/infra.ts';
 import { runLoad } from './lib/load.ts';
 import { pinServersAndLoad } from './lib/pinning.ts';
@@ -94,6 +95,8 @@ try {
   for (const [scenario, bodies] of Object.entries(scenarios)) {
     const results: Record<string, number[]> = {};
     const p99: Record<string, number[]> = {};
+    /** The server process's own CPU time per request (not Redis's or PostgreSQL's). */
+    const cpu: Record<string, number[]> = {};
     for (const { server } of servers) {
       await pool(bodies, 8, (text) =>
         fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).then((r) =>
@@ -104,17 +107,24 @@ try {
     }
     for (let round = 0; round < rounds; round += 1) {
       for (const { name, server } of servers) {
+        const cpuBefore = cpuSeconds(server.pid!);
         const result = await runLoad(server.url, bodies, { connections, seconds });
+        const cpuMicros = ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests);
         if (result.non2xx || result.graphqlErrors) throw new Error(`${name}: ${JSON.stringify(result)}`);
         (results[name] ??= []).push(result.rps);
         (p99[name] ??= []).push(result.p99);
-        log(`${scenario} round ${round + 1} ${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+        (cpu[name] ??= []).push(cpuMicros);
+        log(
+          `${scenario} round ${round + 1} ${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms, ` +
+            `${cpuMicros.toFixed(1)} µs CPU/req`,
+        );
       }
     }
-    const median = (name: string): number | undefined => {
-      const sorted = [...(results[name] ?? [])].sort((a, b) => a - b);
+    const medianOf = (values: number[] | undefined): number | undefined => {
+      const sorted = [...(values ?? [])].sort((a, b) => a - b);
       return sorted[Math.floor(sorted.length / 2)];
     };
+    const median = (name: string): number | undefined => medianOf(results[name]);
     const ratios = (name: string): string =>
       ['apollo-response-cache', 'raw-ceiling']
         .filter((peer) => peer !== name && median(peer))
@@ -123,12 +133,14 @@ try {
     for (const { name } of servers) {
       rows.push(
         `| ${scenario} | ${name} | ${median(name)!.toFixed(0)} | ` +
-          `${results[name]!.map((n) => n.toFixed(0)).join(' / ')} | ${p99[name]!.join(' / ')} | ${ratios(name)} |`,
+          `${results[name]!.map((n) => n.toFixed(0)).join(' / ')} | ${p99[name]!.join(' / ')} | ` +
+          `${medianOf(cpu[name])!.toFixed(1)} | ${ratios(name)} |`,
       );
     }
   }
   process.stdout.write(
-    '| scenario | checkout | median req/s | rounds | p99 ms | ratios of medians |\n| --- | --- | --- | --- | --- | --- |\n',
+    '| scenario | checkout | median req/s | rounds | p99 ms | CPU µs/req (median) | req/s ratios of medians |\n' +
+      '| --- | --- | --- | --- | --- | --- | --- |\n',
   );
   process.stdout.write(`${rows.join('\n')}\n`);
 } finally {

@@ -53,7 +53,8 @@ export class ChildServer {
         ...(spec.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfileDir] : []),
       ],
       env: { ...process.env, ...spec.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The child's stdout (cachegate's log lines) joins stderr: the bench's stdout carries only its report.
+      stdio: ['ignore', 2, 'inherit', 'ipc'],
     });
     const server = new ChildServer(spec.name, child);
     try {

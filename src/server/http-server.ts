@@ -204,8 +204,9 @@ async function handleGraphQL(
   } catch (error) {
     throw asHttpError(error);
   }
-  const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
+  // Made only when the request is executed: a hit builds no closure it does not call.
   const execute = (rewritten = { body, search: url.search }): Promise<HTTPGraphQLResponse> => {
+    const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
     const apollo = (context = createContext): Promise<HTTPGraphQLResponse> => {
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {

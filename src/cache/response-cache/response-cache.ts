@@ -73,6 +73,14 @@ interface Call {
   execute: () => Promise<HTTPGraphQLResponse>;
 }
 
+/** A request's key without its scope, and (once an anonymous viewer asked) its anonymous L1 keys. */
+interface BaseKey {
+  accept: string | undefined;
+  base: string;
+  /** The same strings every time: a repeated anonymous lookup builds no key and hashes no new string. */
+  anonymousKeys?: string[];
+}
+
 interface Flight {
   entry: Promise<StoredResponse | undefined>;
 }
@@ -89,7 +97,7 @@ export class ResponseCache {
    * Keys of request bodies seen before. The HTTP layer hands the same parsed object for a body it has
    * seen answered from here (http-server.ts), so a repeated hit hashes nothing.
    */
-  private readonly baseKeys = new WeakMap<object, { accept: string | undefined; base: string }>();
+  private readonly baseKeys = new WeakMap<object, BaseKey>();
   /** Encoded bodies of stored answers, made once per entry. */
   private readonly encoded = new WeakMap<StoredResponse, Buffer>();
   /** Fresh hits' answers, per entry and audience: a fresh hit's headers do not change while it is stored. */
@@ -124,8 +132,9 @@ export class ResponseCache {
   }
 
   async respond(request: GraphQLHttpRequest, execute: () => Promise<HTTPGraphQLResponse>): Promise<StoredAnswer> {
-    const base = this.baseKeyOf(request);
-    if (base === undefined) return this.bypass(execute);
+    const known = this.baseKeyOf(request);
+    if (known === undefined) return this.bypass(execute);
+    const base = known.base;
     let viewer: RequestViewer = null;
     try {
       // Without an Authorization header the viewer is anonymous: no session lookup to wait for.
@@ -134,7 +143,11 @@ export class ResponseCache {
       return this.bypass(execute); // Apollo's context fails the same way, with the usual error shape
     }
     const scopes = scopesOf(viewer);
-    const keys = scopes.map((scope) => this.deps.store.key(base, scope));
+    let keys = viewer === null ? known.anonymousKeys : undefined;
+    if (!keys) {
+      keys = scopes.map((scope) => this.deps.store.key(base, scope));
+      if (viewer === null) known.anonymousKeys = keys;
+    }
     const local = this.deps.store.getLocal(keys);
     const call: Call = { request, viewer, base, execute };
     if (local) return this.serve(call, local.key, local.entry, 'hit');
@@ -148,17 +161,17 @@ export class ResponseCache {
   }
 
   /** The key without its scope, or undefined when the cache cannot answer this request. */
-  private baseKeyOf(request: GraphQLHttpRequest): string | undefined {
+  private baseKeyOf(request: GraphQLHttpRequest): BaseKey | undefined {
     const accept = request.headers.accept;
     const body = request.method === 'POST' && typeof request.body === 'object' ? request.body : null;
     const known = body && this.baseKeys.get(body);
-    if (known && known.accept === accept) return known.base;
+    if (known && known.accept === accept) return known;
     const parts = requestParts(request.method, request.headers, request.search, request.body);
     if (!parts) return undefined;
     try {
-      const base = baseKey(parts, documentHash(parts.query), accept);
-      if (body) this.baseKeys.set(body, { accept, base });
-      return base;
+      const made: BaseKey = { accept, base: baseKey(parts, documentHash(parts.query), accept) };
+      if (body) this.baseKeys.set(body, made);
+      return made;
     } catch {
       return undefined; // variables nested too deep to serialise: Apollo answers with a code
     }
