@@ -11,6 +11,7 @@ import os from 'node:os';
 import { Redis } from 'ioredis';
 import { addBaselineWorktree } from './lib/baseline-worktree.ts';
 import { ChildServer } from './lib/children.ts';
+import { cpuSeconds } from './lib/cpu.ts';
 import { pick, startInfraWithClient } from './lib/infra.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { pinServersAndLoad } from './lib/pinning.ts';
@@ -43,13 +44,6 @@ async function cleanUp(): Promise<void> {
   killers.length = 0;
 }
 process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
-
-/** CPU seconds a process has used (user + system), from /proc: robust to other load on the machine. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
 
 interface Measured extends LoadResult {
   /** The server's CPU time per answered request, in microseconds. */

@@ -4,11 +4,22 @@
 // (`name=/abs/path,…`; default: this checkout), and interleaves short autocannon runs of the product
 // page on one id and over all hot ids, so every checkout meets the same machine noise.
 // HIT_PATH_PROFILE=<name> writes a V8 CPU profile of that child into bench/results/cpu-profile.tmp/.
+// HIT_PATH_COMPILED=<name>,… runs those checkouts' bench/servers/cachegate.js with plain node (JS emitted
+// beside the sources, e.g. `npx tsc -p tsconfig.json --noEmit false --rewriteRelativeImportExtensions
+// --allowImportingTsExtensions false` in a copy) instead of through tsx.
+// HIT_PATH_PEERS=1 adds, in the same interleaved rounds, Apollo's response cache on the same Redis and
+// the raw node:http ceiling (bytes learned from the first checkout), so the ratios the issue asks for
+// come out of one short run. HIT_PATH_PIN=1 pins as bench/run.ts does (servers, PostgreSQL and Redis on
+// CPU 0, the load generator on CPU 1).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { ChildServer } from './lib/children.ts';
+import { Redis } from 'ioredis';
+import { ChildServer, type ServerSpec } from './lib/children.ts';
+import { cpuSeconds } from './lib/cpu.ts';
 import { pick, startInfra } from './lib/infra.ts';
 import { runLoad } from './lib/load.ts';
+import { pinServersAndLoad } from './lib/pinning.ts';
 import { body, PRODUCT_PAGE } from './lib/queries.ts';
 import { pool } from '../test/support/pool.ts';
 
@@ -20,6 +31,10 @@ const trees = (process.env.HIT_PATH_TREES ?? `this=${here}`).split(',').map((pai
   const [name, path] = pair.split('=');
   return { name: name!, path: path! };
 });
+const profiled = (name: string): Partial<ServerSpec> =>
+  process.env.HIT_PATH_PROFILE?.split(',').includes(name)
+    ? { cpuProfileDir: new URL(`./results/cpu-profile.tmp/${name}/`, import.meta.url).pathname }
+    : {};
 const log = (message: string): void => console.error(`[hit-path] ${message}`);
 
 const stops: (() => Promise<void>)[] = [];
@@ -36,6 +51,7 @@ try {
       name: tree.name,
       entry: 'cachegate.ts',
       root: tree.path,
+      compiled: process.env.HIT_PATH_COMPILED?.split(',').includes(tree.name) === true,
       env: {
         DATABASE_URL: infra.databaseUrl,
         REDIS_URL: infra.redis.url,
@@ -44,12 +60,32 @@ try {
         RATE_LIMIT_READS_PER_MINUTE: '1000000000',
         WARM_ON_START: 'false',
       },
-      ...(process.env.HIT_PATH_PROFILE === tree.name && {
-        cpuProfileDir: new URL('./results/cpu-profile.tmp/', import.meta.url).pathname,
-      }),
+      ...profiled(tree.name),
     });
     stops.unshift(() => server.stop());
     servers.push({ name: tree.name, server });
+  }
+  if (process.env.HIT_PATH_PEERS === '1') {
+    const peers: ServerSpec[] = [
+      {
+        name: 'apollo-response-cache',
+        entry: 'baseline.ts',
+        env: { DATABASE_URL: infra.databaseUrl, REDIS_URL: infra.redis.url, BASELINE_MODE: 'apollo-response-cache' },
+      },
+      { name: 'raw-ceiling', entry: 'raw.ts', env: { SOURCE_URL: servers[0]!.server.url } },
+    ];
+    for (const spec of peers) {
+      const server = await ChildServer.start({ ...spec, ...profiled(spec.name) });
+      stops.unshift(() => server.stop());
+      servers.push({ name: spec.name, server });
+    }
+  }
+  if (process.env.HIT_PATH_PIN === '1') {
+    const redis = new Redis(infra.redis.url);
+    const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+    await redis.quit();
+    const postmasterPid = Number(readFileSync(`${infra.pg.dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
+    log(pinServersAndLoad([...servers.map((s) => s.server.pid!), redisPid, postmasterPid]));
   }
   const scenarios = {
     'one id': [body(PRODUCT_PAGE, { id: String(picks.hotIds[0]) })],
@@ -59,6 +95,8 @@ try {
   for (const [scenario, bodies] of Object.entries(scenarios)) {
     const results: Record<string, number[]> = {};
     const p99: Record<string, number[]> = {};
+    /** The server process's own CPU time per request (not Redis's or PostgreSQL's). */
+    const cpu: Record<string, number[]> = {};
     for (const { server } of servers) {
       await pool(bodies, 8, (text) =>
         fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).then((r) =>
@@ -69,22 +107,41 @@ try {
     }
     for (let round = 0; round < rounds; round += 1) {
       for (const { name, server } of servers) {
+        const cpuBefore = cpuSeconds(server.pid!);
         const result = await runLoad(server.url, bodies, { connections, seconds });
+        const cpuMicros = ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / Math.max(1, result.requests);
         if (result.non2xx || result.graphqlErrors) throw new Error(`${name}: ${JSON.stringify(result)}`);
         (results[name] ??= []).push(result.rps);
         (p99[name] ??= []).push(result.p99);
-        log(`${scenario} round ${round + 1} ${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+        (cpu[name] ??= []).push(cpuMicros);
+        log(
+          `${scenario} round ${round + 1} ${name}: ${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms, ` +
+            `${cpuMicros.toFixed(1)} µs CPU/req`,
+        );
       }
     }
+    const medianOf = (values: number[] | undefined): number | undefined => {
+      const sorted = [...(values ?? [])].sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length / 2)];
+    };
+    const median = (name: string): number | undefined => medianOf(results[name]);
+    const ratios = (name: string): string =>
+      ['apollo-response-cache', 'raw-ceiling']
+        .filter((peer) => peer !== name && median(peer))
+        .map((peer) => `${(median(name)! / median(peer)!).toFixed(2)}x ${peer}`)
+        .join(', ');
     for (const { name } of servers) {
-      const sorted = [...results[name]!].sort((a, b) => a - b);
       rows.push(
-        `| ${scenario} | ${name} | ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} | ` +
-          `${results[name]!.map((n) => n.toFixed(0)).join(' / ')} | ${p99[name]!.join(' / ')} |`,
+        `| ${scenario} | ${name} | ${median(name)!.toFixed(0)} | ` +
+          `${results[name]!.map((n) => n.toFixed(0)).join(' / ')} | ${p99[name]!.join(' / ')} | ` +
+          `${medianOf(cpu[name])!.toFixed(1)} | ${ratios(name)} |`,
       );
     }
   }
-  process.stdout.write(`| scenario | checkout | median req/s | rounds | p99 ms |\n| --- | --- | --- | --- | --- |\n`);
+  process.stdout.write(
+    '| scenario | checkout | median req/s | rounds | p99 ms | CPU µs/req (median) | req/s ratios of medians |\n' +
+      '| --- | --- | --- | --- | --- | --- | --- |\n',
+  );
   process.stdout.write(`${rows.join('\n')}\n`);
 } finally {
   for (const stop of stops) await stop().catch(() => undefined);

@@ -14,6 +14,8 @@ export interface ServerSpec {
   env: Record<string, string>;
   /** Another checkout to start the entry from (the execution-path baseline, baseline-worktree.ts). */
   root?: string;
+  /** Run `<entry>.js` compiled beside the sources (tsc emit) with plain node instead of through tsx. */
+  compiled?: boolean;
   /** Write a V8 CPU profile of the whole child's life into this directory (BENCH_CPU_PROFILE=1). */
   cpuProfileDir?: string;
 }
@@ -41,17 +43,18 @@ export class ChildServer {
   }
 
   static async start(spec: ServerSpec): Promise<ChildServer> {
+    const file = spec.compiled ? spec.entry.replace(/\.ts$/, '.js') : spec.entry;
     const entry = spec.root
-      ? `${spec.root}/bench/servers/${spec.entry}`
-      : new URL(`../servers/${spec.entry}`, import.meta.url).pathname;
+      ? `${spec.root}/bench/servers/${file}`
+      : new URL(`../servers/${file}`, import.meta.url).pathname;
     const child = fork(entry, [], {
       execArgv: [
-        '--import',
-        'tsx',
+        ...(spec.compiled ? [] : ['--import', 'tsx']),
         ...(spec.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfileDir] : []),
       ],
       env: { ...process.env, ...spec.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // The child's stdout (cachegate's log lines) joins stderr: the bench's stdout carries only its report.
+      stdio: ['ignore', 2, 'inherit', 'ipc'],
     });
     const server = new ChildServer(spec.name, child);
     try {

@@ -24,7 +24,8 @@ const config = loadConfig({
   NODE_ENV: 'production',
   HOST: '127.0.0.1',
   PORT: process.env.PORT ?? '0',
-  LOG_LEVEL: 'silent',
+  // Production's default level (info) unless the run asks for another: a hit must not pay for logging.
+  LOG_LEVEL: process.env.LOG_LEVEL,
   DATABASE_URL: process.env.DATABASE_URL,
   DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE,
   REDIS_URL: process.env.REDIS_URL,

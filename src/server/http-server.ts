@@ -27,6 +27,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   vary: 'Authorization',
 };
 const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
+/** The same as name, value, name, value…: a GraphQL answer's head leaves in one writeHead with them. */
+const SECURITY_HEAD: readonly string[] = SECURITY_HEADER_ENTRIES.flat();
 const GRAPHQL_PATH = '/graphql';
 /** Read only (search, searchParams, pathname): shared by every request for exactly `/graphql`. */
 const GRAPHQL_URL: Readonly<URL> = new URL(GRAPHQL_PATH, 'http://gateway.invalid');
@@ -35,6 +37,19 @@ const GRAPHQL_URL: Readonly<URL> = new URL(GRAPHQL_PATH, 'http://gateway.invalid
 const LANDING_PAGE_CSP =
   "default-src 'self' https://*.apollographql.com; script-src 'self' 'unsafe-inline' https://*.apollographql.com; " +
   "style-src 'self' 'unsafe-inline' https://*.apollographql.com; img-src 'self' data: https:; frame-ancestors 'none'";
+const LANDING_PAGE_HEAD: readonly string[] = Object.entries({
+  ...SECURITY_HEADERS,
+  'content-security-policy': LANDING_PAGE_CSP,
+}).flat();
+
+/** The security headers of a GET /graphql answer allow the landing page when it is served. */
+const landingPageRequest = (req: IncomingMessage, deps: HttpServerDeps): boolean =>
+  req.method === 'GET' && deps.landingPage;
+
+function setSecurityHeaders(res: ServerResponse, landingPage: boolean): void {
+  for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
+  if (landingPage) res.setHeader('content-security-policy', LANDING_PAGE_CSP);
+}
 
 export interface HttpServerDeps {
   /** A getter: the server is created before Apollo, whose drain plugin needs it. */
@@ -77,8 +92,8 @@ function createBodyMemo(): LRUCache<string, object> {
   return new LRUCache<string, object>({ max: 4096, maxSize: 4096 * 1024, sizeCalculation: (_, text) => text.length });
 }
 
-/** A response the hit path answered from stored bytes, handed over as they are (no re-encoding). */
-type GraphQLAnswer = HTTPGraphQLResponse & { bytes?: Buffer };
+/** A response the hit path answered from stored bytes and a prepared head, written as they are. */
+type GraphQLAnswer = HTTPGraphQLResponse & { bytes?: Buffer; head?: readonly string[] };
 
 /** What /metrics reads: this process's registry, or in a worker, the whole set's aggregate. */
 export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
@@ -194,8 +209,9 @@ async function handleGraphQL(
   } catch (error) {
     throw asHttpError(error);
   }
-  const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
+  // Made only when the request is executed: a hit builds no closure it does not call.
   const execute = (rewritten = { body, search: url.search }): Promise<HTTPGraphQLResponse> => {
+    const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
     const apollo = (context = createContext): Promise<HTTPGraphQLResponse> => {
       const headers = new HeaderMap();
       for (const [key, value] of Object.entries(req.headers)) {
@@ -210,19 +226,20 @@ async function handleGraphQL(
     const method = req.method ?? 'GET';
     return deps.direct.respond({ method, headers: req.headers, body: rewritten.body }, createContext, apollo);
   };
-  const request = { method: req.method ?? 'GET', headers: req.headers, search: url.search, body };
-  const response: GraphQLAnswer = await (deps.hitPath?.respond(
-    { ...request, remoteAddress: req.socket.remoteAddress },
-    execute,
-  ) ?? execute());
-  for (const [key, value] of response.headers)
-    res.setHeader(key, key === 'vary' ? `${value}, ${SECURITY_HEADERS.vary}` : value);
-  res.setHeader('x-request-id', requestId);
-  res.statusCode = response.status ?? 200;
-  if (response.bytes) {
-    // Stored answers were within the bound when they were built.
+  const request = {
+    method: req.method ?? 'GET',
+    headers: req.headers,
+    search: url.search,
+    body,
+    remoteAddress: req.socket.remoteAddress,
+  };
+  const response: GraphQLAnswer = await (deps.hitPath?.respond(request, execute) ?? execute());
+  const security = landingPageRequest(req, deps) ? LANDING_PAGE_HEAD : SECURITY_HEAD;
+  if (response.bytes && response.head) {
+    // Stored answers were within the bound when they were built, and their head is prepared.
     if (!memoised && text !== undefined && text.length <= MEMO_MAX_BODY_CHARS && typeof body === 'object')
       memo.set(text, body as object);
+    res.writeHead(response.status ?? 200, [...security, ...response.head, 'x-request-id', requestId]);
     res.end(response.bytes);
     return;
   }
@@ -237,12 +254,33 @@ async function handleGraphQL(
       );
     }
     // A known length: head and body leave in one write, not as chunked encoding's three.
-    res.setHeader('content-length', length);
+    res.writeHead(response.status ?? 200, [
+      ...headOf(security, response.headers),
+      'x-request-id',
+      requestId,
+      'content-length',
+      String(length),
+    ]);
     res.end(response.body.string);
     return;
   }
+  setSecurityHeaders(res, security === LANDING_PAGE_HEAD);
+  for (const [key, value] of response.headers)
+    res.setHeader(key, key === 'vary' ? `${value}, ${SECURITY_HEADERS.vary}` : value);
+  res.setHeader('x-request-id', requestId);
+  res.statusCode = response.status ?? 200;
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/** The security headers, then the answer's own; an answer's Vary is joined to ours, not sent twice. */
+function headOf(security: readonly string[], headers: Iterable<[string, string]>): string[] {
+  const head = [...security];
+  for (const [key, value] of headers) {
+    if (key === 'vary') head[head.indexOf('vary') + 1] = `${value}, ${SECURITY_HEADERS.vary}`;
+    else head.push(key, value);
+  }
+  return head;
 }
 
 function notFound(res: ServerResponse): void {
@@ -280,11 +318,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const plain = req.url === GRAPHQL_PATH;
     const url = plain ? GRAPHQL_URL : new URL(req.url ?? '/', 'http://gateway.invalid');
     const path = plain ? GRAPHQL_PATH : normalisedPath(req.url);
-    for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
+    // A GraphQL answer carries them in its one writeHead (handleGraphQL); everything else gets them here.
+    const graphql = path === GRAPHQL_PATH;
+    if (!graphql) setSecurityHeaders(res, false);
     if (deps.workerId !== undefined) res.setHeader('x-cachegate-worker', String(deps.workerId));
     const route = async (): Promise<void> => {
-      if (path === '/graphql' && req.method === 'GET' && deps.landingPage)
-        res.setHeader('content-security-policy', LANDING_PAGE_CSP);
       switch (path) {
         case '/graphql':
           return handleGraphQL(req, res, url, requestId, deps, memo);
@@ -312,6 +350,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       }
     };
     route().catch((error: unknown) => {
+      if (graphql && !res.headersSent) setSecurityHeaders(res, landingPageRequest(req, deps));
       if (error instanceof HttpError) {
         const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
         if (res.headersSent) {

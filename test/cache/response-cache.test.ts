@@ -43,6 +43,36 @@ afterAll(async () => {
 });
 
 describe('hits', () => {
+  it('a hit is written with the security headers, its own request id, the exact length and its audience', async () => {
+    const send = async (headers: Record<string, string>) => {
+      const response = await fetch(a.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: PRODUCT, variables: { id: '4' } }),
+      });
+      return { headers: response.headers, text: await response.text() };
+    };
+    const miss = await send({});
+    // Anonymous, signed in, anonymous again: the head prepared for one audience never reaches the other.
+    const hits = [
+      await send({ 'x-request-id': 'hit-trace-1' }),
+      await send({ ...admin, 'x-request-id': 'hit-trace-2' }),
+    ];
+    hits.push(await send({ 'x-request-id': 'hit-trace-3' }));
+    for (const [i, hit] of hits.entries()) {
+      expect(hit.headers.get('x-cache')).toBe('HIT');
+      expect(hit.text).toBe(miss.text);
+      for (const name of ['x-content-type-options', 'strict-transport-security', 'content-security-policy', 'vary'])
+        expect(hit.headers.get(name), name).toBe(miss.headers.get(name));
+      expect(hit.headers.get('x-request-id')).toBe(`hit-trace-${i + 1}`);
+      expect(Number(hit.headers.get('content-length'))).toBe(Buffer.byteLength(hit.text));
+    }
+    expect(hits[0]!.headers.get('cache-control')).toBe(miss.headers.get('cache-control'));
+    expect(hits[0]!.headers.get('cache-control')).toMatch(/^max-age=\d+, public/);
+    expect(hits[1]!.headers.get('cache-control')).toMatch(/^max-age=\d+, private/);
+    expect(hits[2]!.headers.get('cache-control')).toBe(hits[0]!.headers.get('cache-control'));
+  });
+
   it('a repeated query is answered from stored bytes: no resolver, no SQL, same body, x-cache HIT', async () => {
     const first = await product(a, '3');
     expect(first.status).toBe(200);

@@ -17,7 +17,8 @@ export class HitPath {
   ) {}
 
   async respond(request: GraphQLHttpRequest, execute: ExecuteGraphQL): Promise<StoredAnswer> {
-    const resolved = await this.persisted.resolve(request);
+    const resolving = this.persisted.resolve(request);
+    const resolved = resolving instanceof Promise ? await resolving : resolving;
     if (!('method' in resolved)) return resolved.toResponse();
     const run = (): Promise<HTTPGraphQLResponse> => execute({ body: resolved.body, search: resolved.search });
     const response = this.responses ? await this.responses.respond(resolved, run) : await run();
@@ -29,6 +30,8 @@ export class HitPath {
 function withEtag(request: GraphQLHttpRequest, response: StoredAnswer): StoredAnswer {
   if ((response.status ?? 200) !== 200 || response.body.kind !== 'complete') return response;
   const etag = `"${createHash('sha256').update(response.body.string).digest('base64url').slice(0, 27)}"`;
+  // A stored answer's headers are shared by its hits (and `head` does not carry the ETag): a copy.
+  response = { status: response.status, body: response.body, headers: new HeaderMap(response.headers) };
   response.headers.set('etag', etag);
   const ifNoneMatch = request.headers['if-none-match'];
   const matches = ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);

@@ -76,17 +76,32 @@ return over`;
 
 export class PersistedOperations {
   private readonly l1: LRUCache<string, string>;
+  /** POST bodies that named a registered hash, and the ordinary body each was rewritten into. */
+  private readonly rewritten = new WeakMap<object, object>();
 
   constructor(private readonly deps: PersistedOperationsDeps) {
     this.l1 = new LRUCache({ max: deps.l1Max });
   }
 
   /** The request with its document in `query`, or the error to answer it with. */
-  async resolve(request: GraphQLHttpRequest): Promise<GraphQLHttpRequest | PersistedOperationError> {
+  resolve(
+    request: GraphQLHttpRequest,
+  ): GraphQLHttpRequest | PersistedOperationError | Promise<GraphQLHttpRequest | PersistedOperationError> {
+    const known = request.method === 'POST' && isObject(request.body) ? this.rewritten.get(request.body) : undefined;
+    if (known) return { ...request, body: known };
     const fields = fieldsOf(request);
     if (!fields) return request;
     const extension = fields.extensions?.persistedQuery;
+    // An ad-hoc document is answered at once (no Redis): the hit path does not wait a turn for it.
     if (extension === undefined) return this.checkAdHoc(request, fields.query);
+    return this.resolvePersisted(request, fields, extension);
+  }
+
+  private async resolvePersisted(
+    request: GraphQLHttpRequest,
+    fields: Fields,
+    extension: unknown,
+  ): Promise<GraphQLHttpRequest | PersistedOperationError> {
     const hash = (extension as { sha256Hash?: unknown } | null)?.sha256Hash;
     if (
       (extension as { version?: unknown } | null)?.version !== 1 ||
@@ -105,7 +120,13 @@ export class PersistedOperations {
       return rewrite(request, fields.query);
     }
     const document = await this.lookup(hash);
-    return document === undefined ? persistedQueryNotFound() : rewrite(request, document);
+    if (document === undefined) return persistedQueryNotFound();
+    const resolved = rewrite(request, document);
+    // A hash names one document for good: the same body object (the HTTP layer hands a repeated hit's
+    // parsed body again) is rewritten into the same object, whose response-cache key is then known.
+    if (request.method === 'POST' && isObject(request.body) && isObject(resolved.body))
+      this.rewritten.set(request.body, resolved.body);
+    return resolved;
   }
 
   /**
@@ -194,6 +215,8 @@ function safeJson(text: string): unknown {
 }
 
 /** The query and extensions of a single POST or GET request; undefined for anything else. */
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
 function fieldsOf(request: GraphQLHttpRequest): Fields | undefined {
   if (request.method === 'POST') {
     const body = request.body;

@@ -49,8 +49,19 @@ export interface ResponseCacheDeps {
 const OUTCOMES = ['hit', 'coalesced', 'stale', 'miss', 'bypass', 'refresh', 'refresh-failed'] as const;
 type Outcome = (typeof OUTCOMES)[number];
 
-/** An answer from stored bytes: the HTTP layer writes `bytes` as they are. */
-export type StoredAnswer = HTTPGraphQLResponse & { bytes?: Buffer };
+/**
+ * An answer from stored bytes: the HTTP layer writes `bytes` as they are, with `head` (name, value,
+ * name, value…: content-type, cache-control, x-cache, content-length) in one writeHead. `headers` holds
+ * the same fields for other readers; it may be shared between hits, so it is copied before a change.
+ */
+export type StoredAnswer = HTTPGraphQLResponse & { bytes?: Buffer; head?: readonly string[] };
+
+/** A fresh hit's bytes and headers, prepared once per stored answer and audience. */
+interface PreparedHit {
+  bytes: Buffer;
+  head: readonly string[];
+  headers: HeaderMap;
+}
 
 type RequestViewer = (ScopedViewer & { userId: string }) | null;
 
@@ -60,6 +71,14 @@ interface Call {
   viewer: RequestViewer;
   base: string;
   execute: () => Promise<HTTPGraphQLResponse>;
+}
+
+/** A request's key without its scope, and (once an anonymous viewer asked) its anonymous L1 keys. */
+interface BaseKey {
+  accept: string | undefined;
+  base: string;
+  /** The same strings every time: a repeated anonymous lookup builds no key and hashes no new string. */
+  anonymousKeys?: string[];
 }
 
 interface Flight {
@@ -78,9 +97,14 @@ export class ResponseCache {
    * Keys of request bodies seen before. The HTTP layer hands the same parsed object for a body it has
    * seen answered from here (http-server.ts), so a repeated hit hashes nothing.
    */
-  private readonly baseKeys = new WeakMap<object, { accept: string | undefined; base: string }>();
+  private readonly baseKeys = new WeakMap<object, BaseKey>();
   /** Encoded bodies of stored answers, made once per entry. */
   private readonly encoded = new WeakMap<StoredResponse, Buffer>();
+  /** Fresh hits' answers, per entry and audience: a fresh hit's headers do not change while it is stored. */
+  private readonly prepared = {
+    public: new WeakMap<StoredResponse, PreparedHit>(),
+    private: new WeakMap<StoredResponse, PreparedHit>(),
+  };
 
   constructor(private readonly deps: ResponseCacheDeps) {
     this.outcomes = new Counter({
@@ -108,16 +132,22 @@ export class ResponseCache {
   }
 
   async respond(request: GraphQLHttpRequest, execute: () => Promise<HTTPGraphQLResponse>): Promise<StoredAnswer> {
-    const base = this.baseKeyOf(request);
-    if (base === undefined) return this.bypass(execute);
-    let viewer: RequestViewer;
+    const known = this.baseKeyOf(request);
+    if (known === undefined) return this.bypass(execute);
+    const base = known.base;
+    let viewer: RequestViewer = null;
     try {
-      viewer = await this.deps.viewerOf(request.headers);
+      // Without an Authorization header the viewer is anonymous: no session lookup to wait for.
+      if (request.headers.authorization !== undefined) viewer = await this.deps.viewerOf(request.headers);
     } catch {
       return this.bypass(execute); // Apollo's context fails the same way, with the usual error shape
     }
     const scopes = scopesOf(viewer);
-    const keys = scopes.map((scope) => this.deps.store.key(base, scope));
+    let keys = viewer === null ? known.anonymousKeys : undefined;
+    if (!keys) {
+      keys = scopes.map((scope) => this.deps.store.key(base, scope));
+      if (viewer === null) known.anonymousKeys = keys;
+    }
     const local = this.deps.store.getLocal(keys);
     const call: Call = { request, viewer, base, execute };
     if (local) return this.serve(call, local.key, local.entry, 'hit');
@@ -131,17 +161,17 @@ export class ResponseCache {
   }
 
   /** The key without its scope, or undefined when the cache cannot answer this request. */
-  private baseKeyOf(request: GraphQLHttpRequest): string | undefined {
+  private baseKeyOf(request: GraphQLHttpRequest): BaseKey | undefined {
     const accept = request.headers.accept;
     const body = request.method === 'POST' && typeof request.body === 'object' ? request.body : null;
     const known = body && this.baseKeys.get(body);
-    if (known && known.accept === accept) return known.base;
+    if (known && known.accept === accept) return known;
     const parts = requestParts(request.method, request.headers, request.search, request.body);
     if (!parts) return undefined;
     try {
-      const base = baseKey(parts, documentHash(parts.query), accept);
-      if (body) this.baseKeys.set(body, { accept, base });
-      return base;
+      const made: BaseKey = { accept, base: baseKey(parts, documentHash(parts.query), accept) };
+      if (body) this.baseKeys.set(body, made);
+      return made;
     } catch {
       return undefined; // variables nested too deep to serialise: Apollo answers with a code
     }
@@ -212,22 +242,31 @@ export class ResponseCache {
     const now = Date.now();
     const stale = entry.freshUntil <= now;
     this.counted[stale ? 'stale' : result].inc();
-    if (stale) this.refresh(call, key);
-    const headers = new HeaderMap();
-    headers.set('content-type', entry.contentType);
     // A signed-in viewer's answer never goes to shared caches, whatever scope it was stored under.
     const audience = viewer ? 'private' : 'public';
+    let hit: PreparedHit | undefined;
     if (stale) {
+      this.refresh(call, key);
       const grace = Math.max(0, Math.ceil((servableUntil(entry) - now) / 1000));
-      headers.set('cache-control', `max-age=0, ${audience}, stale-while-revalidate=${grace}`);
+      hit = this.prepare(entry, `max-age=0, ${audience}, stale-while-revalidate=${grace}`, 'STALE');
     } else {
-      const grace = entry.grace > 0 ? `, stale-while-revalidate=${entry.grace}` : '';
-      headers.set('cache-control', `max-age=${entry.maxAge}, ${audience}${grace}`);
+      hit = this.prepared[audience].get(entry);
+      if (!hit) {
+        const grace = entry.grace > 0 ? `, stale-while-revalidate=${entry.grace}` : '';
+        hit = this.prepare(entry, `max-age=${entry.maxAge}, ${audience}${grace}`, 'HIT');
+        this.prepared[audience].set(entry, hit);
+      }
     }
-    headers.set('x-cache', stale ? 'STALE' : 'HIT');
+    return { status: 200, body: { kind: 'complete', string: entry.body }, ...hit };
+  }
+
+  private prepare(entry: StoredResponse, cacheControl: string, result: 'HIT' | 'STALE'): PreparedHit {
     let bytes = this.encoded.get(entry);
     if (!bytes) this.encoded.set(entry, (bytes = Buffer.from(entry.body)));
-    return { status: 200, headers, body: { kind: 'complete', string: entry.body }, bytes };
+    const head = ['content-type', entry.contentType, 'cache-control', cacheControl, 'x-cache', result];
+    const headers = new HeaderMap();
+    for (let i = 0; i < head.length; i += 2) headers.set(head[i]!, head[i + 1]!);
+    return { bytes, head: [...head, 'content-length', String(bytes.length)], headers };
   }
 
   /** Once per stale answer in this process; once across the cluster through the store's claim. */

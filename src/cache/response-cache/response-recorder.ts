@@ -87,8 +87,16 @@ export class ResponseRecorder {
 }
 
 /** Every scope whose stored answers this viewer may receive, most shared first. */
-export function scopesOf(viewer: ScopedViewer | null): string[] {
-  if (viewer === null) return ['public', 'anon', `tier=${ANONYMOUS_TIER}`, `org=${NO_ORGANIZATION}`];
+/** Made once: every anonymous request asks for the same scopes. */
+const ANONYMOUS_SCOPES: readonly string[] = Object.freeze([
+  'public',
+  'anon',
+  `tier=${ANONYMOUS_TIER}`,
+  `org=${NO_ORGANIZATION}`,
+]);
+
+export function scopesOf(viewer: ScopedViewer | null): readonly string[] {
+  if (viewer === null) return ANONYMOUS_SCOPES;
   return [
     'public',
     ...(viewer.tier === undefined ? [] : [`tier=${viewer.tier}`]),
