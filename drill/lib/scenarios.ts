@@ -3,6 +3,7 @@
 import { externalWrite } from '../scenarios/external-write.ts';
 import { gatewayKill } from '../scenarios/gateway-kill.ts';
 import { postgresStop } from '../scenarios/postgres-stop.ts';
+import { redisClusterMasterKill } from '../scenarios/redis-cluster-master-kill.ts';
 import { redisFreeze } from '../scenarios/redis-freeze.ts';
 import { redisKill } from '../scenarios/redis-kill.ts';
 import { redisSlow } from '../scenarios/redis-slow.ts';
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   postgresStop,
   gatewayKill,
   externalWrite,
+  redisClusterMasterKill,
 ];
 
 /**
