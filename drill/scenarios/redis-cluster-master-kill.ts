@@ -3,10 +3,9 @@
 // without a failed or hung read, and nothing acknowledged is lost. The old master then rejoins as a replica.
 import { Cluster } from 'ioredis';
 import { drive, finish, noFailures, window } from '../lib/drive.ts';
-import { readiness } from '../lib/http.ts';
+import { untilRedisUsedAgain } from '../lib/recovery.ts';
 import { atLeast, atMost, latencyBound, zero, type Scenario } from '../lib/scenario.ts';
 import { startRedisCluster } from '../../test/support/redis-cluster.ts';
-import { waitUntil } from '../../test/support/wait.ts';
 
 /** Kill to replica promoted and every node `cluster_state:ok` (node timeout 1 s). */
 const FAILOVER_BOUND_MS = 10_000;
@@ -51,18 +50,9 @@ export const redisClusterMasterKill: Scenario = {
           );
           await client.connect();
           try {
-            recoveryMs = await waitUntil(
-              async () => {
-                const states = await Promise.all(gateways.map((g) => readiness(g.base)));
-                if (!states.every((s) => s.body.redisCircuit === 'closed')) return false;
-                const sizes = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
-                keysAfter = sizes.reduce((sum, n) => sum + n, 0);
-                return keysAfter > 0;
-              },
-              30_000,
-              'both gateways to use the cluster again',
-              100,
-            );
+            const countKeys = async (): Promise<number> =>
+              (await Promise.all(client.nodes('master').map((node) => node.dbsize()))).reduce((sum, n) => sum + n, 0);
+            ({ ms: recoveryMs, keys: keysAfter } = await untilRedisUsedAgain(gateways, countKeys, 30_000));
           } finally {
             client.disconnect();
           }
