@@ -158,13 +158,25 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     this.probeTimer.unref();
   }
 
-  /** While open: enough fast PINGs in a row close the circuit. */
+  /**
+   * While open: after a failure, the first PING that answers closes the circuit; after a slow-open, only
+   * `fastProbesToClose` fast PINGs in a row do.
+   */
   private async probe(): Promise<void> {
     if (this.redis.status !== 'ready') return; // ioredis is still reconnecting by itself
-    const verdict = await this.timePing();
-    if (verdict === 'unknown') return;
-    this.consecutiveFast = verdict === 'fast' ? this.consecutiveFast + 1 : 0;
-    if (this.stateValue === 'closed' || this.consecutiveFast < this.probesToClose) return;
+    if (this.probesToClose > 1) {
+      const verdict = await this.timePing();
+      if (verdict === 'unknown') return;
+      this.consecutiveFast = verdict === 'fast' ? this.consecutiveFast + 1 : 0;
+      if (this.consecutiveFast < this.probesToClose) return;
+    } else {
+      try {
+        await this.redis.ping();
+      } catch {
+        return;
+      }
+    }
+    if (this.stateValue === 'closed') return;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
     this.consecutiveFailures = 0;
