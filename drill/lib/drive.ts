@@ -7,7 +7,7 @@ import { metricSum, post } from './http.ts';
 import { READ_LIST, READ_PRODUCT, READ_SEATS, startLoad, type Load, type Sample, type SampleKind } from './load.ts';
 import { committedChecks, stockChecks, subscriberChecks } from './invariants.ts';
 import { percentile } from './stats.ts';
-import { zero, type Check, type ScenarioRun } from './scenario.ts';
+import { readTimeoutMs, zero, type Check, type ScenarioRun } from './scenario.ts';
 import type { DrillGateway } from './stack.ts';
 import { settleSubscribers, watchSeats, watchStock, type SeatWatcher, type StockWatcher } from './subscribers.ts';
 
@@ -83,6 +83,7 @@ export async function drive(drill: ScenarioRun, options: DriveOptions): Promise<
     fixtures: stack.fixtures,
     targets,
     durationMs: timings.before + timings.fault + timings.after,
+    readTimeoutMs: readTimeoutMs(drill),
   });
   const since = (): number => performance.now() - load.startedAt;
   const cache: CacheSample[] = [];

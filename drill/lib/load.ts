@@ -47,6 +47,8 @@ export interface LoadOptions {
   durationMs: number;
   readers?: number;
   /** Write calls (mutations) give up after this long: a write that takes longer counts as hung. */
+  /** Client timeout of a read (default 2 s). */
+  readTimeoutMs?: number;
   writeTimeoutMs?: number;
 }
 
@@ -73,6 +75,7 @@ export function startLoad(options: LoadOptions): Load {
   const startedAt = performance.now();
   const deadline = startedAt + options.durationMs;
   const writeTimeout = options.writeTimeoutMs ?? 5_000;
+  const readTimeout = options.readTimeoutMs ?? 2_000;
   let stopped = false;
   const running = (n: number): boolean => !stopped && n < MAX_ITERATIONS && performance.now() < deadline;
   const load: Omit<Load, 'done' | 'stop'> = {
@@ -104,7 +107,7 @@ export function startLoad(options: LoadOptions): Load {
       return undefined;
     }
     const at = performance.now() - startedAt;
-    const outcome = await post<T>(target.url, query, variables, headers, kind === 'read' ? 2_000 : writeTimeout);
+    const outcome = await post<T>(target.url, query, variables, headers, kind === 'read' ? readTimeout : writeTimeout);
     load.samples.push({
       at,
       kind,

@@ -28,12 +28,22 @@ export interface ScenarioRun {
   log(message: string): void;
 }
 
-/** What a latency bound must at least allow in the short form: CI machines are shared and slow. */
-export const CI_LATENCY_FLOOR_MS = 2_000;
+/**
+ * The short form runs in CI beside other test files on 2 cores, where a healthy read can queue past 2 s
+ * (gateway-kill, with no Redis fault at all, showed it). There a read is hung only after this long, and a
+ * latency bound is at least this: CI checks correctness (nothing failed, hung or lost), the full drill
+ * checks the figures with the 2 s client timeout.
+ */
+export const CI_LATENCY_FLOOR_MS = 5_000;
+
+/** The readers' client timeout: 2 s in the full drill, CI_LATENCY_FLOOR_MS in the short form. */
+export function readTimeoutMs(drill: Pick<ScenarioRun, 'short'>): number {
+  return drill.short ? CI_LATENCY_FLOOR_MS : 2_000;
+}
 
 /**
- * A latency bound: the figure the full drill promises, or in the short form (CI) at least the 2 s client
- * timeout, so CI checks correctness (nothing failed, hung or lost) and the full run checks the figures.
+ * A latency bound: the figure the full drill promises, or in the short form (CI) at least the short form's
+ * client timeout.
  */
 export function latencyBound(drill: ScenarioRun, fullMs: number): number {
   return drill.short ? Math.max(fullMs, CI_LATENCY_FLOOR_MS) : fullMs;

@@ -1,6 +1,6 @@
 // Redis behind a slow network: a loopback TCP proxy adds 200 ms each way. Cached reads must not all pay
-// the round trip: p99 stays bounded (the in-process L1 answers, and commands past the timeout open the
-// circuit), and nothing fails.
+// the round trip: p99 stays bounded (the circuit's latency watch sees the slow PINGs and opens it, so reads
+// are answered from L1 and PostgreSQL), and nothing fails.
 import { drive, noFailures, finish, window } from '../lib/drive.ts';
 import { startSlowProxy } from '../../test/support/slow-proxy.ts';
 import { atMost, zero, latencyBound, type Scenario } from '../lib/scenario.ts';
@@ -35,7 +35,7 @@ export const redisSlow: Scenario = {
           latencyBound(drill, CACHED_READ_P99_BOUND_MS),
         ),
         noFailures('failed reads, whole run', reads),
-        zero('hung reads (no answer in 2 s)', reads.hung.length),
+        zero('hung reads (no answer within the client timeout)', reads.hung.length),
         ...(await finish(drill, run, sql)),
       ];
     } finally {

@@ -4,7 +4,13 @@
 // request through as the half-open probe. Here no user request is ever the probe: while the circuit is
 // open every call fails at once and a background timer PINGs Redis; the first PING that answers closes
 // the circuit. Listeners learn of each transition (metrics; replaying invalidations on recovery).
+//
+// A Redis that answers, but slowly, fails nothing, so failure counting never opens the circuit. A latency
+// watch does: a PING at a fixed interval, judged slow only when the event loop was not itself stalled while
+// it waited (docs/ARCHITECTURE.md "A slow Redis"). Timing callers instead would blame Redis for the
+// gateway's own queueing under load.
 import { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { Logger } from '../infra/logger.ts';
 import type { ChainableCommander } from 'ioredis';
 import type { Cluster, Redis } from './connection.ts';
@@ -24,8 +30,18 @@ export interface RedisCircuitOptions {
   failureThreshold?: number;
   /** How often the background probe PINGs while open. */
   probeIntervalMs?: number;
+  /** A PING slower than this (event-loop stalls discounted) is a slow probe. */
+  slowPingMs?: number;
+  /** How often the latency watch PINGs while closed. */
+  watchIntervalMs?: number;
+  /** Consecutive slow probes that open the circuit. */
+  slowProbesToOpen?: number;
+  /** Consecutive fast probes that close a circuit opened for slowness (one suffices after a failure). */
+  fastProbesToClose?: number;
   logger: Logger;
 }
+
+type ProbeVerdict = 'fast' | 'slow' | 'unknown' | 'failed';
 
 export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure: [operation: string] }> {
   private stateValue: CircuitState = 'closed';
@@ -34,6 +50,18 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
   private readonly failureThreshold: number;
   private readonly probeIntervalMs: number;
   private readonly log: Logger;
+  private readonly slowPingMs: number;
+  private readonly watchIntervalMs: number;
+  private readonly slowProbesToOpen: number;
+  private readonly fastProbesToClose: number;
+  private readonly loopDelay: IntervalHistogram;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private consecutiveSlow = 0;
+  private consecutiveFast = 0;
+  /** Fast probes needed to close now: more after a slow-open, so a Redis at the threshold does not flap. */
+  private probesToClose = 1;
+  private probing = false;
+  private disposed = false;
 
   constructor(
     readonly redis: Redis,
@@ -43,9 +71,16 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     this.failureThreshold = options.failureThreshold ?? 3;
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
     this.log = options.logger.child({ component: 'redis-circuit' });
+    this.slowPingMs = options.slowPingMs ?? 300;
+    this.watchIntervalMs = options.watchIntervalMs ?? 100;
+    this.slowProbesToOpen = options.slowProbesToOpen ?? 2;
+    this.fastProbesToClose = options.fastProbesToClose ?? 3;
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
     // A dropped connection is certain failure: open now rather than after `failureThreshold` requests fail.
     redis.on('close', this.onClose);
     if (redis.status !== 'ready') this.open('not connected yet');
+    this.scheduleWatch();
   }
 
   get state(): CircuitState {
@@ -106,31 +141,105 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     this.redis.off('close', this.onClose);
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
+    clearTimeout(this.watchTimer);
+    this.watchTimer = undefined;
+    this.disposed = true;
+    this.loopDelay.disable();
   }
 
-  private open(reason: string): void {
+  private open(reason: string, probesToClose = 1): void {
     if (this.stateValue === 'open') return;
     this.stateValue = 'open';
+    this.probesToClose = probesToClose;
+    this.consecutiveFast = 0;
     this.log.warn({ reason }, 'redis circuit open: serving from L1 and PostgreSQL');
     this.emit('state', 'open');
     this.probeTimer = setInterval(() => void this.probe(), this.probeIntervalMs);
     this.probeTimer.unref();
   }
 
+  /**
+   * While open: after a failure, the first PING that answers closes the circuit; after a slow-open, only
+   * `fastProbesToClose` fast PINGs in a row do.
+   */
   private async probe(): Promise<void> {
     if (this.redis.status !== 'ready') return; // ioredis is still reconnecting by itself
-    try {
-      await this.redis.ping();
-    } catch {
-      return;
+    if (this.probesToClose > 1) {
+      const verdict = await this.timePing();
+      if (verdict === 'unknown') return;
+      this.consecutiveFast = verdict === 'fast' ? this.consecutiveFast + 1 : 0;
+      if (this.consecutiveFast < this.probesToClose) return;
+    } else {
+      try {
+        await this.redis.ping();
+      } catch {
+        return;
+      }
     }
     if (this.stateValue === 'closed') return;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
     this.consecutiveFailures = 0;
+    this.consecutiveSlow = 0;
     this.stateValue = 'closed';
     this.log.info('redis circuit closed: redis answers again');
     this.emit('state', 'closed');
+  }
+
+  /** While closed: a latency watch, one PING at a time, that opens the circuit on slow PINGs in a row. */
+  private scheduleWatch(): void {
+    if (this.disposed) return;
+    this.watchTimer = setTimeout(() => void this.watch(), this.watchIntervalMs);
+    this.watchTimer.unref();
+  }
+
+  private async watch(): Promise<void> {
+    try {
+      if (this.stateValue !== 'closed' || this.redis.status !== 'ready') {
+        this.consecutiveSlow = 0;
+        return;
+      }
+      const verdict = await this.timePing();
+      if (verdict === 'unknown' || this.stateValue !== 'closed') return;
+      this.consecutiveSlow = verdict === 'slow' ? this.consecutiveSlow + 1 : 0;
+      if (this.consecutiveSlow >= this.slowProbesToOpen) {
+        this.open(`redis slow: ${this.consecutiveSlow} PINGs over ${this.slowPingMs} ms`, this.fastProbesToClose);
+      }
+    } finally {
+      this.scheduleWatch();
+    }
+  }
+
+  /**
+   * PINGs and judges the answer time. Slow only if no answer came within `slowPingMs` while the event loop
+   * never stalled for half of that: a stalled loop could have held back an answer that had arrived, so the
+   * probe then proves nothing ('unknown'). Settles at the deadline without waiting for a slow answer.
+   */
+  private timePing(): Promise<ProbeVerdict> {
+    if (this.probing) return Promise.resolve('unknown');
+    this.probing = true;
+    this.loopDelay.reset();
+    const sentAt = performance.now();
+    return new Promise<ProbeVerdict>((resolve) => {
+      const deadline = setTimeout(() => {
+        const timerLateMs = performance.now() - sentAt - this.slowPingMs;
+        const stalledMs = Math.max(timerLateMs, this.loopDelay.max / 1e6);
+        resolve(stalledMs < this.slowPingMs / 2 ? 'slow' : 'unknown');
+      }, this.slowPingMs);
+      deadline.unref();
+      this.redis.ping().then(
+        () => {
+          clearTimeout(deadline);
+          resolve('fast');
+        },
+        () => {
+          clearTimeout(deadline);
+          resolve('failed');
+        },
+      );
+    }).finally(() => {
+      this.probing = false;
+    });
   }
 }
 

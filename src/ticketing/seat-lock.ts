@@ -11,7 +11,7 @@
 // - An event's state is loaded from PostgreSQL the first time it is needed ("primed"), and dropped
 //   whenever Redis and PostgreSQL disagree or Redis was away: the next hold primes it again.
 // - Expired holds are freed lazily by the scripts; the sweeper (hold-sweeper.ts) releases them for real.
-import { execPipeline, type RedisCircuit } from '../redis/circuit-breaker.ts';
+import { execPipeline, RedisUnavailableError, type RedisCircuit } from '../redis/circuit-breaker.ts';
 import type { Redis } from '../redis/connection.ts';
 import type { RefusedSeat, SeatRefusal } from './errors.ts';
 
@@ -246,8 +246,10 @@ export class SeatLock {
         args.maxLifetimeMs,
         ...args.seatIds,
       ),
-    )) as string[];
-    const [kind, ...rest] = reply;
+    )) as unknown;
+    // A reply of the wrong shape is a Redis fault, not an answer: the hold then takes the PostgreSQL path.
+    if (!Array.isArray(reply)) throw new RedisUnavailableError(new Error('seat hold reply is not a list'));
+    const [kind, ...rest] = reply as string[];
     if (kind === 'UNPRIMED') return { kind: 'unprimed' };
     if (kind === 'LIMIT') return { kind: 'limit', total: Number(rest[0]) };
     if (kind === 'REFUSED') {

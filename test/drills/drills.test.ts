@@ -9,7 +9,7 @@ import { KNOWN_FAILING, SCENARIOS } from '../../drill/lib/scenarios.ts';
 
 const scenarios = SCENARIOS.filter((s) => !(s.name in KNOWN_FAILING));
 
-it('every fault drill passes in its short form', { timeout: 300_000 }, async () => {
+it('every fault drill passes in its short form', { timeout: 480_000 }, async () => {
   for (const [name, reason] of Object.entries(KNOWN_FAILING)) console.warn(`[drills] left out: ${name}: ${reason}`);
   const results = await runScenarios(scenarios, { short: true, log: () => undefined });
   const table = resultTable(results);

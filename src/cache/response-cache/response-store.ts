@@ -200,6 +200,11 @@ export class ResponseStore {
       this.deps.metrics.redisErrors.inc({ operation: 'response-mget' });
       return { seq: undefined };
     }
+    if (!Array.isArray(raw)) {
+      // A reply of the wrong shape is a Redis fault: a miss, never a failed request.
+      this.deps.metrics.redisErrors.inc({ operation: 'response-mget' });
+      return { seq: undefined };
+    }
     const seq = Number(raw[0] ?? 0);
     // Answers are JSON objects; anything else is a cluster store's placeholder, not filled in yet: a miss.
     const at = raw.findIndex((text, i) => i > 0 && text?.startsWith('{'));
