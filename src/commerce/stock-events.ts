@@ -44,7 +44,7 @@ export class StockEvents {
 
   async changed(inventories: readonly Inventory[], options: { salesChanged?: boolean } = {}): Promise<void> {
     if (inventories.length === 0) return;
-    const { cache, keys, bus, logger, lowStock } = this.deps;
+    const { cache, keys, lowStock } = this.deps;
     const ids = inventories.map((i) => String(i.productId));
     await cache.invalidate([
       ...ids.map((id) => keys.entityKey('Inventory', id)),

@@ -9,13 +9,13 @@ import { randomPrefix, startTestGateway, type TestGateway } from '../support/gat
 import { dataOf, signIn, waitUntil, type Headers } from '../support/kit.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 
-const PRODUCT_ID = '7';
-const SET_STOCK = 'mutation ($id: ID!, $onHand: Int!) { setStock(productId: $id, onHand: $onHand) { onHand } }';
-
 let redis: RedisServer;
 let database: TestDatabase;
 let writer: TestGateway;
 let listener: TestGateway;
+
+const PRODUCT_ID = '7';
+const SET_STOCK = 'mutation ($id: ID!, $onHand: Int!) { setStock(productId: $id, onHand: $onHand) { onHand } }';
 
 beforeAll(async () => {
   redis = await startRedis();

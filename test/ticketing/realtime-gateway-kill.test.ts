@@ -9,7 +9,7 @@ import { getFreePort } from '../support/free-port.ts';
 import { gql } from '../support/kit.ts';
 import { spawnGateway, waitUntilReady, type ChildGateway } from '../server/child-gateway.ts';
 import * as kit from './kit.ts';
-import type { HoldReply, SeatChange } from './kit.ts';
+import type { HoldReply } from './kit.ts';
 
 const fixture = kit.useFixture(3);
 let child: ChildGateway | undefined;
@@ -38,13 +38,7 @@ it('a seat change committed by a gateway killed before publishing reaches subscr
     TICKETING_COALESCE_MS: '1000',
   });
   await waitUntilReady(child, port, 60_000);
-  const event = await kit.createEvent(database.url, 10);
-  const recorder = kit.subscribe(
-    gateway,
-    kit.SEATS_CHANGED,
-    { eventId: event.id },
-    (d) => d.seatsChanged as SeatChange,
-  );
+  const { event, recorder } = await kit.eventWithRecorder(gateway, database.url, 10);
   await kit.sleep(200); // graphql-ws gives no "subscribed" signal
   await gateway.query(kit.HOLD, { eventId: event.id, seatIds: [event.seatIds[0]] }, customers[0]!.headers);
   await kit.eventually(() => recorder.received.length > 0, 5_000, 'the survivor own change');
