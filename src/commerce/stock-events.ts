@@ -3,7 +3,7 @@
 // sales), then push the new stock to inventoryChanged subscribers on every instance, and a product left
 // low to its organization's live activity (low-stock-alerts.ts). A push that could not be sent (Redis away)
 // is not lost: the product is remembered and its current stock pushed when the Redis circuit closes again,
-// and once more a moment later for instances whose subscriber connection came back after this one's.
+// and again 1 s and 5 s later for instances whose subscriber connection came back after this one's.
 import type { EntityCache } from '../cache/entity-cache.ts';
 import type { Database } from '../db/prisma.ts';
 import type { KeyBuilder } from '../cache/keys.ts';
@@ -26,8 +26,8 @@ export interface StockEventDeps {
   redis?: RedisCircuit;
 }
 
-/** How long after the circuit closes the missed pushes go out a second time. */
-const SECOND_CATCH_UP_MS = 1_000;
+/** After the first catch-up, when the missed pushes go out again: other instances reconnect on their own time. */
+const LATER_CATCH_UPS_MS = [1_000, 5_000];
 
 export class StockEvents {
   /** Products whose last push failed: pushed again when the Redis circuit closes. */
@@ -38,7 +38,8 @@ export class StockEvents {
       if (state !== 'closed' || this.missed.size === 0) return;
       const ids = [...this.missed];
       this.missed.clear();
-      void this.catchUp(ids).then(() => setTimeout(() => void this.catchUp(ids), SECOND_CATCH_UP_MS).unref());
+      void this.catchUp(ids);
+      for (const ms of LATER_CATCH_UPS_MS) setTimeout(() => void this.catchUp(ids), ms).unref();
     });
   }
 
