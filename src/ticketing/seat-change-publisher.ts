@@ -146,7 +146,8 @@ export class SeatChangePublisher {
     if (this.deps.redis?.state === 'open') return 0; // the snapshot after the outage covers them
     const rows = await this.deps.db.$queryRaw<{ eventId: string; seatIds: string[] }[]>`
       UPDATE "SeatChangeOutbox" SET "createdAt" = now() WHERE id IN (
-        SELECT id FROM "SeatChangeOutbox" WHERE "createdAt" < now() - ${OUTBOX_ORPHAN_MS}::int * interval '1 millisecond'
+        SELECT id FROM "SeatChangeOutbox"
+        WHERE "createdAt" < now() - ${OUTBOX_ORPHAN_MS}::int * interval '1 millisecond'
         ORDER BY id LIMIT ${OUTBOX_BATCH}::int FOR UPDATE SKIP LOCKED)
       RETURNING "eventId"::text, "seatIds"::text[]`;
     for (const row of rows) this.changed(row.eventId, row.seatIds);
