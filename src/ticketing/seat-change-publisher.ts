@@ -117,10 +117,25 @@ export class SeatChangePublisher {
     ]);
     await this.append({ eventId, seats, snapshot: false, availability });
     this.deps.onPublished?.(availability);
+    await this.recheck(eventId, seats);
     // The statuses sent cover every outbox row they were read with; a failed delete only means a duplicate later.
     await this.deps.db.$executeRaw`DELETE FROM "SeatChangeOutbox" WHERE id = ANY(${outbox}::bigint[])`.catch(
       (error: unknown) => this.log.debug({ err: error, eventId }, 'outbox rows not cleared; republished later'),
     );
+  }
+
+  /**
+   * Two instances may read, then append, in opposite orders: the later message would carry the older state.
+   * So after appending, the statuses are read again; seats that moved since are published once more, and the
+   * last message of every seat is then one whose sender saw PostgreSQL agree after sending it.
+   */
+  private async recheck(eventId: string, sent: readonly SeatStatusRow[]): Promise<void> {
+    const ids = sent.map((seat) => seat.id);
+    const now = await this.deps.db.$queryRaw<SeatStatusRow[]>`
+      SELECT id::text, status::text FROM "Seat" WHERE id = ANY(${ids}::uuid[])`;
+    const was = new Map(sent.map((seat) => [seat.id, seat.status]));
+    const moved = now.filter((seat) => was.get(seat.id) !== seat.status).map((seat) => seat.id);
+    if (moved.length) this.changed(eventId, moved);
   }
 
   /**
