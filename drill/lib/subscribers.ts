@@ -39,6 +39,8 @@ export interface SeatWatcher extends Watcher {
 export interface StockWatcher extends Watcher {
   productId: number;
   last: { onHand: number; available: number } | undefined;
+  /** The stock when the subscription opened (before the load): what a subscriber that heard nothing knows. */
+  initial?: number;
 }
 
 type Targets = () => DrillGateway[];

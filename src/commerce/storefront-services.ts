@@ -30,7 +30,7 @@ export interface StorefrontDeps {
 export function createStorefrontServices(config: Config, deps: StorefrontDeps) {
   const { db, cache, keys, bus, redis, logger } = deps;
   const lowStock = new LowStockAlerts({ db, bus, logger, threshold: config.operations.lowStockThreshold });
-  const stock = new StockEvents({ cache, keys, bus, logger, lowStock });
+  const stock = new StockEvents({ cache, keys, bus, logger, lowStock, db, redis });
   // Leaves a couple of pool connections to reads while carts and checkouts queue.
   const transactions = new TransactionRunner(db, Math.max(1, config.databasePoolSize - 2));
   const carts = new CartStore(

@@ -4,6 +4,9 @@
 // When the log cannot be reached (Redis away), the event is remembered and one snapshot is published when
 // Redis answers again: subscribers may miss changes during an outage, never afterwards. When PostgreSQL is
 // what failed (the statuses could not be read after the commit), the snapshot is retried every second.
+// A change whose instance died before publishing it is still in the seat-change outbox, which a trigger
+// fills in the writer's transaction: the sweeper republishes rows left there (docs/ARCHITECTURE.md,
+// "Seat-change outbox").
 import type { Database } from '../db/prisma.ts';
 import type { Logger } from '../infra/logger.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
@@ -16,6 +19,9 @@ import type {
 } from '../realtime/seat-changes.ts';
 
 const RETRY_MS = 1_000;
+/** Outbox rows older than this are taken to be orphaned (their instance died) and republished. */
+export const OUTBOX_ORPHAN_MS = 2_000;
+const OUTBOX_BATCH = 500;
 
 interface SeatStatusRow {
   id: string;
@@ -105,13 +111,62 @@ export class SeatChangePublisher {
     const ids = this.pending.get(eventId);
     this.pending.delete(eventId);
     if (!ids?.size) return;
-    const [seats, availability] = await Promise.all([
-      this.deps.db.$queryRaw<SeatStatusRow[]>`
-        SELECT id::text, status::text FROM "Seat" WHERE id = ANY(${[...ids]}::uuid[]) ORDER BY id`,
+    const [{ seats, outbox }, availability] = await Promise.all([
+      this.readChanged(eventId, [...ids]),
       this.availability(eventId),
     ]);
     await this.append({ eventId, seats, snapshot: false, availability });
     this.deps.onPublished?.(availability);
+    await this.recheck(eventId, seats);
+    // The statuses sent cover every outbox row they were read with; a failed delete only means a duplicate later.
+    await this.deps.db.$executeRaw`DELETE FROM "SeatChangeOutbox" WHERE id = ANY(${outbox}::bigint[])`.catch(
+      (error: unknown) => this.log.debug({ err: error, eventId }, 'outbox rows not cleared; republished later'),
+    );
+  }
+
+  /**
+   * Two instances may read, then append, in opposite orders: the later message would carry the older state.
+   * So after appending, the statuses are read again; seats that moved since are published once more, and the
+   * last message of every seat is then one whose sender saw PostgreSQL agree after sending it.
+   */
+  private async recheck(eventId: string, sent: readonly SeatStatusRow[]): Promise<void> {
+    const ids = sent.map((seat) => seat.id);
+    const now = await this.deps.db.$queryRaw<SeatStatusRow[]>`
+      SELECT id::text, status::text FROM "Seat" WHERE id = ANY(${ids}::uuid[])`;
+    const was = new Map(sent.map((seat) => [seat.id, seat.status]));
+    const moved = now.filter((seat) => was.get(seat.id) !== seat.status).map((seat) => seat.id);
+    if (moved.length) this.changed(eventId, moved);
+  }
+
+  /**
+   * The seats' statuses and the outbox rows (of this event, with only these seats) that they cover: one
+   * statement, so both come from one snapshot and every row read names a change the statuses include.
+   */
+  private async readChanged(eventId: string, ids: string[]): Promise<{ seats: SeatStatusRow[]; outbox: string[] }> {
+    const [row] = await this.deps.db.$queryRaw<{ seats: SeatStatusRow[]; outbox: string[] }[]>`
+      SELECT
+        (SELECT coalesce(json_agg(json_build_object('id', id::text, 'status', status::text) ORDER BY id), '[]')
+          FROM "Seat" WHERE id = ANY(${ids}::uuid[])) AS seats,
+        (SELECT coalesce(array_agg(id::text), '{}') FROM "SeatChangeOutbox"
+          WHERE "eventId" = ${eventId}::uuid AND "seatIds" <@ ${ids}::uuid[]) AS outbox`;
+    return row ?? { seats: [], outbox: [] };
+  }
+
+  /**
+   * Republishes outbox rows older than OUTBOX_ORPHAN_MS: changes whose instance died between commit and
+   * publish. Claiming a row moves its time forward, so instances sweeping at once take different rows, and
+   * a row whose republisher dies too comes back after the same delay. Returns how many were claimed.
+   */
+  async sweepOutbox(): Promise<number> {
+    if (this.deps.redis?.state === 'open') return 0; // the snapshot after the outage covers them
+    const rows = await this.deps.db.$queryRaw<{ eventId: string; seatIds: string[] }[]>`
+      UPDATE "SeatChangeOutbox" SET "createdAt" = now() WHERE id IN (
+        SELECT id FROM "SeatChangeOutbox"
+        WHERE "createdAt" < now() - ${OUTBOX_ORPHAN_MS}::int * interval '1 millisecond'
+        ORDER BY id LIMIT ${OUTBOX_BATCH}::int FOR UPDATE SKIP LOCKED)
+      RETURNING "eventId"::text, "seatIds"::text[]`;
+    for (const row of rows) this.changed(row.eventId, row.seatIds);
+    return rows.length;
   }
 
   private async append(body: SeatChangeBody): Promise<void> {

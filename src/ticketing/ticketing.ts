@@ -56,7 +56,12 @@ export function createTicketing(
   const lock = redis ? new SeatLock(redis, prefix) : undefined;
   const sync = new SeatSync({ db, lock, redis, publisher, cache, keys, logger });
   const holds = new HoldService({ db, sweepDb: backgroundDb, sync, config });
-  const sweeper = new HoldSweeper(holds, config.sweepIntervalMs, logger.child({ component: 'hold-sweeper' }));
+  const sweeper = new HoldSweeper(
+    holds,
+    publisher,
+    config.sweepIntervalMs,
+    logger.child({ component: 'hold-sweeper' }),
+  );
   const source = { bus, log, snapshot: (eventId: string) => publisher.snapshotMessage(eventId) };
   return {
     config,

@@ -199,6 +199,17 @@ export function subscribe<T>(
   };
 }
 
+/** A new event with `seats` seats, and a seatsChanged recorder for it on `gateway`. */
+export async function eventWithRecorder(
+  gateway: TestGateway,
+  databaseUrl: string,
+  seats: number,
+): Promise<{ event: TestEvent; recorder: Recorder<SeatChange> }> {
+  const event = await createEvent(databaseUrl, seats);
+  const recorder = subscribe(gateway, SEATS_CHANGED, { eventId: event.id }, (d) => d.seatsChanged as SeatChange);
+  return { event, recorder };
+}
+
 /** Applies seat changes in order to a map (a snapshot replaces it). */
 export function applyChanges(map: SeatMap, changes: readonly SeatChange[]): SeatMap {
   const result = new Map(map);

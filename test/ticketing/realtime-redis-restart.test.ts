@@ -4,19 +4,12 @@
 // it has already passed, so a numbering that started again at 1 would be silently ignored).
 import { expect, it } from 'vitest';
 import * as kit from './kit.ts';
-import type { SeatChange } from './kit.ts';
 
 const fixture = kit.useFixture(6);
 
 it('a live subscriber hears changes made during and after a Redis restart that lost the log', async () => {
   const { gateway, redis, customers, database } = fixture;
-  const event = await kit.createEvent(database.url, 10);
-  const recorder = kit.subscribe(
-    gateway,
-    kit.SEATS_CHANGED,
-    { eventId: event.id },
-    (d) => d.seatsChanged as SeatChange,
-  );
+  const { event, recorder } = await kit.eventWithRecorder(gateway, database.url, 10);
   const hold = (k: number) =>
     gateway.query(kit.HOLD, { eventId: event.id, seatIds: [event.seatIds[k]] }, customers[k]!.headers);
   await new Promise((resolve) => setTimeout(resolve, 200)); // graphql-ws gives no "subscribed" signal
