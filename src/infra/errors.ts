@@ -170,6 +170,45 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+const BUSY_CODES = new Set(['P2024', 'P2028', '55P03', '57014', '53300', 'TooManyConnections']);
+const BUSY_TEXT = /timeout exceeded when trying to connect|Unable to start a transaction in the given time/i;
+const CONFLICT_CODES = new Set(['40001', '40P01', 'P2034', 'TransactionWriteConflict']);
+
+/** Every code in an error's cause chain, including what Prisma keeps under meta (its driver adapter's error). */
+function codesOf(error: unknown): string[] {
+  const codes: string[] = [];
+  const queue: unknown[] = [error];
+  for (let seen = 0; queue.length && seen < 16; seen += 1) {
+    const current = queue.shift() as Record<string, unknown> | null | undefined;
+    if (!current || typeof current !== 'object') continue;
+    for (const key of ['code', 'originalCode', 'kind']) {
+      const value = current[key];
+      if (typeof value === 'string') codes.push(value);
+    }
+    queue.push(current.cause, current.meta, (current.meta as Record<string, unknown> | undefined)?.driverAdapterError);
+  }
+  return codes;
+}
+
+/** A write conflict (serialization failure, deadlock): the transaction changed nothing and may run again. */
+export function isWriteConflict(error: unknown): boolean {
+  return codesOf(error).some((code) => CONFLICT_CODES.has(code));
+}
+
+/**
+ * PostgreSQL is there but said "not now": no pool connection or transaction slot in time (P2024, P2028),
+ * too many connections, a lock or statement timeout. Nothing was changed; a client may retry.
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+  if (codesOf(error).some((code) => BUSY_CODES.has(code))) return true;
+  return error instanceof Error && BUSY_TEXT.test(error.message);
+}
+
+/** Whether a retry later may succeed: PostgreSQL away, busy, or a write conflict that outlived its retries. */
+export function isDatabaseTransient(error: unknown): boolean {
+  return isDatabaseUnavailable(error) || isDatabaseBusy(error) || isWriteConflict(error);
+}
+
 /**
  * Decides what a client may see of an error. `original` is the thrown value, unwrapped from the
  * resolver error that graphql-js wraps it in (Apollo's unwrapResolverError).
@@ -183,8 +222,8 @@ export function maskError(
   const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
   const ours = original instanceof GatewayError;
   const passThrough = ours || (original instanceof GraphQLError && code !== undefined && PASS_THROUGH_CODES.has(code));
-  if (!passThrough && isDatabaseUnavailable(original)) {
-    // Not a bug: a dependency is down. Say so with a code a client can retry on.
+  if (!passThrough && isDatabaseTransient(original)) {
+    // Not a bug: a dependency is down or busy. Say so with a code a client can retry on.
     return {
       error: {
         message: new ServiceUnavailableError().message,

@@ -2,7 +2,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../graphql/context.ts';
-import { ErrorCode, GatewayError, isDatabaseUnavailable } from '../infra/errors.ts';
+import { ErrorCode, GatewayError, isDatabaseTransient } from '../infra/errors.ts';
 import type { OperationGuard } from '../limits/operation-guard.ts';
 
 /**
@@ -50,8 +50,8 @@ export function errorPlugin(): ApolloServerPlugin<GatewayContext> {
           const { logger } = context.contextValue;
           for (const error of context.errors) {
             const original = error.originalError ?? error;
-            if (isDatabaseUnavailable(original))
-              logger.warn({ err: original, path: error.path }, 'database unavailable');
+            if (isDatabaseTransient(original))
+              logger.warn({ err: original, path: error.path }, 'database unavailable or busy');
             else if (!(original instanceof GraphQLError) || original.extensions?.code === 'INTERNAL_SERVER_ERROR')
               logger.error({ err: original, path: error.path }, 'masked error');
           }

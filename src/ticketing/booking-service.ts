@@ -11,6 +11,7 @@ import { newestFirstPage, type NewestFirstPage, type PageArgs } from '../graphql
 import { BadUserInputError, ErrorCode, ForbiddenError, GatewayError, NotFoundError } from '../infra/errors.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import { HoldExpiredError, IdempotencyKeyReusedError } from './errors.ts';
+import { retryingConflicts } from './hold-failures.ts';
 import { TX_OPTIONS, type Tx } from './hold-queries.ts';
 import type { SeatSync } from './seat-sync.ts';
 
@@ -46,7 +47,9 @@ export class BookingService {
     if (replay) return replay;
     let outcome: { booking: Booking; seatIds: string[]; soldOut: { venueId: string } | undefined; created: boolean };
     try {
-      outcome = await this.deps.db.$transaction((tx) => this.confirmIn(tx, userId, holdId, idempotencyKey), TX_OPTIONS);
+      outcome = await retryingConflicts(() =>
+        this.deps.db.$transaction((tx) => this.confirmIn(tx, userId, holdId, idempotencyKey), TX_OPTIONS),
+      );
     } catch (error) {
       // The same key raced itself (or was used for another hold meanwhile): the stored booking decides.
       if (!isUniqueViolation(error)) throw error;
@@ -115,7 +118,19 @@ export class BookingService {
   /** Cancels one of the user's bookings and gives its seats back; a cancelled booking is returned as is. */
   async cancel(userId: string, bookingIdArg: string): Promise<Booking> {
     const bookingId = parseUuid(bookingIdArg, 'bookingId');
-    const outcome = await this.deps.db.$transaction(async (tx) => {
+    const outcome = await retryingConflicts(() => this.cancelIn(bookingId, userId));
+    const { booking, seatIds } = outcome;
+    if (seatIds.length) {
+      await this.deps.sync.inRedis(booking.eventId, (lock) => lock.settle(booking.eventId, null, seatIds, false));
+      await this.deps.sync.committed(booking.eventId, seatIds, 'reopened' in outcome ? outcome.reopened : undefined);
+      await this.publish(booking);
+    }
+    return booking;
+  }
+
+  /** The cancel's one transaction: lock the booking, free its seats, reopen a sold-out event. */
+  private cancelIn(bookingId: string, userId: string) {
+    return this.deps.db.$transaction(async (tx) => {
       const found = await tx.$queryRaw<{ userId: string; status: string }[]>`
         SELECT "userId"::text, status::text FROM "Booking" WHERE id = ${bookingId}::uuid FOR UPDATE`;
       const row = found[0];
@@ -135,13 +150,6 @@ export class BookingService {
         WHERE id = ${booking.eventId}::uuid AND status = 'SOLD_OUT' RETURNING "venueId"::text`;
       return { booking, seatIds, reopened: reopened[0] };
     }, TX_OPTIONS);
-    const { booking, seatIds } = outcome;
-    if (seatIds.length) {
-      await this.deps.sync.inRedis(booking.eventId, (lock) => lock.settle(booking.eventId, null, seatIds, false));
-      await this.deps.sync.committed(booking.eventId, seatIds, 'reopened' in outcome ? outcome.reopened : undefined);
-      await this.publish(booking);
-    }
-    return booking;
   }
 
   /** The user's bookings, newest first, keyset-paginated on (createdAt, id). */

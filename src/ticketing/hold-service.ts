@@ -233,7 +233,9 @@ export class HoldService {
     const hold = await this.deps.db.hold.findUnique({ where: { id: holdId }, select: { userId: true, eventId: true } });
     if (!hold) throw new NotFoundError('hold');
     if (hold.userId !== userId) throw new ForbiddenError('only the customer who made a hold may release it');
-    const ended = await this.deps.db.$transaction((tx) => endHold(tx, holdId, 'RELEASED'), TX_OPTIONS);
+    const ended = await retryingConflicts(() =>
+      this.deps.db.$transaction((tx) => endHold(tx, holdId, 'RELEASED'), TX_OPTIONS),
+    );
     if (!ended) return false;
     await this.afterEnded(holdId, hold.eventId, ended.seatIds);
     return true;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/db/prisma.ts';
-import { isWriteConflict, retryingConflicts, typedHoldFailure } from '../../src/ticketing/hold-failures.ts';
+import { isWriteConflict, maskError } from '../../src/infra/errors.ts';
+import { retryingConflicts, typedHoldFailure } from '../../src/ticketing/hold-failures.ts';
 import { withPg } from '../support/database.ts';
 import { createEvent, eventually, HOLD, type HoldReply, redisAnswers, sleep, useFixture } from './kit.ts';
 
@@ -144,6 +145,36 @@ describe("PostgreSQL's own failures, as a hold sees them", () => {
         retryingConflicts(() => lockBoth(b, a)),
       ]);
       expect(retried.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    } finally {
+      await db.$disconnect();
+    }
+  });
+
+  it('an expired transaction (P2028) and a statement timeout (57014) reach a client as SERVICE_UNAVAILABLE', async () => {
+    const db = createDatabase({ url: fx.database.url, poolSize: 2 });
+    try {
+      const expired = await db
+        .$transaction(async (tx) => tx.$executeRaw`SELECT pg_sleep(0.3)`, { timeout: 50 })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      const timedOut = await db
+        .$transaction(async (tx) => {
+          await tx.$executeRaw`SET LOCAL statement_timeout = 20`;
+          await tx.$executeRaw`SELECT pg_sleep(0.3)`;
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      for (const error of [expired, timedOut]) {
+        expect(error).toBeInstanceOf(Error);
+        const { error: seen, masked } = maskError({ message: String(error) }, error, 'req-1');
+        expect(seen.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', requestId: 'req-1' });
+        expect(seen.message).not.toContain('pg_sleep');
+        expect(masked).toBe(false);
+      }
     } finally {
       await db.$disconnect();
     }
