@@ -29,6 +29,8 @@ export const bookingResolvers: Resolvers = {
     myBookings: (_root, args, context) => context.services.ticketing.bookings.mine(requireViewer(context).userId, args),
     booking: (_root, { reference }, context) =>
       context.services.ticketing.bookings.byReference(requireViewer(context).userId, reference),
+    myActiveHold: (_root, { eventId }, context) =>
+      context.services.ticketing.holds.activeOn(requireViewer(context).userId, parseUuid(eventId, 'eventId')),
   },
   Mutation: {
     holdSeats: async (_root, { eventId, seatIds }, context): Promise<HoldView> => {

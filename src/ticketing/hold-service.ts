@@ -241,6 +241,15 @@ export class HoldService {
     return true;
   }
 
+  /** The user's active hold on one event (one at most: holding again joins it), or null. */
+  async activeOn(userId: string, eventId: string): Promise<HoldView | null> {
+    return this.deps.db.hold.findFirst({
+      where: { userId, eventId, status: 'ACTIVE', expiresAt: { gt: new Date() } },
+      orderBy: { createdAt: 'desc' },
+      select: { id: true, eventId: true, userId: true, status: true, expiresAt: true },
+    });
+  }
+
   /** Expires holds past their time (every instance runs this; see hold-sweeper.ts). Returns how many. */
   async sweep(): Promise<number> {
     const expired = await expireHolds(this.deps.sweepDb, SWEEP_BATCH);

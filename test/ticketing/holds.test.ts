@@ -223,6 +223,40 @@ describe('releaseHold', () => {
   });
 });
 
+describe('myActiveHold', () => {
+  it('gives the owner back its hold (seats, expiry) on the event; nobody else; nothing once it has ended', async () => {
+    const event = await createEvent(fx.database.url, 4);
+    const [owner, other] = fx.customers;
+    const active = 'query A($eventId: ID!) { myActiveHold(eventId: $eventId) { id expiresAt status seats { id } } }';
+    type ActiveReply = { myActiveHold: { id: string; expiresAt: string; status: string; seats: { id: string }[] } };
+    const none = await fx.gateway.query<ActiveReply>(active, { eventId: event.id }, owner!.headers);
+    expect(none.body).toEqual({ data: { myActiveHold: null } });
+    const held = await fx.gateway.query<HoldReply>(
+      HOLD,
+      { eventId: event.id, seatIds: event.seatIds.slice(0, 2) },
+      owner!.headers,
+    );
+    const hold = held.body.data!.holdSeats!;
+    const mine = await fx.gateway.query<ActiveReply>(active, { eventId: event.id }, owner!.headers);
+    expect(mine.headers.get('cache-control')).toMatch(/private|no-store/);
+    const found = mine.body.data!.myActiveHold;
+    expect({ ...found, seats: found.seats.map((s) => s.id).sort() }).toEqual({
+      id: hold.id,
+      expiresAt: hold.expiresAt,
+      status: 'ACTIVE',
+      seats: event.seatIds.slice(0, 2).sort(),
+    });
+    const theirs = await fx.gateway.query<ActiveReply>(active, { eventId: event.id }, other!.headers);
+    expect(theirs.body).toEqual({ data: { myActiveHold: null } });
+    const anonymous = await fx.gateway.query(active, { eventId: event.id });
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const release = 'mutation R($id: ID!) { releaseHold(holdId: $id) }';
+    expect((await fx.gateway.query(release, { id: hold.id }, owner!.headers)).body.data).toEqual({ releaseHold: true });
+    const after = await fx.gateway.query<ActiveReply>(active, { eventId: event.id }, owner!.headers);
+    expect(after.body).toEqual({ data: { myActiveHold: null } });
+  });
+});
+
 describe('the seed and the sales window', () => {
   it("the seed's SOLD_OUT event really is sold out, and holding there is NOT_ON_SALE", async () => {
     const soldOut = await withPg(fx.database.url, async (client) => {

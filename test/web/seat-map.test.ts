@@ -49,6 +49,11 @@ describe('the seat map', () => {
     const held = Date.now();
     await waitForStatus(pageB, wanted, 'HELD', 1_000);
     expect(Date.now() - held).toBeLessThan(1_000);
+    // A reload keeps the hold: its seats are shown as A's and the countdown comes back.
+    await pageA.reload();
+    await pageA.locator('#seat-map[data-phase="live"]').waitFor();
+    await pageA.locator('#hold-countdown', { hasText: /Your hold expires in \d+:\d\d/ }).waitFor();
+    for (const id of wanted) expect(await seatButton(pageA, id).getAttribute('class')).toContain('mine');
 
     await pageA.locator('#confirm').click();
     await pageA.locator('#announcer', { hasText: /Booked: reference/ }).waitFor();

@@ -10,6 +10,7 @@ import type { Live } from './live.ts';
 import {
   ConfirmBookingDocument,
   HoldSeatsDocument,
+  MyActiveHoldDocument,
   MyBookingsDocument,
   SeatMapDocument,
   type SeatStatus,
@@ -214,22 +215,31 @@ export async function seatMapPage(root: HTMLElement, live: Live, eventId: string
     }
   };
 
+  const showHold = (held: { id: string; expiresAt: string; seats: readonly { id: string }[] }): void => {
+    hold = { id: held.id, expiresAt: Date.parse(held.expiresAt) };
+    for (const s of held.seats) {
+      setStatus(s.id, 'HELD');
+      mine.add(s.id);
+    }
+    clearInterval(ticker);
+    ticker = setInterval(tick, 1000);
+    tick();
+    paintAll();
+  };
   holdButton.addEventListener('click', () => {
     error.textContent = '';
     execute(HoldSeatsDocument, { eventId, seatIds: [...selected] }).then(({ holdSeats }) => {
-      hold = { id: holdSeats.id, expiresAt: Date.parse(holdSeats.expiresAt) };
-      for (const s of holdSeats.seats) {
-        setStatus(s.id, 'HELD');
-        mine.add(s.id);
-      }
       selected.clear();
       announce(`Holding ${holdSeats.seats.length} seats.`);
-      clearInterval(ticker);
-      ticker = setInterval(tick, 1000);
-      tick();
-      paintAll();
+      showHold(holdSeats);
     }, showError);
   });
+  // After a reload the hold is still the server's: its seats and countdown come back.
+  const restoreHold = async (): Promise<void> => {
+    if (session.token() === null) return;
+    const { myActiveHold } = await execute(MyActiveHoldDocument, { eventId });
+    if (myActiveHold && hold === undefined) showHold(myActiveHold);
+  };
   confirmButton.addEventListener('click', () => {
     if (!hold) return;
     error.textContent = '';
@@ -315,6 +325,7 @@ export async function seatMapPage(root: HTMLElement, live: Live, eventId: string
   );
   paintAll();
   void loadBookings().catch(showError);
+  void restoreHold().catch(showError);
   return () => {
     stopLive();
     clearInterval(ticker);

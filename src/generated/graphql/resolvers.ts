@@ -805,6 +805,8 @@ export type Query = {
   lowStock: Array<LowStockItem>;
   /** The signed-in user, or null without a valid session. */
   me?: Maybe<User>;
+  /** The signed-in customer's active hold on one event (its seats and expiry); null when there is none. */
+  myActiveHold?: Maybe<Hold>;
   /** The signed-in customer's bookings, newest first; first is 1..100. */
   myBookings: BookingConnection;
   /** The signed-in user's orders, newest first; first is 1..100. */
@@ -873,6 +875,11 @@ export type QueryEventsArgs = {
 export type QueryLowStockArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   threshold: Scalars['Int']['input'];
+};
+
+
+export type QueryMyActiveHoldArgs = {
+  eventId: Scalars['ID']['input'];
 };
 
 
@@ -1730,6 +1737,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   events?: Resolver<ResolversTypes['EventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   lowStock?: Resolver<Array<ResolversTypes['LowStockItem']>, ParentType, ContextType, RequireFields<QueryLowStockArgs, 'first' | 'threshold'>>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  myActiveHold?: Resolver<Maybe<ResolversTypes['Hold']>, ParentType, ContextType, RequireFields<QueryMyActiveHoldArgs, 'eventId'>>;
   myBookings?: Resolver<ResolversTypes['BookingConnection'], ParentType, ContextType, RequireFields<QueryMyBookingsArgs, 'first'>>;
   myOrders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryMyOrdersArgs, 'first'>>;
   myOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
