@@ -2,14 +2,16 @@
 // instance has applied its invalidation (dropped its L1 copies and stored answers), so a read sent to
 // any instance after the write's answer sees the write. Each receiver acknowledges on a second topic;
 // the writer waits for as many acknowledgements as the invalidation channel has other subscribers, at
-// most ACK_WAIT_MS (an instance that is gone or stuck is bounded by the L1 TTL cap instead).
+// most ACK_WAIT_MS (an instance that is gone or stuck is bounded by the L1 TTL cap instead). The bound is
+// generous: an ack takes a millisecond or two, but on a loaded machine a busy receiver can take hundreds,
+// and a write answered before then lets that instance serve the old value to a read sent after it.
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { countSubscribers } from '../redis/slots.ts';
 
 export const INVALIDATION_ACK_TOPIC = 'cache-invalidate-ack';
-const ACK_WAIT_MS = 250;
+const ACK_WAIT_MS = 2_000;
 
 interface Waiting {
   remaining: number;

@@ -1,9 +1,10 @@
 // A Redis that answers, but slowly, opens the circuit through the latency watch; a gateway whose own event
 // loop stalls does not (the real redis-server behind a real TCP proxy that delays every chunk).
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/infra/logger.ts';
 import { RedisCircuit, RedisUnavailableError, type CircuitState } from '../../src/redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../../src/redis/connection.ts';
+import { type RedisServer, startRedis } from '../support/redis-server.ts';
 import { startSlowProxy, type SlowProxy } from '../support/slow-proxy.ts';
 import { sleep, waitUntil } from '../support/kit.ts';
 
@@ -16,13 +17,16 @@ function stallLoop(ms: number): void {
 }
 
 describe('circuit breaker: a slow Redis', () => {
+  let server: RedisServer;
   let proxy: SlowProxy;
   let main: Redis;
   let circuit: RedisCircuit;
   const transitions: CircuitState[] = [];
 
   beforeAll(async () => {
-    proxy = await startSlowProxy(Number(new URL(inject('redisUrl')).port));
+    // Its own single redis-server: one connection's latency is the subject, whatever the run's topology.
+    server = await startRedis();
+    proxy = await startSlowProxy(server.port);
     const logger = createLogger('silent');
     // A command timeout far above the delay: the slow Redis fails nothing, only the watch can see it.
     main = createRedisConnection({ url: proxy.url, name: 'slow-test', logger, commandTimeoutMs: 5_000 });
@@ -35,6 +39,7 @@ describe('circuit breaker: a slow Redis', () => {
     circuit?.dispose();
     main?.disconnect();
     await proxy?.close();
+    await server?.stop();
   });
 
   it('stays closed while the gateway itself stalls for longer than the slow bound', async () => {

@@ -53,21 +53,28 @@ async function storedBy(id: string): Promise<string> {
     5_000,
     'the answer to reach Redis',
   );
+  await waitUntil(async () => storedAnswer(key!) !== undefined, 5_000, 'the stored answer to be filled in');
   return key!;
+}
+
+/**
+ * The stored answer under `key`, or undefined while there is none. On a cluster the key first holds a
+ * placeholder while the answer is filed under its dependencies (response-store.ts), then the answer.
+ */
+async function storedAnswer(key: string): Promise<StoredResponse | undefined> {
+  const text = await redis.get(key);
+  return text?.startsWith('{') ? (JSON.parse(text) as StoredResponse) : undefined;
 }
 
 /** Moves a stored answer's end of freshness `ageMs` into the past (as if that much time had gone by). */
 async function age(key: string, ageMs: number): Promise<StoredResponse> {
-  const entry = JSON.parse((await redis.get(key))!) as StoredResponse;
+  const entry = (await storedAnswer(key))!;
   entry.freshUntil = Date.now() - ageMs;
   await redis.set(key, JSON.stringify(entry), 'KEEPTTL');
   return entry;
 }
 
-const freshInRedis = async (key: string) => {
-  const text = await redis.get(key);
-  return text !== null && (JSON.parse(text) as StoredResponse).freshUntil > Date.now();
-};
+const freshInRedis = async (key: string) => ((await storedAnswer(key))?.freshUntil ?? 0) > Date.now();
 
 describe('stale-while-revalidate', () => {
   it('within the grace a stale answer is served at once and refreshed once across the cluster', async () => {

@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../../infra/metrics.ts';
 import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
+import { unlinkAll } from '../../redis/slots.ts';
 import { PersistedErrorCode, PersistedOperationError, persistedQueryNotFound } from './persisted-errors.ts';
 import type { GraphQLHttpRequest } from './response-cache.ts';
 
@@ -60,19 +61,19 @@ interface Fields {
   extensions: Record<string, unknown> | undefined;
 }
 
-// KEYS[1]: the document, KEYS[2]: the registrations by time. ARGV: document, ttl (s), now (ms), the most
-// to keep, the hash, the document keys' prefix. Over the bound, the oldest registrations are dropped.
-const REGISTER_LUA = `
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[3]) - tonumber(ARGV[2]) * 1000)
-local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
-if over > 0 then
-  local dropped = redis.call('ZPOPMIN', KEYS[2], over)
-  for i = 1, #dropped, 2 do redis.call('UNLINK', ARGV[6] .. dropped[i]) end
-end
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-return over`;
+// KEYS[1]: the registrations by time (one key, so one slot on a cluster). ARGV: now (ms), ttl (s), the most
+// to keep, the hash. Returns the hashes dropped over the bound, oldest first; their documents are unlinked by
+// the caller, each in its own slot. A document whose unlink is lost still expires with its TTL.
+const INDEX_LUA = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]) * 1000)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+local over = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
+if over <= 0 then return {} end
+local dropped = redis.call('ZPOPMIN', KEYS[1], over)
+local hashes = {}
+for i = 1, #dropped, 2 do hashes[#hashes + 1] = dropped[i] end
+return hashes`;
 
 export class PersistedOperations {
   private readonly l1: LRUCache<string, string>;
@@ -177,10 +178,18 @@ export class PersistedOperations {
     this.l1.set(hash, document);
     const redis = this.deps.redis;
     if (!redis || redis.state === 'open') return;
-    const keys = [this.key(hash), `${this.deps.prefix}:pq@registered`];
-    const args = [document, REGISTRATION_TTL_SECONDS, Date.now(), this.deps.maxRegistered, hash, this.key('')];
+    const index = `${this.deps.prefix}:pq@registered`;
     await redis
-      .run((r) => r.eval(REGISTER_LUA, keys.length, ...keys, ...args))
+      .run(async (r) => {
+        await r.set(this.key(hash), document, 'EX', REGISTRATION_TTL_SECONDS);
+        const args = [Date.now(), REGISTRATION_TTL_SECONDS, this.deps.maxRegistered, hash];
+        const dropped = (await r.eval(INDEX_LUA, 1, index, ...args)) as string[];
+        if (dropped.length)
+          await unlinkAll(
+            r,
+            dropped.map((old) => this.key(old)),
+          );
+      })
       .catch(() => this.deps.metrics.redisErrors.inc({ operation: 'persisted-set' }));
   }
 
