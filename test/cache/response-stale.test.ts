@@ -45,15 +45,17 @@ afterAll(async () => {
 
 /** Instance A builds and stores the answer; returns its Redis key once it is there. */
 async function storedBy(id: string): Promise<string> {
-  const before = new Set(await storedAnswers(redis, prefix));
   expect((await product('a', id)).cache).toBe('MISS');
   let key: string | undefined;
+  const answers = async (k: string) => (await storedAnswer(k))?.body.includes(`"id":"${id}"`) === true;
   await waitUntil(
-    async () => (key = (await storedAnswers(redis, prefix)).find((k) => !before.has(k))) !== undefined,
+    async () => {
+      for (const k of await storedAnswers(redis, prefix)) if (await answers(k)) key = k;
+      return key !== undefined;
+    },
     5_000,
     'the answer to reach Redis',
   );
-  await waitUntil(async () => storedAnswer(key!) !== undefined, 5_000, 'the stored answer to be filled in');
   return key!;
 }
 
