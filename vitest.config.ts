@@ -14,6 +14,7 @@ const ON_CLUSTER_TOO = [
   'test/cache/response-cache.test.ts',
   'test/cache/response-interleavings.test.ts',
   'test/cache/response-stale.test.ts',
+  'test/cache/response-flight.test.ts',
   'test/cache/response-tier-sharing.test.ts',
   'test/cache/persisted-operations.test.ts',
   'test/cache/change-feed.test.ts',

@@ -83,6 +83,8 @@ interface BaseKey {
 
 interface Flight {
   entry: Promise<StoredResponse | undefined>;
+  /** When the leader's lookup began (performance.now()): a purge after it makes the entry unfit for joiners. */
+  startedAt: number;
 }
 
 export class ResponseCache {
@@ -154,7 +156,9 @@ export class ResponseCache {
     const flight = this.flights.get(base);
     if (flight) {
       const entry = await flight.entry;
-      if (entry && scopes.includes(entry.scope))
+      // The leader may have found its entry before a write's purge that this request came after (the
+      // leader still waiting on its rate limit, say): such an entry is its leader's answer only.
+      if (entry && scopes.includes(entry.scope) && !this.deps.store.purgedSince(entry.deps, flight.startedAt))
         return this.serve(call, this.deps.store.key(base, entry.scope), entry, 'coalesced');
     }
     return this.miss(call, keys, flight === undefined);
@@ -180,10 +184,10 @@ export class ResponseCache {
   /** Redis, then Apollo; the leader of a flight lets identical requests arriving meanwhile wait for it. */
   private async miss(call: Call, keys: string[], leads: boolean): Promise<HTTPGraphQLResponse> {
     let settle: (entry: StoredResponse | undefined) => void = () => undefined;
-    if (leads) this.flights.set(call.base, { entry: new Promise((resolve) => (settle = resolve)) });
+    const startedAt = performance.now();
+    if (leads) this.flights.set(call.base, { entry: new Promise((resolve) => (settle = resolve)), startedAt });
     let entry: StoredResponse | undefined;
     try {
-      const startedAt = performance.now();
       const remote = await this.deps.store.getRemote(keys, startedAt);
       if (remote.found) {
         // Requests that joined this flight may have come after a purge that this lookup predates.

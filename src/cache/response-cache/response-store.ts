@@ -220,7 +220,7 @@ export class ResponseStore {
    * dependencies was purged since; false then: the answer may be stale and must not be shared.
    */
   putLocal(key: string, entry: StoredResponse, startedAt: number): boolean {
-    if (entry.deps.some((dep) => this.purgedAt.since(dep, startedAt))) return false;
+    if (this.purgedSince(entry.deps, startedAt)) return false;
     const ttl = Math.min(servableUntil(entry) - Date.now(), L1_MAX_TTL_MS);
     if (ttl <= 0) return false;
     this.lru.set(key, entry, { ttl, size: entry.body.length + 64 * (entry.deps.length + 4) });
@@ -230,6 +230,11 @@ export class ResponseStore {
       keys.add(key);
     }
     return true;
+  }
+
+  /** Whether one of `deps` was purged here since `since` (performance.now()). */
+  purgedSince(deps: readonly string[], since: number): boolean {
+    return deps.some((dep) => this.purgedAt.since(dep, since));
   }
 
   /**
