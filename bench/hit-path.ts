@@ -78,7 +78,8 @@ try {
     stops.unshift(() => server.stop());
     servers.push({ name: tree.name, server });
   }
-  if (process.env.HIT_PATH_PEERS === '1') {
+  const peersWanted = process.env.HIT_PATH_PEERS ?? '';
+  if (peersWanted) {
     const peers: ServerSpec[] = [
       {
         name: 'apollo-response-cache',
@@ -87,7 +88,7 @@ try {
       },
       { name: 'raw-ceiling', entry: 'raw.ts', env: { SOURCE_URL: servers[0]!.server.url } },
     ];
-    for (const spec of peers) {
+    for (const spec of peers.filter((p) => peersWanted === '1' || peersWanted.split(',').includes(p.name))) {
       const server = await ChildServer.start({ ...spec, ...profiled(spec.name) });
       stops.unshift(() => server.stop());
       servers.push({ name: spec.name, server });

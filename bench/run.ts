@@ -174,6 +174,9 @@ async function halfRate(
   for (let round = 1; round <= knobs.rounds; round += 1) {
     for (const target of measured) {
       const rate = Math.max(1, Math.floor(maxima[target.name]!.rps / 2));
+      // Warm again: minutes after a's warm pass, answers with a 300 s maxAge (stock) may have expired, and a
+      // refill on the one id would stall every request of the run behind it.
+      await warmPass(target.url, bodies);
       const row = await fixedRate(target.server, bodies, {
         rate,
         seconds: knobs.seconds,
