@@ -159,6 +159,13 @@ try {
           const rate = Math.floor(median(name)! / 2);
           const row = await fixedRate(server, bodies, { rate, seconds, connections });
           log(`${scenario} half rate ${name}: ${describeFixedRate(row)}`);
+          // HIT_PATH_OLD_RATE=1: the same rate through autocannon's overallRate, the bench's former method.
+          if (process.env.HIT_PATH_OLD_RATE === '1') {
+            const old = await runLoad(server.url, bodies, { connections, seconds, rate });
+            log(
+              `${scenario} half rate ${name} (autocannon overallRate): p50 ${old.p50} p99 ${old.p99} max ${old.max} ms`,
+            );
+          }
         }
       }
     }
