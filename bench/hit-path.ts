@@ -19,6 +19,7 @@ import { ChildServer, type ServerSpec } from './lib/children.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import { pick, startInfra } from './lib/infra.ts';
 import { runLoad } from './lib/load.ts';
+import { describeFixedRate, fixedRate } from './lib/paced.ts';
 import { pinServersAndLoad } from './lib/pinning.ts';
 import { body, PRODUCT_PAGE } from './lib/queries.ts';
 import { pool } from '../test/support/pool.ts';
@@ -35,6 +36,17 @@ const profiled = (name: string): Partial<ServerSpec> =>
   process.env.HIT_PATH_PROFILE?.split(',').includes(name)
     ? { cpuProfileDir: new URL(`./results/cpu-profile.tmp/${name}/`, import.meta.url).pathname }
     : {};
+/** HIT_PATH_NODE_FLAGS=`name:--flag --flag,other:--flag`: node/V8 flags for those checkouts' children. */
+const nodeFlags = (name: string): string[] =>
+  (process.env.HIT_PATH_NODE_FLAGS ?? '')
+    .split(',')
+    .filter((entry) => entry.startsWith(`${name}:`))
+    .flatMap((entry) =>
+      entry
+        .slice(name.length + 1)
+        .split(' ')
+        .filter(Boolean),
+    );
 const log = (message: string): void => console.error(`[hit-path] ${message}`);
 
 const stops: (() => Promise<void>)[] = [];
@@ -52,6 +64,7 @@ try {
       entry: 'cachegate.ts',
       root: tree.path,
       compiled: process.env.HIT_PATH_COMPILED?.split(',').includes(tree.name) === true,
+      nodeFlags: nodeFlags(tree.name),
       env: {
         DATABASE_URL: infra.databaseUrl,
         REDIS_URL: infra.redis.url,
@@ -65,7 +78,8 @@ try {
     stops.unshift(() => server.stop());
     servers.push({ name: tree.name, server });
   }
-  if (process.env.HIT_PATH_PEERS === '1') {
+  const peersWanted = process.env.HIT_PATH_PEERS ?? '';
+  if (peersWanted) {
     const peers: ServerSpec[] = [
       {
         name: 'apollo-response-cache',
@@ -74,7 +88,7 @@ try {
       },
       { name: 'raw-ceiling', entry: 'raw.ts', env: { SOURCE_URL: servers[0]!.server.url } },
     ];
-    for (const spec of peers) {
+    for (const spec of peers.filter((p) => peersWanted === '1' || peersWanted.split(',').includes(p.name))) {
       const server = await ChildServer.start({ ...spec, ...profiled(spec.name) });
       stops.unshift(() => server.stop());
       servers.push({ name: spec.name, server });
@@ -130,6 +144,31 @@ try {
         .filter((peer) => peer !== name && median(peer))
         .map((peer) => `${(median(name)! / median(peer)!).toFixed(2)}x ${peer}`)
         .join(', ');
+    // HIT_PATH_RATES=5000,10000,…: every server in turn at each of these fixed rates (a latency-vs-load curve).
+    for (const rate of (process.env.HIT_PATH_RATES ?? '').split(',').filter(Boolean).map(Number)) {
+      for (let round = 0; round < rounds; round += 1) {
+        for (const { name, server } of servers) {
+          const row = await fixedRate(server, bodies, { rate, seconds, connections });
+          log(`${scenario} fixed rate ${name}: ${describeFixedRate(row)}`);
+        }
+      }
+    }
+    if (process.env.HIT_PATH_HALF_RATE === '1') {
+      for (let round = 0; round < rounds; round += 1) {
+        for (const { name, server } of servers) {
+          const rate = Math.floor(median(name)! / 2);
+          const row = await fixedRate(server, bodies, { rate, seconds, connections });
+          log(`${scenario} half rate ${name}: ${describeFixedRate(row)}`);
+          // HIT_PATH_OLD_RATE=1: the same rate through autocannon's overallRate, the bench's former method.
+          if (process.env.HIT_PATH_OLD_RATE === '1') {
+            const old = await runLoad(server.url, bodies, { connections, seconds, rate });
+            log(
+              `${scenario} half rate ${name} (autocannon overallRate): p50 ${old.p50} p99 ${old.p99} max ${old.max} ms`,
+            );
+          }
+        }
+      }
+    }
     for (const { name } of servers) {
       rows.push(
         `| ${scenario} | ${name} | ${median(name)!.toFixed(0)} | ` +

@@ -13,13 +13,23 @@ import { SEED_PASSWORD } from '../prisma/seed.ts';
 import { ChildServer, type ServerSpec } from './lib/children.ts';
 import { pick, startInfra, type Infra, type Picks } from './lib/infra.ts';
 import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
+import { describeFixedRate, fixedRate } from './lib/paced.ts';
 import { pool } from '../test/support/pool.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
-import { pinServersAndLoad, unpin } from './lib/pinning.ts';
+import { pinServersAndLoad, unpin, withDescendants } from './lib/pinning.ts';
+import { cpuSeconds } from './lib/cpu.ts';
+import { runWrk, wrkAvailable } from './lib/wrk.ts';
 import { renderSvg } from './lib/chart.ts';
 import { addBaselineWorktree, EXECUTION_BASELINE_COMMIT } from './lib/baseline-worktree.ts';
-import { renderMarkdown, type HalfRateRow, type PhaseCount, type Results, type WriteCheck } from './lib/report.ts';
+import {
+  renderMarkdown,
+  renderWorkers,
+  type HalfRateRow,
+  type PhaseCount,
+  type Results,
+  type WriteCheck,
+} from './lib/report.ts';
 
 // ---- knobs -------------------------------------------------------------------------------------
 function intEnv(name: string, fallback: number, min = 0): number {
@@ -141,6 +151,7 @@ async function warmPass(url: string, bodies: readonly string[]): Promise<void> {
 interface ThroughputRow extends LoadResult {
   sqlPerRequest: number;
   redisPerRequest: number;
+  cpu?: CpuPerRequest;
 }
 
 /** The peers the fixed-rate runs cover: ours, the two caches the issue names, and the ceiling. */
@@ -148,7 +159,9 @@ const HALF_RATE_SERVERS = [OURS, ARC, MERC, RAW];
 
 /**
  * Latency at half load: each server, for the same seconds, at a fixed rate of half the req/s it reached
- * in `maxima` (its own maximum, so a slower server is not measured overloaded).
+ * in `maxima` (its own maximum, so a slower server is not measured overloaded). Open loop with evenly
+ * spaced sends and latency from each request's due time (bench/lib/paced.ts), every server the same way;
+ * over several rounds the servers take turns and each keeps its median-p99 round.
  */
 async function halfRate(
   targets: Target[],
@@ -156,17 +169,72 @@ async function halfRate(
   maxima: Record<string, ThroughputRow>,
   label: string,
 ): Promise<Record<string, HalfRateRow>> {
-  const out: Record<string, HalfRateRow> = {};
-  for (const target of targets.filter((t) => HALF_RATE_SERVERS.includes(t.name) && maxima[t.name])) {
-    const rate = Math.max(1, Math.floor(maxima[target.name]!.rps / 2));
-    const result = await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.seconds, rate });
-    out[target.name] = { ...result, rate };
-    log(
-      `${label} at ${rate} req/s ${target.name}: p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
-        `got ${result.rps.toFixed(0)}`,
-    );
+  const rounds: Record<string, HalfRateRow[]> = {};
+  const measured = targets.filter((t) => HALF_RATE_SERVERS.includes(t.name) && maxima[t.name]);
+  for (let round = 1; round <= knobs.rounds; round += 1) {
+    for (const target of measured) {
+      const rate = Math.max(1, Math.floor(maxima[target.name]!.rps / 2));
+      // Warm again: minutes after a's warm pass, answers with a 300 s maxAge (stock) may have expired, and a
+      // refill on the one id would stall every request of the run behind it.
+      await warmPass(target.url, bodies);
+      const row = await fixedRate(target.server, bodies, {
+        rate,
+        seconds: knobs.seconds,
+        connections: knobs.connections,
+      });
+      (rounds[target.name] ??= []).push(row);
+      log(`${label} round ${round} ${target.name}: ${describeFixedRate(row)}`);
+    }
   }
-  return out;
+  return Object.fromEntries(
+    Object.entries(rounds).map(([name, rows]) => {
+      const sorted = [...rows].sort((a, b) => a.p99 - b.p99);
+      return [name, sorted[Math.floor(sorted.length / 2)]!];
+    }),
+  );
+}
+
+/** Where the CPU went per request in a run, microseconds (f: the primary, the workers, the generator). */
+interface CpuPerRequest {
+  /** The server child: the gateway itself, or the primary of a set of workers. */
+  server: number;
+  /** The workers of a set (the server child's descendants); 0 for one process. */
+  workers: number;
+  /** The load generator: this process for autocannon, the wrk process for wrk. */
+  generator: number;
+}
+
+interface MeasuredLoad extends LoadResult {
+  generatorCpuMicrosPerRequest?: number;
+}
+
+interface ThroughputOptions {
+  /** The measured load; default autocannon with the run's connections and seconds. */
+  load?: (url: string, bodies: string[]) => Promise<MeasuredLoad>;
+  /** Add each row's CPU per request (server child, its workers, the generator). */
+  cpu?: boolean;
+}
+
+const autocannonLoad = (url: string, bodies: string[]): Promise<MeasuredLoad> => {
+  const before = process.cpuUsage();
+  return runLoad(url, bodies, { connections: knobs.connections, seconds: knobs.seconds }).then((result) => {
+    const used = process.cpuUsage(before);
+    return { ...result, generatorCpuMicrosPerRequest: (used.user + used.system) / Math.max(1, result.requests) };
+  });
+};
+
+/** CPU seconds of a server child and, separately, of all its descendants (the workers of a set). */
+function treeCpu(pid: number): { server: number; workers: number } {
+  const workers = withDescendants(pid)
+    .slice(1)
+    .reduce((sum, child) => {
+      try {
+        return sum + cpuSeconds(child);
+      } catch {
+        return sum; // a descendant that has exited
+      }
+    }, 0);
+  return { server: cpuSeconds(pid), workers };
 }
 
 async function throughput(
@@ -174,7 +242,9 @@ async function throughput(
   bodies: string[],
   redis: Redis,
   label: string,
+  options: ThroughputOptions = {},
 ): Promise<Record<string, ThroughputRow>> {
+  const load = options.load ?? autocannonLoad;
   const rounds: Record<string, ThroughputRow[]> = {};
   for (let round = 1; round <= knobs.rounds; round += 1) {
     for (const target of targets) {
@@ -183,18 +253,33 @@ async function throughput(
         await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.warmupSeconds });
       const sqlBefore = (await target.server.stats()).sql;
       const redisBefore = await commandCounts(redis);
-      const result = await runLoad(target.url, bodies, { connections: knobs.connections, seconds: knobs.seconds });
+      const cpuBefore = options.cpu ? treeCpu(target.server.pid!) : undefined;
+      const { generatorCpuMicrosPerRequest, ...result } = await load(target.url, bodies);
+      const cpuAfter = options.cpu ? treeCpu(target.server.pid!) : undefined;
       const sql = (await target.server.stats()).sql - sqlBefore;
       const redisCommands = totalOf(diffCounts(redisBefore, await commandCounts(redis)));
-      const row = {
+      const perRequest = (seconds: number): number => (seconds * 1e6) / Math.max(1, result.requests);
+      const row: ThroughputRow = {
         ...result,
         sqlPerRequest: sql / Math.max(1, result.requests),
         redisPerRequest: redisCommands / Math.max(1, result.requests),
+        ...(cpuBefore &&
+          cpuAfter && {
+            cpu: {
+              server: perRequest(cpuAfter.server - cpuBefore.server),
+              workers: perRequest(cpuAfter.workers - cpuBefore.workers),
+              generator: generatorCpuMicrosPerRequest ?? Number.NaN,
+            },
+          }),
       };
       (rounds[target.name] ??= []).push(row);
       log(
         `${label} round ${round} ${target.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ` +
-          `non-2xx ${row.non2xx}, GraphQL errors ${row.graphqlErrors}`,
+          `non-2xx ${row.non2xx}, GraphQL errors ${row.graphqlErrors}` +
+          (row.cpu
+            ? `, CPU µs/req server ${row.cpu.server.toFixed(1)} workers ${row.cpu.workers.toFixed(1)} ` +
+              `generator ${row.cpu.generator.toFixed(1)}`
+            : ''),
       );
     }
   }
@@ -452,14 +537,16 @@ async function writeThenRead(
 /**
  * f. The warm product page from one gateway process against two (WORKERS=2, src/server/cluster.ts). Not
  * pinned: two workers need both CPUs, so the load generator shares them with the servers, PostgreSQL and
- * Redis, and the difference understates what a second core gives a gateway that has it to itself.
+ * Redis. Measured twice, rounds interleaved: with autocannon as in a (JavaScript: it needs most of a core
+ * itself, which a second worker can only take from it) and with wrk (C, one thread: it leaves the CPUs to
+ * the servers), each with the CPU time per request of the gateway or primary, the workers and the generator.
  */
 async function workersScenario(
   infra: Infra,
   picks: Picks,
   redis: Redis,
   infraPids: number[],
-): Promise<{ rows: Record<string, ThroughputRow>; placement: string }> {
+): Promise<{ rows: Record<string, ThroughputRow>; wrkRows?: Record<string, ThroughputRow>; placement: string }> {
   const placement = unpin(infraPids); // before starting the servers: children inherit this process's CPUs
   const common = {
     DATABASE_URL: infra.databaseUrl,
@@ -477,9 +564,17 @@ async function workersScenario(
     killers.push(() => server.kill());
     targets.push({ name, url: server.url, server });
   }
-  const rows = await throughput(targets, productBodies(picks.hotIds), redis, 'workers-product-page-warm');
+  const bodies = productBodies(picks.hotIds);
+  const rows = await throughput(targets, bodies, redis, 'workers-product-page-warm (autocannon)', { cpu: true });
+  const wrkRows = wrkAvailable()
+    ? await throughput(targets, bodies, redis, 'workers-product-page-warm (wrk)', {
+        cpu: true,
+        load: (url, b) => runWrk(url, b, { connections: knobs.connections, seconds: knobs.seconds }),
+      })
+    : undefined;
+  if (!wrkRows) log('wrk is not installed (scripts/bench.sh installs it): f runs with autocannon only');
   for (const target of targets) await target.server.stop();
-  return { rows, placement };
+  return { rows, ...(wrkRows && { wrkRows }), placement };
 }
 
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -513,8 +608,9 @@ async function main(): Promise<void> {
   const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
   const postmasterPid = Number(readFileSync(`${infra.pg.dir}/data/postmaster.pid`, 'utf8').split('\n')[0]);
   if (knobs.only === 'workers') {
-    const { rows, placement } = await workersScenario(infra, picks, redis, [redisPid, postmasterPid]);
-    log(`f. workers (${placement}): ${JSON.stringify(rows, null, 2)}`);
+    const workers = await workersScenario(infra, picks, redis, [redisPid, postmasterPid]);
+    log(`f. workers (${workers.placement})`);
+    process.stdout.write(renderWorkers(workers.rows, workers.wrkRows, workers.placement, knobs));
     return;
   }
 
@@ -699,6 +795,7 @@ async function main(): Promise<void> {
     redisRoundTrips,
     writeThenRead: { [OURS]: ours, [ARC]: arc, [`${ARC} + flush-all`]: arcFlush },
     workersProductPageWarm: workers.rows,
+    ...(workers.wrkRows && { workersProductPageWarmWrk: workers.wrkRows }),
     workersPlacement: workers.placement,
   };
   const markdown = renderMarkdown(results);

@@ -1,7 +1,7 @@
 // Starts the servers under test as child processes (one event loop each, like separate deployments),
 // talks to them over the IPC channel of bench/servers/ipc.ts, and makes sure none outlives the bench.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { CommandName, ServerStats } from '../servers/ipc.ts';
+import type { CommandName, LoopStats, ServerStats } from '../servers/ipc.ts';
 
 const READY_TIMEOUT_MS = 90_000;
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -16,6 +16,8 @@ export interface ServerSpec {
   root?: string;
   /** Run `<entry>.js` compiled beside the sources (tsc emit) with plain node instead of through tsx. */
   compiled?: boolean;
+  /** Extra node/V8 flags for the child (e.g. `--max-semi-space-size=64`). */
+  nodeFlags?: string[];
   /** Write a V8 CPU profile of the whole child's life into this directory (BENCH_CPU_PROFILE=1). */
   cpuProfileDir?: string;
 }
@@ -49,6 +51,7 @@ export class ChildServer {
       : new URL(`../servers/${file}`, import.meta.url).pathname;
     const child = fork(entry, [], {
       execArgv: [
+        ...(spec.nodeFlags ?? []),
         ...(spec.compiled ? [] : ['--import', 'tsx']),
         ...(spec.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfileDir] : []),
       ],
@@ -99,6 +102,11 @@ export class ChildServer {
 
   async stats(): Promise<ServerStats> {
     return (await this.command('stats')) as ServerStats;
+  }
+
+  /** The child's event-loop delay and GCs since the last call (the first call starts watching: null). */
+  async loopStats(): Promise<LoopStats | null> {
+    return (await this.command('loop')) as LoopStats | null;
   }
 
   async flush(): Promise<string> {

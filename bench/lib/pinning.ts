@@ -16,7 +16,7 @@ function parentOf(pid: number): number | undefined {
 }
 
 /** The process and every process below it (PostgreSQL's backends, say). */
-function withDescendants(root: number): number[] {
+export function withDescendants(root: number): number[] {
   const all = readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number);

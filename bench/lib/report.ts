@@ -1,17 +1,18 @@
 // The results file's shape and its Markdown summary: one table per scenario, cachegate's ratios
 // against each baseline measured in the same run.
 import type { LoadResult } from './load.ts';
+import type { FixedRateRow } from './paced.ts';
 import type { CommandCounts } from './redis-stats.ts';
 
 interface ThroughputRow extends LoadResult {
   sqlPerRequest: number;
   redisPerRequest: number;
+  /** CPU time per request, microseconds: the server child (gateway or primary), its workers, the generator. */
+  cpu?: { server: number; workers: number; generator: number };
 }
 
-/** A fixed-rate run: the rate asked for (half of the server's measured maximum) and what it got. */
-export interface HalfRateRow extends LoadResult {
-  rate: number;
-}
+/** A fixed-rate run (paced.ts): the rate asked for (half of the server's measured maximum) and what it got. */
+export type HalfRateRow = FixedRateRow;
 
 export interface PhaseCount {
   requests: number;
@@ -89,6 +90,8 @@ export interface Results {
   writeThenRead: Record<string, WriteCheck>;
   /** f: one gateway process against WORKERS=2 (src/server/cluster.ts), not pinned. */
   workersProductPageWarm?: Record<string, ThroughputRow>;
+  /** The same runs of f with wrk as the load generator (absent when wrk is not installed). */
+  workersProductPageWarmWrk?: Record<string, ThroughputRow>;
   workersPlacement?: string;
 }
 
@@ -175,18 +178,51 @@ function halfRateSection(runs: Record<string, Record<string, HalfRateRow>>, r: R
       name === OURS ? `**${name}**` : name,
       row.rate,
       fmt(row.rps, 0),
-      fmt(row.p50, 0),
-      fmt(row.p90, 0),
-      fmt(row.p99, 0),
-      fmt(row.max, 0),
+      fmt(row.p50, 2),
+      fmt(row.p90, 2),
+      fmt(row.p99, 2),
+      fmt(row.p999 ?? Number.NaN, 2),
+      fmt(row.max, 1),
+      fmt(row.sendLag?.p99 ?? Number.NaN, 2),
+      fmt(row.cpuMicrosPerRequest ?? Number.NaN, 1),
+      fmt(row.runQueueMs ?? Number.NaN, 0),
+      row.loop
+        ? `${fmt(row.loop.delay.max, 1)} / ${row.loop.gc.minor?.count ?? 0}, ${row.loop.gc.minor?.maxMs ?? 0}`
+        : 'n/a',
       row.non2xx + row.graphqlErrors + row.socketErrors + row.timeouts,
     ]),
   );
-  const head = ['scenario', 'server', 'rate asked', 'req/s got', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'];
+  const head = [
+    'scenario',
+    'server',
+    'rate asked',
+    'req/s got',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'send lag p99 ms',
+    'server CPU µs/req',
+    'server waited for a CPU ms',
+    'server loop delay max ms / scavenges, longest ms',
+    'errors',
+  ];
   return (
     '## p99 at half load\n\n' +
-    'Each server at a fixed rate of half the req/s it reached above (autocannon overallRate), ' +
-    `${r.knobs.connections} connections, ${r.knobs.seconds} s.\n\n` +
+    'Each server at a fixed rate of half the req/s it reached above, ' +
+    `${r.knobs.connections} keep-alive connections, ${r.knobs.seconds} s` +
+    (r.knobs.rounds > 1 ? `, median-p99 of ${r.knobs.rounds} rounds taken in turns` : '') +
+    '. Open loop (bench/lib/paced.ts): request i is due at start + i / rate, goes out on the first free ' +
+    'connection (or waits for one), and its latency runs from its due time to the end of its answer, so ' +
+    'a stall counts for every request it delays (no coordinated omission) and for nothing else. ' +
+    '_Send lag_: how late requests left after their due time (near 0: the schedule was kept; large: every ' +
+    "connection was busy behind a stall). _Server CPU_: the server process's own CPU time per request " +
+    'at this rate (from /proc), higher than at full load because each request is handled alone. ' +
+    '_Waited for a CPU_: time its event-loop thread was runnable but not running (/proc schedstat), ' +
+    'taken by other processes on its CPU; any of it delays every request queued meanwhile. ' +
+    '_Loop delay_ and _scavenges_: what the server process saw of its own event loop ' +
+    '(monitorEventLoopDelay) and young-generation collections during the run.\n\n' +
     `${table(head, rows)}\n`
   );
 }
@@ -312,14 +348,64 @@ export function renderMarkdown(r: Results): string {
       '\n',
   );
   if (r.workersProductPageWarm)
-    out.push(
-      throughputSection(
-        'f. product-page-warm, WORKERS=1 against WORKERS=2',
-        `the page of a; the other servers stopped; ${r.workersPlacement ?? ''}: on a 2-CPU machine the load ` +
-          'generator takes CPU from the workers, so this understates a second core;',
-        r.workersProductPageWarm,
-        r,
-      ),
-    );
+    out.push(renderWorkers(r.workersProductPageWarm, r.workersProductPageWarmWrk, r.workersPlacement ?? '', r.knobs));
   return `${out.join('\n\n')}\n`;
+}
+
+/** Section f: WORKERS=1 against WORKERS=2, with each load generator, and where the CPU went. */
+export function renderWorkers(
+  autocannonRows: Record<string, ThroughputRow>,
+  wrkRows: Record<string, ThroughputRow> | undefined,
+  placement: string,
+  knobs: { connections: number; seconds: number; rounds: number },
+): string {
+  const byGenerator = { autocannon: autocannonRows, ...(wrkRows && { wrk: wrkRows }) };
+  const rows = Object.entries(byGenerator).flatMap(([generator, servers]) =>
+    Object.entries(servers).map(([name, row]) => {
+      const cpu = row.cpu;
+      return [
+        generator,
+        name,
+        fmt(row.rps, 0),
+        fmt(row.p50, 2),
+        fmt(row.p99, 2),
+        row.non2xx + row.graphqlErrors + row.socketErrors + row.timeouts,
+        cpu ? fmt(cpu.server, 1) : 'n/a',
+        cpu ? fmt(cpu.workers, 1) : 'n/a',
+        cpu ? fmt(cpu.generator, 1) : 'n/a',
+      ];
+    }),
+  );
+  const ratios = Object.entries(byGenerator)
+    .map(([generator, servers]) => {
+      const one = servers['cachegate WORKERS=1'];
+      const two = servers['cachegate WORKERS=2'];
+      return one && two ? `${generator}: WORKERS=2 served ${ratio(two.rps, one.rps)} the req/s of WORKERS=1` : '';
+    })
+    .filter(Boolean)
+    .join('; ');
+  const head = [
+    'generator',
+    'server',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'CPU µs/req: gateway or primary',
+    'workers',
+    'load generator',
+  ];
+  return (
+    '## f. product-page-warm, WORKERS=1 against WORKERS=2\n\n' +
+    `The page of a over the hot ids; the other servers stopped; ${placement}. ` +
+    `${knobs.connections} connections, ${knobs.seconds} s per run after a warm pass, ` +
+    (knobs.rounds > 1 ? `median of ${knobs.rounds} rounds taken in turns, ` : '') +
+    'once with autocannon (JavaScript, in the bench process) and once with wrk (C, one thread, bodies cycled ' +
+    'and every answer checked by bench/lib/wrk-bodies.lua). On this 2-CPU machine the load generator, ' +
+    'PostgreSQL and Redis share the two CPUs with the workers: a second worker can only use what the generator ' +
+    'leaves, so the gain of a second core is understated, most with autocannon, which needs most of a core ' +
+    'itself. CPU per request from /proc: the gateway (WORKERS=1) or the primary (WORKERS=2, which only ' +
+    'accepts connections and hands them over), the workers together, and the load generator.\n\n' +
+    `${table(head, rows)}\n\n${ratios}.\n`
+  );
 }

@@ -46,6 +46,11 @@ const LANDING_PAGE_HEAD: readonly string[] = Object.entries({
 const landingPageRequest = (req: IncomingMessage, deps: HttpServerDeps): boolean =>
   req.method === 'GET' && deps.landingPage;
 
+/** `name, value, …` through setHeader, for answers that are not written in one writeHead. */
+function setHead(res: ServerResponse, head: readonly string[]): void {
+  for (let i = 0; i < head.length; i += 2) res.setHeader(head[i]!, head[i + 1]!);
+}
+
 function setSecurityHeaders(res: ServerResponse, landingPage: boolean): void {
   for (const [name, value] of SECURITY_HEADER_ENTRIES) res.setHeader(name, value);
   if (landingPage) res.setHeader('content-security-policy', LANDING_PAGE_CSP);
@@ -194,6 +199,7 @@ async function handleGraphQL(
   requestId: string,
   deps: HttpServerDeps,
   memo: LRUCache<string, object>,
+  workerHead: readonly string[],
 ): Promise<void> {
   // The gate first: a request is charged before any of it is read or parsed, malformed or not.
   await deps.admit(req).catch((error: unknown) => {
@@ -239,7 +245,7 @@ async function handleGraphQL(
     // Stored answers were within the bound when they were built, and their head is prepared.
     if (!memoised && text !== undefined && text.length <= MEMO_MAX_BODY_CHARS && typeof body === 'object')
       memo.set(text, body as object);
-    res.writeHead(response.status ?? 200, [...security, ...response.head, 'x-request-id', requestId]);
+    res.writeHead(response.status ?? 200, [...security, ...response.head, 'x-request-id', requestId, ...workerHead]);
     res.end(response.bytes);
     return;
   }
@@ -260,6 +266,7 @@ async function handleGraphQL(
       requestId,
       'content-length',
       String(length),
+      ...workerHead,
     ]);
     res.end(response.body.string);
     return;
@@ -268,6 +275,7 @@ async function handleGraphQL(
   for (const [key, value] of response.headers)
     res.setHeader(key, key === 'vary' ? `${value}, ${SECURITY_HEADERS.vary}` : value);
   res.setHeader('x-request-id', requestId);
+  setHead(res, workerHead);
   res.statusCode = response.status ?? 200;
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
@@ -312,6 +320,10 @@ export function createMetricsServer(registry: MetricsSource): Server {
 
 export function createHttpServer(deps: HttpServerDeps): Server {
   const memo = createBodyMemo();
+  // A GraphQL answer carries it in its one writeHead: a header set before writeHead(status, array) sends
+  // Node down its slow path, which removes and re-appends every header of the array on each answer.
+  const workerHead: readonly string[] =
+    deps.workerId === undefined ? [] : ['x-cachegate-worker', String(deps.workerId)];
   const server = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
     // The common request line (a POST to /graphql) needs no parsing: one URL object serves them all.
@@ -321,11 +333,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     // A GraphQL answer carries them in its one writeHead (handleGraphQL); everything else gets them here.
     const graphql = path === GRAPHQL_PATH;
     if (!graphql) setSecurityHeaders(res, false);
-    if (deps.workerId !== undefined) res.setHeader('x-cachegate-worker', String(deps.workerId));
+    if (!graphql) setHead(res, workerHead);
     const route = async (): Promise<void> => {
       switch (path) {
         case '/graphql':
-          return handleGraphQL(req, res, url, requestId, deps, memo);
+          return handleGraphQL(req, res, url, requestId, deps, memo, workerHead);
         case '/healthz':
           return sendJson(res, 200, { status: 'ok' });
         case '/readyz': {
@@ -350,7 +362,10 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       }
     };
     route().catch((error: unknown) => {
-      if (graphql && !res.headersSent) setSecurityHeaders(res, landingPageRequest(req, deps));
+      if (graphql && !res.headersSent) {
+        setSecurityHeaders(res, landingPageRequest(req, deps));
+        setHead(res, workerHead);
+      }
       if (error instanceof HttpError) {
         const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
         if (res.headersSent) {
