@@ -20,6 +20,8 @@ interface Waiting {
 
 export class InvalidationAcks {
   private readonly waiting = new Map<string, Waiting>();
+  /** The last count that could be read: used when a count fails, rather than waiting for nobody. */
+  private lastOthers = 0;
 
   constructor(
     private readonly deps: {
@@ -70,9 +72,11 @@ export class InvalidationAcks {
     if (!redis) return this.deps.bus.otherProcesses?.() ?? 0; // workers sharing the primary's relay
     if (redis.state === 'open') return 0;
     try {
-      return (await redis.run((r) => countSubscribers(r, this.deps.channel))) - 1;
+      this.lastOthers = (await redis.run((r) => countSubscribers(r, this.deps.channel))) - 1;
     } catch {
-      return 0;
+      // A node slow or away (a cluster asks every node): the instances are still there, and a write that
+      // waited for none would answer before they dropped their copies.
     }
+    return this.lastOthers;
   }
 }
