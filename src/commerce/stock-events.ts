@@ -34,8 +34,8 @@ export class StockEvents {
   private readonly missed = new Set<number>();
 
   constructor(private readonly deps: StockEventDeps) {
-    deps.redis?.on('state', (state) => {
-      if (state !== 'closed' || this.missed.size === 0) return;
+    deps.redis?.on('recovered', () => {
+      if (this.missed.size === 0) return;
       const ids = [...this.missed];
       this.missed.clear();
       void this.catchUp(ids);
