@@ -34,11 +34,11 @@ function pipeDelayed(from: Socket, to: Socket, delay: () => number): void {
   from.on('data', (chunk: Buffer) => {
     // Never due before the chunk ahead of it, so a delay change cannot reorder the stream either.
     queue.push({ due: Math.max(Date.now() + delay(), queue.at(-1)?.due ?? 0), chunk });
-    timer ??= setTimeout(pump, queue[0]!.due - Date.now());
+    if (timer === undefined) timer = setTimeout(pump, queue[0]!.due - Date.now());
   });
   from.on('close', () => {
     closing = true;
-    timer ??= setTimeout(pump, delay());
+    if (timer === undefined) timer = setTimeout(pump, delay());
   });
   from.on('error', () => to.destroy());
 }
