@@ -62,7 +62,9 @@ export async function post<T = any>(
 }
 
 /** GET a gateway's /readyz: its status code and body (0 when nothing answered within 2 s). */
-export async function readiness(base: string): Promise<{ status: number; body: Record<string, string> }> {
+export async function readiness(
+  base: string,
+): Promise<{ status: number; body: Record<string, string> & { redisNodesDown?: string[] } }> {
   try {
     const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
     return { status: response.status, body: (await response.json()) as Record<string, string> };

@@ -107,6 +107,11 @@ export class RedisCircuit extends EventEmitter<{
     return this.stateValue;
   }
 
+  /** On a cluster: the nodes (host:port) whose slots are refused right now (node-guard.ts). */
+  get nodesDown(): string[] {
+    return this.nodeGuard?.downNodes ?? [];
+  }
+
   /**
    * Runs a Redis operation, or throws RedisUnavailableError at once while the circuit is open. An Error
    * thrown by the operation counts as a failure; any other rejection (rate-limiter-flexible's "over the

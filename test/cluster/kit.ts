@@ -46,8 +46,20 @@ export async function startPair<R extends { destroy(): Promise<void> }>(
   return { a: gateways[0]!, b: gateways[1]!, redis, stop };
 }
 
-async function readiness(gateway: TestGateway): Promise<{ redis: string; redisCircuit?: string }> {
-  return (await fetch(endpoint(gateway, '/readyz'))).json() as Promise<{ redis: string; redisCircuit?: string }>;
+interface Readiness {
+  redis: string;
+  redisCircuit?: string;
+  redisNodesDown?: string[];
+}
+
+async function readiness(gateway: TestGateway): Promise<Readiness> {
+  return (await fetch(endpoint(gateway, '/readyz'))).json() as Promise<Readiness>;
+}
+
+/** Redis in full use again: the circuit closed and no cluster node's slots refused (node-guard.ts). */
+async function usesRedis(gateway: TestGateway): Promise<boolean> {
+  const state = await readiness(gateway);
+  return state.redisCircuit === 'closed' && !state.redisNodesDown?.length;
 }
 
 /**
@@ -77,7 +89,7 @@ export async function readThrough<T>(
   await waitUntil(() => latencies.length > 200, 30_000, 'reads before the fault');
   const result = await fault();
   for (const gateway of gateways)
-    await waitUntil(async () => (await readiness(gateway)).redisCircuit === 'closed', 30_000, 'the circuit to close');
+    await waitUntil(() => usesRedis(gateway), 30_000, 'the circuit to close and every slot to be served');
   const recovered = latencies.length;
   await waitUntil(() => latencies.length > recovered + 200, 30_000, 'reads after recovery');
   reading = false;

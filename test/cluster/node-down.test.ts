@@ -55,6 +55,7 @@ describe('Redis Cluster: one master down', () => {
     }
 
     const outcomes: Outcome[] = [];
+    const reportedDown = new Set<string>();
     let reading = true;
     const reader = async (key: string): Promise<void> => {
       while (reading) {
@@ -65,6 +66,7 @@ describe('Redis Cluster: one master down', () => {
             (error: Error) => (error.cause instanceof SlotOwnerDownError ? 'refused' : 'failed'),
           );
         outcomes.push({ key, how });
+        for (const node of circuit.nodesDown) reportedDown.add(node);
         await sleep(10);
       }
     };
@@ -88,6 +90,9 @@ describe('Redis Cluster: one master down', () => {
     const waited = victimOutcomes.filter((o) => o.how === 'failed').length;
     expect(waited).toBeLessThanOrEqual(READERS * 2);
     expect(victimOutcomes.filter((o) => o.how === 'refused').length).toBeGreaterThan(waited);
+    // /readyz names the dead master while its slots are refused, and nothing once the replica serves them.
+    expect(reportedDown).toContain(`127.0.0.1:${port}`);
+    await waitUntil(() => circuit.nodesDown.length === 0, 5_000, 'no node reported down');
     // The circuit never opened for every slot: the live masters answered while the dead one was refused.
     expect(transitions).toEqual([]);
     const firstRefusal = outcomes.findIndex((o) => o.how === 'refused');
