@@ -3,7 +3,7 @@
 // hand back what was recorded. A scenario file adds only its fault and the checks special to it.
 import type pg from 'pg';
 import { sleep } from '../../test/support/wait.ts';
-import { metricSum, post } from './http.ts';
+import { post, scrape, sumOf } from './http.ts';
 import { READ_LIST, READ_PRODUCT, READ_SEATS, startLoad, type Load, type Sample, type SampleKind } from './load.ts';
 import { committedChecks, noteInitialStock, stockChecks, subscriberChecks } from './invariants.ts';
 import { percentile } from './stats.ts';
@@ -23,6 +23,9 @@ export interface DriveOptions {
   afterHeal?(): Promise<void>;
 }
 
+/** Pause between cache samples (each is one /metrics scrape per gateway). */
+const CACHE_SAMPLE_MS = 250;
+
 export interface CacheSample {
   /** ms since the load started. */
   at: number;
@@ -38,7 +41,7 @@ export interface Drive {
   faultAt: number;
   healedAt: number;
   endedAt: number;
-  /** Entity-cache hits (L1 or Redis) and lookups, summed over the gateways, every 500 ms. */
+  /** Entity-cache hits (L1 or Redis) and lookups, summed over the gateways, about every CACHE_SAMPLE_MS. */
   cache: CacheSample[];
 }
 
@@ -54,16 +57,18 @@ export async function warm(drill: ScenarioRun, gateways: readonly DrillGateway[]
   }
 }
 
-async function cacheSample(gateways: readonly DrillGateway[], at: number): Promise<CacheSample | undefined> {
+/** One scrape per gateway, all at once, stamped with the time the answers came (what the counters say then). */
+async function cacheSample(gateways: readonly DrillGateway[], since: () => number): Promise<CacheSample | undefined> {
+  const name = 'cachegate_cache_lookups_total';
   try {
+    const texts = await Promise.all(gateways.map((g) => scrape(g.metricsUrl)));
     let hits = 0;
     let lookups = 0;
-    for (const g of gateways) {
-      hits += await metricSum(g.metricsUrl, 'cachegate_cache_lookups_total', { layer: 'l1', result: 'hit' });
-      hits += await metricSum(g.metricsUrl, 'cachegate_cache_lookups_total', { layer: 'redis', result: 'hit' });
-      lookups += await metricSum(g.metricsUrl, 'cachegate_cache_lookups_total', { layer: 'l1' });
+    for (const text of texts) {
+      hits += sumOf(text, name, { layer: 'l1', result: 'hit' }) + sumOf(text, name, { layer: 'redis', result: 'hit' });
+      lookups += sumOf(text, name, { layer: 'l1' });
     }
-    return { at, hits, lookups };
+    return { at: since(), hits, lookups };
   } catch {
     return undefined; // a killed gateway has no /metrics
   }
@@ -91,9 +96,9 @@ export async function drive(drill: ScenarioRun, options: DriveOptions): Promise<
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
-      const sample = await cacheSample(targets(), since());
+      const sample = await cacheSample(targets(), since);
       if (sample) cache.push(sample);
-      await sleep(500);
+      await sleep(CACHE_SAMPLE_MS);
     }
   })();
 
@@ -169,11 +174,13 @@ export function failures(samples: readonly Sample[]): string {
   return detail ? `${samples.length} (${detail})` : String(samples.length);
 }
 
-/** Hit rate (hits / lookups) between two cache samples, or undefined without lookups. */
+/**
+ * Hit rate (hits / lookups) over [from, to]: from the last sample at or before `from` to the last at or before
+ * `to`, so a window shorter than the sampling gap still spans two samples. undefined without lookups.
+ */
 export function hitRate(cache: readonly CacheSample[], from: number, to: number): number | undefined {
-  const inside = cache.filter((c) => c.at >= from && c.at <= to);
-  const first = inside[0];
-  const last = inside.at(-1);
+  const first = cache.findLast((c) => c.at <= from) ?? cache[0];
+  const last = cache.findLast((c) => c.at <= to);
   if (!first || !last || last.lookups === first.lookups) return undefined;
   return (last.hits - first.hits) / (last.lookups - first.lookups);
 }

@@ -62,7 +62,9 @@ export async function post<T = any>(
 }
 
 /** GET a gateway's /readyz: its status code and body (0 when nothing answered within 2 s). */
-export async function readiness(base: string): Promise<{ status: number; body: Record<string, string> }> {
+export async function readiness(
+  base: string,
+): Promise<{ status: number; body: Record<string, string> & { redisNodesDown?: string[] } }> {
   try {
     const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
     return { status: response.status, body: (await response.json()) as Record<string, string> };
@@ -72,13 +74,14 @@ export async function readiness(base: string): Promise<{ status: number; body: R
 }
 
 /** Sum of one counter's samples on a gateway's /metrics whose labels contain every `labels` pair. */
-export async function metricSum(
-  metricsUrl: string,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
+/** A gateway's /metrics text (Prometheus exposition format). */
+export async function scrape(metricsUrl: string): Promise<string> {
   const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(2_000) });
-  const text = await response.text();
+  return response.text();
+}
+
+/** The sum of a metric's samples in a scraped /metrics text, over the series that carry `labels`. */
+export function sumOf(text: string, name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;

@@ -1,4 +1,5 @@
-// Recovery after a Redis fault: every gateway's circuit closed again (/readyz) and keys written to Redis.
+// Recovery after a Redis fault: every gateway's circuit closed again and no cluster node's slots refused
+// (/readyz), and keys written to Redis.
 import { readiness } from './http.ts';
 import type { DrillGateway } from './stack.ts';
 import { waitUntil } from '../../test/support/wait.ts';
@@ -13,7 +14,7 @@ export async function untilRedisUsedAgain(
   const ms = await waitUntil(
     async () => {
       const states = await Promise.all(gateways.map((g) => readiness(g.base)));
-      if (!states.every((s) => s.body.redisCircuit === 'closed')) return false;
+      if (!states.every((s) => s.body.redisCircuit === 'closed' && !s.body.redisNodesDown?.length)) return false;
       keys = await countKeys();
       return keys > 0;
     },

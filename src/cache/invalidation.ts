@@ -73,9 +73,7 @@ export class Invalidation {
   constructor(private readonly deps: InvalidationDeps) {
     const { bus, redis, prefix } = deps;
     this.acks = new InvalidationAcks({ bus, redis, channel: `${prefix}:${INVALIDATION_TOPIC}` });
-    deps.redis?.on('state', (state) => {
-      if (state === 'closed') void this.replay();
-    });
+    deps.redis?.on('recovered', () => void this.replay());
   }
 
   /** Listens for other instances' invalidations. Resolves once subscribed (see EntityCache.start). */
@@ -190,7 +188,7 @@ export class Invalidation {
     }
   }
 
-  /** Runs when the Redis circuit closes: deletes what could not be deleted while Redis was away. */
+  /** Runs when Redis is usable again (circuit closed, cluster node back): deletes what could not be deleted. */
   private async replay(): Promise<void> {
     const { redis, bus, prefix, tags, instanceId, logger } = this.deps;
     if (!redis) return;

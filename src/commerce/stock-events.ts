@@ -2,8 +2,9 @@
 // cached products), purge the product lists (the in-stock filter and BEST_SELLING depend on stock and
 // sales), then push the new stock to inventoryChanged subscribers on every instance, and a product left
 // low to its organization's live activity (low-stock-alerts.ts). A push that could not be sent (Redis away)
-// is not lost: the product is remembered and its current stock pushed when the Redis circuit closes again,
-// and again 1 s and 5 s later for instances whose subscriber connection came back after this one's.
+// is not lost: the product is remembered and its current stock pushed when Redis can be used again. An
+// instance whose own subscriber connection comes back later (it heard nothing meanwhile) asks on the bus,
+// and every instance pushes again the stock of the products it caught up in the last minute.
 import type { EntityCache } from '../cache/entity-cache.ts';
 import type { Database } from '../db/prisma.ts';
 import type { KeyBuilder } from '../cache/keys.ts';
@@ -26,21 +27,56 @@ export interface StockEventDeps {
   redis?: RedisCircuit;
 }
 
-/** After the first catch-up, when the missed pushes go out again: other instances reconnect on their own time. */
-const LATER_CATCH_UPS_MS = [1_000, 5_000];
+/** Where an instance whose bus subscriber connection came back asks for missed stock pushes again. */
+export const STOCK_CATCH_UP_TOPIC = 'stock-catch-up';
+/** How long a product caught up after an outage is pushed again when an instance asks. */
+const CAUGHT_UP_KEPT_MS = 60_000;
 
 export class StockEvents {
   /** Products whose last push failed: pushed again when the Redis circuit closes. */
   private readonly missed = new Set<number>();
+  /** Products caught up after an outage, and when: pushed again when an instance's subscriber comes back. */
+  private readonly caughtUp = new Map<number, number>();
+  /** This instance's subscriber came back while Redis could not take the request: ask once it can. */
+  private askWhenRecovered = false;
 
   constructor(private readonly deps: StockEventDeps) {
-    deps.redis?.on('state', (state) => {
-      if (state !== 'closed' || this.missed.size === 0) return;
+    deps.redis?.on('recovered', () => {
+      if (this.askWhenRecovered) void this.ask();
+      if (this.missed.size === 0) return;
       const ids = [...this.missed];
       this.missed.clear();
+      for (const id of ids) this.caughtUp.set(id, Date.now());
       void this.catchUp(ids);
-      for (const ms of LATER_CATCH_UPS_MS) setTimeout(() => void this.catchUp(ids), ms).unref();
     });
+    if (deps.db && deps.redis)
+      deps.bus
+        .subscribe(STOCK_CATCH_UP_TOPIC, () => void this.catchUpAgain())
+        .catch((error: unknown) => {
+          deps.logger.warn({ err: error }, 'stock catch-up requests not heard: pushes after an outage go out once');
+        });
+  }
+
+  /**
+   * This instance's bus subscriber connection is back after a loss: whatever was pushed while it was away
+   * never reached its subscribers, so it asks every instance to push what it caught up again.
+   */
+  resubscribed(): void {
+    if (this.deps.redis?.state === 'open') this.askWhenRecovered = true;
+    else void this.ask();
+  }
+
+  private async ask(): Promise<void> {
+    this.askWhenRecovered = false;
+    await this.deps.bus.publish(STOCK_CATCH_UP_TOPIC, {}).catch(() => {
+      this.askWhenRecovered = true;
+    });
+  }
+
+  private catchUpAgain(): void {
+    const since = Date.now() - CAUGHT_UP_KEPT_MS;
+    for (const [id, at] of this.caughtUp) if (at < since) this.caughtUp.delete(id);
+    if (this.caughtUp.size > 0) void this.catchUp([...this.caughtUp.keys()]);
   }
 
   async changed(inventories: readonly Inventory[], options: { salesChanged?: boolean } = {}): Promise<void> {

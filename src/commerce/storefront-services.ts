@@ -42,6 +42,7 @@ export function createStorefrontServices(config: Config, deps: StorefrontDeps) {
     carts,
     checkout: new CheckoutService({ db, carts, stock, transactions }),
     orders: new OrderService(db),
+    stock,
     warmer: new CacheWarmer({ db, createLoaders: deps.createLoaders, logger }),
   };
 }

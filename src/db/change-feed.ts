@@ -1,8 +1,9 @@
 // The change feed: one PostgreSQL connection LISTENing on cachegate_changes, which the triggers of
-// the change_notify migration notify for every changed row of a cached table. Notifications arriving
-// within BATCH_MS are handed over together, so a batch job's thousands of rows cost a few batches of
-// invalidations, not one per row. Rows the gateway wrote itself are skipped: its writes invalidate
-// already. The connection is re-opened after a failure, with a backoff.
+// the change_notify migration notify for every changed row of a cached table. A notification after a quiet
+// spell is handed over at once (a plain write must reach every instance quickly); those arriving within
+// BATCH_MS of the last hand-over wait for the next one, together, so a batch job's thousands of rows cost
+// a few batches of invalidations, not one per row. Rows the gateway wrote itself are skipped: its writes
+// invalidate already. The connection is re-opened after a failure, with a backoff.
 //
 // Where the bus is shared (Redis, or the primary's relay between workers), one instance leads: the one
 // holding a PostgreSQL advisory lock on its LISTEN connection. Only the leader turns notifications into
@@ -48,6 +49,7 @@ export async function startChangeFeed(options: {
   let failures = 0;
   let pending: RowChange[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let lastFlushAt = Number.NEGATIVE_INFINITY;
   let leading = options.leaderLock === undefined;
   /** A follower's recent notifications, for the replay when it takes over. */
   let recent: { at: number; change: RowChange }[] = [];
@@ -55,11 +57,15 @@ export async function startChangeFeed(options: {
 
   const flush = (): void => {
     timer = undefined;
+    lastFlushAt = performance.now();
     const changes = pending;
     pending = [];
     options
       .onChanges(changes)
       .catch((error: unknown) => log.error({ err: error, rows: changes.length }, 'invalidating changed rows failed'));
+  };
+  const schedule = (): void => {
+    timer ??= setTimeout(flush, Math.max(0, lastFlushAt + BATCH_MS - performance.now()));
   };
   const receive = (message: pg.Notification): void => {
     if (message.channel !== CHANGES_CHANNEL || !message.payload) return;
@@ -76,7 +82,7 @@ export async function startChangeFeed(options: {
     } catch {
       return;
     }
-    timer ??= setTimeout(flush, BATCH_MS);
+    schedule();
   };
   /** Tries the lock on the LISTEN connection; the session holds it until it ends. */
   const tryToLead = async (connection: pg.Client): Promise<void> => {
@@ -93,7 +99,7 @@ export async function startChangeFeed(options: {
     log.info({ pid: process.pid, replayed: replay.length }, 'change feed: leading');
     if (replay.length) {
       pending.push(...replay);
-      timer ??= setTimeout(flush, BATCH_MS);
+      schedule();
     }
   };
   const followOrLead = async (connection: pg.Client): Promise<void> => {

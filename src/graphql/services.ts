@@ -12,6 +12,7 @@ import type { CacheWarmer } from '../commerce/cache-warming.ts';
 import type { CartStore } from '../commerce/cart-store.ts';
 import type { CheckoutService } from '../commerce/checkout-service.ts';
 import type { OrderService } from '../commerce/orders.ts';
+import type { StockEvents } from '../commerce/stock-events.ts';
 import type { Database } from '../db/prisma.ts';
 import type { VenueEventService } from '../ticketing/venue-event-service.ts';
 import type { Ticketing } from '../ticketing/ticketing.ts';
@@ -33,6 +34,8 @@ export interface Services {
   checkout: CheckoutService;
   orders: OrderService;
   warmer: CacheWarmer;
+  /** Stock pushes to inventoryChanged subscribers (and their catch-up after a Redis outage). */
+  stock: StockEvents;
   /** For admin reports that are one SQL query (lowStock). */
   db: Database;
   venues: VenueEventService;

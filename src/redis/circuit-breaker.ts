@@ -14,6 +14,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import type { Logger } from '../infra/logger.ts';
 import type { ChainableCommander } from 'ioredis';
 import type { Cluster, Redis } from './connection.ts';
+import { ClusterNodeGuard } from './node-guard.ts';
 import { isCluster } from './slots.ts';
 
 export type CircuitState = 'closed' | 'open';
@@ -38,12 +39,23 @@ export interface RedisCircuitOptions {
   slowProbesToOpen?: number;
   /** Consecutive fast probes that close a circuit opened for slowness (one suffices after a failure). */
   fastProbesToClose?: number;
+  /** On a cluster: how often a node marked down is probed (node-guard.ts). */
+  nodeProbeIntervalMs?: number;
   logger: Logger;
 }
 
 type ProbeVerdict = 'fast' | 'slow' | 'unknown' | 'failed';
 
-export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure: [operation: string] }> {
+/**
+ * `state`: each transition. `recovered`: Redis can be used again where it could not: the circuit closed, or
+ * a cluster node that was down came back (its slots moved to a replica, or it answers). Whatever could not
+ * reach Redis meanwhile catches up then.
+ */
+export class RedisCircuit extends EventEmitter<{
+  state: [CircuitState];
+  failure: [operation: string];
+  recovered: [];
+}> {
   private stateValue: CircuitState = 'closed';
   private consecutiveFailures = 0;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -62,6 +74,8 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
   private probesToClose = 1;
   private probing = false;
   private disposed = false;
+  /** On a cluster: fails commands for a dead master's slots at once, without opening for every slot. */
+  private readonly nodeGuard: ClusterNodeGuard | undefined;
 
   constructor(
     readonly redis: Redis,
@@ -79,12 +93,23 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     this.loopDelay.enable();
     // A dropped connection is certain failure: open now rather than after `failureThreshold` requests fail.
     redis.on('close', this.onClose);
+    if (isCluster(redis)) {
+      this.nodeGuard = new ClusterNodeGuard(redis, options.nodeProbeIntervalMs ?? 250, this.log);
+      this.nodeGuard.on('recovered', () => {
+        if (this.stateValue === 'closed') this.emit('recovered');
+      });
+    }
     if (redis.status !== 'ready') this.open('not connected yet');
     this.scheduleWatch();
   }
 
   get state(): CircuitState {
     return this.stateValue;
+  }
+
+  /** On a cluster: the nodes (host:port) whose slots are refused right now (node-guard.ts). */
+  get nodesDown(): string[] {
+    return this.nodeGuard?.downNodes ?? [];
   }
 
   /**
@@ -102,7 +127,8 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
         this.consecutiveFailures = 0;
         throw error;
       }
-      this.recordFailure(error.message);
+      // A cluster node's own fault is that node's: its slots fail fast now, the others keep Redis.
+      if (!this.nodeGuard?.charges(error)) this.recordFailure(error.message);
       throw new RedisUnavailableError(error);
     }
     this.consecutiveFailures = 0;
@@ -143,6 +169,7 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     this.probeTimer = undefined;
     clearTimeout(this.watchTimer);
     this.watchTimer = undefined;
+    this.nodeGuard?.dispose();
     this.disposed = true;
     this.loopDelay.disable();
   }
@@ -184,6 +211,7 @@ export class RedisCircuit extends EventEmitter<{ state: [CircuitState]; failure:
     this.stateValue = 'closed';
     this.log.info('redis circuit closed: redis answers again');
     this.emit('state', 'closed');
+    this.emit('recovered');
   }
 
   /** While closed: a latency watch, one PING at a time, that opens the circuit on slow PINGs in a row. */

@@ -477,6 +477,7 @@ async function startServing(
     dropLocalCopiesOnResubscribe(redis.subscriber, () => {
       l1.clear();
       responses?.dropLocal();
+      services.stock.resubscribed();
       logger.info('bus reconnected: in-process cache copies dropped, invalidations may have been missed');
     });
   // Writes that bypass the gateway (plain SQL, batch jobs) reach the caches through PostgreSQL's NOTIFY.

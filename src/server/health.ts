@@ -10,6 +10,8 @@ export interface Readiness {
   postgres: DependencyStatus;
   redis: DependencyStatus;
   redisCircuit?: 'closed' | 'open';
+  /** Redis Cluster nodes whose slots are served from PostgreSQL right now (one master down). */
+  redisNodesDown?: string[];
   cache: 'redis' | 'in-process';
 }
 
@@ -46,6 +48,7 @@ export async function checkReadiness(deps: {
     postgres,
     redis,
     ...(deps.redis && { redisCircuit: deps.redis.state }),
+    ...(deps.redis?.nodesDown.length && { redisNodesDown: deps.redis.nodesDown }),
     cache: deps.redis ? 'redis' : 'in-process',
   };
 }

@@ -50,9 +50,7 @@ export class SeatChangePublisher {
     },
   ) {
     this.log = deps.logger.child({ component: 'seat-changes' });
-    deps.redis?.on('state', (state) => {
-      if (state === 'closed') void this.republish();
-    });
+    deps.redis?.on('recovered', () => void this.republish());
   }
 
   /** Call after the commit that changed the seats. */

@@ -29,9 +29,7 @@ export class SeatSync {
     },
   ) {
     this.log = deps.logger.child({ component: 'seat-sync' });
-    deps.redis?.on('state', (state) => {
-      if (state === 'closed') void this.resync();
-    });
+    deps.redis?.on('recovered', () => void this.resync());
   }
 
   /** The Redis lock, when it can be used right now. */

@@ -70,3 +70,54 @@ describe('circuit breaker: a slow Redis', () => {
     expect(await circuit.run((redis) => redis.ping())).toBe('PONG');
   });
 });
+
+describe('a slow Redis with command timeouts (no circuit in front)', () => {
+  let proxy: SlowProxy;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    proxy = await startSlowProxy(Number(new URL(inject('redisUrl')).port));
+    redis = createRedisConnection({ url: proxy.url, name: 'slow-timeouts', logger: createLogger('silent') });
+    expect(await waitUntilReady(redis, 5_000)).toBe(true);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await proxy?.close();
+  });
+
+  it('pairs every reply with its own command while earlier commands time out', async () => {
+    const keys = Array.from({ length: 20 }, (_, n) => `slow-timeouts:${n}`);
+    for (const [n, key] of keys.entries()) await redis.set(key, `v${n}`);
+    let answered = 0;
+    let timedOut = 0;
+    const wrong: string[] = [];
+    // The round trip swings around the 500 ms command timeout: some commands time out while later ones,
+    // already written to the socket, are answered. Each answer must be its own command's.
+    const until = performance.now() + 3_000;
+    const swing = setInterval(() => proxy.setDelay(proxy.delayMs === 150 ? 300 : 150), 200);
+    const client = async (c: number): Promise<void> => {
+      for (let n = c; performance.now() < until; n += 1) {
+        const [a, b] = [n % keys.length, (n + 7) % keys.length];
+        try {
+          const reply = n % 2 ? [await redis.get(keys[a]!)] : await redis.mget(keys[a]!, keys[b]!);
+          const expected = n % 2 ? [`v${a}`] : [`v${a}`, `v${b}`];
+          answered += 1;
+          if (JSON.stringify(reply) !== JSON.stringify(expected)) wrong.push(JSON.stringify(reply));
+        } catch (error) {
+          if (!(error instanceof Error) || error.message !== 'Command timed out') throw error;
+          timedOut += 1;
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: 10 }, (_, c) => client(c)));
+    } finally {
+      clearInterval(swing);
+      proxy.setDelay(0);
+    }
+    expect(timedOut).toBeGreaterThan(0);
+    expect(answered).toBeGreaterThan(0);
+    expect(wrong).toEqual([]);
+  });
+});

@@ -46,19 +46,31 @@ export async function startPair<R extends { destroy(): Promise<void> }>(
   return { a: gateways[0]!, b: gateways[1]!, redis, stop };
 }
 
-async function readiness(gateway: TestGateway): Promise<{ redis: string; redisCircuit?: string }> {
-  return (await fetch(endpoint(gateway, '/readyz'))).json() as Promise<{ redis: string; redisCircuit?: string }>;
+interface Readiness {
+  redis: string;
+  redisCircuit?: string;
+  redisNodesDown?: string[];
+}
+
+async function readiness(gateway: TestGateway): Promise<Readiness> {
+  return (await fetch(endpoint(gateway, '/readyz'))).json() as Promise<Readiness>;
+}
+
+/** Redis in full use again: the circuit closed and no cluster node's slots refused (node-guard.ts). */
+async function usesRedis(gateway: TestGateway): Promise<boolean> {
+  const state = await readiness(gateway);
+  return state.redisCircuit === 'closed' && !state.redisNodesDown?.length;
 }
 
 /**
  * Warms the products, then reads them from both gateways with READERS concurrent clients while `fault`
  * runs (it resolves once Redis has recovered), until both circuits are closed again and 200 more reads
- * went through. Returns the failed reads (expected: none), the fault's result and the p99 in ms.
+ * went through. Returns the failed reads (expected: none), the fault's result, the p99 and the slowest (ms).
  */
 export async function readThrough<T>(
   gateways: [TestGateway, TestGateway],
   fault: () => Promise<T>,
-): Promise<{ failures: string[]; result: T; reads: number; p99: number }> {
+): Promise<{ failures: string[]; result: T; reads: number; p99: number; slowest: number }> {
   for (const id of IDS) dataOf(await gateways[0].query(PRODUCT, { id }));
   const failures: string[] = [];
   const latencies: number[] = [];
@@ -77,13 +89,14 @@ export async function readThrough<T>(
   await waitUntil(() => latencies.length > 200, 30_000, 'reads before the fault');
   const result = await fault();
   for (const gateway of gateways)
-    await waitUntil(async () => (await readiness(gateway)).redisCircuit === 'closed', 30_000, 'the circuit to close');
+    await waitUntil(() => usesRedis(gateway), 30_000, 'the circuit to close and every slot to be served');
   const recovered = latencies.length;
   await waitUntil(() => latencies.length > recovered + 200, 30_000, 'reads after recovery');
   reading = false;
   await Promise.all(readers);
   latencies.sort((x, y) => x - y);
-  return { failures, result, reads: latencies.length, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+  const p99 = latencies[Math.floor(latencies.length * 0.99)]!;
+  return { failures, result, reads: latencies.length, p99, slowest: latencies.at(-1)! };
 }
 
 /**

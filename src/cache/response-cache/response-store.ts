@@ -165,9 +165,7 @@ export class ResponseStore {
       ttlAutopurge: false,
       dispose: (entry, key) => this.unindex(key, entry.deps),
     });
-    deps.redis?.on('state', (state) => {
-      if (state === 'closed') void this.replayPurges();
-    });
+    deps.redis?.on('recovered', () => void this.replayPurges());
   }
 
   /** Full key of an answer: the request's base key and the scope it was stored under. */
