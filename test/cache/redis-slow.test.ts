@@ -72,11 +72,13 @@ describe('circuit breaker: a slow Redis', () => {
 });
 
 describe('a slow Redis with command timeouts (no circuit in front)', () => {
+  let server: RedisServer;
   let proxy: SlowProxy;
   let redis: Redis;
 
   beforeAll(async () => {
-    proxy = await startSlowProxy(Number(new URL(inject('redisUrl')).port));
+    server = await startRedis(); // one node, whatever the run's topology
+    proxy = await startSlowProxy(server.port);
     redis = createRedisConnection({ url: proxy.url, name: 'slow-timeouts', logger: createLogger('silent') });
     expect(await waitUntilReady(redis, 5_000)).toBe(true);
   });
@@ -84,6 +86,7 @@ describe('a slow Redis with command timeouts (no circuit in front)', () => {
   afterAll(async () => {
     redis?.disconnect();
     await proxy?.close();
+    await server?.stop();
   });
 
   it('pairs every reply with its own command while earlier commands time out', async () => {
