@@ -134,6 +134,7 @@ export class Invalidation {
       // Keys never in an L1 (sessions) are never served by a loader either: no answer is built from them.
       await this.notify({ keys, tags: [], remote: false });
       await this.broadcast({ keys: [...keys], ...(seq !== undefined && { seq }) }, true);
+      await this.notifyAfterAcks(keys, []);
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -153,6 +154,18 @@ export class Invalidation {
     const generations = await this.deps.tags.bump(tags);
     await this.notify({ keys: [], tags, remote: false });
     await this.broadcast({ keys: [], tags: generations }, true);
+    await this.notifyAfterAcks([], tags);
+  }
+
+  /**
+   * The listeners once more, after the other instances have acknowledged. Until its message reached them,
+   * another instance could still build an answer from its in-memory copy of what this write changed, and
+   * store it in Redis after the first purge (its lookup then saw that purge's number, so the store script
+   * cannot tell). Such answers are filed under what they were built from, so this purge finds them; and
+   * from the acknowledgement on, no instance builds one any more.
+   */
+  private async notifyAfterAcks(keys: readonly string[], tags: readonly string[]): Promise<void> {
+    await this.notify({ keys, tags, remote: false });
   }
 
   private async notify(invalidated: Invalidated): Promise<void> {
