@@ -47,11 +47,15 @@ export class InvalidationAcks {
 
   /**
    * Publishes through `publish` with an acknowledgement id and waits for the other instances; publishes
-   * without one when there is nobody else (or no Redis or relay to count them with).
+   * without one when there is nobody else (or no Redis or relay to count them with). Returns how many
+   * other instances it waited for.
    */
-  async publishAndWait(publish: (ackId: string | undefined) => Promise<void>): Promise<void> {
+  async publishAndWait(publish: (ackId: string | undefined) => Promise<void>): Promise<number> {
     const others = await this.otherInstances();
-    if (others <= 0) return publish(undefined);
+    if (others <= 0) {
+      await publish(undefined);
+      return 0;
+    }
     const id = randomUUID();
     let timer: NodeJS.Timeout | undefined;
     const acknowledged = new Promise<void>((resolve) => {
@@ -61,6 +65,7 @@ export class InvalidationAcks {
     try {
       await publish(id);
       await acknowledged;
+      return others;
     } finally {
       clearTimeout(timer);
       this.waiting.delete(id);

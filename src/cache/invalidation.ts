@@ -133,8 +133,8 @@ export class Invalidation {
     if (broadcast) {
       // Keys never in an L1 (sessions) are never served by a loader either: no answer is built from them.
       await this.notify({ keys, tags: [], remote: false });
-      await this.broadcast({ keys: [...keys], ...(seq !== undefined && { seq }) }, true);
-      await this.notifyAfterAcks(keys, []);
+      const others = await this.broadcast({ keys: [...keys], ...(seq !== undefined && { seq }) }, true);
+      if (others > 0) await this.notify({ keys, tags: [], remote: false }); // again: see invalidateTags
     }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
@@ -153,19 +153,13 @@ export class Invalidation {
     if (tags.length === 0) return;
     const generations = await this.deps.tags.bump(tags);
     await this.notify({ keys: [], tags, remote: false });
-    await this.broadcast({ keys: [], tags: generations }, true);
-    await this.notifyAfterAcks([], tags);
-  }
-
-  /**
-   * The listeners once more, after the other instances have acknowledged. Until its message reached them,
-   * another instance could still build an answer from its in-memory copy of what this write changed, and
-   * store it in Redis after the first purge (its lookup then saw that purge's number, so the store script
-   * cannot tell). Such answers are filed under what they were built from, so this purge finds them; and
-   * from the acknowledgement on, no instance builds one any more.
-   */
-  private async notifyAfterAcks(keys: readonly string[], tags: readonly string[]): Promise<void> {
-    await this.notify({ keys, tags, remote: false });
+    const others = await this.broadcast({ keys: [], tags: generations }, true);
+    // The listeners once more, once the other instances have acknowledged. Until its message reached them,
+    // another instance could still build an answer from its in-memory copy of what this write changed and
+    // store it in Redis after the first purge (its lookup then saw that purge's number, so the store script
+    // cannot tell). Such answers are filed under what they were built from, so this purge finds them; and
+    // from the acknowledgement on, no instance builds one any more. Alone, there is no such copy.
+    if (others > 0) await this.notify({ keys: [], tags, remote: false });
   }
 
   private async notify(invalidated: Invalidated): Promise<void> {
@@ -186,18 +180,20 @@ export class Invalidation {
   }
 
   /** `wait`: until the other instances have applied it (a write's own invalidation, not the backstop). */
-  private async broadcast(message: Omit<InvalidationMessage, 'origin'>, wait = false): Promise<void> {
+  private async broadcast(message: Omit<InvalidationMessage, 'origin'>, wait = false): Promise<number> {
     const publish = (ackId?: string): Promise<void> =>
       this.deps.bus.publish(INVALIDATION_TOPIC, { origin: this.deps.instanceId, ...message, ...(ackId && { ackId }) });
     try {
-      if (wait) await this.acks.publishAndWait(publish);
-      else await publish();
+      if (wait) return await this.acks.publishAndWait(publish);
+      await publish();
+      return 0;
     } catch {
       // The other instances cannot hear us now; their L1 TTL cap bounds how long they may serve the old
       // value, and the replay on recovery tells them again.
       this.deps.redis?.reportFailure('publish');
       this.queue.add(message.keys);
       if (message.prefixes?.length) this.queue.giveUp();
+      return 0;
     }
   }
 
