@@ -16,7 +16,7 @@
 import type { Logger } from '../infra/logger.ts';
 import type { EventBus } from '../realtime/event-bus.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
-import { scanAll, unlinkAll } from '../redis/slots.ts';
+import { unlinkAll, unlinkMatching } from '../redis/slots.ts';
 import { InvalidationAcks } from './invalidation-acks.ts';
 import { invalidateMarked, type InvalidationSequence } from './invalidation-sequence.ts';
 import type { InvalidationStamps } from './invalidation-stamps.ts';
@@ -74,6 +74,7 @@ export class Invalidation {
     const { bus, redis, prefix } = deps;
     this.acks = new InvalidationAcks({ bus, redis, channel: `${prefix}:${INVALIDATION_TOPIC}` });
     deps.redis?.on('recovered', () => void this.replay());
+    deps.redis?.on('failover', () => void this.forgetLostDeletes());
   }
 
   /** Listens for other instances' invalidations. Resolves once subscribed (see EntityCache.start). */
@@ -197,6 +198,24 @@ export class Invalidation {
     }
   }
 
+  /**
+   * After a cluster failover the promoted replica may hold values whose deletes the old master took but
+   * never passed on. Cached values go, in Redis and then here (not before: a read between the two would
+   * copy them back); the marks, counters and stored answers' keys (the response store's own) stay.
+   */
+  private async forgetLostDeletes(): Promise<void> {
+    const { redis, prefix, l1, logger } = this.deps;
+    if (!redis) return;
+    const isCachedValue = (key: string): boolean => !key.includes(':rc@') && !key.endsWith('@seq');
+    try {
+      await redis.run((r) => unlinkMatching(r, `${prefix}:*@*`, isCachedValue));
+    } catch {
+      this.queue.giveUp(); // the next recovery flushes everything instead
+    }
+    l1.clear();
+    logger.info('dropped cached values after a redis cluster failover');
+  }
+
   /** Runs when Redis is usable again (circuit closed, cluster node back): deletes what could not be deleted. */
   private async replay(): Promise<void> {
     const { redis, bus, prefix, tags, instanceId, logger } = this.deps;
@@ -210,7 +229,7 @@ export class Invalidation {
       const pending = this.queue.take();
       if (pending.flushAll) {
         // Cached entities only (their keys hold "@<version>"): sessions and rate-limit counters stay.
-        await redis.run((r) => scanAll(r, `${prefix}:*@*`, (keys) => unlinkAll(r, keys).then(() => undefined)));
+        await redis.run((r) => unlinkMatching(r, `${prefix}:*@*`));
         await publish({ keys: [], prefixes: [`${prefix}:`] });
         logger.warn('flushed every cache key under the prefix after an outage with too many writes to replay');
         return;

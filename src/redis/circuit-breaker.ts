@@ -14,6 +14,7 @@ import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node
 import type { Logger } from '../infra/logger.ts';
 import type { ChainableCommander } from 'ioredis';
 import type { Cluster, Redis } from './connection.ts';
+import { watchFailovers } from './failover-watch.ts';
 import { ClusterNodeGuard } from './node-guard.ts';
 import { isCluster } from './slots.ts';
 
@@ -49,12 +50,14 @@ type ProbeVerdict = 'fast' | 'slow' | 'unknown' | 'failed';
 /**
  * `state`: each transition. `recovered`: Redis can be used again where it could not: the circuit closed, or
  * a cluster node that was down came back (its slots moved to a replica, or it answers). Whatever could not
- * reach Redis meanwhile catches up then.
+ * reach Redis meanwhile catches up then. `failover`: on a cluster, replicas were promoted (failover-watch.ts):
+ * what Redis holds may lack writes the old masters acknowledged.
  */
 export class RedisCircuit extends EventEmitter<{
   state: [CircuitState];
   failure: [operation: string];
   recovered: [];
+  failover: [promoted: string[]];
 }> {
   private stateValue: CircuitState = 'closed';
   private consecutiveFailures = 0;
@@ -76,6 +79,7 @@ export class RedisCircuit extends EventEmitter<{
   private disposed = false;
   /** On a cluster: fails commands for a dead master's slots at once, without opening for every slot. */
   private readonly nodeGuard: ClusterNodeGuard | undefined;
+  private unwatchFailovers: (() => void) | undefined;
 
   constructor(
     readonly redis: Redis,
@@ -97,6 +101,10 @@ export class RedisCircuit extends EventEmitter<{
       this.nodeGuard = new ClusterNodeGuard(redis, options.nodeProbeIntervalMs ?? 250, this.log);
       this.nodeGuard.on('recovered', () => {
         if (this.stateValue === 'closed') this.emit('recovered');
+      });
+      this.unwatchFailovers = watchFailovers(redis, (promoted) => {
+        this.log.warn({ promoted }, 'redis cluster failover: cached values it may have lost are dropped');
+        this.emit('failover', promoted);
       });
     }
     if (redis.status !== 'ready') this.open('not connected yet');
@@ -170,6 +178,7 @@ export class RedisCircuit extends EventEmitter<{
     clearTimeout(this.watchTimer);
     this.watchTimer = undefined;
     this.nodeGuard?.dispose();
+    this.unwatchFailovers?.();
     this.disposed = true;
     this.loopDelay.disable();
   }

@@ -65,6 +65,9 @@ export function openRedis(url: string, tuning: RedisOptions): Redis {
     retryDelayOnTryAgain: 100,
     maxRedirections: 3,
     slotsRefreshTimeout: 2_000,
+    // An instance that sends nothing to a failed master's slots still learns of the failover within 5 s
+    // (its caches drop what the promoted replica may have lost: failover-watch.ts).
+    slotsRefreshInterval: 5_000,
     shardedSubscribers: true,
   };
   return new Cluster(target.nodes, options);

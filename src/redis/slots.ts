@@ -75,6 +75,17 @@ export async function scanAll(
   }
 }
 
+/** UNLINKs every key matching `pattern` (scanAll) that `select` accepts (default: all). */
+export function unlinkMatching(
+  redis: Redis,
+  pattern: string,
+  select: (key: string) => boolean = () => true,
+): Promise<void> {
+  return scanAll(redis, pattern, async (keys) => {
+    await unlinkAll(redis, keys.filter(select));
+  });
+}
+
 /**
  * Subscribers of a bus channel: PUBSUB NUMSUB on one server; on a cluster the bus is sharded, so PUBSUB
  * SHARDNUMSUB, summed over every node (each counts only the connections made to it).

@@ -42,6 +42,11 @@ export interface RedisCluster {
   killMaster(key?: string): Promise<{ port: number }>;
   /** Waits until a replica took over the slots of the killed master `port` and the cluster is ok. */
   waitForFailover(port: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Fails the master serving `key` over to its replica without killing it (CLUSTER FAILOVER TAKEOVER):
+   * resolves once the replica serves the key's slot and the cluster is ok, with both ports.
+   */
+  promoteReplica(key: string): Promise<{ from: number; to: number }>;
   /** Starts a stopped node again on its port; it rejoins the cluster (a replica, once failed over). */
   restart(port: number): Promise<void>;
   /** Kills every node and removes the temp dir. */
@@ -144,6 +149,10 @@ function clusterHandle(dir: string, nodes: (ClusterNode & { busPort: number; dir
     return node;
   };
   const masters = async () => parseMasters(await cli(anyRunning().port, 'cluster', 'nodes'));
+  const ownerOf = async (key: string) => {
+    const slot = calculateSlot(key);
+    return (await masters()).find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to));
+  };
   const destroy = async (): Promise<void> => {
     for (const node of nodes) {
       killAndWaitSync(node.pid, 'SIGKILL');
@@ -158,10 +167,7 @@ function clusterHandle(dir: string, nodes: (ClusterNode & { busPort: number; dir
     dir,
     masters,
     async killMaster(key) {
-      const current = await masters();
-      const slot = key === undefined ? undefined : calculateSlot(key);
-      const victim =
-        slot === undefined ? current[0] : current.find((m) => m.slots.some(([from, to]) => slot >= from && slot <= to));
+      const victim = key === undefined ? (await masters())[0] : await ownerOf(key);
       const node = nodes.find((n) => n.port === victim?.port);
       if (!node?.pid) throw new Error('no running master to kill');
       const pid = node.pid;
@@ -178,6 +184,22 @@ function clusterHandle(dir: string, nodes: (ClusterNode & { busPort: number; dir
         100,
       );
       return took + (await waitUntilOk(nodes, timeoutMs));
+    },
+    async promoteReplica(key) {
+      const from = (await ownerOf(key))?.port;
+      const lines = (await cli(anyRunning().port, 'cluster', 'nodes'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '));
+      const portOf = (address: string): number => Number(address.split('@')[0]!.split(':').at(-1));
+      const masterId = lines.find((l) => portOf(l[1]!) === from)?.[0];
+      const replica = lines.find((l) => l[2]!.includes('slave') && l[3] === masterId);
+      if (from === undefined || !replica) throw new Error(`no replica of the master serving ${key}`);
+      const to = portOf(replica[1]!);
+      await cli(to, 'cluster', 'failover', 'takeover');
+      await waitUntil(async () => (await ownerOf(key))?.port === to, 15_000, `port ${to} to take over`, 100);
+      await waitUntilOk(nodes, 15_000);
+      return { from, to };
     },
     async restart(port) {
       const node = nodes.find((n) => n.port === port);

@@ -20,7 +20,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../infra/logger.ts';
 import type { Metrics } from '../../infra/metrics.ts';
 import type { RedisCircuit } from '../../redis/circuit-breaker.ts';
-import { isCluster, mgetAll, scanAll, taggedKey, unlinkAll } from '../../redis/slots.ts';
+import { isCluster, mgetAll, taggedKey, unlinkAll, unlinkMatching } from '../../redis/slots.ts';
 import { counterFloor, nextNumberLua, takeNumber } from '../invalidation-sequence.ts';
 import { InvalidationStamps } from '../invalidation-stamps.ts';
 
@@ -166,6 +166,7 @@ export class ResponseStore {
       dispose: (entry, key) => this.unindex(key, entry.deps),
     });
     deps.redis?.on('recovered', () => void this.replayPurges());
+    deps.redis?.on('failover', () => void this.forgetAfterFailover());
   }
 
   /** Full key of an answer: the request's base key and the scope it was stored under. */
@@ -349,13 +350,27 @@ export class ResponseStore {
     }
   }
 
+  /**
+   * After a cluster failover an index may have lost entries the old master took, leaving answers no purge
+   * can find: every stored answer goes, in Redis and then here. Markers and indexes stay.
+   */
+  private async forgetAfterFailover(): Promise<void> {
+    const redis = this.deps.redis;
+    if (!redis) return;
+    await redis
+      .run((r) => unlinkMatching(r, `${this.deps.prefix}:rc@e:*`))
+      .catch(() => (this.dropAllOnRecovery = true));
+    this.dropLocal();
+    this.log.info('dropped every stored answer after a redis cluster failover');
+  }
+
   private async replayPurges(): Promise<void> {
     const redis = this.deps.redis;
     if (!redis) return;
     if (this.dropAllOnRecovery) {
       this.dropAllOnRecovery = false;
       await redis
-        .run((r) => scanAll(r, `${this.deps.prefix}:rc@*`, (keys) => unlinkAll(r, keys).then(() => undefined)))
+        .run((r) => unlinkMatching(r, `${this.deps.prefix}:rc@*`))
         .catch(() => (this.dropAllOnRecovery = true));
       this.log.warn('dropped every stored answer after an outage with too many purges to replay');
       return;
