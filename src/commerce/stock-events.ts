@@ -3,8 +3,9 @@
 // sales), then push the new stock to inventoryChanged subscribers on every instance, and a product left
 // low to its organization's live activity (low-stock-alerts.ts). A push that could not be sent (Redis away)
 // is not lost: the product is remembered and its current stock pushed when Redis can be used again. An
-// instance whose own subscriber connection comes back later (it heard nothing meanwhile) asks on the bus,
-// and every instance pushes again the stock of the products it caught up in the last minute.
+// instance whose own subscriber connection comes back (it heard nothing meanwhile, and a push that reached
+// Redis then reached none of its subscribers) asks on the bus, and every instance pushes again the current
+// stock of the products it pushed in the last minute.
 import type { EntityCache } from '../cache/entity-cache.ts';
 import type { Database } from '../db/prisma.ts';
 import type { KeyBuilder } from '../cache/keys.ts';
@@ -29,14 +30,16 @@ export interface StockEventDeps {
 
 /** Where an instance whose bus subscriber connection came back asks for missed stock pushes again. */
 export const STOCK_CATCH_UP_TOPIC = 'stock-catch-up';
-/** How long a product caught up after an outage is pushed again when an instance asks. */
-const CAUGHT_UP_KEPT_MS = 60_000;
+/** How long a pushed product is pushed again when an instance asks. */
+const PUSHED_KEPT_MS = 60_000;
+/** At most this many recently pushed products are remembered (the oldest go first). */
+const PUSHED_KEPT_MAX = 10_000;
 
 export class StockEvents {
   /** Products whose last push failed: pushed again when the Redis circuit closes. */
   private readonly missed = new Set<number>();
-  /** Products caught up after an outage, and when: pushed again when an instance's subscriber comes back. */
-  private readonly caughtUp = new Map<number, number>();
+  /** Products pushed (or caught up) lately, and when: pushed again when an instance's subscriber comes back. */
+  private readonly pushed = new Map<number, number>();
   /** This instance's subscriber came back while Redis could not take the request: ask once it can. */
   private askWhenRecovered = false;
 
@@ -46,7 +49,6 @@ export class StockEvents {
       if (this.missed.size === 0) return;
       const ids = [...this.missed];
       this.missed.clear();
-      for (const id of ids) this.caughtUp.set(id, Date.now());
       void this.catchUp(ids);
     });
     if (deps.db && deps.redis)
@@ -59,7 +61,7 @@ export class StockEvents {
 
   /**
    * This instance's bus subscriber connection is back after a loss: whatever was pushed while it was away
-   * never reached its subscribers, so it asks every instance to push what it caught up again.
+   * never reached its subscribers, so it asks every instance to push what it pushed lately again.
    */
   resubscribed(): void {
     if (this.deps.redis?.state === 'open') this.askWhenRecovered = true;
@@ -74,9 +76,15 @@ export class StockEvents {
   }
 
   private catchUpAgain(): void {
-    const since = Date.now() - CAUGHT_UP_KEPT_MS;
-    for (const [id, at] of this.caughtUp) if (at < since) this.caughtUp.delete(id);
-    if (this.caughtUp.size > 0) void this.catchUp([...this.caughtUp.keys()]);
+    const since = Date.now() - PUSHED_KEPT_MS;
+    for (const [id, at] of this.pushed) if (at < since) this.pushed.delete(id);
+    if (this.pushed.size > 0) void this.catchUp([...this.pushed.keys()]);
+  }
+
+  private remember(productId: number): void {
+    this.pushed.delete(productId); // re-inserted last: the map stays in push order
+    this.pushed.set(productId, Date.now());
+    if (this.pushed.size > PUSHED_KEPT_MAX) this.pushed.delete(this.pushed.keys().next().value!);
   }
 
   async changed(inventories: readonly Inventory[], options: { salesChanged?: boolean } = {}): Promise<void> {
@@ -95,6 +103,7 @@ export class StockEvents {
 
   private async push(inventories: readonly Inventory[]): Promise<void> {
     for (const inventory of inventories) {
+      if (this.deps.db && this.deps.redis) this.remember(inventory.productId);
       await this.deps.bus.publish(inventoryTopic(inventory.productId), inventory).catch((error: unknown) => {
         if (this.deps.db && this.deps.redis) this.missed.add(inventory.productId);
         this.deps.logger.warn({ err: error, productId: inventory.productId }, 'stock change committed but not pushed');

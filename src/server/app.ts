@@ -332,9 +332,11 @@ function dropLocalCopiesOnResubscribe(subscriber: Redis, drop: () => void): void
   subscriber.on('close', () => void (lost = true));
   subscriber.on('ready', back);
   // On a cluster the bus listens on one connection per shard: a shard's subscriber that is replaced
-  // (its node failed over) may have missed messages too (docs/ARCHITECTURE.md "Redis topologies").
+  // (its node failed over) may have missed messages too (docs/ARCHITECTURE.md "Redis topologies"). The
+  // copies go once the channels are subscribed again on the new connections, not when it is created:
+  // what is cached or asked for in between would miss the messages sent meanwhile.
   subscriber.on('-subscriber', () => void (lost = true));
-  subscriber.on('+subscriber', back);
+  subscriber.on('subscribersReady', back);
 }
 
 function listen(server: Server, config: Config): Promise<number> {

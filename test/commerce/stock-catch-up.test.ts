@@ -101,3 +101,26 @@ it('an instance whose subscriber connection comes back later asks, and hears the
     await dispose();
   }
 }, 60_000);
+
+it('a push that reached Redis while an instance had no bus subscriber is sent again once it has one', async () => {
+  const { headers } = await signIn(writer.url);
+  const { heard, dispose } = await subscribeLive(headers);
+  const admin = rawRedis(redis.url);
+  await admin.connect();
+  try {
+    // The bus subscribers are cut again and again (they reconnect after 100 ms) while the writer sets the
+    // stock: its push reaches Redis, which has no listener subscriber to hand it to, and nothing failed.
+    const cutting = setInterval(() => void admin.client('KILL', 'TYPE', 'pubsub').catch(() => undefined), 10);
+    try {
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await setStock(headers, 79);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      clearInterval(cutting);
+    }
+    await waitUntil(() => heard.at(-1) === 79, 15_000, 'the push sent again once the listener subscribed');
+  } finally {
+    admin.disconnect();
+    await dispose();
+  }
+}, 60_000);
