@@ -56,10 +56,13 @@ describe('a hold that runs out while its gateway is stopped', () => {
     await first.stop();
 
     const second = await start(first.cachePrefix);
+    // From the first change on (afterSequence 0), as a seat map that loaded earlier would: the sweep may run
+    // before the new gateway has subscribed this client on Redis (slower on a cluster), and the release must
+    // reach it all the same.
     const watcher = kit.subscribe<SeatChange>(
       second,
       kit.SEATS_CHANGED,
-      { eventId: event.id },
+      { eventId: event.id, after: 0 },
       (d) => d.seatsChanged as SeatChange,
     );
     try {
