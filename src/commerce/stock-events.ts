@@ -32,6 +32,8 @@ export interface StockEventDeps {
 export const STOCK_CATCH_UP_TOPIC = 'stock-catch-up';
 /** How long a pushed product is pushed again when an instance asks. */
 const PUSHED_KEPT_MS = 60_000;
+/** Resubscriptions closer together than this make one request to push again. */
+const ASK_SETTLE_MS = 200;
 /** At most this many recently pushed products are remembered (the oldest go first). */
 const PUSHED_KEPT_MAX = 10_000;
 
@@ -42,6 +44,7 @@ export class StockEvents {
   private readonly pushed = new Map<number, number>();
   /** This instance's subscriber came back while Redis could not take the request: ask once it can. */
   private askWhenRecovered = false;
+  private askTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: StockEventDeps) {
     deps.redis?.on('recovered', () => {
@@ -64,8 +67,14 @@ export class StockEvents {
    * never reached its subscribers, so it asks every instance to push what it pushed lately again.
    */
   resubscribed(): void {
-    if (this.deps.redis?.state === 'open') this.askWhenRecovered = true;
-    else void this.ask();
+    // A failover replaces a shard's subscriber many times over (each attempt on the dead node fails):
+    // one request once they have settled, not one per attempt, each making every instance push again.
+    clearTimeout(this.askTimer);
+    this.askTimer = setTimeout(() => {
+      if (this.deps.redis?.state === 'open') this.askWhenRecovered = true;
+      else void this.ask();
+    }, ASK_SETTLE_MS);
+    this.askTimer.unref();
   }
 
   private async ask(): Promise<void> {

@@ -60,6 +60,7 @@ import { createTicketing } from '../ticketing/ticketing.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
+import { isCluster } from '../redis/slots.ts';
 import { errorPlugin, guardPlugin, privateWhenSignedIn, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
 import { maskError, RetryLaterError } from '../infra/errors.ts';
 import { checkReadiness } from './health.ts';
@@ -330,11 +331,14 @@ function dropLocalCopiesOnResubscribe(subscriber: Redis, drop: () => void): void
     drop();
   };
   subscriber.on('close', () => void (lost = true));
-  subscriber.on('ready', back);
-  // On a cluster the bus listens on one connection per shard: a shard's subscriber that is replaced
-  // (its node failed over) may have missed messages too (docs/ARCHITECTURE.md "Redis topologies"). The
-  // copies go once the channels are subscribed again on the new connections, not when it is created:
-  // what is cached or asked for in between would miss the messages sent meanwhile.
+  if (!isCluster(subscriber)) {
+    subscriber.on('ready', back); // ioredis has sent the SUBSCRIBEs again by then
+    return;
+  }
+  // On a cluster the bus listens on one connection per shard, subscribed again after `ready`: a shard's
+  // subscriber that is replaced (its node failed over) may have missed messages too (docs/ARCHITECTURE.md
+  // "Redis topologies"). The copies go once the channels are subscribed again: what is cached or asked
+  // for before then would miss the messages sent meanwhile.
   subscriber.on('-subscriber', () => void (lost = true));
   subscriber.on('subscribersReady', back);
 }
