@@ -10,7 +10,11 @@ import { decode, encode } from '../cache/codec.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { waitUntilReady, type Redis } from '../redis/connection.ts';
 import { isCluster } from '../redis/slots.ts';
+import { watchShardSubscriptions } from './shard-subscriptions.ts';
 import { ShardedPubSub } from './sharded-pubsub.ts';
+
+/** How often a cluster bus compares its channels with what its shard connections acknowledged. */
+const SHARD_CHECK_INTERVAL_MS = 1_000;
 
 export interface EventBus {
   publish(topic: string, payload: unknown): Promise<void>;
@@ -21,6 +25,8 @@ export interface EventBus {
   close(): Promise<void>;
   /** How many other processes hear this bus, where the bus itself knows (the relay between workers). */
   otherProcesses?(): number;
+  /** Calls `listener` when subscriptions found lost were made again (messages meanwhile were missed). */
+  onResubscribed?(listener: (channels: string[]) => void): void;
 }
 
 class InProcessBus implements EventBus {
@@ -44,6 +50,8 @@ class InProcessBus implements EventBus {
 
 class RedisBus implements EventBus {
   private readonly pubsub: PubSubEngine;
+  private readonly resubscribedListeners = new Set<(channels: string[]) => void>();
+  private readonly stopShardCheck: (() => void) | undefined;
 
   constructor(
     private readonly circuit: RedisCircuit,
@@ -53,9 +61,28 @@ class RedisBus implements EventBus {
     // Payloads use the cache codec so Decimals and Dates survive the trip between instances. publish()
     // encodes them itself and sends through the circuit, so the engine only ever decodes.
     const deserializer = (text: unknown): unknown => decode(String(text));
-    this.pubsub = isCluster(subscriber)
-      ? new ShardedPubSub(subscriber, (channel, payload) => this.send(channel, payload), deserializer)
-      : new RedisPubSub({ publisher: circuit.redis, subscriber: quietUnsubscribes(subscriber), deserializer });
+    if (isCluster(subscriber)) {
+      const sharded = new ShardedPubSub(subscriber, (channel, payload) => this.send(channel, payload), deserializer);
+      this.pubsub = sharded;
+      this.stopShardCheck = watchShardSubscriptions(
+        subscriber,
+        () => sharded.channelNames(),
+        (channels) => {
+          for (const listener of this.resubscribedListeners) listener(channels);
+        },
+        SHARD_CHECK_INTERVAL_MS,
+      );
+    } else {
+      this.pubsub = new RedisPubSub({
+        publisher: circuit.redis,
+        subscriber: quietUnsubscribes(subscriber),
+        deserializer,
+      });
+    }
+  }
+
+  onResubscribed(listener: (channels: string[]) => void): void {
+    this.resubscribedListeners.add(listener);
   }
 
   /** Through the circuit breaker, like every request-path Redis call: fails at once while Redis is away. */
@@ -83,7 +110,9 @@ class RedisBus implements EventBus {
   }
 
   /** RedisPubSub.close() would quit both connections; they belong to the composition root, which closes them. */
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.stopShardCheck?.();
+  }
 
   /** Channels share the cache prefix so two deployments on one Redis never hear each other. */
   private channel(topic: string): string {

@@ -31,6 +31,11 @@ export class ShardedPubSub extends PubSubEngine {
     });
   }
 
+  /** The channels listened to now. */
+  channelNames(): IterableIterator<string> {
+    return this.channels.keys();
+  }
+
   publish(channel: string, payload: unknown): Promise<void> {
     return this.send(channel, payload);
   }

@@ -479,13 +479,24 @@ async function startServing(
     : undefined;
   const responseCache = responses && createResponseCache(config, { responses, services, rateLimits, metrics });
   if (responseCache) closers.push(responseCache.listenTo(cache));
-  if (redis)
-    dropLocalCopiesOnResubscribe(redis.subscriber, () => {
+  if (redis) {
+    const dropLocalCopies = (): void => {
       l1.clear();
       responses?.dropLocal();
       services.stock.resubscribed();
+    };
+    dropLocalCopiesOnResubscribe(redis.subscriber, () => {
+      dropLocalCopies();
       logger.info('bus reconnected: in-process cache copies dropped, invalidations may have been missed');
     });
+    bus.onResubscribed?.((channels) => {
+      dropLocalCopies();
+      logger.warn(
+        { channels: channels.length },
+        'bus subscriptions found lost were made again: in-process copies dropped',
+      );
+    });
+  }
   // Writes that bypass the gateway (plain SQL, batch jobs) reach the caches through PostgreSQL's NOTIFY.
   const changeFeed = await startChangeFeed({
     databaseUrl: database.url,

@@ -1,0 +1,69 @@
+// ioredis subscribes a cluster's sharded channels again by itself after a failover, but an SSUBSCRIBE that
+// fails then (e.g. the cluster still down, or MOVED under an unchanged slot map) is dropped with no retry
+// and no event, and Redis ends the sharded subscriptions of a slot that moves to another node. The bus
+// would then hear nothing on that channel, for good. What each shard connection has had acknowledged
+// is the truth, so it is compared with the channels the bus listens to, and a channel its shard's live
+// connection lacks at two checks in a row (not one just being subscribed) is subscribed again
+// (docs/ARCHITECTURE.md "Redis topologies").
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster } from '../redis/connection.ts';
+
+/** ioredis 5's private sharded subscriber group: read only, and only what is needed. */
+interface ShardGroupInternals {
+  shardedSubscribers?: { shardedSubscribers?: Map<string, { getInstance(): ShardConnection | null }> };
+}
+
+interface ShardConnection {
+  status: string;
+  condition?: { subscriber?: false | { channels(set: 'ssubscribe'): string[] } } | null;
+}
+
+/**
+ * The channels whose slot owner's shard connection is up but has not acknowledged them; undefined when
+ * ioredis does not say. A connection that is not up is ioredis's to subscribe again when it is.
+ */
+export function unacknowledgedShardChannels(cluster: Cluster, channels: Iterable<string>): string[] | undefined {
+  const group = (cluster as unknown as ShardGroupInternals).shardedSubscribers?.shardedSubscribers;
+  if (!(group instanceof Map)) return undefined;
+  const acknowledged = new Map<string, Set<string>>();
+  const missing: string[] = [];
+  for (const channel of channels) {
+    const owner = cluster.slots[calculateSlot(channel)]?.[0];
+    const connection = owner === undefined ? undefined : group.get(owner)?.getInstance();
+    if (!owner || connection?.status !== 'ready') continue;
+    let known = acknowledged.get(owner);
+    if (!known) {
+      const subscriber = connection.condition?.subscriber;
+      known = new Set(subscriber ? subscriber.channels('ssubscribe') : []);
+      acknowledged.set(owner, known);
+    }
+    if (!known.has(channel)) missing.push(channel);
+  }
+  return missing;
+}
+
+/**
+ * Every `intervalMs`, subscribes again the channels of `listened()` left unacknowledged by their shard's
+ * live connection at this check and the one before; `onResubscribed` then hears that messages may have been
+ * missed. Returns the stop function.
+ */
+export function watchShardSubscriptions(
+  cluster: Cluster,
+  listened: () => Iterable<string>,
+  onResubscribed: (channels: string[]) => void,
+  intervalMs: number,
+): () => void {
+  let missingBefore = new Set<string>();
+  const check = (): void => {
+    const unacknowledged = cluster.status === 'ready' ? unacknowledgedShardChannels(cluster, listened()) : undefined;
+    const missing = new Set(unacknowledged);
+    const lost = [...missing].filter((channel) => missingBefore.has(channel));
+    missingBefore = missing;
+    if (lost.length === 0) return;
+    for (const channel of lost) cluster.ssubscribe(channel).catch(() => undefined);
+    onResubscribed(lost);
+  };
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

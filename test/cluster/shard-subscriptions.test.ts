@@ -1,0 +1,78 @@
+// A sharded subscription that silently ends (here: the shard connection's own SUNSUBSCRIBE, as Redis does
+// when a slot moves away, or an SSUBSCRIBE that failed while the cluster settled) leaves ioredis believing
+// the channel is subscribed: the bus would hear nothing on it again. The bus's check sees the connection
+// has not acknowledged the channel, subscribes it again and says so (src/realtime/shard-subscriptions.ts).
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { createLogger } from '../../src/infra/logger.ts';
+import { createRedisBus, type EventBus } from '../../src/realtime/event-bus.ts';
+import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
+import { type Cluster, createRedisConnection, waitUntilReady } from '../../src/redis/connection.ts';
+import { isCluster } from '../../src/redis/slots.ts';
+import { randomPrefix } from '../support/gateway.ts';
+import { waitUntil } from '../support/kit.ts';
+
+const logger = createLogger('silent');
+let main: Cluster;
+let subscriber: Cluster;
+let circuit: RedisCircuit;
+let bus: EventBus;
+
+beforeAll(async () => {
+  const url = inject('redisUrl');
+  const [a, b] = [
+    createRedisConnection({ url, name: 'shard-test', logger }),
+    createRedisConnection({ url, name: 'shard-test-sub', logger }),
+  ];
+  if (!isCluster(a) || !isCluster(b)) throw new Error('this test needs the run on a Redis Cluster');
+  [main, subscriber] = [a, b];
+  await Promise.all([waitUntilReady(main, 10_000), waitUntilReady(subscriber, 10_000)]);
+  circuit = new RedisCircuit(main, { logger });
+  bus = createRedisBus(circuit, subscriber, randomPrefix());
+});
+
+afterAll(async () => {
+  await bus?.close();
+  circuit?.dispose();
+  main?.disconnect();
+  subscriber?.disconnect();
+});
+
+interface ShardConnection {
+  condition?: { subscriber?: false | { channels(set: 'ssubscribe'): string[] } } | null;
+  sunsubscribe(channel: string): Promise<unknown>;
+}
+
+/** The shard connection (ioredis internals) that has acknowledged a channel ending in `suffix`, and that channel. */
+function shardListening(suffix: string): { connection: ShardConnection; channel: string } | undefined {
+  const group = (
+    subscriber as unknown as {
+      shardedSubscribers: { shardedSubscribers: Map<string, { getInstance(): ShardConnection }> };
+    }
+  ).shardedSubscribers.shardedSubscribers;
+  for (const shard of group.values()) {
+    const connection = shard.getInstance();
+    const subscribed = connection?.condition?.subscriber; // no condition before it first connects
+    const channel = subscribed ? subscribed.channels('ssubscribe').find((c) => c.endsWith(suffix)) : undefined;
+    if (connection && channel) return { connection, channel };
+  }
+  return undefined;
+}
+
+it('a subscription ended behind the back of ioredis is made again; what is published after is heard', async () => {
+  const heard: unknown[] = [];
+  const resubscribed: string[][] = [];
+  bus.onResubscribed?.((channels) => resubscribed.push(channels));
+  await bus.subscribe('lost-topic', (payload) => heard.push(payload));
+  await bus.publish('lost-topic', { n: 1 });
+  await waitUntil(() => heard.length === 1, 5_000, 'the first message');
+  // End the subscription on the shard connection itself: the sharded subscriber group still lists it.
+  const listening = shardListening(':lost-topic');
+  expect(listening).toBeDefined();
+  await listening!.connection.sunsubscribe(listening!.channel);
+  await bus.publish('lost-topic', { n: 2 }); // nobody listens on the shard now: lost
+  await waitUntil(() => resubscribed.some((c) => c.includes(listening!.channel)), 5_000, 'the subscription made again');
+  await waitUntil(() => shardListening(':lost-topic') !== undefined, 5_000, 'the shard to acknowledge it');
+  await bus.publish('lost-topic', { n: 3 });
+  await waitUntil(() => heard.length === 2, 5_000, 'the message after the repair');
+  expect(heard).toEqual([{ n: 1 }, { n: 3 }]);
+});
