@@ -9,7 +9,8 @@
 // server idle, so a background cost per second shows apart from the cost per request.
 // Knobs: PACED_COST_RATE (8000), PACED_COST_SECONDS (5), PACED_COST_ROUNDS (3), PACED_COST_IDS (1:
 // the one hot id; N: N hot ids), PACED_COST_PIN (1: pinned as bench/run.ts pins), PACED_COST_TREES
-// (`name=/abs/path,…`, default this checkout: compare checkouts), PACED_COST_PERF=1 (perf stat of
+// (`name=/abs/path,…`, default this checkout: compare checkouts), PACED_COST_WARM_SECONDS (0: a closed-loop
+// run of that length before each measured run), PACED_COST_PERF=1 (perf stat of
 // software events on the server during each paced run).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,7 @@ const seconds = Number(process.env.PACED_COST_SECONDS ?? 5);
 const rounds = Number(process.env.PACED_COST_ROUNDS ?? 3);
 const ids = Number(process.env.PACED_COST_IDS ?? 1);
 const connections = 32;
+const warmSeconds = Number(process.env.PACED_COST_WARM_SECONDS ?? 0);
 const here = new URL('..', import.meta.url).pathname;
 const trees = (process.env.PACED_COST_TREES ?? `cachegate=${here}`).split(',').map((pair) => {
   const [name, path] = pair.split('=');
@@ -217,6 +219,8 @@ try {
             r.arrayBuffer(),
           ),
         );
+        // PACED_COST_WARM_SECONDS: a closed-loop run first, so the code is optimized again after the idle spell.
+        if (warmSeconds > 0) await runLoad(server.url, bodies, { connections, seconds: warmSeconds });
         await server.loopStats();
         const before = sample(server.pid!, infraPids);
         const { result, perf } = await perfStat(
