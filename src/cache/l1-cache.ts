@@ -19,7 +19,13 @@ export class L1Cache {
 
   constructor(options: L1Options) {
     this.maxTtlMs = options.maxTtlSeconds * 1000;
-    this.lru = new LRUCache<string, Entry>({ maxSize: options.maxBytes, ttlAutopurge: false, allowStale: false });
+    // ttlResolution 0: the clock is read per lookup, with no 1 ms timer to re-arm (see response-store.ts).
+    this.lru = new LRUCache<string, Entry>({
+      maxSize: options.maxBytes,
+      ttlAutopurge: false,
+      allowStale: false,
+      ttlResolution: 0,
+    });
   }
 
   /** undefined: not cached. { value: null }: known not to exist (negative entry). */

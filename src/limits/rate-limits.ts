@@ -98,10 +98,9 @@ export class RateLimits {
   /** Consumes `points` requests of the class for the IP and, when signed in, the user; throws when over. */
   async consume(operationClass: OperationClass, ip: string, userId: string | undefined, points = 1): Promise<void> {
     try {
-      await Promise.all([
-        this.perIp.get(operationClass)!.consume(ip, points),
-        ...(userId ? [this.perUser.get(operationClass)!.consume(userId, points)] : []),
-      ]);
+      const byIp = this.perIp.get(operationClass)!.consume(ip, points);
+      // An anonymous read (every hit without a session) waits on one promise, not on Promise.all of one.
+      await (userId ? Promise.all([byIp, this.perUser.get(operationClass)!.consume(userId, points)]) : byIp);
     } catch (rejection) {
       // rate-limiter-flexible rejects with a RateLimiterRes when over the limit; with an Error only when
       // both Redis and the insurance limiter failed, and then we let the request through.

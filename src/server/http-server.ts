@@ -152,19 +152,21 @@ function readBody(req: IncomingMessage): Promise<string> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
+    // Listeners passed inline, not bound to a name first: tsx (esbuild keepNames) would add an
+    // Object.defineProperty call for each named closure on every request.
+    req.on('data', (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
         // Stop keeping it, let the rest drain unread, and answer 413; the connection closes after the answer.
-        req.off('data', onData);
+        req.removeAllListeners('data');
         req.resume();
         reject(new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body is over ${MAX_BODY_BYTES} bytes`));
         return;
       }
       chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
+    // A small body is one chunk: decoded as it is, without a copy.
+    req.on('end', () => resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
     req.on('error', reject);
   });
 }
@@ -215,23 +217,6 @@ async function handleGraphQL(
   } catch (error) {
     throw asHttpError(error);
   }
-  // Made only when the request is executed: a hit builds no closure it does not call.
-  const execute = (rewritten = { body, search: url.search }): Promise<HTTPGraphQLResponse> => {
-    const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
-    const apollo = (context = createContext): Promise<HTTPGraphQLResponse> => {
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-      }
-      return deps.apollo().executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
-        context,
-      });
-    };
-    if (!deps.direct) return apollo();
-    const method = req.method ?? 'GET';
-    return deps.direct.respond({ method, headers: req.headers, body: rewritten.body }, createContext, apollo);
-  };
   const request = {
     method: req.method ?? 'GET',
     headers: req.headers,
@@ -239,7 +224,9 @@ async function handleGraphQL(
     body,
     remoteAddress: req.socket.remoteAddress,
   };
-  const response: GraphQLAnswer = await (deps.hitPath?.respond(request, execute) ?? execute());
+  const response: GraphQLAnswer = await (deps.hitPath
+    ? deps.hitPath.respond(request, (rewritten) => execute(req, requestId, deps, rewritten))
+    : execute(req, requestId, deps, { body, search: url.search }));
   const security = landingPageRequest(req, deps) ? LANDING_PAGE_HEAD : SECURITY_HEAD;
   if (response.bytes && response.head) {
     // Stored answers were within the bound when they were built, and their head is prepared.
@@ -281,6 +268,29 @@ async function handleGraphQL(
   res.end();
 }
 
+/** Runs the request, as the hit path may have rewritten it, through the fast lane or Apollo. */
+function execute(
+  req: IncomingMessage,
+  requestId: string,
+  deps: HttpServerDeps,
+  rewritten: { body: unknown; search: string },
+): Promise<HTTPGraphQLResponse> {
+  const createContext = () => deps.createContext(requestId, req.headers, req.socket.remoteAddress);
+  const apollo = (context = createContext): Promise<HTTPGraphQLResponse> => {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    return deps.apollo().executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, ...rewritten },
+      context,
+    });
+  };
+  if (!deps.direct) return apollo();
+  const method = req.method ?? 'GET';
+  return deps.direct.respond({ method, headers: req.headers, body: rewritten.body }, createContext, apollo);
+}
+
 /** The security headers, then the answer's own; an answer's Vary is joined to ours, not sent twice. */
 function headOf(security: readonly string[], headers: Iterable<[string, string]>): string[] {
   const head = [...security];
@@ -318,6 +328,33 @@ export function createMetricsServer(registry: MetricsSource): Server {
   });
 }
 
+/** Every route but /graphql. */
+async function route(req: IncomingMessage, res: ServerResponse, path: string, deps: HttpServerDeps): Promise<void> {
+  switch (path) {
+    case '/healthz':
+      return sendJson(res, 200, { status: 'ok' });
+    case '/readyz': {
+      const readiness = await deps.readiness();
+      return sendJson(res, readiness.status === 'ready' ? 200 : 503, readiness);
+    }
+    case '/metrics':
+      if (deps.metrics === 'elsewhere') return notFound(res);
+      if (typeof deps.metrics === 'object' && !tokenMatches(req.headers.authorization, deps.metrics.token))
+        return sendJson(res, 401, {
+          errors: [{ message: 'metrics need their bearer token', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
+      return sendMetrics(res, deps.registry);
+    default:
+      if (path === '/app' || path.startsWith('/app/')) {
+        if (deps.staticApp) return deps.staticApp.serve(req, res, path);
+        return sendJson(res, 404, {
+          errors: [{ message: 'the web app is not built: npm run build:web', extensions: { code: 'NOT_FOUND' } }],
+        });
+      }
+      return notFound(res);
+  }
+}
+
 export function createHttpServer(deps: HttpServerDeps): Server {
   const memo = createBodyMemo();
   // A GraphQL answer carries it in its one writeHead: a header set before writeHead(status, array) sends
@@ -334,34 +371,10 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const graphql = path === GRAPHQL_PATH;
     if (!graphql) setSecurityHeaders(res, false);
     if (!graphql) setHead(res, workerHead);
-    const route = async (): Promise<void> => {
-      switch (path) {
-        case '/graphql':
-          return handleGraphQL(req, res, url, requestId, deps, memo, workerHead);
-        case '/healthz':
-          return sendJson(res, 200, { status: 'ok' });
-        case '/readyz': {
-          const readiness = await deps.readiness();
-          return sendJson(res, readiness.status === 'ready' ? 200 : 503, readiness);
-        }
-        case '/metrics':
-          if (deps.metrics === 'elsewhere') return notFound(res);
-          if (typeof deps.metrics === 'object' && !tokenMatches(req.headers.authorization, deps.metrics.token))
-            return sendJson(res, 401, {
-              errors: [{ message: 'metrics need their bearer token', extensions: { code: 'UNAUTHENTICATED' } }],
-            });
-          return sendMetrics(res, deps.registry);
-        default:
-          if (path === '/app' || path.startsWith('/app/')) {
-            if (deps.staticApp) return deps.staticApp.serve(req, res, path);
-            return sendJson(res, 404, {
-              errors: [{ message: 'the web app is not built: npm run build:web', extensions: { code: 'NOT_FOUND' } }],
-            });
-          }
-          return notFound(res);
-      }
-    };
-    route().catch((error: unknown) => {
+    const routed = graphql
+      ? handleGraphQL(req, res, url, requestId, deps, memo, workerHead)
+      : route(req, res, path, deps);
+    routed.catch((error: unknown) => {
       if (graphql && !res.headersSent) {
         setSecurityHeaders(res, landingPageRequest(req, deps));
         setHead(res, workerHead);

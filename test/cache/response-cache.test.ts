@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKeyBuilder, readPrismaSchemaText } from '../../src/cache/keys.ts';
 import { createDatabaseFromTemplate, type TestDatabase } from '../support/database.ts';
 import { randomPrefix, startTestGateway } from '../support/gateway.ts';
-import type { TestGateway } from './kit.ts';
+import { endpoint, parsePrometheus, type TestGateway } from './kit.ts';
 import { rawRedis, signIn, sleep, waitUntil } from '../support/kit.ts';
 import { post, resolverCounter, storedAnswers, type ResolverCounter } from './response-kit.ts';
 
@@ -86,6 +86,20 @@ describe('hits', () => {
     expect(again.cacheControl).toBe(first.cacheControl);
     expect(counters.a.calls, 'resolvers ran on a hit').toBe(0);
     expect(a.sql).toEqual([]);
+  });
+
+  it('every hit is counted in /metrics, scrape after scrape', async () => {
+    const hits = async (): Promise<number> => {
+      const { samples } = parsePrometheus(await (await fetch(endpoint(a, '/metrics'))).text());
+      const hit = samples.find((s) => s.name === 'cachegate_response_cache_total' && s.labels.result === 'hit');
+      return hit?.value ?? 0;
+    };
+    await product(a, '5');
+    const before = await hits();
+    for (let i = 0; i < 3; i += 1) expect((await product(a, '5')).cache).toBe('HIT');
+    expect(await hits()).toBe(before + 3);
+    for (let i = 0; i < 2; i += 1) expect((await product(a, '5')).cache).toBe('HIT');
+    expect(await hits()).toBe(before + 5);
   });
 
   it('the other instance answers it from Redis without executing, then from its own L1', async () => {

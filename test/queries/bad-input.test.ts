@@ -175,6 +175,31 @@ describe('malformed requests', () => {
     expect(response.status).toBe(400);
     expectClientError(response, 'BAD_REQUEST', /query/);
   });
+
+  it('a body streamed past 1 MiB (no Content-Length) is 413 PAYLOAD_TOO_LARGE; the next is served', async () => {
+    const chunk = new TextEncoder().encode(`{"query": "${'x'.repeat(64 * 1024)}`);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += 1;
+        if (sent > 24)
+          controller.close(); // ~1.5 MiB in all
+        else controller.enqueue(chunk);
+      },
+    });
+    const response = await fetch(gateway().url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    const text = await response.text();
+    bodies.push(text);
+    expect(response.status, text).toBe(413);
+    expect((JSON.parse(text) as RawResponse['body']).errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+    const next = await graphql('{ states { code } }');
+    expect(next.status, next.text).toBe(200);
+  });
 });
 
 describe('errors never leak internals', () => {

@@ -20,8 +20,10 @@ export class HitPath {
     const resolving = this.persisted.resolve(request);
     const resolved = resolving instanceof Promise ? await resolving : resolving;
     if (!('method' in resolved)) return resolved.toResponse();
-    const run = (): Promise<HTTPGraphQLResponse> => execute({ body: resolved.body, search: resolved.search });
-    const response = this.responses ? await this.responses.respond(resolved, run) : await run();
+    // Inline, not a named closure: tsx (esbuild keepNames) names each one with Object.defineProperty.
+    const response = this.responses
+      ? await this.responses.respond(resolved, () => execute({ body: resolved.body, search: resolved.search }))
+      : await execute({ body: resolved.body, search: resolved.search });
     return request.method === 'GET' ? withEtag(request, response) : response;
   }
 }

@@ -163,6 +163,9 @@ export class ResponseStore {
     this.lru = new LRUCache<string, StoredResponse>({
       maxSize: deps.maxBytes,
       ttlAutopurge: false,
+      // Read the clock on every lookup: the default (1 ms) caches it behind a 1 ms timer, re-armed by the
+      // first lookup after it fires, which wakes an otherwise idle event loop once per millisecond.
+      ttlResolution: 0,
       dispose: (entry, key) => this.unindex(key, entry.deps),
     });
     deps.redis?.on('recovered', () => void this.replayPurges());
