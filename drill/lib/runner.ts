@@ -39,6 +39,9 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       } finally {
         await stack.close();
       }
+      // What the gateways logged as errors says why a check failed (an error a client saw masked, say).
+      if (!result.pass)
+        for (const line of stack.errorLines(10)) log(`[drill] ${scenario.name}: ${line.slice(0, 1500)}`);
       results.push({ ...result, seconds: (performance.now() - started) / 1000 });
     }
   } finally {

@@ -70,6 +70,8 @@ export interface DrillStack {
   startGateways(count: number, options?: { redisUrl?: string; env?: Record<string, string> }): Promise<DrillGateway[]>;
   /** A pg client on the scenario's database (closed with the stack). */
   sql(): Promise<pg.Client>;
+  /** The gateways' error-level log lines so far (pino JSON; the gateway never logs PII), at most `max`. */
+  errorLines(max: number): string[];
   close(): Promise<void>;
 }
 
@@ -202,6 +204,15 @@ export async function openStack(infra: Infra, shopperCount: number): Promise<Dri
       return started;
     },
     sql,
+    errorLines(max) {
+      const lines = gateways.flatMap((g) =>
+        g.child
+          .stdout()
+          .split('\n')
+          .filter((line) => line.includes('"level":50')),
+      );
+      return lines.slice(0, max);
+    },
     async close() {
       for (const gateway of gateways) gateway.kill();
       // DRILL_LOGS=<dir>: keep each gateway's output (pino JSON lines) to look into a failed drill.

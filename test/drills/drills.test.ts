@@ -15,13 +15,17 @@ const scenarios = SCENARIOS.filter((s) => !(s.name in KNOWN_FAILING));
 
 it('every fault drill passes in its short form', { timeout: 600_000 }, async () => {
   for (const [name, reason] of Object.entries(KNOWN_FAILING)) console.warn(`[drills] left out: ${name}: ${reason}`);
-  const first = await runScenarios(scenarios, { short: true, log: () => undefined });
+  // The runner's progress stays quiet; a failed drill's gateway error lines are printed with its table.
+  const gatewayErrors: string[] = [];
+  const log = (message: string): void => void (message.includes('"level":50') && gatewayErrors.push(message));
+  const first = await runScenarios(scenarios, { short: true, log });
   expect(first.map((r) => r.name)).toEqual(scenarios.map((s) => s.name));
   const failed = first.filter((r) => !r.pass);
-  if (failed.length > 0) console.warn(`[drills] failed once, run again:\n${resultTable(failed)}`);
+  if (failed.length > 0)
+    console.warn(`[drills] failed once, run again:\n${resultTable(failed)}\n${gatewayErrors.join('\n')}`);
   const again = await runScenarios(
     scenarios.filter((s) => failed.some((r) => r.name === s.name)),
-    { short: true, log: () => undefined },
+    { short: true, log },
   );
   const results = first.map((r) => again.find((a) => a.name === r.name) ?? r);
   expect(
