@@ -141,9 +141,12 @@ const UNAVAILABLE_CODES = new Set([
   '57P02',
   '57P03',
 ]);
+/** What Prisma's pg adapter makes of a socket error (ECONNRESET: ConnectionClosed, with no SQLSTATE). */
+const UNAVAILABLE_KINDS = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout']);
 const UNAVAILABLE_TEXT = new RegExp(
   "ECONNREFUSED|Connection terminated|Can't reach database server|timeout exceeded when trying to connect|" +
-    'the database system is (starting up|shutting down)|Client has encountered a connection error',
+    'the database system is (starting up|shutting down)|Client has encountered a connection error|' +
+    'Server has closed the connection',
   'i',
 );
 
@@ -154,16 +157,18 @@ const UNAVAILABLE_TEXT = new RegExp(
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current && depth < 8; depth += 1) {
-    const { code, message, cause, originalCode, meta } = current as {
+    const { code, message, cause, originalCode, kind, meta } = current as {
       code?: unknown;
       message?: unknown;
       cause?: unknown;
       originalCode?: unknown;
+      kind?: unknown;
       meta?: { driverAdapterError?: unknown };
     };
     for (const value of [code, originalCode]) {
       if (typeof value === 'string' && (UNAVAILABLE_CODES.has(value) || value.startsWith('08'))) return true;
     }
+    if (typeof kind === 'string' && UNAVAILABLE_KINDS.has(kind)) return true;
     if (typeof message === 'string' && UNAVAILABLE_TEXT.test(message)) return true;
     current = cause ?? meta?.driverAdapterError;
   }

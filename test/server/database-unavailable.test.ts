@@ -55,3 +55,20 @@ it('a programming error is not "database unavailable"', async () => {
   expect(outcome.status).toBe('rejected');
   expect(isDatabaseUnavailable((outcome as PromiseRejectedResult).reason)).toBe(false);
 });
+
+// A connection reset (ECONNRESET, as when PostgreSQL stops under load) has no SQLSTATE: Prisma's pg adapter
+// turns it into kind ConnectionClosed, "Server has closed the connection." Resetting a backend's socket
+// here would take the shared PostgreSQL through crash recovery, so this checks the shape the postgres-stop
+// drill logged (a holdSeats answered INTERNAL_SERVER_ERROR before), field for field.
+it('a connection reset, as Prisma reports it, is "database unavailable"', () => {
+  const reset = Object.assign(
+    new Error('Raw query failed. Code: `N/A`. Message: `Server has closed the connection.`'),
+    {
+      code: 'P2010',
+      meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } } },
+    },
+  );
+  expect(isDatabaseUnavailable(reset)).toBe(true);
+  const bare = { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'ConnectionClosed' } } } };
+  expect(isDatabaseUnavailable(bare)).toBe(true);
+});
