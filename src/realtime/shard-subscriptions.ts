@@ -22,7 +22,7 @@ interface ShardConnection {
  * The channels whose slot owner's shard connection is up but has not acknowledged them; undefined when
  * ioredis does not say. A connection that is not up is ioredis's to subscribe again when it is.
  */
-export function unacknowledgedShardChannels(cluster: Cluster, channels: Iterable<string>): string[] | undefined {
+function unacknowledgedShardChannels(cluster: Cluster, channels: Iterable<string>): string[] | undefined {
   const group = (cluster as unknown as ShardGroupInternals).shardedSubscribers?.shardedSubscribers;
   if (!(group instanceof Map)) return undefined;
   const acknowledged = new Map<string, Set<string>>();
