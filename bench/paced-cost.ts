@@ -249,6 +249,8 @@ try {
         };
         rows.push(row);
         log(describe(row));
+        if ('slowSlices' in result)
+          log(`  slow 100 ms slices [at ms, slowest ms]: ${JSON.stringify(result.slowSlices)}`);
       }
     }
   }

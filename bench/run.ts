@@ -17,12 +17,13 @@ import { describeFixedRate, fixedRate } from './lib/paced.ts';
 import { pool } from '../test/support/pool.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
-import { pinServersAndLoad, unpin, withDescendants } from './lib/pinning.ts';
+import { backOnServerCpu, pinServersAndLoad, spotlight, unpin, withDescendants } from './lib/pinning.ts';
 import { cpuSeconds } from './lib/cpu.ts';
 import { runWrk, wrkAvailable } from './lib/wrk.ts';
 import { renderSvg } from './lib/chart.ts';
 import { addBaselineWorktree, EXECUTION_BASELINE_COMMIT } from './lib/baseline-worktree.ts';
 import {
+  halfRateSection,
   renderMarkdown,
   renderWorkers,
   type HalfRateRow,
@@ -53,6 +54,9 @@ const knobs = {
   wideIds: intEnv('BENCH_WIDE_IDS', 1000, 10),
   /** 0 skips the fixed-rate runs at half of each server's measured maximum (p99 at half load). */
   halfRate: process.env.BENCH_HALF_RATE !== '0',
+  /** Rounds of the fixed-rate runs (each server keeps its median-p99 round): one stall on a shared machine
+   *  should not stand for a whole server. */
+  halfRateRounds: intEnv('BENCH_HALF_RATE_ROUNDS', 3, 1),
   coldIds: 100,
   withNoL1: process.env.BENCH_NO_L1 !== '0',
   /** 0: no execution-path baseline (the response cache off at EXECUTION_BASELINE_COMMIT, from a temporary worktree). */
@@ -65,7 +69,7 @@ const knobs = {
   /** 1: V8 CPU profile of the cachegate child into bench/results/cpu-profile.tmp/ (open it in Chrome DevTools). */
   cpuProfile: process.env.BENCH_CPU_PROFILE === '1',
   /** workers: only scenario f (WORKERS=1 against WORKERS=2), a quick check of that part alone. */
-  only: process.env.BENCH_ONLY === 'workers' ? ('workers' as const) : undefined,
+  only: (['workers', 'half-rate'] as const).find((only) => only === process.env.BENCH_ONLY),
 };
 
 /** Environment for every cachegate instance of the bench (child processes and in-process ones). */
@@ -168,11 +172,18 @@ async function halfRate(
   bodies: string[],
   maxima: Record<string, ThroughputRow>,
   label: string,
+  pinned: boolean,
 ): Promise<Record<string, HalfRateRow>> {
   const rounds: Record<string, HalfRateRow[]> = {};
   const measured = targets.filter((t) => HALF_RATE_SERVERS.includes(t.name) && maxima[t.name]);
-  for (let round = 1; round <= knobs.rounds; round += 1) {
+  const serverPids = targets.map((t) => t.server.pid!);
+  for (let round = 1; round <= knobs.halfRateRounds; round += 1) {
     for (const target of measured) {
+      if (pinned)
+        spotlight(
+          target.server.pid!,
+          serverPids.filter((pid) => pid !== target.server.pid),
+        );
       const rate = Math.max(1, Math.floor(maxima[target.name]!.rps / 2));
       // Warm again: minutes after a's warm pass, answers with a 300 s maxAge (stock) may have expired, and a
       // refill on the one id would stall every request of the run behind it.
@@ -186,10 +197,11 @@ async function halfRate(
       log(`${label} round ${round} ${target.name}: ${describeFixedRate(row)}`);
     }
   }
+  if (pinned) backOnServerCpu(serverPids);
   return Object.fromEntries(
     Object.entries(rounds).map(([name, rows]) => {
       const sorted = [...rows].sort((a, b) => a.p99 - b.p99);
-      return [name, sorted[Math.floor(sorted.length / 2)]!];
+      return [name, { ...sorted[Math.floor(sorted.length / 2)]!, roundP99s: rows.map((row) => row.p99) }];
     }),
   );
 }
@@ -627,6 +639,8 @@ async function main(): Promise<void> {
       name: OURS,
       entry: 'cachegate.ts',
       env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'bench' },
+      // e.g. BENCH_CACHEGATE_NODE_FLAGS=--trace-gc: V8 flags for cachegate's process alone, to look into it.
+      ...(process.env.BENCH_CACHEGATE_NODE_FLAGS && { nodeFlags: process.env.BENCH_CACHEGATE_NODE_FLAGS.split(' ') }),
       ...(knobs.cpuProfile && { cpuProfileDir: new URL('./results/cpu-profile.tmp/', import.meta.url).pathname }),
     },
     ...(knobs.withNoL1
@@ -658,8 +672,10 @@ async function main(): Promise<void> {
     { name: HAND, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: HAND } },
     { name: NONE, entry: 'baseline.ts', env: { ...common, BASELINE_MODE: NONE } },
   ];
-  log(`starting ${specs.map((s) => s.name).join(', ')}`);
-  const settled = await Promise.allSettled(specs.map((spec) => ChildServer.start(spec)));
+  // BENCH_ONLY=half-rate: the fixed-rate peers alone, after the throughput runs that set their rates.
+  const started = knobs.only === 'half-rate' ? specs.filter((spec) => HALF_RATE_SERVERS.includes(spec.name)) : specs;
+  log(`starting ${started.map((s) => s.name).join(', ')}`);
+  const settled = await Promise.allSettled(started.map((spec) => ChildServer.start(spec)));
   const targets: Target[] = [];
   for (const result of settled) {
     if (result.status === 'fulfilled') {
@@ -679,6 +695,11 @@ async function main(): Promise<void> {
   killers.push(() => raw.kill());
   const pinning = pinServersAndLoad([...targets.map((t) => t.server.pid!), redisPid, postmasterPid]);
   log(pinning);
+  const pinned = pinning.startsWith('pinned');
+  const halfRatePlacement = pinned
+    ? 'the measured server alone on CPU 0 with PostgreSQL and Redis, the servers waiting their turn on CPU 1 ' +
+      'with the load generator'
+    : pinning;
   for (const t of targets) log(`${t.name} at ${t.url} (pid ${t.server.pid})`);
 
   const sanity = await sanityCheck(targets, picks);
@@ -686,9 +707,6 @@ async function main(): Promise<void> {
   for (const m of sanity.mismatches) log(`  MISMATCH ${m}`);
   if (sanity.mismatches.length)
     throw new Error('servers disagree on the same queries: the comparison would be meaningless');
-
-  log('c. cold-vs-warm-sql');
-  const coldVsWarmSql = await coldVsWarm(infra, picks, redis, target(NONE));
 
   log('a1. product-page-one-id');
   const oneId = productBodies(picks.hotIds.slice(0, 1));
@@ -698,10 +716,18 @@ async function main(): Promise<void> {
   const productPageWarm = await throughput(targets, wide, redis, 'product-page-warm');
   const productPageHalfRate: Record<string, Record<string, HalfRateRow>> = knobs.halfRate
     ? {
-        'a1. product-page-one-id': await halfRate(targets, oneId, productPageOneId, 'half-rate one id'),
-        'a. product-page-warm': await halfRate(targets, wide, productPageWarm, 'half-rate wide'),
+        'a1. product-page-one-id': await halfRate(targets, oneId, productPageOneId, 'half-rate one id', pinned),
+        'a. product-page-warm': await halfRate(targets, wide, productPageWarm, 'half-rate wide', pinned),
       }
     : {};
+  if (knobs.only === 'half-rate') {
+    process.stdout.write(halfRateSection(productPageHalfRate, knobs, halfRatePlacement));
+    return;
+  }
+
+  // Counts, not time: after the timed runs of a, so its in-process gateways never share their CPU.
+  log('c. cold-vs-warm-sql');
+  const coldVsWarmSql = await coldVsWarm(infra, picks, redis, target(NONE));
 
   log('b. listing-warm');
   const listingWarm = await throughput(targets, listingBodies(picks.categoryIds), redis, 'listing-warm');
@@ -790,6 +816,7 @@ async function main(): Promise<void> {
     productPageOneId,
     productPageWarm,
     productPageHalfRate,
+    halfRatePlacement,
     listingWarm,
     coldVsWarmSql,
     redisRoundTrips,

@@ -31,6 +31,8 @@ export interface PacedOutput {
   graphqlErrors: number;
   socketErrors: number;
   timeouts: number;
+  /** Each 100 ms slice of the schedule whose slowest request took over 10 ms: [slice start ms, slowest ms]. */
+  slowSlices: [number, number][];
 }
 
 const input = workerData as PacedInput;
@@ -57,6 +59,8 @@ let graphqlErrors = 0;
 let socketErrors = 0;
 let completed = 0;
 let sent = 0;
+/** Slowest latency (µs) of the requests due in each 100 ms slice of the run. */
+const slowestBySlice: number[] = [];
 
 /** Due times of requests waiting for a connection, oldest first (a ring of request indexes). */
 const waiting: number[] = [];
@@ -130,7 +134,10 @@ class Connection {
   private complete(): void {
     if (this.inFlight < 0) return;
     const now = performance.now();
-    latency.recordValue(Math.max(1, Math.round((now - dueAt(this.inFlight)) * 1000)));
+    const took = Math.max(1, Math.round((now - dueAt(this.inFlight)) * 1000));
+    latency.recordValue(took);
+    const slice = Math.floor((this.inFlight * interval) / 100);
+    if (took > (slowestBySlice[slice] ?? 0)) slowestBySlice[slice] = took;
     completed += 1;
     this.inFlight = -1;
     release(this, now);
@@ -212,6 +219,7 @@ const result = await new Promise<PacedOutput>((resolve) => {
       graphqlErrors,
       socketErrors,
       timeouts: inFlight,
+      slowSlices: slowestBySlice.flatMap((worst, slice) => (worst > 10_000 ? [[slice * 100, ms(worst)]] : [])),
     });
   };
   start = performance.now() + 5;

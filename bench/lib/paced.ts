@@ -14,6 +14,7 @@ export interface PacedResult extends LoadResult {
   p999: number;
   /** How late requests left after their due time, ms: near 0 when the generator kept its schedule. */
   sendLag: PacedOutput['sendLag'];
+  slowSlices: PacedOutput['slowSlices'];
 }
 
 export async function runPaced(
@@ -47,6 +48,7 @@ export async function runPaced(
       socketErrors: out.socketErrors,
       timeouts: out.timeouts,
       sendLag: out.sendLag,
+      slowSlices: out.slowSlices,
     };
   } finally {
     await worker.terminate();

@@ -47,6 +47,21 @@ export function pinServersAndLoad(servers: number[]): string {
   );
 }
 
+/**
+ * For a latency run: the measured server alone on CPU 0 with PostgreSQL and Redis, the servers that wait
+ * for their turn on the load generator's CPU 1 (each idle server still wakes up for its timers, and on
+ * the measured server's CPU each wake-up delays the requests queued behind it). Call only when pinned.
+ */
+export function spotlight(measured: number, waiting: number[]): void {
+  for (const pid of waiting.flatMap(withDescendants)) taskset(1, pid);
+  for (const pid of withDescendants(measured)) taskset(0, pid);
+}
+
+/** Puts the servers back on CPU 0 after `spotlight`. */
+export function backOnServerCpu(pids: number[]): void {
+  for (const pid of pids.flatMap(withDescendants)) taskset(0, pid);
+}
+
 /** Lets `pids` (and their descendants) and this process run on every CPU again; returns what was done. */
 export function unpin(pids: number[]): string {
   const cpus = os.cpus().length;

@@ -12,7 +12,8 @@ interface ThroughputRow extends LoadResult {
 }
 
 /** A fixed-rate run (paced.ts): the rate asked for (half of the server's measured maximum) and what it got. */
-export type HalfRateRow = FixedRateRow;
+/** A server's median-p99 round at half load, with the p99 of every round it ran. */
+export type HalfRateRow = FixedRateRow & { roundP99s?: number[] };
 
 export interface PhaseCount {
   requests: number;
@@ -51,6 +52,7 @@ export interface Results {
     connections: number;
     warmupSeconds: number;
     rounds: number;
+    halfRateRounds: number;
     roundTripRequests: number;
     writes: number;
     hotIds: number;
@@ -70,6 +72,8 @@ export interface Results {
   productPageWarm: Record<string, ThroughputRow>;
   /** Fixed-rate runs at half of each server's maximum, per scenario. */
   productPageHalfRate?: Record<string, Record<string, HalfRateRow>>;
+  /** Where the servers ran during the fixed-rate runs. */
+  halfRatePlacement?: string;
   listingWarm: Record<string, ThroughputRow>;
   coldVsWarmSql: {
     productPage: { cold: PhaseCount; warm: PhaseCount; secondInstance: PhaseCount; coldConcurrent: PhaseCount };
@@ -96,6 +100,7 @@ export interface Results {
 }
 
 const OURS = 'cachegate';
+const RAW = 'raw-ceiling';
 
 const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const ratio = (a: number, b: number): string => {
@@ -171,7 +176,25 @@ function throughputSection(title: string, what: string, rows: Record<string, Thr
   return `## ${title}\n\n${what} ${how}${median}.\n\n${main}\n\n${note}\n\n${ratios}\n${execution}`;
 }
 
-function halfRateSection(runs: Record<string, Record<string, HalfRateRow>>, r: Results): string {
+/** The issue's latency target for the hit path, read against the raw ceiling of the same run. */
+const HALF_RATE_P99_TARGET_MS = 5;
+
+function halfRateVerdict(runs: Record<string, Record<string, HalfRateRow>>): string {
+  const parts = Object.entries(runs).map(([scenario, servers]) => {
+    const ours = servers[OURS];
+    const raw = servers[RAW];
+    if (!ours) return `${scenario}: not measured`;
+    const verdict = ours.p99 < HALF_RATE_P99_TARGET_MS ? 'met' : 'not met';
+    return `${scenario} ${fmt(ours.p99, 2)} ms (${verdict}${raw ? `; raw ceiling ${fmt(raw.p99, 2)} ms` : ''})`;
+  });
+  return `**Target** (cachegate's p99 under ${HALF_RATE_P99_TARGET_MS} ms at half its maximum): ${parts.join('; ')}.`;
+}
+
+export function halfRateSection(
+  runs: Record<string, Record<string, HalfRateRow>>,
+  knobs: Pick<Results['knobs'], 'connections' | 'seconds' | 'halfRateRounds'>,
+  placement: string,
+): string {
   const rows = Object.entries(runs).flatMap(([scenario, servers]) =>
     Object.entries(servers).map(([name, row]) => [
       scenario,
@@ -181,9 +204,11 @@ function halfRateSection(runs: Record<string, Record<string, HalfRateRow>>, r: R
       fmt(row.p50, 2),
       fmt(row.p90, 2),
       fmt(row.p99, 2),
+      row.roundP99s && row.roundP99s.length > 1 ? row.roundP99s.map((p99) => fmt(p99, 1)).join(', ') : '',
       fmt(row.p999 ?? Number.NaN, 2),
       fmt(row.max, 1),
       fmt(row.sendLag?.p99 ?? Number.NaN, 2),
+      row.slowSlices ? row.slowSlices.length : 'n/a',
       fmt(row.cpuMicrosPerRequest ?? Number.NaN, 1),
       fmt(row.runQueueMs ?? Number.NaN, 0),
       row.loop
@@ -200,9 +225,11 @@ function halfRateSection(runs: Record<string, Record<string, HalfRateRow>>, r: R
     'p50 ms',
     'p90 ms',
     'p99 ms',
+    'p99 ms of each round',
     'p99.9 ms',
     'max ms',
     'send lag p99 ms',
+    '100 ms slices over 10 ms',
     'server CPU µs/req',
     'server waited for a CPU ms',
     'server loop delay max ms / scavenges, longest ms',
@@ -211,19 +238,22 @@ function halfRateSection(runs: Record<string, Record<string, HalfRateRow>>, r: R
   return (
     '## p99 at half load\n\n' +
     'Each server at a fixed rate of half the req/s it reached above, ' +
-    `${r.knobs.connections} keep-alive connections, ${r.knobs.seconds} s` +
-    (r.knobs.rounds > 1 ? `, median-p99 of ${r.knobs.rounds} rounds taken in turns` : '') +
+    `${knobs.connections} keep-alive connections, ${knobs.seconds} s` +
+    (knobs.halfRateRounds > 1 ? `, median-p99 of ${knobs.halfRateRounds} rounds taken in turns` : '') +
+    (placement ? ` (${placement})` : '') +
     '. Open loop (bench/lib/paced.ts): request i is due at start + i / rate, goes out on the first free ' +
     'connection (or waits for one), and its latency runs from its due time to the end of its answer, so ' +
     'a stall counts for every request it delays (no coordinated omission) and for nothing else. ' +
     '_Send lag_: how late requests left after their due time (near 0: the schedule was kept; large: every ' +
-    "connection was busy behind a stall). _Server CPU_: the server process's own CPU time per request " +
+    'connection was busy behind a stall). _100 ms slices over 10 ms_: of the run cut into 100 ms slices of ' +
+    'due times, how many had a request slower than 10 ms (where the tail comes from: a few stalls or all ' +
+    "along). _Server CPU_: the server process's own CPU time per request " +
     'at this rate (from /proc), higher than at full load because each request is handled alone. ' +
     '_Waited for a CPU_: time its event-loop thread was runnable but not running (/proc schedstat), ' +
     'taken by other processes on its CPU; any of it delays every request queued meanwhile. ' +
     '_Loop delay_ and _scavenges_: what the server process saw of its own event loop ' +
     '(monitorEventLoopDelay) and young-generation collections during the run.\n\n' +
-    `${table(head, rows)}\n`
+    `${table(head, rows)}\n\n${halfRateVerdict(runs)}\n`
   );
 }
 
@@ -254,7 +284,7 @@ export function renderMarkdown(r: Results): string {
     ),
   );
   if (r.productPageHalfRate && Object.keys(r.productPageHalfRate).length)
-    out.push(halfRateSection(r.productPageHalfRate, r));
+    out.push(halfRateSection(r.productPageHalfRate, r.knobs, r.halfRatePlacement ?? ''));
   out.push(
     throughputSection(
       'b. listing-warm',
