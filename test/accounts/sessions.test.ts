@@ -59,17 +59,15 @@ const revoke = async (url: string, id: string, headers: Headers): Promise<boolea
 
 async function dumpPrefix(redis: Redis, prefix: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  {
-    for (const key of await keysMatching(redis, `${prefix}:*`)) {
-      const type = await redis.type(key);
-      let value = '';
-      if (type === 'string') value = (await redis.get(key)) ?? '';
-      else if (type === 'set') value = (await redis.smembers(key)).join('\n');
-      else if (type === 'hash') value = JSON.stringify(await redis.hgetall(key));
-      else if (type === 'list') value = (await redis.lrange(key, 0, -1)).join('\n');
-      else if (type === 'zset') value = (await redis.zrange(key, 0, -1, 'WITHSCORES')).join('\n');
-      out.set(key, value);
-    }
+  for (const key of await keysMatching(redis, `${prefix}:*`)) {
+    const type = await redis.type(key);
+    let value = '';
+    if (type === 'string') value = (await redis.get(key)) ?? '';
+    else if (type === 'set') value = (await redis.smembers(key)).join('\n');
+    else if (type === 'hash') value = JSON.stringify(await redis.hgetall(key));
+    else if (type === 'list') value = (await redis.lrange(key, 0, -1)).join('\n');
+    else if (type === 'zset') value = (await redis.zrange(key, 0, -1, 'WITHSCORES')).join('\n');
+    out.set(key, value);
   }
   return out;
 }
