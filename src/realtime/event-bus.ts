@@ -10,11 +10,15 @@ import { decode, encode } from '../cache/codec.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { waitUntilReady, type Redis } from '../redis/connection.ts';
 import { isCluster } from '../redis/slots.ts';
-import { watchShardSubscriptions } from './shard-subscriptions.ts';
+import { ChannelProbes } from './channel-probes.ts';
+import { repairShardChannels, watchShardSubscriptions } from './shard-subscriptions.ts';
 import { ShardedPubSub } from './sharded-pubsub.ts';
 
 /** How often a cluster bus compares its channels with what its shard connections acknowledged. */
 const SHARD_CHECK_INTERVAL_MS = 1_000;
+/** How often the bus probes its channels end to end (channel-probes.ts), and how many per round. */
+const PROBE_INTERVAL_MS = 1_000;
+const PROBES_PER_ROUND = 100;
 
 export interface EventBus {
   publish(topic: string, payload: unknown): Promise<void>;
@@ -52,6 +56,7 @@ class RedisBus implements EventBus {
   private readonly pubsub: PubSubEngine;
   private readonly resubscribedListeners = new Set<(channels: string[]) => void>();
   private readonly stopShardCheck: (() => void) | undefined;
+  private readonly probes: ChannelProbes;
 
   constructor(
     private readonly circuit: RedisCircuit,
@@ -61,25 +66,66 @@ class RedisBus implements EventBus {
     // Payloads use the cache codec so Decimals and Dates survive the trip between instances. publish()
     // encodes them itself and sends through the circuit, so the engine only ever decodes.
     const deserializer = (text: unknown): unknown => decode(String(text));
+    const resubscribed = (channels: string[]): void => {
+      for (const listener of this.resubscribedListeners) listener(channels);
+    };
+    const probed = { intervalMs: PROBE_INTERVAL_MS, perRound: PROBES_PER_ROUND, send: this.sendText };
     if (isCluster(subscriber)) {
-      const sharded = new ShardedPubSub(subscriber, (channel, payload) => this.send(channel, payload), deserializer);
+      // Each channel is probed: a shard's subscription can end for one slot while the others go on.
+      const sharded = new ShardedPubSub(
+        subscriber,
+        (channel, payload) => this.send(channel, payload),
+        deserializer,
+        (channel, text) => this.probes.heard(channel, text),
+      );
       this.pubsub = sharded;
       this.stopShardCheck = watchShardSubscriptions(
         subscriber,
         () => sharded.channelNames(),
-        (channels) => {
-          for (const listener of this.resubscribedListeners) listener(channels);
-        },
+        resubscribed,
         SHARD_CHECK_INTERVAL_MS,
       );
+      this.probes = new ChannelProbes({
+        ...probed,
+        channels: () => sharded.channelNames(),
+        onLost: (channels) => {
+          repairShardChannels(subscriber, channels);
+          resubscribed(channels);
+        },
+      });
     } else {
       this.pubsub = new RedisPubSub({
         publisher: circuit.redis,
         subscriber: quietUnsubscribes(subscriber),
         deserializer,
       });
+      // One connection carries every channel: a channel of its own stands for all of them. Reconnecting
+      // makes ioredis subscribe everything again, and the app drops its copies once it is ready.
+      const probeChannel = this.channel('bus-probe');
+      subscriber.on('message', (channel: string, text: string) => {
+        if (channel === probeChannel) this.probes.heard(channel, text);
+      });
+      // Once subscribed, ioredis subscribes it again after every reconnect.
+      let probeSubscribed = false;
+      const listen = (): Promise<void> =>
+        waitUntilReady(subscriber, Number.POSITIVE_INFINITY)
+          .then(() => subscriber.subscribe(probeChannel))
+          .then(() => void (probeSubscribed = true))
+          .catch(() => undefined);
+      void listen();
+      this.probes = new ChannelProbes({
+        ...probed,
+        channels: () => [probeChannel],
+        onLost: () => (probeSubscribed ? subscriber.disconnect(true) : void listen()),
+      });
     }
   }
+
+  private readonly sendText = async (channel: string, text: string): Promise<void> => {
+    await this.circuit.run((redis) =>
+      isCluster(redis) ? redis.spublish(channel, text) : redis.publish(channel, text),
+    );
+  };
 
   onResubscribed(listener: (channels: string[]) => void): void {
     this.resubscribedListeners.add(listener);
@@ -90,11 +136,8 @@ class RedisBus implements EventBus {
     await this.send(this.channel(topic), payload);
   }
 
-  private async send(channel: string, payload: unknown): Promise<void> {
-    const text = encode(payload);
-    await this.circuit.run((redis) =>
-      isCluster(redis) ? redis.spublish(channel, text) : redis.publish(channel, text),
-    );
+  private send(channel: string, payload: unknown): Promise<void> {
+    return this.sendText(channel, encode(payload));
   }
 
   /** Waits for the subscriber connection first: a gateway may start, or a listener be added, while Redis is down. */
@@ -112,6 +155,7 @@ class RedisBus implements EventBus {
   /** RedisPubSub.close() would quit both connections; they belong to the composition root, which closes them. */
   async close(): Promise<void> {
     this.stopShardCheck?.();
+    this.probes.stop();
   }
 
   /** Channels share the cache prefix so two deployments on one Redis never hear each other. */

@@ -1,10 +1,11 @@
 // ioredis subscribes a cluster's sharded channels again by itself after a failover, but an SSUBSCRIBE that
 // fails then (e.g. the cluster still down, or MOVED under an unchanged slot map) is dropped with no retry
 // and no event, and Redis ends the sharded subscriptions of a slot that moves to another node. The bus
-// would then hear nothing on that channel, for good. What each shard connection has had acknowledged
-// is the truth, so it is compared with the channels the bus listens to, and a channel its shard's live
-// connection lacks at two checks in a row (not one just being subscribed) is subscribed again
-// (docs/ARCHITECTURE.md "Redis topologies").
+// would then hear nothing on that channel, for good. So what each shard connection has had acknowledged
+// is compared with the channels the bus listens to, and a channel its shard's live connection lacks at
+// two checks in a row (not one just being subscribed) is subscribed again. A connection that acknowledges
+// everything and still hears nothing only shows end to end: the bus's probes (channel-probes.ts) find it,
+// and `repairShardChannels` replaces it (docs/ARCHITECTURE.md "Redis topologies").
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from '../redis/connection.ts';
 
@@ -16,6 +17,18 @@ interface ShardGroupInternals {
 interface ShardConnection {
   status: string;
   condition?: { subscriber?: false | { channels(set: 'ssubscribe'): string[] } } | null;
+  disconnect(): void;
+}
+
+function shardGroup(cluster: Cluster): Map<string, { getInstance(): ShardConnection | null }> | undefined {
+  const group = (cluster as unknown as ShardGroupInternals).shardedSubscribers?.shardedSubscribers;
+  return group instanceof Map ? group : undefined;
+}
+
+/** The connection of the shard that owns the channel's slot, as ioredis has it now. */
+function shardConnectionOf(cluster: Cluster, channel: string): ShardConnection | null | undefined {
+  const owner = cluster.slots[calculateSlot(channel)]?.[0];
+  return owner === undefined ? undefined : shardGroup(cluster)?.get(owner)?.getInstance();
 }
 
 /**
@@ -23,23 +36,41 @@ interface ShardConnection {
  * ioredis does not say. A connection that is not up is ioredis's to subscribe again when it is.
  */
 function unacknowledgedShardChannels(cluster: Cluster, channels: Iterable<string>): string[] | undefined {
-  const group = (cluster as unknown as ShardGroupInternals).shardedSubscribers?.shardedSubscribers;
-  if (!(group instanceof Map)) return undefined;
-  const acknowledged = new Map<string, Set<string>>();
+  if (!shardGroup(cluster)) return undefined;
+  const acknowledged = new Map<ShardConnection, Set<string>>();
   const missing: string[] = [];
   for (const channel of channels) {
-    const owner = cluster.slots[calculateSlot(channel)]?.[0];
-    const connection = owner === undefined ? undefined : group.get(owner)?.getInstance();
-    if (!owner || connection?.status !== 'ready') continue;
-    let known = acknowledged.get(owner);
+    const connection = shardConnectionOf(cluster, channel);
+    if (connection?.status !== 'ready') continue;
+    let known = acknowledged.get(connection);
     if (!known) {
       const subscriber = connection.condition?.subscriber;
       known = new Set(subscriber ? subscriber.channels('ssubscribe') : []);
-      acknowledged.set(owner, known);
+      acknowledged.set(connection, known);
     }
     if (!known.has(channel)) missing.push(channel);
   }
   return missing;
+}
+
+/**
+ * Makes the subscriptions of channels found deaf end to end (channel-probes.ts) again. A channel its shard's
+ * live connection still acknowledges is on a connection that hears nothing (half-open, say): that
+ * connection is closed, and ioredis replaces it and subscribes its channels again (then emits
+ * `subscribersReady`). Any other channel is subscribed again, and ioredis is asked to look at its shard
+ * connections now rather than at its next periodic refresh.
+ */
+export function repairShardChannels(cluster: Cluster, channels: readonly string[]): void {
+  const deaf = new Set<ShardConnection>();
+  for (const channel of channels) {
+    const connection = shardConnectionOf(cluster, channel);
+    const subscriber = connection?.condition?.subscriber;
+    if (connection?.status === 'ready' && subscriber && subscriber.channels('ssubscribe').includes(channel))
+      deaf.add(connection);
+    else cluster.ssubscribe(channel).catch(() => undefined);
+  }
+  for (const connection of deaf) connection.disconnect();
+  cluster.refreshSlotsCache();
 }
 
 /**

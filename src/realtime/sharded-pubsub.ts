@@ -21,11 +21,13 @@ export class ShardedPubSub extends PubSubEngine {
     private readonly subscriber: Cluster,
     private readonly send: (channel: string, payload: unknown) => Promise<void>,
     private readonly decode: (text: string) => unknown,
+    /** True for a message that is the bus's own probe (channel-probes.ts), not for the listeners. */
+    isProbe: (channel: string, text: string) => boolean,
   ) {
     super();
     subscriber.on('smessage', (channel: string, message: string) => {
       const entry = this.channels.get(channel);
-      if (!entry) return;
+      if (!entry || isProbe(channel, message)) return;
       const payload = this.decode(message);
       for (const id of entry.ids) this.listeners.get(id)?.onMessage(payload);
     });

@@ -2,6 +2,8 @@
 // when a slot moves away, or an SSUBSCRIBE that failed while the cluster settled) leaves ioredis believing
 // the channel is subscribed: the bus would hear nothing on it again. The bus's check sees the connection
 // has not acknowledged the channel, subscribes it again and says so (src/realtime/shard-subscriptions.ts).
+// A shard connection that acknowledges its channels and still hears nothing (half-open, here: it stops
+// reading its socket) is found by the bus's own probes (src/realtime/channel-probes.ts) and replaced.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/infra/logger.ts';
 import { createRedisBus, type EventBus } from '../../src/realtime/event-bus.ts';
@@ -40,6 +42,7 @@ afterAll(async () => {
 interface ShardConnection {
   condition?: { subscriber?: false | { channels(set: 'ssubscribe'): string[] } } | null;
   sunsubscribe(channel: string): Promise<unknown>;
+  stream: { pause(): void };
 }
 
 /** The shard connection (ioredis internals) that has acknowledged a channel ending in `suffix`, and that channel. */
@@ -76,3 +79,28 @@ it('a subscription ended behind the back of ioredis is made again; what is publi
   await waitUntil(() => heard.length === 2, 5_000, 'the message after the repair');
   expect(heard).toEqual([{ n: 1 }, { n: 3 }]);
 });
+
+it('a shard connection that hears nothing though it acknowledges its channels is replaced; what is published after is heard', async () => {
+  const heard: unknown[] = [];
+  const resubscribed: string[][] = [];
+  bus.onResubscribed?.((channels) => resubscribed.push(channels));
+  await bus.subscribe('deaf-topic', (payload) => heard.push(payload));
+  await bus.publish('deaf-topic', { n: 1 });
+  await waitUntil(() => heard.length === 1, 5_000, 'the first message');
+  const listening = shardListening(':deaf-topic');
+  expect(listening).toBeDefined();
+  listening!.connection.stream.pause(); // still "ready", still subscribed, reads nothing more
+  await bus.publish('deaf-topic', { n: 2 }); // never read by that connection
+  await waitUntil(() => resubscribed.some((c) => c.includes(listening!.channel)), 10_000, 'the deaf channel found');
+  await waitUntil(
+    () => {
+      const now = shardListening(':deaf-topic');
+      return now !== undefined && now.connection !== listening!.connection;
+    },
+    10_000,
+    'a new shard connection to acknowledge it',
+  );
+  await bus.publish('deaf-topic', { n: 3 });
+  await waitUntil(() => heard.length === 2, 5_000, 'the message after the repair');
+  expect(heard).toEqual([{ n: 1 }, { n: 3 }]);
+}, 30_000);
