@@ -100,11 +100,15 @@ export class StockEvents {
     if (inventories.length === 0) return;
     const { cache, keys, lowStock } = this.deps;
     const ids = inventories.map((i) => String(i.productId));
-    await cache.invalidate([
-      ...ids.map((id) => keys.entityKey('Inventory', id)),
-      ...(options.salesChanged ? ids.map((id) => keys.entityKey('Product', id)) : []),
+    // Together: each waits for the other instances' acknowledgements, and an instance slow to give them
+    // (bounded at 2 s) would otherwise hold the push back twice over.
+    await Promise.all([
+      cache.invalidate([
+        ...ids.map((id) => keys.entityKey('Inventory', id)),
+        ...(options.salesChanged ? ids.map((id) => keys.entityKey('Product', id)) : []),
+      ]),
+      cache.invalidateTags([PRODUCT_LISTS_TAG]),
     ]);
-    await cache.invalidateTags([PRODUCT_LISTS_TAG]);
     // The write is committed: a subscriber missing this push (Redis away) must not turn it into an error.
     await this.push(inventories);
     await lowStock?.check(inventories);
