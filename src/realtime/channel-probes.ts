@@ -35,9 +35,12 @@ export class ChannelProbes {
   /** Channels still to probe before the list is read again. */
   private turn: string[] = [];
   private readonly timer: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(private readonly options: ChannelProbeOptions) {
-    this.timer = setInterval(() => this.round(), options.intervalMs);
+    // The round runs after the loop has read its sockets: a loop that was busy past a round's time has a
+    // probe waiting to be read, and timers run before I/O is polled.
+    this.timer = setInterval(() => setImmediate(() => this.round()), options.intervalMs);
     this.timer.unref();
   }
 
@@ -52,6 +55,7 @@ export class ChannelProbes {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
@@ -60,6 +64,7 @@ export class ChannelProbes {
   }
 
   private round(): void {
+    if (this.stopped) return;
     const lost: string[] = [];
     for (const channel of this.unheard.keys()) {
       const misses = (this.misses.get(channel) ?? 0) + 1;
