@@ -21,7 +21,7 @@ const GATEWAY_ENV: Record<string, string> = {
   NODE_ENV: 'production',
   HOST: '127.0.0.1',
   KEY_HASH_SECRET: 'drill-secret-0123456789abcdef',
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: process.env.DRILL_LOG_LEVEL ?? 'warn', // DRILL_LOG_LEVEL=info: more to read in DRILL_LOGS
   SEED_ON_EMPTY: 'false',
   RATE_LIMIT_READS_PER_MINUTE: UNLIMITED,
   RATE_LIMIT_WRITES_PER_MINUTE: UNLIMITED,
