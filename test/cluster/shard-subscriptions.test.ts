@@ -5,39 +5,24 @@
 // A shard connection that acknowledges its channels and still hears nothing (half-open, here: it stops
 // reading its socket) is found by the bus's own probes (src/realtime/channel-probes.ts) and replaced.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/infra/logger.ts';
-import { createRedisBus, type EventBus } from '../../src/realtime/event-bus.ts';
-import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
-import { type Cluster, createRedisConnection, waitUntilReady } from '../../src/redis/connection.ts';
+import type { EventBus } from '../../src/realtime/event-bus.ts';
+import type { Cluster } from '../../src/redis/connection.ts';
 import { isCluster } from '../../src/redis/slots.ts';
-import { randomPrefix } from '../support/gateway.ts';
+import { startTestBus, type TestBus } from '../support/bus.ts';
 import { waitUntil } from '../support/kit.ts';
 
-const logger = createLogger('silent');
-let main: Cluster;
+let started: TestBus;
 let subscriber: Cluster;
-let circuit: RedisCircuit;
 let bus: EventBus;
 
 beforeAll(async () => {
-  const url = inject('redisUrl');
-  const [a, b] = [
-    createRedisConnection({ url, name: 'shard-test', logger }),
-    createRedisConnection({ url, name: 'shard-test-sub', logger }),
-  ];
-  if (!isCluster(a) || !isCluster(b)) throw new Error('this test needs the run on a Redis Cluster');
-  [main, subscriber] = [a, b];
-  await Promise.all([waitUntilReady(main, 10_000), waitUntilReady(subscriber, 10_000)]);
-  circuit = new RedisCircuit(main, { logger });
-  bus = createRedisBus(circuit, subscriber, randomPrefix());
+  started = await startTestBus(inject('redisUrl'), 'shard-test');
+  if (!isCluster(started.subscriber)) throw new Error('this test needs the run on a Redis Cluster');
+  subscriber = started.subscriber;
+  bus = started.bus;
 });
 
-afterAll(async () => {
-  await bus?.close();
-  circuit?.dispose();
-  main?.disconnect();
-  subscriber?.disconnect();
-});
+afterAll(() => started?.stop());
 
 interface ShardConnection {
   condition?: { subscriber?: false | { channels(set: 'ssubscribe'): string[] } } | null;

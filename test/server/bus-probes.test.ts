@@ -3,36 +3,24 @@
 // bus probes itself end to end (src/realtime/channel-probes.ts): its probe goes unheard, the connection is
 // made again, ioredis subscribes every channel again, and what is published after is heard.
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/infra/logger.ts';
-import { createRedisBus, type EventBus } from '../../src/realtime/event-bus.ts';
-import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
-import { createRedisConnection, type Redis, waitUntilReady } from '../../src/redis/connection.ts';
+import type { EventBus } from '../../src/realtime/event-bus.ts';
+import type { Redis } from '../../src/redis/connection.ts';
 import { isCluster } from '../../src/redis/slots.ts';
-import { randomPrefix } from '../support/gateway.ts';
+import { startTestBus, type TestBus } from '../support/bus.ts';
 import { waitUntil } from '../support/kit.ts';
 
-const logger = createLogger('silent');
-let main: Redis;
+let started: TestBus;
 let subscriber: Redis;
-let circuit: RedisCircuit;
 let bus: EventBus;
 
 beforeAll(async () => {
-  const url = inject('redisUrl');
-  main = createRedisConnection({ url, name: 'probe-test', logger });
-  subscriber = createRedisConnection({ url, name: 'probe-test-sub', logger });
-  if (isCluster(main)) throw new Error('this test is for one redis-server (the cluster has its own)');
-  await Promise.all([waitUntilReady(main, 10_000), waitUntilReady(subscriber, 10_000)]);
-  circuit = new RedisCircuit(main, { logger });
-  bus = createRedisBus(circuit, subscriber, randomPrefix());
+  started = await startTestBus(inject('redisUrl'), 'probe-test');
+  if (isCluster(started.subscriber)) throw new Error('this test is for one redis-server (the cluster has its own)');
+  subscriber = started.subscriber;
+  bus = started.bus;
 });
 
-afterAll(async () => {
-  await bus?.close();
-  circuit?.dispose();
-  main?.disconnect();
-  subscriber?.disconnect();
-});
+afterAll(() => started?.stop());
 
 it('a subscriber connection that hears nothing is made again; what is published after is heard', async () => {
   const heard: unknown[] = [];
