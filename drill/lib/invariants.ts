@@ -123,8 +123,9 @@ async function stockOf(sql: pg.Client, watchers: readonly StockWatcher[]): Promi
 export async function stockChecks(sql: pg.Client, watchers: readonly StockWatcher[], settleMs = 5_000): Promise<Check> {
   const deadline = performance.now() + settleMs;
   let stale: StockWatcher[] = [];
+  let onHand = new Map<number, number>();
   do {
-    const onHand = await stockOf(sql, watchers);
+    onHand = await stockOf(sql, watchers);
     stale = watchers.filter((w) => (w.last?.onHand ?? w.initial) !== onHand.get(w.productId));
     if (stale.length === 0) break;
     await sleep(250);
@@ -133,7 +134,12 @@ export async function stockChecks(sql: pg.Client, watchers: readonly StockWatche
     `stock subscribers whose last inventoryChanged differs from PostgreSQL (of ${watchers.length})`,
     stale.length,
   );
-  const detail = stale.map((w) => `product ${w.productId} last heard ${w.last?.onHand ?? 'nothing'}`);
+  // Enough to tell a push never sent from one sent to nobody: what it heard, how often, and its reconnects.
+  const detail = stale.map(
+    (w) =>
+      `product ${w.productId} last heard ${w.last?.onHand ?? 'nothing'}, PostgreSQL ${onHand.get(w.productId)}, ` +
+      `${w.receivedAt.length} pushes heard, ${w.reconnects} reconnects`,
+  );
   return detail.length > 0 ? { ...check, value: `${stale.length} (${detail.join(', ')})` } : check;
 }
 
