@@ -1,8 +1,10 @@
 // Resolvers of the storefront: thin, every read through the request's loaders.
 import type { Resolvers } from '../generated/graphql/resolvers.ts';
+import type { Inventory } from '../generated/prisma/client.ts';
+import type { GatewayContext } from '../graphql/context.ts';
 import { parseIntId } from '../graphql/arguments.ts';
 import { loadExisting, loadRequired } from '../graphql/load.ts';
-import { inventoryTopic } from './inventory.ts';
+import { currentStock, inventoryTopic } from './inventory.ts';
 import { pricingTier } from './member-tier.ts';
 import { priceFor } from './pricing.ts';
 import { countProducts, cursorOf, listProducts } from './product-listing.ts';
@@ -55,7 +57,8 @@ export const commerceResolvers: Resolvers = {
     inventoryChanged: {
       subscribe: (_root, { productId }, { services }) =>
         services.bus.iterate(inventoryTopic(parseIntId(productId, 'productId'))),
-      resolve: (payload: unknown) => payload as never,
+      resolve: (payload: Inventory, _args: unknown, { loaders }: GatewayContext) =>
+        currentStock(loaders.inventory, payload),
     },
   },
 };

@@ -8,7 +8,8 @@ import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { afterChangesSettle } from '../support/settle.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import { EMAILS } from '../accounts/kit.ts';
-import { signIn } from '../support/kit.ts';
+import { rawRedis, signIn } from '../support/kit.ts';
+import { encode } from '../../src/cache/codec.ts';
 import {
   addressIn,
   addToCart,
@@ -222,6 +223,27 @@ describe('inventoryChanged', () => {
         inventoryChanged: { productId: String(productId), onHand: 7, available: 7 },
       });
     } finally {
+      await watcher.dispose();
+    }
+  });
+});
+
+describe('inventoryChanged out of order', () => {
+  it('a push that arrives after a newer one, with an older row, is sent as the stock is now', async () => {
+    // Two checkouts on two instances, or a checkout and the change feed, push the rows they read; the
+    // later change's push can arrive first. Here the older row comes straight onto the channel.
+    const productId = await afterChangesSettle([a, b], () => productWithStock(database.url, 3, 7));
+    const watcher = await watchStock(a, redisServer.url, productId);
+    const redis = rawRedis(redisServer.url);
+    try {
+      await redis.connect();
+      const older = { productId, onHand: 9, reserved: 0, updatedAt: new Date(0) };
+      await redis.publish(`${a.cachePrefix}:inventory:${productId}`, encode(older));
+      await expect(watcher.next).resolves.toEqual({
+        inventoryChanged: { productId: String(productId), onHand: 3, available: 3 },
+      });
+    } finally {
+      redis.disconnect();
       await watcher.dispose();
     }
   });
