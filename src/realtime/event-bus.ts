@@ -10,7 +10,7 @@ import { decode, encode } from '../cache/codec.ts';
 import type { RedisCircuit } from '../redis/circuit-breaker.ts';
 import { waitUntilReady, type Redis } from '../redis/connection.ts';
 import { isCluster } from '../redis/slots.ts';
-import { ChannelProbes } from './channel-probes.ts';
+import { type ChannelProbeOptions, ChannelProbes } from './channel-probes.ts';
 import { repairShardChannels, watchShardSubscriptions } from './shard-subscriptions.ts';
 import { ShardedPubSub } from './sharded-pubsub.ts';
 
@@ -99,25 +99,7 @@ class RedisBus implements EventBus {
         subscriber: quietUnsubscribes(subscriber),
         deserializer,
       });
-      // One connection carries every channel: a channel of its own stands for all of them. Reconnecting
-      // makes ioredis subscribe everything again, and the app drops its copies once it is ready.
-      const probeChannel = this.channel('bus-probe');
-      subscriber.on('message', (channel: string, text: string) => {
-        if (channel === probeChannel) this.probes.heard(channel, text);
-      });
-      // Once subscribed, ioredis subscribes it again after every reconnect.
-      let probeSubscribed = false;
-      const listen = (): Promise<void> =>
-        waitUntilReady(subscriber, Number.POSITIVE_INFINITY)
-          .then(() => subscriber.subscribe(probeChannel))
-          .then(() => void (probeSubscribed = true))
-          .catch(() => undefined);
-      void listen();
-      this.probes = new ChannelProbes({
-        ...probed,
-        channels: () => [probeChannel],
-        onLost: () => (probeSubscribed ? subscriber.disconnect(true) : void listen()),
-      });
+      this.probes = probeConnection(subscriber, this.channel('bus-probe'), probed);
     }
   }
 
@@ -162,6 +144,35 @@ class RedisBus implements EventBus {
   private channel(topic: string): string {
     return `${this.channelPrefix}:${topic}`;
   }
+}
+
+/**
+ * One redis-server: one connection carries every channel, so a channel of its own stands for all of them.
+ * A connection found deaf is made again: ioredis subscribes everything again, and the app drops its copies
+ * once it is ready.
+ */
+function probeConnection(
+  subscriber: Redis,
+  probeChannel: string,
+  options: Pick<ChannelProbeOptions, 'intervalMs' | 'perRound' | 'send'>,
+): ChannelProbes {
+  // Once subscribed, ioredis subscribes it again after every reconnect.
+  let subscribed = false;
+  const listen = (): Promise<void> =>
+    waitUntilReady(subscriber, Number.POSITIVE_INFINITY)
+      .then(() => subscriber.subscribe(probeChannel))
+      .then(() => void (subscribed = true))
+      .catch(() => undefined);
+  const probes = new ChannelProbes({
+    ...options,
+    channels: () => [probeChannel],
+    onLost: () => (subscribed ? subscriber.disconnect(true) : void listen()),
+  });
+  subscriber.on('message', (channel: string, text: string) => {
+    if (channel === probeChannel) probes.heard(channel, text);
+  });
+  void listen();
+  return probes;
 }
 
 /**
