@@ -124,11 +124,17 @@ export class StockEvents {
     }
   }
 
-  /** Pushes the products' stock as PostgreSQL has it now; a failure leaves them for the next close. */
+  /**
+   * Pushes the products' stock as PostgreSQL has it now; a failure leaves them for the next close. The
+   * cached stock goes first, everywhere, as before any push: a subscriber is sent the stock it reads when
+   * the push arrives (inventory.ts), and an instance that missed the invalidations of an outage would
+   * otherwise read its old copy.
+   */
   private async catchUp(productIds: number[]): Promise<void> {
-    const { db } = this.deps;
+    const { db, cache, keys } = this.deps;
     if (!db) return;
     try {
+      await cache.invalidate(productIds.map((id) => keys.entityKey('Inventory', String(id))));
       await this.push(await db.inventory.findMany({ where: { productId: { in: productIds } } }));
     } catch (error) {
       for (const id of productIds) this.missed.add(id);
