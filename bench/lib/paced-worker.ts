@@ -33,6 +33,11 @@ export interface PacedOutput {
   timeouts: number;
   /** Each 100 ms slice of the schedule whose slowest request took over 10 ms: [slice start ms, slowest ms]. */
   slowSlices: [number, number][];
+  /**
+   * Each time this loop itself did not run for over 5 ms: [ms into the run, gap ms]. Requests due in such a
+   * gap leave late through no fault of the server (the generator's CPU was taken, or its own GC ran).
+   */
+  generatorGaps: [number, number][];
 }
 
 const input = workerData as PacedInput;
@@ -165,8 +170,12 @@ free.push(...connections);
 const result = await new Promise<PacedOutput>((resolve) => {
   let next = 0;
   let lastSendAt = 0;
+  let lastTickAt = 0;
+  const generatorGaps: [number, number][] = [];
   const tick = (): void => {
     const now = performance.now();
+    if (lastTickAt > 0 && now - lastTickAt > 5) generatorGaps.push([lastTickAt - start, now - lastTickAt]);
+    lastTickAt = now;
     while (next < total && dueAt(next) <= now) {
       if (freeHead < free.length) {
         const connection = free[freeHead++]!;
@@ -220,6 +229,7 @@ const result = await new Promise<PacedOutput>((resolve) => {
       socketErrors,
       timeouts: inFlight,
       slowSlices: slowestBySlice.flatMap((worst, slice) => (worst > 10_000 ? [[slice * 100, ms(worst)]] : [])),
+      generatorGaps: generatorGaps.map(([at, gap]) => [Math.round(at), Number(gap.toFixed(1))]),
     });
   };
   start = performance.now() + 5;

@@ -15,6 +15,7 @@ export interface PacedResult extends LoadResult {
   /** How late requests left after their due time, ms: near 0 when the generator kept its schedule. */
   sendLag: PacedOutput['sendLag'];
   slowSlices: PacedOutput['slowSlices'];
+  generatorGaps: PacedOutput['generatorGaps'];
 }
 
 export async function runPaced(
@@ -49,6 +50,7 @@ export async function runPaced(
       timeouts: out.timeouts,
       sendLag: out.sendLag,
       slowSlices: out.slowSlices,
+      generatorGaps: out.generatorGaps,
     };
   } finally {
     await worker.terminate();
@@ -85,12 +87,18 @@ const ms2 = (n: number): string => n.toFixed(2);
 /** One line for the logs. */
 export function describeFixedRate(row: FixedRateRow): string {
   const gc = row.loop?.gc.minor;
+  const otherGc = Object.entries(row.loop?.gc ?? {})
+    .filter(([kind]) => kind !== 'minor')
+    .map(([kind, { count, ms, maxMs }]) => `${kind} ${count} (${ms} ms, longest ${maxMs})`);
   return (
     `${row.rate}/s asked, ${row.rps.toFixed(0)} got: p50 ${ms2(row.p50)} p90 ${ms2(row.p90)} p99 ${ms2(row.p99)} ` +
     `p99.9 ${ms2(row.p999)} max ${ms2(row.max)} ms, send lag p99 ${ms2(row.sendLag.p99)} ms, ` +
     `errors ${row.non2xx + row.graphqlErrors + row.socketErrors + row.timeouts}, ` +
     `server ${row.cpuMicrosPerRequest.toFixed(1)} µs CPU/req, waited ${row.runQueueMs.toFixed(0)} ms for a CPU, ` +
     `loop delay max ${row.loop?.delay.max ?? 'n/a'} ms, ` +
-    `scavenges ${gc ? `${gc.count} (${gc.ms} ms, longest ${gc.maxMs})` : 'n/a'}`
+    `scavenges ${gc ? `${gc.count} (${gc.ms} ms, longest ${gc.maxMs})` : 'n/a'}` +
+    `${otherGc.length ? `, ${otherGc.join(', ')}` : ''}; ` +
+    `slow 100 ms slices [at ms, slowest ms] ${JSON.stringify(row.slowSlices)}, ` +
+    `generator gaps [at ms, ms] ${JSON.stringify(row.generatorGaps)}`
   );
 }

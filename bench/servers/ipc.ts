@@ -5,7 +5,7 @@
 // The first 'loop' starts watching the child's own event loop (delay histogram, garbage collections) and
 // answers null; each later one returns what it saw since the one before and starts again. Nothing is
 // watched before the first 'loop', so the throughput runs measure the servers as they are.
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 export type CommandName = 'stats' | 'flush' | 'stop' | 'loop';
 
@@ -19,7 +19,12 @@ export interface LoopStats {
 function watchLoop(): () => LoopStats {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
-  const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  const kinds: Record<number, string> = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
   let gc: LoopStats['gc'] = {};
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
