@@ -15,6 +15,7 @@ import { pick, startInfra, type Infra, type Picks } from './lib/infra.ts';
 import { runLoad, startLoad, type LoadResult } from './lib/load.ts';
 import { describeFixedRate, fixedRate } from './lib/paced.ts';
 import { pool } from '../test/support/pool.ts';
+import { startFlags } from '../test/support/gateway-process.ts';
 import { LISTING, PRODUCT_PAGE, SIGN_IN, UPDATE_PRICE, body, post } from './lib/queries.ts';
 import { commandCounts, diffCounts, monitorDuring, totalOf } from './lib/redis-stats.ts';
 import { backOnServerCpu, pinServersAndLoad, spotlight, unpin, withDescendants } from './lib/pinning.ts';
@@ -188,11 +189,16 @@ async function halfRate(
       // Warm again: minutes after a's warm pass, answers with a 300 s maxAge (stock) may have expired, and a
       // refill on the one id would stall every request of the run behind it.
       await warmPass(target.url, bodies);
-      const row = await fixedRate(target.server, bodies, {
-        rate,
-        seconds: knobs.seconds,
-        connections: knobs.connections,
-      });
+      // Then the same rate for BENCH_WARMUP_SECONDS, not measured, as the throughput runs warm up: each server
+      // has sat idle while the others took their turns, and V8 optimises its hot code again in the first few
+      // hundred ms of load, on the server's one CPU (cachegate, with the most JavaScript on its path, fell
+      // behind for 300-400 ms and carried the queue into the run's p99).
+      const paced = { rate, seconds: knobs.seconds, connections: knobs.connections };
+      if (knobs.warmupSeconds > 0) {
+        const warm = await fixedRate(target.server, bodies, { ...paced, seconds: knobs.warmupSeconds });
+        log(`${label} round ${round} ${target.name} warm-up (not measured): ${describeFixedRate(warm)}`);
+      }
+      const row = await fixedRate(target.server, bodies, paced);
       (rounds[target.name] ??= []).push(row);
       log(`${label} round ${round} ${target.name}: ${describeFixedRate(row)}`);
     }
@@ -571,7 +577,7 @@ async function workersScenario(
   for (const workers of [1, 2]) {
     const name = `cachegate WORKERS=${workers}`;
     const env = { ...common, WORKERS: String(workers), CACHE_PREFIX: `benchw${workers}` };
-    const server = await ChildServer.start({ name, entry: 'cachegate.ts', env });
+    const server = await ChildServer.start({ name, entry: 'cachegate.ts', env, nodeFlags: startFlags() });
     cleanups.push({ name, run: () => server.stop() });
     killers.push(() => server.kill());
     targets.push({ name, url: server.url, server });
@@ -640,7 +646,7 @@ async function main(): Promise<void> {
       entry: 'cachegate.ts',
       env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'bench' },
       // e.g. BENCH_CACHEGATE_NODE_FLAGS=--trace-gc: V8 flags for cachegate's process alone, to look into it.
-      ...(process.env.BENCH_CACHEGATE_NODE_FLAGS && { nodeFlags: process.env.BENCH_CACHEGATE_NODE_FLAGS.split(' ') }),
+      nodeFlags: [...startFlags(), ...(process.env.BENCH_CACHEGATE_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
       ...(knobs.cpuProfile && { cpuProfileDir: new URL('./results/cpu-profile.tmp/', import.meta.url).pathname }),
     },
     ...(knobs.withNoL1
@@ -649,6 +655,7 @@ async function main(): Promise<void> {
             name: NO_L1,
             entry: 'cachegate.ts' as const,
             env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchnol1', L1_MAX_BYTES: '1' },
+            nodeFlags: startFlags(),
           },
         ]
       : []),
@@ -656,6 +663,7 @@ async function main(): Promise<void> {
       name: EXEC,
       entry: 'cachegate.ts',
       env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchexec', RESPONSE_CACHE: 'false' },
+      nodeFlags: startFlags(),
     },
     ...(baseline
       ? [
@@ -664,6 +672,8 @@ async function main(): Promise<void> {
             entry: 'cachegate.ts' as const,
             root: baseline.root,
             env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchexecbase', RESPONSE_CACHE: 'false' },
+            // Today's flags for the old code too: the ratio compares execution paths, not start-up settings.
+            nodeFlags: startFlags(),
           },
         ]
       : []),
@@ -696,10 +706,12 @@ async function main(): Promise<void> {
   const pinning = pinServersAndLoad([...targets.map((t) => t.server.pid!), redisPid, postmasterPid]);
   log(pinning);
   const pinned = pinning.startsWith('pinned');
-  const halfRatePlacement = pinned
-    ? 'the measured server alone on CPU 0 with PostgreSQL and Redis, the servers waiting their turn on CPU 1 ' +
-      'with the load generator'
-    : pinning;
+  const halfRatePlacement =
+    (pinned
+      ? 'the measured server alone on CPU 0 with PostgreSQL and Redis, the servers waiting their turn on CPU 1 ' +
+        'with the load generator'
+      : pinning) +
+    `; cachegate with the node flags of npm start (${startFlags().join(' ') || 'none'}), the others with Node's defaults`;
   for (const t of targets) log(`${t.name} at ${t.url} (pid ${t.server.pid})`);
 
   const sanity = await sanityCheck(targets, picks);

@@ -192,7 +192,7 @@ function halfRateVerdict(runs: Record<string, Record<string, HalfRateRow>>): str
 
 export function halfRateSection(
   runs: Record<string, Record<string, HalfRateRow>>,
-  knobs: Pick<Results['knobs'], 'connections' | 'seconds' | 'halfRateRounds'>,
+  knobs: Pick<Results['knobs'], 'connections' | 'seconds' | 'warmupSeconds' | 'halfRateRounds'>,
   placement: string,
 ): string {
   const rows = Object.entries(runs).flatMap(([scenario, servers]) =>
@@ -214,6 +214,7 @@ export function halfRateSection(
       row.loop
         ? `${fmt(row.loop.delay.max, 1)} / ${row.loop.gc.minor?.count ?? 0}, ${row.loop.gc.minor?.maxMs ?? 0}`
         : 'n/a',
+      row.loop ? `${row.loop.gc.major?.count ?? 0}, ${row.loop.gc.major?.maxMs ?? 0}` : 'n/a',
       row.non2xx + row.graphqlErrors + row.socketErrors + row.timeouts,
     ]),
   );
@@ -233,12 +234,17 @@ export function halfRateSection(
     'server CPU µs/req',
     'server waited for a CPU ms',
     'server loop delay max ms / scavenges, longest ms',
+    'mark-compacts, longest ms',
     'errors',
   ];
   return (
     '## p99 at half load\n\n' +
     'Each server at a fixed rate of half the req/s it reached above, ' +
     `${knobs.connections} keep-alive connections, ${knobs.seconds} s` +
+    (knobs.warmupSeconds > 0
+      ? ` after a warm pass and ${knobs.warmupSeconds} s at the same rate (not measured: a server idle while ` +
+        'the others took their turns optimises its code again in its first few hundred ms of load)'
+      : ' after a warm pass') +
     (knobs.halfRateRounds > 1 ? `, median-p99 of ${knobs.halfRateRounds} rounds taken in turns` : '') +
     (placement ? ` (${placement})` : '') +
     '. Open loop (bench/lib/paced.ts): request i is due at start + i / rate, goes out on the first free ' +
@@ -252,7 +258,9 @@ export function halfRateSection(
     '_Waited for a CPU_: time its event-loop thread was runnable but not running (/proc schedstat), ' +
     'taken by other processes on its CPU; any of it delays every request queued meanwhile. ' +
     '_Loop delay_ and _scavenges_: what the server process saw of its own event loop ' +
-    '(monitorEventLoopDelay) and young-generation collections during the run.\n\n' +
+    '(monitorEventLoopDelay) and young-generation collections during the run. _Mark-compacts_: its ' +
+    'full collections during the run and the longest pause of one (a pause holds every request due meanwhile, ' +
+    "and the queue it leaves drains only at the server's spare capacity).\n\n" +
     `${table(head, rows)}\n\n${halfRateVerdict(runs)}\n`
   );
 }

@@ -2,10 +2,17 @@
 // environment, captures its output, and waits for it to be ready or to exit. No vitest import: the fault
 // drills (drill/) use it too; test/server/child-gateway.ts adds the assertions tests need.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './wait.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The node flags `npm start` runs the gateway with: package.json's `config.nodeFlags` (see the README). */
+export function startFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { config?: { nodeFlags?: string } };
+  return (manifest.config?.nodeFlags ?? '').split(' ').filter(Boolean);
+}
 
 export interface Exit {
   code: number | null;
@@ -32,7 +39,7 @@ export interface ChildGateway {
  */
 export function spawnGateway(env: Record<string, string>): ChildGateway {
   // Exactly what `npm start` runs: node with tsx as an in-process loader, so signals reach the gateway directly.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...startFlags(), '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
