@@ -577,7 +577,7 @@ async function workersScenario(
   for (const workers of [1, 2]) {
     const name = `cachegate WORKERS=${workers}`;
     const env = { ...common, WORKERS: String(workers), CACHE_PREFIX: `benchw${workers}` };
-    const server = await ChildServer.start({ name, entry: 'cachegate.ts', env, nodeFlags: startFlags() });
+    const server = await ChildServer.start({ name, entry: 'cachegate.ts', env });
     cleanups.push({ name, run: () => server.stop() });
     killers.push(() => server.kill());
     targets.push({ name, url: server.url, server });
@@ -646,7 +646,7 @@ async function main(): Promise<void> {
       entry: 'cachegate.ts',
       env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'bench' },
       // e.g. BENCH_CACHEGATE_NODE_FLAGS=--trace-gc: V8 flags for cachegate's process alone, to look into it.
-      nodeFlags: [...startFlags(), ...(process.env.BENCH_CACHEGATE_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
+      ...(process.env.BENCH_CACHEGATE_NODE_FLAGS && { nodeFlags: process.env.BENCH_CACHEGATE_NODE_FLAGS.split(' ') }),
       ...(knobs.cpuProfile && { cpuProfileDir: new URL('./results/cpu-profile.tmp/', import.meta.url).pathname }),
     },
     ...(knobs.withNoL1
@@ -655,7 +655,6 @@ async function main(): Promise<void> {
             name: NO_L1,
             entry: 'cachegate.ts' as const,
             env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchnol1', L1_MAX_BYTES: '1' },
-            nodeFlags: startFlags(),
           },
         ]
       : []),
@@ -663,7 +662,6 @@ async function main(): Promise<void> {
       name: EXEC,
       entry: 'cachegate.ts',
       env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchexec', RESPONSE_CACHE: 'false' },
-      nodeFlags: startFlags(),
     },
     ...(baseline
       ? [
@@ -671,9 +669,8 @@ async function main(): Promise<void> {
             name: EXEC_BASE,
             entry: 'cachegate.ts' as const,
             root: baseline.root,
+            // Started with today's node flags too (children.ts): the ratio compares execution paths.
             env: { ...common, ...gatewayEnv(), CACHE_PREFIX: 'benchexecbase', RESPONSE_CACHE: 'false' },
-            // Today's flags for the old code too: the ratio compares execution paths, not start-up settings.
-            nodeFlags: startFlags(),
           },
         ]
       : []),

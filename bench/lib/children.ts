@@ -1,6 +1,7 @@
 // Starts the servers under test as child processes (one event loop each, like separate deployments),
 // talks to them over the IPC channel of bench/servers/ipc.ts, and makes sure none outlives the bench.
 import { fork, type ChildProcess } from 'node:child_process';
+import { startFlags } from '../../test/support/gateway-process.ts';
 import type { CommandName, LoopStats, ServerStats } from '../servers/ipc.ts';
 
 const READY_TIMEOUT_MS = 90_000;
@@ -51,6 +52,8 @@ export class ChildServer {
       : new URL(`../servers/${file}`, import.meta.url).pathname;
     const child = fork(entry, [], {
       execArgv: [
+        // Our gateway runs as `npm start` runs it (package.json config.nodeFlags); the peers with Node's defaults.
+        ...(spec.entry === 'cachegate.ts' ? startFlags() : []),
         ...(spec.nodeFlags ?? []),
         ...(spec.compiled ? [] : ['--import', 'tsx']),
         ...(spec.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', spec.cpuProfileDir] : []),
