@@ -708,7 +708,8 @@ async function main(): Promise<void> {
       ? 'the measured server alone on CPU 0 with PostgreSQL and Redis, the servers waiting their turn on CPU 1 ' +
         'with the load generator'
       : pinning) +
-    `; cachegate with the node flags of npm start (${startFlags().join(' ') || 'none'}), the others with Node's defaults`;
+    `; cachegate with the node flags of npm start (${startFlags().join(' ') || 'none'}), ` +
+    "the others with Node's defaults";
   for (const t of targets) log(`${t.name} at ${t.url} (pid ${t.server.pid})`);
 
   const sanity = await sanityCheck(targets, picks);
