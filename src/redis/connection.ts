@@ -106,3 +106,19 @@ export function waitUntilReady(redis: Redis, timeoutMs: number): Promise<boolean
     redis.once('ready', onReady);
   });
 }
+
+/**
+ * Closes a connection for good, whatever state it is in (shutdown). quit() lets the replies under way
+ * arrive, but without an offline queue it is refused while the connection is reconnecting, which would
+ * then go on reconnecting: disconnect() ends it instead. A reconnect whose ready check is answered as
+ * the connection closes would subscribe its channels again on the closing socket, and ioredis leaves
+ * that SUBSCRIBE's failure unhandled (an unhandled rejection): nothing is to be subscribed any more.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis instanceof SingleRedis) redis.options.autoResubscribe = false;
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

@@ -59,7 +59,7 @@ import { VenueEventService } from '../ticketing/venue-event-service.ts';
 import { createTicketing } from '../ticketing/ticketing.ts';
 import { createInProcessBus, createRedisBus, type EventBus } from '../realtime/event-bus.ts';
 import { RedisCircuit } from '../redis/circuit-breaker.ts';
-import { createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
+import { closeRedis, createRedisConnection, waitUntilReady, type Redis } from '../redis/connection.ts';
 import { isCluster } from '../redis/slots.ts';
 import { errorPlugin, guardPlugin, privateWhenSignedIn, subscriptionsOverWebSocketOnly } from './apollo-plugins.ts';
 import { maskError, RetryLaterError } from '../infra/errors.ts';
@@ -396,7 +396,7 @@ async function startServing(
   if (config.redisUrl) {
     const clients = await connectRedis(config.redisUrl, logger);
     redis = clients;
-    closers.push(() => Promise.allSettled([clients.main.quit(), clients.subscriber.quit()]));
+    closers.push(() => Promise.all([closeRedis(clients.main), closeRedis(clients.subscriber)]));
     closers.push(() => clients.circuit.dispose());
     bus = createRedisBus(redis.circuit, redis.subscriber, config.cachePrefix);
   } else if (options.worker) {

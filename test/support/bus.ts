@@ -3,7 +3,7 @@
 import { createLogger } from '../../src/infra/logger.ts';
 import { createRedisBus, type EventBus } from '../../src/realtime/event-bus.ts';
 import { RedisCircuit } from '../../src/redis/circuit-breaker.ts';
-import { createRedisConnection, type Redis, waitUntilReady } from '../../src/redis/connection.ts';
+import { closeRedis, createRedisConnection, type Redis, waitUntilReady } from '../../src/redis/connection.ts';
 import { randomPrefix } from './gateway.ts';
 
 export interface TestBus {
@@ -27,8 +27,7 @@ export async function startTestBus(url: string, name: string): Promise<TestBus> 
     async stop() {
       await bus.close();
       circuit.dispose();
-      main.disconnect();
-      subscriber.disconnect();
+      await Promise.all([closeRedis(main), closeRedis(subscriber)]);
     },
   };
 }
