@@ -1062,7 +1062,11 @@ export type Subscription = {
   bookingStatusChanged: Booking;
   /** The event's seat counts, pushed after each change. */
   eventAvailability: EventAvailability;
-  /** Stock of one product, pushed after every change is committed. */
+  /**
+   * Stock of one product, pushed after every change is committed. Each push carries the stock as it is when
+   * it is sent, so changes close together may arrive as pushes of the same, latest value; the last push is
+   * always the current stock.
+   */
   inventoryChanged: Inventory;
   /** Changes in the organization (its staff; platform admins for any). Never another organization's. */
   organizationActivity: OrganizationActivity;
