@@ -1,8 +1,8 @@
 // Entry point: `npm start` (node with package.json's config.nodeFlags and --import tsx: one process, so
 // SIGTERM reaches us directly, not through a wrapper that may kill us if we take time to answer). Loads
-// the configuration, starts the gateway, and shuts it down gracefully on SIGTERM / SIGINT. Any failure to start is one clear line on
-// stderr and exit code 1. With WORKERS > 1 this process is the primary of that many gateway workers on
-// one port (src/server/cluster.ts), and each worker runs this file again as a gateway.
+// the configuration, starts the gateway, and shuts it down gracefully on SIGTERM / SIGINT. Any failure to
+// start is one clear line on stderr and exit code 1. With WORKERS > 1 this process is the primary of that
+// many gateway workers on one port (src/server/cluster.ts), and each worker runs this file again as a gateway.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Config, ConfigError, loadConfig } from './config.ts';

@@ -1,6 +1,6 @@
-// Runs the real entry point (`src/main.ts` through tsx, as `npm start` runs it) as a child process with a chosen
-// environment, captures its output, and waits for it to be ready or to exit. No vitest import: the fault
-// drills (drill/) use it too; test/server/child-gateway.ts adds the assertions tests need.
+// Runs the real entry point (`src/main.ts` through tsx, as `npm start` runs it) as a child process with a
+// chosen environment, captures its output, and waits for it to be ready or to exit. No vitest import: the
+// fault drills (drill/) use it too; test/server/child-gateway.ts adds the assertions tests need.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
